@@ -1,0 +1,56 @@
+//! Time. Production code asks an injected [`Clock`] for "now"; tests give their own implementation. Dates shown to
+//! people are in Asia/Shanghai, where every deadline of the five regulations is counted.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono_tz::Asia::Shanghai;
+
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+
+    /// Today's date in Asia/Shanghai: the day a deadline starts from.
+    fn today(&self) -> NaiveDate {
+        self.now().with_timezone(&Shanghai).date_naive()
+    }
+}
+
+/// The machine's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// Microseconds since the Unix epoch: how the store keeps instants, the same on SQLite and PostgreSQL.
+pub fn to_micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+pub fn from_micros(us: i64) -> DateTime<Utc> {
+    Utc.timestamp_micros(us).single().unwrap_or_default()
+}
+
+/// An instant as people in the city read it: `2026-11-22 21:14:05` in Asia/Shanghai.
+pub fn format_local(t: DateTime<Utc>) -> String {
+    t.with_timezone(&Shanghai).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// An instant in RFC 3339 with the +08:00 offset, for APIs and exports.
+pub fn format_rfc3339_local(t: DateTime<Utc>) -> String {
+    t.with_timezone(&Shanghai).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shanghai_is_eight_hours_ahead() {
+        let t = Utc.with_ymd_and_hms(2026, 1, 31, 17, 30, 0).unwrap();
+        assert_eq!(format_local(t), "2026-02-01 01:30:00");
+        assert_eq!(format_rfc3339_local(t), "2026-02-01T01:30:00+08:00");
+        assert_eq!(from_micros(to_micros(t)), t);
+    }
+}

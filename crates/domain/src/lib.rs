@@ -1,0 +1,13 @@
+//! Vocabulary and pure rules of Shuyuan. Nothing here does IO: the store, the service layer and the web layer
+//! build on these types, and every rule here is unit-tested without a database.
+
+pub mod audit;
+pub mod calendar;
+pub mod clock;
+pub mod error;
+pub mod ids;
+pub mod orgs;
+pub mod profile;
+pub mod roles;
+
+pub use error::Invalid;

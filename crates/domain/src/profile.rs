@@ -1,0 +1,247 @@
+//! Policy profiles: one per regulation (`profiles/*.toml` at the repository root, compiled in). A profile holds the
+//! regime's deadlines with their articles, its vocabulary for attributes and roles, and switches for what the
+//! regime has. Code asks a profile by a stable key (`DeadlineKey`) and never hard-codes a regime's number.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::{Calendar, CountingRule, Due};
+use crate::roles::Role;
+use crate::Invalid;
+
+pub const DEFAULT_PROFILE: &str = "shuangyashan-2026";
+
+const SHIPPED: [(&str, &str); 5] = [
+    ("lishui-2020", include_str!("../../../profiles/lishui-2020.toml")),
+    ("shuangyashan-2026", include_str!("../../../profiles/shuangyashan-2026.toml")),
+    ("changsha-2021", include_str!("../../../profiles/changsha-2021.toml")),
+    ("yinzhou-2023", include_str!("../../../profiles/yinzhou-2023.toml")),
+    ("foshan-2020", include_str!("../../../profiles/foshan-2020.toml")),
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub id: String,
+    pub name: String,
+    pub name_en: String,
+    pub issuer: String,
+    pub effective: NaiveDate,
+    #[serde(default)]
+    pub valid_until: Option<NaiveDate>,
+    pub city_name: String,
+    pub city_name_en: String,
+    pub city_code: String,
+    #[serde(default)]
+    pub districts: Vec<District>,
+    pub clock: CountingRule,
+    pub features: Features,
+    pub labels: Labels,
+    pub deadlines: Vec<Deadline>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct District {
+    pub code: String,
+    pub name: String,
+    pub name_en: String,
+}
+
+/// What a regime has. A switched-off feature is absent from the console and refused by the API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Features {
+    pub open_attr: bool,
+    pub authorized_operation: bool,
+    pub open_application: bool,
+    pub objection: bool,
+    pub correction: bool,
+    pub data_demand: bool,
+    pub dispute: bool,
+    pub pre_approved_scenarios: bool,
+    pub three_lists: bool,
+    pub negative_list: bool,
+    pub district_catalogs: bool,
+    pub separation_of_duties: bool,
+    /// The smallest group a statistics-only answer may describe (k).
+    pub min_group_size: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Labels {
+    pub share_attr: AttrLabels,
+    pub open_attr: AttrLabels,
+    pub roles: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttrLabels {
+    pub unconditional: String,
+    pub conditional: String,
+    pub none: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    WorkingDays,
+    CalendarDays,
+    Months,
+    Years,
+    Immediately,
+    Unspecified,
+}
+
+/// One deadline or period of a regulation, with the article and words it comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deadline {
+    pub key: String,
+    pub value: u32,
+    pub unit: Unit,
+    pub article: String,
+    pub quote: String,
+    pub label: String,
+    pub label_en: String,
+    /// The text leaves the value open (及时, 限期, 定期): `value` is our stated default and may be changed.
+    pub configurable: bool,
+    #[serde(default)]
+    pub default_note: Option<String>,
+}
+
+/// Keys of deadlines the code asks for. Profiles may hold more (documented in `profiles/README.md`).
+pub mod keys {
+    pub const CATALOG_UPDATE_AFTER_CHANGE: &str = "catalog_update_after_change";
+    pub const CATALOG_REVIEW: &str = "catalog_review";
+    pub const SHARE_CONDITIONAL_REVIEW: &str = "share_conditional_review";
+    pub const CORRECTION: &str = "correction";
+    pub const DEMAND_REVIEW: &str = "demand_review";
+    pub const OPEN_APPLICATION_REPLY: &str = "open_application_reply";
+    pub const AUDIT_RETENTION: &str = "audit_retention";
+    pub const IDLE_GRANT: &str = "idle_grant";
+}
+
+impl Profile {
+    pub fn parse(text: &str) -> Result<Profile, Invalid> {
+        let profile: Profile = toml::from_str(text).map_err(|e| {
+            Invalid::new("invalid_profile", format!("策略配置文件格式错误：{e}"), format!("Malformed policy profile: {e}"))
+        })?;
+        profile.check()?;
+        Ok(profile)
+    }
+
+    /// A profile shipped with the project, by id.
+    pub fn shipped(id: &str) -> Result<Profile, Invalid> {
+        let text = SHIPPED.iter().find(|(name, _)| *name == id).map(|(_, text)| *text).ok_or_else(|| {
+            let ids = Profile::shipped_ids().join(", ");
+            Invalid::new(
+                "unknown_profile",
+                format!("未知策略配置“{id}”，可选：{ids}"),
+                format!("Unknown policy profile '{id}'; one of: {ids}"),
+            )
+        })?;
+        Profile::parse(text)
+    }
+
+    pub fn shipped_ids() -> Vec<&'static str> {
+        SHIPPED.iter().map(|(id, _)| *id).collect()
+    }
+
+    fn check(&self) -> Result<(), Invalid> {
+        crate::ids::RegionCode::parse(&self.city_code)?;
+        for d in &self.districts {
+            crate::ids::RegionCode::parse(&d.code)?;
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for d in &self.deadlines {
+            if !seen.insert(d.key.as_str()) {
+                return Err(Invalid::new(
+                    "invalid_profile",
+                    format!("策略配置{}中期限“{}”重复", self.id, d.key),
+                    format!("Deadline '{}' appears twice in profile {}", d.key, self.id),
+                ));
+            }
+        }
+        match self.deadline(keys::AUDIT_RETENTION) {
+            Some(d) if d.unit == Unit::Years && d.value >= 3 => Ok(()),
+            _ => Err(Invalid::new(
+                "invalid_profile",
+                format!("策略配置{}须设定不少于3年的日志保存期限（audit_retention）", self.id),
+                format!("Profile {} must keep audit logs at least 3 years (audit_retention)", self.id),
+            )),
+        }
+    }
+
+    pub fn deadline(&self, key: &str) -> Option<&Deadline> {
+        self.deadlines.iter().find(|d| d.key == key)
+    }
+
+    /// When something of kind `key` received on `start` is due, if the profile counts it in working days.
+    pub fn due(&self, calendar: &Calendar, key: &str, start: NaiveDate) -> Option<Due> {
+        let d = self.deadline(key)?;
+        match d.unit {
+            Unit::WorkingDays => Some(calendar.deadline(start, d.value, self.clock)),
+            Unit::Immediately => Some(calendar.deadline(start, 0, self.clock)),
+            Unit::CalendarDays => Some(Due {
+                due: start + chrono::Duration::days(d.value as i64),
+                provisional: false,
+            }),
+            _ => None,
+        }
+    }
+
+    /// How many years audit events must be kept (SYS-20: not less than three).
+    pub fn audit_retention_years(&self) -> u32 {
+        self.deadline(keys::AUDIT_RETENTION).map(|d| d.value).unwrap_or(3).max(3)
+    }
+
+    /// The regime's Chinese label for a role (the English label is fixed).
+    pub fn role_label(&self, role: Role) -> String {
+        self.labels.roles.get(role.as_str()).cloned().unwrap_or_else(|| role.as_str().to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_profile_parses() {
+        for id in Profile::shipped_ids() {
+            let p = Profile::shipped(id).unwrap_or_else(|e| panic!("{id}: {e}"));
+            assert_eq!(p.id, id);
+            assert!(p.audit_retention_years() >= 3);
+            for role in Role::ALL {
+                assert!(p.labels.roles.contains_key(role.as_str()), "{id} labels role {role}");
+            }
+        }
+        assert_eq!(Profile::shipped("nowhere-2099").unwrap_err().code, "unknown_profile");
+    }
+
+    #[test]
+    fn regimes_differ_where_the_text_does() {
+        let lishui = Profile::shipped("lishui-2020").unwrap();
+        let sys = Profile::shipped("shuangyashan-2026").unwrap();
+        assert!(!lishui.features.open_attr, "丽水 has no open attribute");
+        assert!(sys.features.authorized_operation, "双鸭山 has authorized operation");
+        for id in ["lishui-2020", "changsha-2021", "yinzhou-2023", "foshan-2020"] {
+            assert!(!Profile::shipped(id).unwrap().features.authorized_operation, "{id}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let text = Profile::shipped_ids()
+            .iter()
+            .map(|id| SHIPPED.iter().find(|(n, _)| n == id).unwrap().1)
+            .next()
+            .unwrap();
+        let broken = format!("surprise = 1\n{text}");
+        assert_eq!(Profile::parse(&broken).unwrap_err().code, "invalid_profile");
+    }
+}

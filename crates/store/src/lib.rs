@@ -1,0 +1,155 @@
+//! The control-plane database of Shuyuan: SQLite (a file, WAL) by default, PostgreSQL at scale, through sqlx's
+//! `Any` driver so one set of portable queries serves both. Each backend has its own migrations with the same
+//! meaning. Instants are stored as microseconds since the epoch (UTC) so comparisons and indexes are identical
+//! on both backends.
+//!
+//! Writes go through [`Store::begin`]: on SQLite a single writer connection (SQLite allows one writer at a time,
+//! and a dedicated connection avoids `SQLITE_BUSY` on lock upgrades); readers use their own pool.
+
+pub mod audit;
+pub mod calendar;
+pub mod orgs;
+pub mod settings;
+pub mod testing;
+pub mod tokens;
+pub mod users;
+
+use std::time::Duration;
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyConnection, AnyPool, Executor};
+
+pub use sqlx::AnyConnection as Conn;
+
+/// A write transaction. The audit event of a state change is appended inside the same one.
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL '{0}': use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    /// A unique constraint refused the row: the thing already exists.
+    #[error("already exists: {0}")]
+    Conflict(String),
+    #[error("stored data is not what this version expects: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Clone)]
+pub struct Store {
+    writer: AnyPool,
+    reader: AnyPool,
+    backend: Backend,
+}
+
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// Opens (creating a SQLite file if needed) and migrates.
+    pub async fn open(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = backend_of(url)?;
+        let (writer, reader) = match backend {
+            Backend::Sqlite => {
+                let url = if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") };
+                let writer = sqlite_pool(&url, 1).await?;
+                let reader = sqlite_pool(&url, 4).await?;
+                (writer, reader)
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await?;
+                (pool.clone(), pool)
+            }
+        };
+        let store = Store { writer, reader, backend };
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATOR.run(&store.writer).await?,
+            Backend::Postgres => POSTGRES_MIGRATOR.run(&store.writer).await?,
+        }
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Begins a write transaction.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(self.writer.begin().await?)
+    }
+
+    /// A connection for reading.
+    pub async fn read(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        Ok(self.reader.acquire().await?)
+    }
+
+    /// Whether the database answers: for `/healthz`.
+    pub async fn ping(&self) -> Result<()> {
+        let mut conn = self.read().await?;
+        sqlx::query("SELECT 1").execute(&mut *conn).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
+
+fn backend_of(url: &str) -> Result<Backend> {
+    if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres)
+    } else {
+        Err(Error::UnsupportedUrl(url.to_string()))
+    }
+}
+
+async fn sqlite_pool(url: &str, max: u32) -> Result<AnyPool> {
+    Ok(AnyPoolOptions::new()
+        .max_connections(max)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn: &mut AnyConnection, _meta| {
+            Box::pin(async move {
+                // WAL lets readers run beside the writer; FULL makes a commit durable when it returns.
+                conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;")
+                    .await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await?)
+}
+
+/// Turns a unique-constraint violation into [`Error::Conflict`] naming `what`.
+pub(crate) fn conflict(what: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Error {
+    let what = what.into();
+    move |e| match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(what),
+        _ => Error::Db(e),
+    }
+}
+
+/// Clamps list paging to sane bounds.
+pub fn page(limit: Option<i64>, offset: Option<i64>) -> (i64, i64) {
+    (limit.unwrap_or(50).clamp(1, 1000), offset.unwrap_or(0).max(0))
+}

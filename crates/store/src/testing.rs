@@ -1,0 +1,66 @@
+//! Helpers for tests that run against both backends: a fresh SQLite file, or a fresh PostgreSQL database on the
+//! server named by `SHUYUAN_TEST_POSTGRES_URL`. Kept in the library so every crate's tests share them.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sqlx::{Connection, Executor};
+
+pub const POSTGRES_ENV: &str = "SHUYUAN_TEST_POSTGRES_URL";
+
+/// The PostgreSQL server for tests, if configured.
+pub fn postgres_server() -> Option<String> {
+    std::env::var(POSTGRES_ENV).ok().filter(|s| !s.is_empty())
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// Creates an empty database on the test server and returns its URL.
+pub async fn fresh_postgres_database(server_url: &str, label: &str) -> Result<String, sqlx::Error> {
+    sqlx::any::install_default_drivers();
+    let name = format!(
+        "shuyuan_t_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        label.chars().filter(|c| c.is_ascii_alphanumeric()).take(20).collect::<String>().to_lowercase()
+    );
+    let mut conn = sqlx::AnyConnection::connect(server_url).await?;
+    conn.execute(format!("CREATE DATABASE {name}").as_str()).await?;
+    conn.close().await?;
+    let (base, _) = server_url.rsplit_once('/').unwrap_or((server_url, ""));
+    Ok(format!("{base}/{name}"))
+}
+
+/// The two backends a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestBackend {
+    Sqlite,
+    Postgres,
+}
+
+impl TestBackend {
+    pub fn name(self) -> &'static str {
+        match self {
+            TestBackend::Sqlite => "sqlite",
+            TestBackend::Postgres => "postgres",
+        }
+    }
+
+    /// Whether this backend can run here; PostgreSQL tests are reported as ignored when it cannot.
+    pub fn available(self) -> bool {
+        match self {
+            TestBackend::Sqlite => true,
+            TestBackend::Postgres => postgres_server().is_some(),
+        }
+    }
+
+    /// A URL of a fresh, empty database; for SQLite, a file in `dir`.
+    pub async fn fresh_url(self, dir: &std::path::Path, label: &str) -> String {
+        match self {
+            TestBackend::Sqlite => format!("sqlite://{}", dir.join(format!("{label}.db")).display()),
+            TestBackend::Postgres => {
+                let server = postgres_server().expect("PostgreSQL tests run only when configured");
+                fresh_postgres_database(&server, label).await.expect("create a test database")
+            }
+        }
+    }
+}
