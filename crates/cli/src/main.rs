@@ -1,1 +1,390 @@
-fn main(){}
+//! `shuyuan`: the one binary. Subcommands set up, run and administer a deployment; see `shuyuan --help`.
+
+mod bench;
+mod config;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use domain::clock::SystemClock;
+use domain::profile::{Profile, DEFAULT_PROFILE};
+use domain::roles::Role;
+use service::{Actor, Platform};
+
+use crate::config::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "shuyuan",
+    version,
+    about = "数源 Shuyuan — 城市公共数据平台 / the municipal public data platform",
+    long_about = "数源 Shuyuan — 城市公共数据平台：目录、归集、共享、开放、监督考核。\n\
+                  The municipal public data platform: catalog, aggregation, sharing, opening, supervision.\n\n\
+                  Start a ready demo city:   shuyuan demo\n\
+                  Set up a deployment:       shuyuan init --profile foshan-2020 --data-dir /srv/shuyuan\n\
+                  Run it:                    shuyuan serve --data-dir /srv/shuyuan"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// 启动演示城市 / Create (or reuse) a demo city and serve it, printing the demo accounts.
+    Demo {
+        /// Folder for the demo's database and config.
+        #[arg(long, default_value = "./shuyuan-data")]
+        data_dir: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Policy profile: lishui-2020, shuangyashan-2026, changsha-2021, yinzhou-2023, foshan-2020.
+        #[arg(long, default_value = DEFAULT_PROFILE)]
+        profile: String,
+    },
+    /// 初始化部署 / Write a config and initialize the database for a policy profile.
+    Init {
+        #[arg(long)]
+        profile: String,
+        #[arg(long, default_value = "./shuyuan-data")]
+        data_dir: PathBuf,
+        /// A postgres:// URL; default: a SQLite file in the data folder. Also SHUYUAN_DATABASE_URL.
+        #[arg(long, env = "SHUYUAN_DATABASE_URL")]
+        database_url: Option<String>,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// The first administrator's username.
+        #[arg(long, default_value = "admin")]
+        admin: String,
+        /// The administrator's password (at least 10 characters); read from SHUYUAN_ADMIN_PASSWORD, or generated
+        /// and printed once.
+        #[arg(long, env = "SHUYUAN_ADMIN_PASSWORD", hide_env_values = true)]
+        admin_password: Option<String>,
+    },
+    /// 运行服务 / Serve a deployment from its config (data-dir/shuyuan.toml).
+    Serve {
+        #[arg(long, default_value = "./shuyuan-data")]
+        data_dir: PathBuf,
+        /// Overrides the config's listen address. Also SHUYUAN_LISTEN.
+        #[arg(long, env = "SHUYUAN_LISTEN")]
+        listen: Option<String>,
+    },
+    /// 审计日志 / The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// 用户管理 / Manage users from the server's console.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// 工作日日历 / The working-day calendar.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+    /// 列出策略配置 / List the policy profiles shipped with this build.
+    Profiles,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the SM3 chain; exit 0 when whole, 1 naming the first broken event.
+    Verify {
+        #[arg(long, default_value = "./shuyuan-data")]
+        data_dir: PathBuf,
+    },
+    /// Measure durable, chained appends and verification on this machine (for BENCHMARKS.md).
+    Bench {
+        #[arg(long, default_value = "./shuyuan-bench")]
+        data_dir: PathBuf,
+        /// Events to append.
+        #[arg(long, default_value_t = 200_000)]
+        events: usize,
+        /// Concurrent appenders.
+        #[arg(long, default_value_t = 256)]
+        appenders: usize,
+        /// A postgres:// URL to measure instead of SQLite.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// List users.
+    List {
+        #[arg(long, default_value = "./shuyuan-data")]
+        data_dir: PathBuf,
+    },
+    /// Create a user. The password is read from SHUYUAN_PASSWORD or generated and printed once.
+    Add {
+        #[arg(long, default_value = "./shuyuan-data")]
+        data_dir: PathBuf,
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// authority_admin, service_operator, dept_data_officer, dept_security_officer, auditor, operator.
+        #[arg(long)]
+        role: Vec<String>,
+        #[arg(long)]
+        department_id: Option<i64>,
+        #[arg(long, env = "SHUYUAN_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Give a user a role (separation of duties applies).
+    Grant {
+        #[arg(long, default_value = "./shuyuan-data")]
+        data_dir: PathBuf,
+        username: String,
+        role: String,
+    },
+    /// Take a role from a user.
+    Revoke {
+        #[arg(long, default_value = "./shuyuan-data")]
+        data_dir: PathBuf,
+        username: String,
+        role: String,
+    },
+    /// Set a new password (from SHUYUAN_PASSWORD, or generated and printed) and end the user's sessions.
+    Passwd {
+        #[arg(long, default_value = "./shuyuan-data")]
+        data_dir: PathBuf,
+        username: String,
+        #[arg(long, env = "SHUYUAN_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Load or replace a year from a holiday-cn JSON file (the State Council's notice).
+    Load {
+        #[arg(long, default_value = "./shuyuan-data")]
+        data_dir: PathBuf,
+        file: PathBuf,
+    },
+    /// Compute a deadline: the day of receipt and a number of working days.
+    Deadline {
+        #[arg(long, default_value = "./shuyuan-data")]
+        data_dir: PathBuf,
+        from: chrono::NaiveDate,
+        working_days: u32,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("错误 / error: {e:#}");
+            std::process::exit(2);
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Demo { data_dir, listen, profile } => demo(data_dir, listen, profile).await,
+        Command::Init { profile, data_dir, database_url, listen, admin, admin_password } => {
+            init_logging(false);
+            Profile::shipped(&profile).map_err(|e| anyhow::anyhow!("{}", e.message_en))?;
+            let config = Config::new(&data_dir, &profile, database_url, &listen);
+            let (password, generated) = match admin_password {
+                Some(p) => (p, false),
+                None => (generate_password(), true),
+            };
+            init(&data_dir, &config, &admin, &password).await?;
+            println!("已初始化 / initialized: {} (profile {profile})", data_dir.join(config::FILE).display());
+            if generated {
+                println!("管理员 / administrator: {admin}  密码 / password: {password}  (shown once)");
+            }
+            Ok(0)
+        }
+        Command::Serve { data_dir, listen } => {
+            let mut config = Config::load(&data_dir)?;
+            if let Some(l) = listen {
+                config.listen = l;
+            }
+            init_logging(config.log_json);
+            serve(config).await
+        }
+        Command::Audit { command: AuditCommand::Verify { data_dir } } => {
+            let platform = open(&data_dir).await?;
+            let report = service::audit::verify(&platform, &Actor::cli()).await?;
+            match report.broken {
+                None => {
+                    println!("审计哈希链完整 / audit chain whole: {} events verified (anchor {}, head {})", report.checked, report.anchor_seq, report.head_seq);
+                    Ok(0)
+                }
+                Some(b) => {
+                    println!("审计哈希链断裂 / audit chain BROKEN at event {}: {}", b.seq, b.reason);
+                    Ok(1)
+                }
+            }
+        }
+        Command::Audit { command: AuditCommand::Bench { data_dir, events, appenders, database_url } } => {
+            bench::audit(&data_dir, events, appenders, database_url).await?;
+            Ok(0)
+        }
+        Command::Users { command } => users(command).await,
+        Command::Calendar { command: CalendarCommand::Load { data_dir, file } } => {
+            let platform = open(&data_dir).await?;
+            let text = std::fs::read_to_string(&file).with_context(|| format!("read {}", file.display()))?;
+            let year = domain::calendar::YearCalendar::from_holiday_cn_json(&text).map_err(|e| anyhow::anyhow!("{}", e.message_en))?;
+            let n = year.days.len();
+            let y = year.year;
+            service::calendar::load_year(&platform, &Actor::cli(), year).await?;
+            println!("已载入 / loaded {y}: {n} days");
+            Ok(0)
+        }
+        Command::Calendar { command: CalendarCommand::Deadline { data_dir, from, working_days } } => {
+            let platform = open(&data_dir).await?;
+            let due = service::calendar::deadline(&platform, from, working_days)?;
+            println!("{}{}", due.due, if due.provisional { "  (暂定 provisional: that year's holidays are not loaded)" } else { "" });
+            Ok(0)
+        }
+        Command::Profiles => {
+            for id in Profile::shipped_ids() {
+                let p = Profile::shipped(id).map_err(|e| anyhow::anyhow!("{}", e.message_en))?;
+                println!("{id:20} {}  {}", p.name, p.name_en);
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SHUYUAN_LOG").unwrap_or_else(|_| "info,sqlx=warn".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+}
+
+fn generate_password() -> String {
+    use rand::Rng;
+    const CHARS: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::thread_rng();
+    (0..16).map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char).collect()
+}
+
+async fn init(data_dir: &std::path::Path, config: &Config, admin: &str, password: &str) -> Result<()> {
+    std::fs::create_dir_all(data_dir).with_context(|| format!("create {}", data_dir.display()))?;
+    let store = store::Store::open(&config.database_url).await.with_context(|| format!("open {}", config.database_url))?;
+    let now = domain::clock::to_micros(chrono::Utc::now());
+    service::setup::initialize(&store, &config.profile, admin, password, now).await?;
+    config.write(data_dir)?;
+    Ok(())
+}
+
+async fn open(data_dir: &std::path::Path) -> Result<Arc<Platform>> {
+    let config = Config::load(data_dir)?;
+    let store = store::Store::open(&config.database_url).await.with_context(|| format!("open {}", config.database_url))?;
+    Ok(Platform::open(store, Arc::new(SystemClock)).await?)
+}
+
+async fn serve(config: Config) -> Result<i32> {
+    let store = store::Store::open(&config.database_url).await.with_context(|| format!("open {}", config.database_url))?;
+    let platform = Platform::open(store, Arc::new(SystemClock)).await?;
+    let listener = tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("listen on {}", config.listen))?;
+    let secure_cookies = config.secure_cookies.unwrap_or_else(|| !is_loopback(&config.listen));
+    let app = web::app(platform, web::WebOptions { secure_cookies, ..Default::default() });
+    tracing::info!(listen = %config.listen, "serving");
+    println!("数源 Shuyuan 已启动 / serving on http://{}", config.listen);
+    web::serve(listener, app).await?;
+    Ok(0)
+}
+
+fn is_loopback(listen: &str) -> bool {
+    listen.starts_with("127.") || listen.starts_with("localhost") || listen.starts_with("[::1]")
+}
+
+async fn demo(data_dir: PathBuf, listen: String, profile: String) -> Result<i32> {
+    init_logging(false);
+    let config_path = data_dir.join(config::FILE);
+    if config_path.exists() {
+        println!("复用已有演示数据 / reusing the demo in {}", data_dir.display());
+    } else {
+        Profile::shipped(&profile).map_err(|e| anyhow::anyhow!("{}", e.message_en))?;
+        let config = Config::new(&data_dir, &profile, None, &listen);
+        init(&data_dir, &config, "admin", service::demo::DEMO_PASSWORD).await?;
+        let platform = open(&data_dir).await?;
+        service::demo::seed(&platform).await?;
+        platform.store.close().await;
+        println!("已创建演示城市 / created the demo city ({profile}) in {}", data_dir.display());
+    }
+    let mut config = Config::load(&data_dir)?;
+    config.listen = listen;
+    println!("\n演示账号 / demo accounts (password: {}):", service::demo::DEMO_PASSWORD);
+    for (user, role) in service::demo::accounts() {
+        println!("  {user:12} {role}");
+    }
+    println!();
+    serve(config).await
+}
+
+async fn users(command: UsersCommand) -> Result<i32> {
+    let actor = Actor::cli();
+    match command {
+        UsersCommand::List { data_dir } => {
+            let p = open(&data_dir).await?;
+            let (users, total) = service::users::list_users(&p, &actor, 1000, 0).await?;
+            for u in users {
+                let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
+                println!("{:5} {:16} {:20} dept={:?} roles={} {}", u.id, u.username, u.display_name, u.department_id, roles.join(","), if u.active { "" } else { "(disabled)" });
+            }
+            println!("total {total}");
+        }
+        UsersCommand::Add { data_dir, username, name, role, department_id, password } => {
+            let p = open(&data_dir).await?;
+            let roles = role.iter().map(|r| r.parse::<Role>()).collect::<Result<Vec<_>, _>>().map_err(|e| anyhow::anyhow!("{}", e.message_en))?;
+            let (password, generated) = match password {
+                Some(p) => (p, false),
+                None => (generate_password(), true),
+            };
+            let u = service::users::create_user(&p, &actor, service::users::UserInput { username, display_name: name, password: password.clone(), department_id, roles })
+                .await?;
+            println!("created user {} (id {})", u.username, u.id);
+            if generated {
+                println!("password: {password}  (shown once)");
+            }
+        }
+        UsersCommand::Grant { data_dir, username, role } => {
+            let p = open(&data_dir).await?;
+            let role: Role = role.parse().map_err(|e: domain::Invalid| anyhow::anyhow!("{}", e.message_en))?;
+            let u = service::users::user_by_username(&p, &username).await?;
+            service::users::assign_role(&p, &actor, u.id, role).await?;
+            println!("{username}: + {role}");
+        }
+        UsersCommand::Revoke { data_dir, username, role } => {
+            let p = open(&data_dir).await?;
+            let role: Role = role.parse().map_err(|e: domain::Invalid| anyhow::anyhow!("{}", e.message_en))?;
+            let u = service::users::user_by_username(&p, &username).await?;
+            service::users::remove_role(&p, &actor, u.id, role).await?;
+            println!("{username}: - {role}");
+        }
+        UsersCommand::Passwd { data_dir, username, password } => {
+            let p = open(&data_dir).await?;
+            let (password, generated) = match password {
+                Some(p) => (p, false),
+                None => (generate_password(), true),
+            };
+            let u = service::users::user_by_username(&p, &username).await?;
+            service::users::set_password(&p, &actor, u.id, &password).await?;
+            println!("password of {username} changed; sessions ended");
+            if generated {
+                println!("password: {password}  (shown once)");
+            }
+        }
+    }
+    Ok(0)
+}
+
+#[allow(dead_code)]
+fn refuse(msg: &str) -> Result<()> {
+    bail!("{msg}")
+}

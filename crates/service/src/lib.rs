@@ -1,1 +1,18 @@
-//! placeholder
+//! Use cases of Shuyuan, shared by the web layer and the CLI. Each state change runs in one transaction with
+//! the audit event that records it; access events with no state change go through the group-commit
+//! [`audit::AuditWriter`].
+
+pub mod actor;
+pub mod audit;
+pub mod auth;
+pub mod calendar;
+pub mod demo;
+pub mod error;
+pub mod orgs;
+pub mod platform;
+pub mod setup;
+pub mod users;
+
+pub use actor::Actor;
+pub use error::{Error, Result};
+pub use platform::Platform;

@@ -20,6 +20,8 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyConnection, AnyPool, Executor};
 
 pub use sqlx::AnyConnection as Conn;
+/// The driver's error, for callers that commit a [`Tx`].
+pub use sqlx::Error as DbError;
 
 /// A write transaction. The audit event of a state change is appended inside the same one.
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;

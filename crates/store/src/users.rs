@@ -183,3 +183,8 @@ pub async fn recent_failures(conn: &mut Conn, username: &str, since_us: i64) -> 
     .await?;
     Ok(row.get(0))
 }
+
+pub async fn set_department(conn: &mut Conn, user_id: i64, department_id: Option<i64>) -> Result<bool> {
+    let done = sqlx::query("UPDATE users SET department_id = $1 WHERE id = $2").bind(department_id).bind(user_id).execute(&mut *conn).await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -1,1 +1,62 @@
-//! placeholder
+//! The HTTP layer of Shuyuan: JSON REST under `/api/v1` and the server-rendered console. Handlers are thin:
+//! they extract, call one service function, and map the result. Every API route is declared once in
+//! [`routes::api_routes`] with who may call it; the router, the access check, the OpenAPI document and the
+//! authorization-matrix test all read that one table.
+
+pub mod api;
+pub mod error;
+pub mod extract;
+pub mod i18n;
+pub mod metrics;
+pub mod openapi;
+pub mod pages;
+pub mod routes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use service::Platform;
+
+/// Settings of the web layer.
+#[derive(Debug, Clone)]
+pub struct WebOptions {
+    /// Mark cookies `Secure` (only sent over HTTPS). Off for plain-HTTP loopback demos.
+    pub secure_cookies: bool,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for WebOptions {
+    fn default() -> Self {
+        WebOptions { secure_cookies: true, max_body_bytes: 1024 * 1024 }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub platform: Arc<Platform>,
+    pub options: Arc<WebOptions>,
+    pub metrics: Arc<metrics::Metrics>,
+    pub templates: Arc<minijinja::Environment<'static>>,
+}
+
+/// The whole application.
+pub fn app(platform: Arc<Platform>, options: WebOptions) -> Router {
+    let state = AppState {
+        platform,
+        options: Arc::new(options.clone()),
+        metrics: Arc::new(metrics::Metrics::default()),
+        templates: Arc::new(pages::templates()),
+    };
+    routes::router(state, options.max_body_bytes)
+}
+
+/// Serves until Ctrl-C.
+pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}

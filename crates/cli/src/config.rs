@@ -1,0 +1,60 @@
+//! The deployment's config: `shuyuan.toml` in the data folder, then `SHUYUAN_` environment variables.
+//! Unknown keys are refused so a typo is not silently ignored.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+pub const FILE: &str = "shuyuan.toml";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The policy profile chosen at init (the database records it too).
+    pub profile: String,
+    /// `sqlite://PATH` or `postgres://…`.
+    pub database_url: String,
+    /// Address to listen on.
+    pub listen: String,
+    /// Mark cookies Secure; default: yes unless listening on loopback.
+    #[serde(default)]
+    pub secure_cookies: Option<bool>,
+    /// Log as JSON lines (for collectors) instead of text.
+    #[serde(default)]
+    pub log_json: bool,
+}
+
+impl Config {
+    pub fn new(data_dir: &Path, profile: &str, database_url: Option<String>, listen: &str) -> Config {
+        let database_url = database_url.unwrap_or_else(|| {
+            let abs = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+            format!("sqlite://{}", abs.join("shuyuan.db").display())
+        });
+        Config { profile: profile.into(), database_url, listen: listen.into(), secure_cookies: None, log_json: false }
+    }
+
+    pub fn load(data_dir: &Path) -> Result<Config> {
+        let path = data_dir.join(FILE);
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!("找不到配置 / no config at {}: run `shuyuan init --profile NAME --data-dir {}` first", path.display(), data_dir.display())
+        })?;
+        let mut config: Config = toml::from_str(&text).with_context(|| format!("配置有误 / invalid config {}", path.display()))?;
+        if let Ok(url) = std::env::var("SHUYUAN_DATABASE_URL") {
+            config.database_url = url;
+        }
+        if let Ok(listen) = std::env::var("SHUYUAN_LISTEN") {
+            config.listen = listen;
+        }
+        Ok(config)
+    }
+
+    pub fn write(&self, data_dir: &Path) -> Result<()> {
+        let text = format!(
+            "# 数源 Shuyuan configuration. Environment variables override: SHUYUAN_DATABASE_URL, SHUYUAN_LISTEN.\n{}",
+            toml::to_string_pretty(self)?
+        );
+        std::fs::write(data_dir.join(FILE), text)?;
+        Ok(())
+    }
+}

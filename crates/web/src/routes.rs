@@ -1,0 +1,229 @@
+//! The route table. Each API route is declared once, with who may call it; the router, the access layer, the
+//! OpenAPI document and the authorization-matrix test read this table.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::Method;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{on, MethodFilter};
+use axum::Router;
+use domain::roles::Role;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use service::actor::ActorKind;
+use service::Actor;
+
+use crate::api;
+use crate::error::ApiError;
+use crate::extract::{bearer, client_addr, Caller};
+use crate::AppState;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in user or any system token.
+    Authenticated,
+    /// Signed-in users (not system tokens).
+    AnyUser,
+    /// Users holding one of these roles.
+    Roles(&'static [Role]),
+}
+
+impl Access {
+    pub fn allows(self, actor: &Actor) -> bool {
+        match self {
+            Access::Public => true,
+            Access::Authenticated => actor.kind != ActorKind::Anonymous,
+            Access::AnyUser => actor.kind == ActorKind::User,
+            Access::Roles(roles) => actor.kind == ActorKind::User && actor.has_any(roles),
+        }
+    }
+
+    pub fn describe(self) -> String {
+        match self {
+            Access::Public => "public".into(),
+            Access::Authenticated => "any signed-in user or system token".into(),
+            Access::AnyUser => "any signed-in user".into(),
+            Access::Roles(roles) => roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
+        }
+    }
+}
+
+type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
+
+pub fn schema<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
+    g.subschema_for::<T>()
+}
+
+/// One API route.
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+    pub summary: &'static str,
+    pub request: Option<SchemaFn>,
+    pub response: Option<SchemaFn>,
+    pub handler: axum::routing::MethodRouter<AppState>,
+}
+
+const ADMIN: &[Role] = &[Role::AuthorityAdmin];
+const AUDITOR: &[Role] = &[Role::Auditor];
+const TOKEN_MANAGERS: &[Role] = &[Role::AuthorityAdmin, Role::DeptDataOfficer];
+
+macro_rules! route {
+    ($method:ident $path:literal, $access:expr, $summary:literal, $handler:path, req = $req:expr, resp = $resp:expr) => {
+        RouteSpec {
+            method: Method::$method,
+            path: $path,
+            access: $access,
+            summary: $summary,
+            request: $req,
+            response: $resp,
+            handler: on(method_filter(&Method::$method), $handler),
+        }
+    };
+}
+
+fn method_filter(m: &Method) -> MethodFilter {
+    match *m {
+        Method::GET => MethodFilter::GET,
+        Method::POST => MethodFilter::POST,
+        Method::PUT => MethodFilter::PUT,
+        Method::PATCH => MethodFilter::PATCH,
+        Method::DELETE => MethodFilter::DELETE,
+        _ => unreachable!("only these methods are used"),
+    }
+}
+
+/// Every API route.
+pub fn api_routes() -> Vec<RouteSpec> {
+    use api::*;
+    use Access::*;
+    vec![
+        route!(GET "/healthz", Public, "Ready when the database answers", health::healthz, req = None, resp = None),
+        route!(GET "/metrics", Public, "Prometheus metrics", health::metrics, req = None, resp = None),
+        route!(GET "/api/v1/openapi.json", Public, "This document", health::openapi, req = None, resp = None),
+        route!(POST "/api/v1/auth/login", Public, "Sign in; answers a bearer token", auth::login,
+            req = Some(schema::<auth::LoginBody>), resp = Some(schema::<auth::LoginResponse>)),
+        route!(POST "/api/v1/auth/logout", AnyUser, "End this session", auth::logout, req = None, resp = None),
+        route!(GET "/api/v1/me", Authenticated, "Who the token belongs to", auth::me, req = None, resp = Some(schema::<auth::Me>)),
+        route!(GET "/api/v1/profile", Public, "The policy profile in force: deadlines, vocabulary, features", calendar::profile,
+            req = None, resp = None),
+        route!(GET "/api/v1/calendar/deadline", Public, "When something received on `from` is due after N working days",
+            calendar::deadline, req = None, resp = Some(schema::<domain::calendar::Due>)),
+        route!(GET "/api/v1/calendar/years", Public, "Loaded years of the holiday calendar", calendar::years,
+            req = None, resp = Some(schema::<calendar::YearsResponse>)),
+        route!(PUT "/api/v1/calendar/years/{year}", Roles(ADMIN), "Load or replace a year's holiday notice",
+            calendar::put_year, req = Some(schema::<calendar::YearBody>), resp = None),
+        route!(GET "/api/v1/regions", Authenticated, "Regions of the city", orgs::list_regions,
+            req = None, resp = Some(schema::<List<domain::orgs::Region>>)),
+        route!(POST "/api/v1/regions", Roles(ADMIN), "Add a region", orgs::create_region,
+            req = Some(schema::<orgs::RegionBody>), resp = Some(schema::<domain::orgs::Region>)),
+        route!(GET "/api/v1/departments", Authenticated, "Departments", orgs::list_departments,
+            req = None, resp = Some(schema::<List<domain::orgs::Department>>)),
+        route!(POST "/api/v1/departments", Roles(ADMIN), "Register a department", orgs::create_department,
+            req = Some(schema::<orgs::DepartmentBody>), resp = Some(schema::<domain::orgs::Department>)),
+        route!(GET "/api/v1/departments/{id}", Authenticated, "One department", orgs::get_department,
+            req = None, resp = Some(schema::<domain::orgs::Department>)),
+        route!(GET "/api/v1/users", Roles(ADMIN), "Users", users::list,
+            req = None, resp = Some(schema::<List<domain::orgs::User>>)),
+        route!(POST "/api/v1/users", Roles(ADMIN), "Create a user", users::create,
+            req = Some(schema::<users::UserBody>), resp = Some(schema::<domain::orgs::User>)),
+        route!(POST "/api/v1/users/{id}/roles", Roles(ADMIN), "Give a user a role (separation of duties applies)",
+            users::assign_role, req = Some(schema::<users::RoleBody>), resp = Some(schema::<domain::orgs::User>)),
+        route!(DELETE "/api/v1/users/{id}/roles/{role}", Roles(ADMIN), "Take a role from a user", users::remove_role,
+            req = None, resp = Some(schema::<domain::orgs::User>)),
+        route!(GET "/api/v1/tokens", Roles(TOKEN_MANAGERS), "API tokens (a data officer sees their department's)",
+            tokens::list, req = None, resp = Some(schema::<List<domain::orgs::ApiToken>>)),
+        route!(POST "/api/v1/tokens", Roles(TOKEN_MANAGERS), "Issue an API token for a department's system",
+            tokens::create, req = Some(schema::<tokens::TokenBody>), resp = Some(schema::<tokens::NewToken>)),
+        route!(DELETE "/api/v1/tokens/{id}", Roles(TOKEN_MANAGERS), "Revoke an API token", tokens::revoke,
+            req = None, resp = Some(schema::<domain::orgs::ApiToken>)),
+        route!(GET "/api/v1/audit/events", Roles(AUDITOR), "Search the audit log", audit::search,
+            req = None, resp = Some(schema::<List<domain::orgs::AuditEvent>>)),
+        route!(GET "/api/v1/audit/export", Roles(AUDITOR), "Export the audit log as JSON lines or CSV", audit::export,
+            req = None, resp = None),
+        route!(GET "/api/v1/audit/verify", Roles(AUDITOR), "Walk the SM3 chain and report the first broken link",
+            audit::verify, req = None, resp = Some(schema::<store_types::VerifyReport>)),
+    ]
+}
+
+/// Shapes the store defines that the API shows.
+pub mod store_types {
+    pub use service::audit::VerifyReport;
+}
+
+/// A list answer: `{"items": [...], "total": N}`.
+#[derive(serde::Serialize, JsonSchema)]
+pub struct List<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+pub fn router(state: AppState, max_body: usize) -> Router {
+    let mut api = Router::new();
+    for spec in api_routes() {
+        let access = spec.access;
+        api = api.route(
+            spec.path,
+            spec.handler.route_layer(middleware::from_fn_with_state((state.clone(), access), authorize)),
+        );
+    }
+    api.merge(crate::pages::router())
+        .fallback(|| async { ApiError::not_found_route() })
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .with_state(state)
+}
+
+/// Authenticates the bearer token (if any), checks the route's access, and hands the caller to the handler.
+async fn authorize(State((state, access)): State<(AppState, Access)>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let addr = client_addr(&parts);
+    let actor = match bearer(&parts.headers) {
+        Some(token) => match service::auth::authenticate(&state.platform, token, &addr).await {
+            Ok((actor, _)) => actor,
+            Err(service::Error::Unauthenticated) => {
+                if access == Access::Public {
+                    Actor::anonymous(addr)
+                } else {
+                    return ApiError::unauthenticated().into_response();
+                }
+            }
+            Err(e) => return ApiError::from(e).into_response(),
+        },
+        None => Actor::anonymous(addr),
+    };
+    if !access.allows(&actor) {
+        if actor.kind == ActorKind::Anonymous {
+            return ApiError::unauthenticated().into_response();
+        }
+        let mut event = actor.event("access.denied", "route", parts.uri.path().to_string());
+        event.result = "denied".into();
+        event.detail = format!("{} requires {}", parts.method, access.describe());
+        if let Err(e) = state.platform.audit_writer.append(event).await {
+            return ApiError::from(e).into_response();
+        }
+        return ApiError::forbidden().into_response();
+    }
+    parts.extensions.insert(Caller(actor));
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// Counts requests for `/metrics` and logs them.
+async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let response = next.run(request).await;
+    let status = response.status();
+    state.metrics.record(&method, &route, status.as_u16(), started.elapsed().as_secs_f64());
+    tracing::info!(%method, %route, status = status.as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+    if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE && response.headers().get(axum::http::header::CONTENT_TYPE).map(|v| v != "application/json").unwrap_or(true) {
+        return crate::extract::too_large().into_response();
+    }
+    response
+}
