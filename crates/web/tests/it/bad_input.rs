@@ -1,0 +1,181 @@
+//! Bad input gets a clear error in Chinese and English, a 4xx, and changes nothing.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::common::{error_code, spawn};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_bodies_queries_and_paths_are_4xx_with_the_error_body() {
+    let app = spawn(false).await;
+    let admin = app.login("admin").await;
+    let before = app.department_count().await;
+    let url = format!("{}/api/v1/departments", app.base);
+
+    let r = app.client.post(&url).bearer_auth(&admin).header("content-type", "application/json").body("{\"name\": ").send().await.unwrap();
+    assert_eq!(error_code(r).await, (400, "malformed_json".into()));
+
+    let r = app.call(Method::POST, "/api/v1/departments", Some(&admin), Some(json!({"name": "x", "kind": "department", "region_code": "230500", "uscc": "91350100M000100Y43", "surprise": 1}))).await;
+    assert_eq!(error_code(r).await, (422, "invalid_body".into()), "unknown fields are refused");
+
+    let r = app.call(Method::POST, "/api/v1/departments", Some(&admin), Some(json!({"name": 5, "kind": "department", "region_code": "230500", "uscc": "x"}))).await;
+    assert_eq!(error_code(r).await, (422, "invalid_body".into()), "wrong types are refused");
+
+    let r = app.client.post(&url).bearer_auth(&admin).body("{}").send().await.unwrap();
+    assert_eq!(error_code(r).await, (415, "unsupported_media_type".into()));
+
+    let huge = format!("{{\"name\": \"{}\"}}", "数".repeat(800_000));
+    let r = app.client.post(&url).bearer_auth(&admin).header("content-type", "application/json").body(huge).send().await.unwrap();
+    assert_eq!(error_code(r).await, (413, "payload_too_large".into()));
+
+    let r = app.call(Method::GET, "/api/v1/calendar/deadline?from=2026-13-01&working_days=1", None, None).await;
+    assert_eq!(error_code(r).await, (400, "invalid_query".into()));
+    let r = app.call(Method::GET, "/api/v1/calendar/deadline?from=2026-01-01&working_days=-1", None, None).await;
+    assert_eq!(error_code(r).await, (400, "invalid_query".into()));
+    let r = app.call(Method::GET, "/api/v1/calendar/deadline?from=2026-01-01&working_days=99999", None, None).await;
+    assert_eq!(error_code(r).await, (400, "invalid_working_days".into()));
+    let r = app.call(Method::GET, "/api/v1/departments?limit=abc", Some(&admin), None).await;
+    assert_eq!(error_code(r).await, (400, "invalid_query".into()));
+    let r = app.call(Method::GET, "/api/v1/departments/abc", Some(&admin), None).await;
+    assert_eq!(error_code(r).await, (400, "invalid_path".into()));
+    let r = app.call(Method::GET, "/api/v1/departments/999999", Some(&admin), None).await;
+    assert_eq!(error_code(r).await, (404, "not_found".into()));
+    let r = app.call(Method::GET, "/api/v1/no-such-thing", Some(&admin), None).await;
+    assert_eq!(error_code(r).await, (404, "not_found".into()));
+    let r = app.call(Method::DELETE, "/api/v1/users/1/roles/root", Some(&admin), None).await;
+    assert_eq!(error_code(r).await, (400, "unknown_role".into()));
+
+    assert_eq!(app.department_count().await, before, "nothing was stored");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fs_9_bad_credit_codes_are_refused_and_good_ones_registered() {
+    let app = spawn(false).await;
+    let admin = app.login("admin").await;
+    let before = app.department_count().await;
+    for bad in ["91350100M000100Y44", "91350100M000100Y4", "91350100I000100Y43", ""] {
+        let r = app.call(Method::POST, "/api/v1/departments", Some(&admin), Some(json!({"name": "市档案馆", "kind": "department", "region_code": "230500", "uscc": bad}))).await;
+        assert_eq!(error_code(r).await, (400, "invalid_uscc".into()), "{bad}");
+    }
+    assert_eq!(app.department_count().await, before);
+    let r = app.call(Method::POST, "/api/v1/departments", Some(&admin), Some(json!({"name": "市档案馆", "kind": "department", "region_code": "230500", "uscc": "91350100m000100y43"}))).await;
+    assert_eq!(r.status(), 201);
+    let d: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(d["uscc"], "91350100M000100Y43", "normalized to upper case");
+    let again = app.call(Method::POST, "/api/v1/departments", Some(&admin), Some(json!({"name": "重复", "kind": "department", "region_code": "230500", "uscc": "91350100M000100Y43"}))).await;
+    assert_eq!(error_code(again).await, (409, "conflict".into()));
+    assert_eq!(app.department_count().await, before + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_tokens_are_401_and_revoked_tokens_stop_working() {
+    let app = spawn(false).await;
+    for bad in ["nonsense", "sy_s_0000", "sy_k_forged", "Bearer", "sy_s_' OR 1=1 --"] {
+        let r = app.call(Method::GET, "/api/v1/me", Some(bad), None).await;
+        assert_eq!(error_code(r).await, (401, "unauthenticated".into()), "{bad}");
+    }
+    let r = app.client.get(format!("{}/api/v1/me", app.base)).header("authorization", "Basic YWRtaW46eA==").send().await.unwrap();
+    assert_eq!(error_code(r).await.0, 401);
+
+    let admin = app.login("admin").await;
+    let created: serde_json::Value = app
+        .call(Method::POST, "/api/v1/tokens", Some(&admin), Some(json!({"name": "交换系统", "department_id": 3})))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let secret = created["secret"].as_str().unwrap();
+    let me: serde_json::Value = app.call(Method::GET, "/api/v1/me", Some(secret), None).await.json().await.unwrap();
+    assert_eq!(me["kind"], "system");
+    assert_eq!(me["department_id"], 3, "a token acts for its department");
+    let id = created["token"]["id"].as_i64().unwrap();
+    assert_eq!(app.call(Method::DELETE, &format!("/api/v1/tokens/{id}"), Some(&admin), None).await.status(), 200);
+    let r = app.call(Method::GET, "/api/v1/me", Some(secret), None).await;
+    assert_eq!(error_code(r).await.0, 401, "a revoked token is refused");
+
+    // A data officer manages only their own department's tokens.
+    let officer = app.login("officer").await;
+    let r = app.call(Method::POST, "/api/v1/tokens", Some(&officer), Some(json!({"name": "x", "department_id": 4}))).await;
+    assert_eq!(error_code(r).await, (403, "forbidden".into()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fs_42b_role_assignment_joining_two_duties_is_refused() {
+    let app = spawn(false).await;
+    let admin = app.login("admin").await;
+    let users: serde_json::Value = app.call(Method::GET, "/api/v1/users?limit=100", Some(&admin), None).await.json().await.unwrap();
+    let officer = users["items"].as_array().unwrap().iter().find(|u| u["username"] == "officer").unwrap()["id"].as_i64().unwrap();
+    for role in ["auditor", "dept_security_officer"] {
+        let r = app.call(Method::POST, &format!("/api/v1/users/{officer}/roles"), Some(&admin), Some(json!({"role": role}))).await;
+        let (status, code) = error_code(r).await;
+        assert_eq!((status, code.as_str()), (400, "separation_of_duties"), "{role}");
+    }
+    // Creating a user with two duties at once is refused too, and creates nothing.
+    let r = app
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            Some(&admin),
+            Some(json!({"username": "both", "display_name": "两职", "password": "long-enough-pw", "roles": ["dept_data_officer", "auditor"]})),
+        )
+        .await;
+    assert_eq!(error_code(r).await, (400, "separation_of_duties".into()));
+    let r = app.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": "both", "password": "long-enough-pw"}))).await;
+    assert_eq!(r.status(), 401, "the refused user was not created");
+    // A role of the same duty is fine.
+    let r = app.call(Method::POST, &format!("/api/v1/users/{officer}/roles"), Some(&admin), Some(json!({"role": "service_operator"}))).await;
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_is_rate_limited_after_repeated_failures() {
+    let app = spawn(false).await;
+    for _ in 0..5 {
+        let r = app.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": "security", "password": "wrong-password!"}))).await;
+        assert_eq!(error_code(r).await, (401, "unauthenticated".into()));
+    }
+    let r = app.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": "security", "password": service::demo::DEMO_PASSWORD}))).await;
+    assert_eq!(r.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("900"));
+    assert_eq!(error_code(r).await, (429, "rate_limited".into()), "even the right password waits out the lock");
+    // Other accounts are unaffected.
+    app.login("officer").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_export_and_verify_for_the_auditor() {
+    let app = spawn(false).await;
+    let auditor = app.login("auditor").await;
+    let r = app.call(Method::GET, "/api/v1/audit/export?format=csv", Some(&auditor), None).await;
+    assert_eq!(r.status(), 200);
+    let csv = r.text().await.unwrap();
+    assert!(csv.starts_with("seq,occurred_at"), "{}", &csv[..80.min(csv.len())]);
+    assert!(csv.contains("\"department.create\""));
+    let r = app.call(Method::GET, "/api/v1/audit/export", Some(&auditor), None).await;
+    let lines = r.text().await.unwrap();
+    let first: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+    assert_eq!(first["seq"], 1);
+    let r = app.call(Method::GET, "/api/v1/audit/export?format=xml", Some(&auditor), None).await;
+    assert_eq!(error_code(r).await, (400, "invalid_format".into()));
+    let report: serde_json::Value = app.call(Method::GET, "/api/v1/audit/verify", Some(&auditor), None).await.json().await.unwrap();
+    assert!(report["broken"].is_null() && report["checked"].as_i64().unwrap() > 20, "{report}");
+    // There is no route that edits or deletes an event.
+    for m in [Method::PUT, Method::PATCH, Method::DELETE] {
+        let r = app.call(m, "/api/v1/audit/events", Some(&auditor), None).await;
+        assert!(r.status() == 405 || r.status() == 404, "{}", r.status());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calendar_deadline_follows_the_profile_and_the_authority_loads_2027() {
+    let app = spawn(false).await;
+    let due: serde_json::Value = app.call(Method::GET, "/api/v1/calendar/deadline?from=2026-12-28&working_days=10", None, None).await.json().await.unwrap();
+    assert_eq!(due["provisional"], true, "2027's notice is not loaded: {due}");
+    let admin = app.login("admin").await;
+    let body = json!({"papers": ["国办发明电〔2026〕"], "days": [{"date": "2027-01-01", "name": "元旦", "off": true}]});
+    assert_eq!(app.call(Method::PUT, "/api/v1/calendar/years/2027", Some(&admin), Some(body)).await.status(), 200);
+    let due: serde_json::Value = app.call(Method::GET, "/api/v1/calendar/deadline?from=2026-12-28&working_days=10", None, None).await.json().await.unwrap();
+    assert_eq!(due, json!({"due": "2027-01-12", "provisional": false}));
+    let bad = json!({"days": [{"date": "2030-01-01", "name": "x", "off": true}]});
+    let r = app.call(Method::PUT, "/api/v1/calendar/years/2027", Some(&admin), Some(bad)).await;
+    assert_eq!(error_code(r).await, (400, "invalid_calendar".into()));
+}

@@ -1,0 +1,187 @@
+//! A real headless Chromium, driven over the WebDriver protocol by ChromeDriver: sign in as the authority,
+//! register a department, and see it listed with no error on the page.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use reqwest::Client;
+use serde_json::{json, Value};
+
+use crate::common::spawn;
+
+struct Driver {
+    child: Child,
+    base: String,
+    client: Client,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn chromedriver() -> String {
+    std::env::var("SHUYUAN_CHROMEDRIVER").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| "/usr/bin/chromedriver".into())
+}
+
+impl Driver {
+    async fn start() -> Driver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let path = chromedriver();
+        let child = Command::new(&path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start ChromeDriver at {path} ({e}): install chromium and chromium-driver (.ci/run does)"));
+        let driver = Driver { child, base: format!("http://127.0.0.1:{port}"), client: Client::new() };
+        for _ in 0..100 {
+            if driver.client.get(format!("{}/status", driver.base)).send().await.is_ok() {
+                return driver;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("ChromeDriver did not start");
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let r = self.client.post(format!("{}{}", self.base, path)).json(&body).send().await.unwrap();
+        let v: Value = r.json().await.unwrap();
+        assert!(v["value"]["error"].is_null(), "webdriver {path}: {v}");
+        v["value"].clone()
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let v: Value = self.client.get(format!("{}{}", self.base, path)).send().await.unwrap().json().await.unwrap();
+        v["value"].clone()
+    }
+}
+
+struct Session<'a> {
+    driver: &'a Driver,
+    id: String,
+}
+
+impl Session<'_> {
+    async fn open<'a>(driver: &'a Driver, profile_dir: &std::path::Path) -> Session<'a> {
+        let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+            "binary": std::env::var("SHUYUAN_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                     format!("--user-data-dir={}", profile_dir.display())]
+        }}}});
+        let v = driver.post("/session", caps).await;
+        Session { driver, id: v["sessionId"].as_str().expect("session id").to_string() }
+    }
+    async fn go(&self, url: &str) {
+        self.driver.post(&format!("/session/{}/url", self.id), json!({"url": url})).await;
+    }
+    async fn find(&self, css: &str) -> String {
+        let v = self.driver.post(&format!("/session/{}/element", self.id), json!({"using": "css selector", "value": css})).await;
+        v.as_object().and_then(|o| o.values().next()).and_then(|v| v.as_str()).unwrap_or_else(|| panic!("no element {css}")).to_string()
+    }
+    async fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        self.driver.post(&format!("/session/{}/element/{el}/clear", self.id), json!({})).await;
+        self.driver.post(&format!("/session/{}/element/{el}/value", self.id), json!({"text": text})).await;
+    }
+    async fn click(&self, css: &str) {
+        let el = self.find(css).await;
+        self.driver.post(&format!("/session/{}/element/{el}/click", self.id), json!({})).await;
+    }
+    async fn source(&self) -> String {
+        self.driver.get(&format!("/session/{}/source", self.id)).await.as_str().unwrap_or_default().to_string()
+    }
+    /// The page source once it contains `marker` (navigation after a click finishes in its own time).
+    async fn wait_for(&self, marker: &str) -> String {
+        let mut page = String::new();
+        for _ in 0..100 {
+            page = self.source().await;
+            if page.contains(marker) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        page
+    }
+    async fn screenshot(&self, path: &std::path::Path) {
+        use std::io::Write;
+        let b64 = self.driver.get(&format!("/session/{}/screenshot", self.id)).await;
+        if let Some(data) = b64.as_str() {
+            let bytes = base64_decode(data);
+            let _ = std::fs::File::create(path).and_then(|mut f| f.write_all(&bytes));
+        }
+    }
+    async fn close(self) {
+        let _ = self.driver.client.delete(format!("{}/session/{}", self.driver.base, self.id)).send().await;
+    }
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut buf, mut bits) = (0u32, 0u32);
+    for c in s.bytes().filter(|c| *c != b'=') {
+        let Some(v) = T.iter().position(|t| *t == c) else { continue };
+        buf = (buf << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+        }
+    }
+    out
+}
+
+fn assert_no_error(page: &str, step: &str) {
+    assert!(!page.contains("class=\"flash error\""), "{step}: the page shows an error:\n{page}");
+    assert!(!page.contains("template error") && !page.contains("Internal error"), "{step}: {page}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_login_and_register_a_department() {
+    let app = spawn(false).await;
+    let driver = Driver::start().await;
+    let profile = tempfile::tempdir().unwrap();
+    let s = Session::open(&driver, profile.path()).await;
+
+    s.go(&format!("{}/", app.base)).await;
+    let page = s.source().await;
+    assert!(page.contains("id=\"login-form\""), "an anonymous visitor is sent to sign in");
+
+    s.type_into("#username", "admin").await;
+    s.type_into("#password", service::demo::DEMO_PASSWORD).await;
+    s.click("#login-submit").await;
+    let page = s.wait_for("<h1>欢迎").await;
+    assert_no_error(&page, "after sign-in");
+    assert!(page.contains("欢迎") && page.contains("平台管理员"), "the home page greets the user in Chinese: {page}");
+
+    s.go(&format!("{}/admin/departments", app.base)).await;
+    let uscc = domain::ids::Uscc::complete(&format!("11230500{}", domain::ids::organization_code_complete("MB777777")));
+    s.type_into("#dept-name", "双鸭山市档案馆").await;
+    s.type_into("#dept-uscc", uscc.as_str()).await;
+    s.click("#dept-submit").await;
+    let page = s.wait_for("id=\"notice\"").await;
+    assert_no_error(&page, "after registering a department");
+    assert!(page.contains("id=\"notice\""), "a confirmation is shown");
+    assert!(page.contains("双鸭山市档案馆") && page.contains(uscc.as_str()), "the department is listed");
+
+    // A wrong credit code is refused on the page with the reason, and nothing is stored.
+    let before = app.department_count().await;
+    s.type_into("#dept-name", "错误代码单位").await;
+    s.type_into("#dept-uscc", "91350100M000100Y44").await;
+    s.click("#dept-submit").await;
+    let page = s.wait_for("class=\"flash error\"").await;
+    assert!(page.contains("class=\"flash error\"") && page.contains("校验位"), "the error explains the check character");
+    assert_eq!(app.department_count().await, before);
+
+    // English is one click away.
+    s.go(&format!("{}/lang/en", app.base)).await;
+    s.go(&format!("{}/admin/departments", app.base)).await;
+    let page = s.source().await;
+    assert!(page.contains("Register a department"));
+    let shot = std::env::temp_dir().join("shuyuan-browser-departments.png");
+    s.screenshot(&shot).await;
+    s.close().await;
+}

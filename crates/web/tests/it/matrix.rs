@@ -1,0 +1,162 @@
+//! The authorization matrix: every route in the route table, called as anonymous, as a system token and as
+//! every role, against an expected table written here independently of the route declarations.
+
+use std::collections::BTreeMap;
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::common::{spawn, TestApp};
+use shuyuan_web as web;
+
+const PRINCIPALS: [&str; 8] =
+    ["anonymous", "system", "authority_admin", "service_operator", "dept_data_officer", "dept_security_officer", "auditor", "operator"];
+
+fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
+    const ALL: &[&str] = &PRINCIPALS;
+    const SIGNED_IN: &[&str] =
+        &["system", "authority_admin", "service_operator", "dept_data_officer", "dept_security_officer", "auditor", "operator"];
+    const USERS: &[&str] = &["authority_admin", "service_operator", "dept_data_officer", "dept_security_officer", "auditor", "operator"];
+    const ADMIN: &[&str] = &["authority_admin"];
+    const AUDITOR: &[&str] = &["auditor"];
+    const TOKEN_MANAGERS: &[&str] = &["authority_admin", "dept_data_officer"];
+    BTreeMap::from([
+        ("GET /healthz", ALL),
+        ("GET /metrics", ALL),
+        ("GET /api/v1/openapi.json", ALL),
+        ("POST /api/v1/auth/login", ALL),
+        ("POST /api/v1/auth/logout", USERS),
+        ("GET /api/v1/me", SIGNED_IN),
+        ("GET /api/v1/profile", ALL),
+        ("GET /api/v1/calendar/deadline", ALL),
+        ("GET /api/v1/calendar/years", ALL),
+        ("PUT /api/v1/calendar/years/{year}", ADMIN),
+        ("GET /api/v1/regions", SIGNED_IN),
+        ("POST /api/v1/regions", ADMIN),
+        ("GET /api/v1/departments", SIGNED_IN),
+        ("POST /api/v1/departments", ADMIN),
+        ("GET /api/v1/departments/{id}", SIGNED_IN),
+        ("GET /api/v1/users", ADMIN),
+        ("POST /api/v1/users", ADMIN),
+        ("POST /api/v1/users/{id}/roles", ADMIN),
+        ("DELETE /api/v1/users/{id}/roles/{role}", ADMIN),
+        ("GET /api/v1/tokens", TOKEN_MANAGERS),
+        ("POST /api/v1/tokens", TOKEN_MANAGERS),
+        ("DELETE /api/v1/tokens/{id}", TOKEN_MANAGERS),
+        ("GET /api/v1/audit/events", AUDITOR),
+        ("GET /api/v1/audit/export", AUDITOR),
+        ("GET /api/v1/audit/verify", AUDITOR),
+    ])
+}
+
+fn demo_user(principal: &str) -> &'static str {
+    match principal {
+        "authority_admin" => "admin",
+        "service_operator" => "service",
+        "dept_data_officer" => "officer",
+        "dept_security_officer" => "security",
+        "auditor" => "auditor",
+        "operator" => "operator",
+        _ => unreachable!(),
+    }
+}
+
+async fn run_matrix(app: TestApp) {
+    let admin = app.login("admin").await;
+    let officer = app.login("officer").await;
+    let officer_dept = app.call(Method::GET, "/api/v1/me", Some(&officer), None).await.json::<serde_json::Value>().await.unwrap()
+        ["department_id"]
+        .as_i64()
+        .unwrap();
+    // A system token, a token to revoke, and a user to change roles on.
+    let new_token = |name: &'static str| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let r = app.call(Method::POST, "/api/v1/tokens", Some(&admin), Some(json!({"name": name, "department_id": officer_dept}))).await;
+            assert_eq!(r.status(), 201);
+            r.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let system = new_token("matrix-system").await["secret"].as_str().unwrap().to_string();
+    let victim_token = new_token("matrix-victim").await["token"]["id"].as_i64().unwrap();
+    let target = app
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            Some(&admin),
+            Some(json!({"username": "matrix-target", "display_name": "目标", "password": "matrix-password-1"})),
+        )
+        .await;
+    assert_eq!(target.status(), 201);
+    let target_id = target.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap();
+
+    let table = expected();
+    let routes = web::routes::api_routes();
+    let declared: Vec<String> = routes.iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    for key in &declared {
+        assert!(table.contains_key(key.as_str()), "route {key} is missing from the expected matrix");
+    }
+    assert_eq!(declared.len(), table.len(), "the expected matrix names a route the table does not have");
+
+    let mut failures = Vec::new();
+    for spec in &routes {
+        let key = format!("{} {}", spec.method, spec.path);
+        let allowed = table[key.as_str()];
+        let path = spec
+            .path
+            .replace("{year}", "2027")
+            .replace("{role}", "operator")
+            .replace("/users/{id}", &format!("/users/{target_id}"))
+            .replace("/tokens/{id}", &format!("/tokens/{victim_token}"))
+            .replace("/departments/{id}", "/departments/1");
+        let path = if spec.path == "/api/v1/calendar/deadline" { format!("{path}?from=2026-09-30&working_days=5") } else { path };
+        let body = match key.as_str() {
+            "POST /api/v1/auth/login" => Some(json!({"username": "auditor", "password": service::demo::DEMO_PASSWORD})),
+            "PUT /api/v1/calendar/years/{year}" => Some(json!({"days": []})),
+            "POST /api/v1/regions" => Some(json!({"code": "230599", "name": "测试区", "parent_code": "230500"})),
+            "POST /api/v1/departments" => Some(json!({"name": "测试局", "kind": "department", "region_code": "230500", "uscc": "91350100M000100Y43"})),
+            "POST /api/v1/users" => Some(json!({"username": "matrix-new", "display_name": "新", "password": "matrix-password-1"})),
+            "POST /api/v1/users/{id}/roles" => Some(json!({"role": "operator"})),
+            "POST /api/v1/tokens" => Some(json!({"name": "matrix", "department_id": officer_dept})),
+            _ => None,
+        };
+        for principal in PRINCIPALS {
+            let token = match principal {
+                "anonymous" => None,
+                "system" => Some(system.clone()),
+                // Logging out ends the session, so that route gets a session of its own.
+                p if key == "POST /api/v1/auth/logout" => Some(app.login(demo_user(p)).await),
+                p => Some(app.login(demo_user(p)).await),
+            };
+            let status = app.call(spec.method.clone(), &path, token.as_deref(), body.clone()).await.status().as_u16();
+            let denied = status == 401 || status == 403;
+            let should_allow = allowed.contains(&principal);
+            if should_allow == denied {
+                failures.push(format!("{key} as {principal}: status {status}, expected {}", if should_allow { "allowed" } else { "denied" }));
+            }
+            if !should_allow && principal == "anonymous" && status != 401 {
+                failures.push(format!("{key} as anonymous: {status}, expected 401"));
+            }
+            if !should_allow && principal != "anonymous" && status != 403 {
+                failures.push(format!("{key} as {principal}: {status}, expected 403"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "authorization matrix:\n{}", failures.join("\n"));
+
+    // Every refusal of a signed-in caller is in the audit log.
+    let auditor = app.login("auditor").await;
+    let denied: serde_json::Value = app
+        .call(Method::GET, "/api/v1/audit/events?action=access.denied&limit=1", Some(&auditor), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(denied["total"].as_i64().unwrap() > 50, "{denied}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_matrix_covers_every_route_sqlite() {
+    run_matrix(spawn(false).await).await;
+}
