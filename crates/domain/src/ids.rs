@@ -167,7 +167,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fs_9_gb32100_check_character_accepts_valid_codes() {
+    fn sys_16c_gb32100_check_character_accepts_valid_codes() {
         // The example printed in GB 32100-2015 itself, and codes completed by the algorithm.
         assert!(Uscc::parse("91350100M000100Y43").is_ok());
         assert!(Uscc::parse(" 91350100m000100y43 ").is_ok(), "lower case and spaces are normalized");
@@ -177,7 +177,7 @@ mod tests {
     }
 
     #[test]
-    fn fs_9_gb32100_check_character_rejects_invalid_codes() {
+    fn sys_16c_gb32100_check_character_rejects_invalid_codes() {
         let wrong_check = Uscc::parse("91350100M000100Y44").unwrap_err();
         assert_eq!(wrong_check.code, "invalid_uscc");
         assert!(wrong_check.message.contains("校验位"), "{}", wrong_check.message);

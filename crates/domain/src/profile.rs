@@ -234,6 +234,52 @@ mod tests {
         }
     }
 
+    /// Every working-day deadline of every profile, counted from the Friday before Spring Festival 2026 (调休
+    /// Saturdays 14 and 28 February worked, 15–23 February off) and from the day before National Day 2026
+    /// (1–7 October off, Saturday 10 October worked). The expected dates are counted by hand from the notice.
+    #[test]
+    fn sys_13c_every_profile_deadline_counts_working_days_across_holidays_and_adjusted_days() {
+        let cal = Calendar::shipped();
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let spring = [(1, "2026-02-14"), (2, "2026-02-24"), (3, "2026-02-25"), (5, "2026-02-27"), (10, "2026-03-05"), (15, "2026-03-12")];
+        let national = [(1, "2026-10-08"), (2, "2026-10-09"), (3, "2026-10-10"), (5, "2026-10-13"), (10, "2026-10-20"), (15, "2026-10-27")];
+        let mut checked = 0;
+        for id in Profile::shipped_ids() {
+            let p = Profile::shipped(id).unwrap();
+            for deadline in p.deadlines.iter().filter(|x| x.unit == Unit::WorkingDays) {
+                for (start, table) in [("2026-02-13", &spring), ("2026-09-30", &national)] {
+                    let expected = table
+                        .iter()
+                        .find(|(n, _)| *n == deadline.value)
+                        .unwrap_or_else(|| panic!("{id} {} = {} working days: add it to the table", deadline.key, deadline.value));
+                    let due = p.due(&cal, &deadline.key, d(start)).unwrap();
+                    assert_eq!(due.due, d(expected.1), "{id} {} from {start}", deadline.key);
+                    assert!(!due.provisional);
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked >= 20, "checked {checked}");
+        // The regimes' own numbers: 双鸭山 1 working day, 佛山 5, 长沙 10 for a conditional share application.
+        let sys = Profile::shipped("shuangyashan-2026").unwrap();
+        assert_eq!(sys.due(&cal, keys::SHARE_CONDITIONAL_REVIEW, d("2026-02-13")).unwrap().due, d("2026-02-14"));
+        let fs = Profile::shipped("foshan-2020").unwrap();
+        assert_eq!(fs.due(&cal, keys::SHARE_CONDITIONAL_REVIEW, d("2026-09-30")).unwrap().due, d("2026-10-13"));
+        let cs = Profile::shipped("changsha-2021").unwrap();
+        assert_eq!(cs.due(&cal, keys::SHARE_CONDITIONAL_REVIEW, d("2026-09-30")).unwrap().due, d("2026-10-20"));
+    }
+
+    #[test]
+    fn sys_20c_every_profile_keeps_audit_logs_at_least_three_years() {
+        for id in Profile::shipped_ids() {
+            assert!(Profile::shipped(id).unwrap().audit_retention_years() >= 3, "{id}");
+        }
+        let text = SHIPPED.iter().find(|(n, _)| *n == "shuangyashan-2026").unwrap().1;
+        let short = text.replacen("key = \"audit_retention\"\nvalue = 3", "key = \"audit_retention\"\nvalue = 2", 1);
+        assert_ne!(short, text, "the test edits the retention entry");
+        assert_eq!(Profile::parse(&short).unwrap_err().code, "invalid_profile", "a profile keeping logs under three years is refused");
+    }
+
     #[test]
     fn unknown_keys_are_refused() {
         let text = Profile::shipped_ids()

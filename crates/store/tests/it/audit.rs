@@ -107,7 +107,7 @@ pub async fn audit_event_and_state_change_commit_together(store: Store) -> Resul
 
 /// SYS-20: logs are kept not less than three years. Younger events cannot be deleted, even by a direct DELETE;
 /// older ones can be purged, and the chain still verifies from the new anchor.
-pub async fn sys_20_audit_events_kept_at_least_three_years(store: Store) -> Result<()> {
+pub async fn sys_20c_audit_events_kept_at_least_three_years(store: Store) -> Result<()> {
     let now = now_us();
     append_many(&store, 10, now - 4 * YEAR_US).await?; // seq 1..=10, four years old
     append_many(&store, 10, now - 2 * YEAR_US).await?; // seq 11..=20, two years old

@@ -29,7 +29,7 @@ fn main() {
         audit::audit_chain_detects_an_edited_row,
         audit::audit_chain_detects_a_deleted_row,
         audit::audit_event_and_state_change_commit_together,
-        audit::sys_20_audit_events_kept_at_least_three_years,
+        audit::sys_20c_audit_events_kept_at_least_three_years,
         audit::audit_search_filters,
     ];
     let mut trials = Vec::new();

@@ -49,7 +49,7 @@ async fn malformed_bodies_queries_and_paths_are_4xx_with_the_error_body() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fs_9_bad_credit_codes_are_refused_and_good_ones_registered() {
+async fn sys_16c_bad_credit_codes_are_refused_and_good_ones_registered() {
     let app = spawn(false).await;
     let admin = app.login("admin").await;
     let before = app.department_count().await;
