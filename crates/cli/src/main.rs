@@ -6,7 +6,7 @@ mod config;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use domain::clock::SystemClock;
 use domain::profile::{Profile, DEFAULT_PROFILE};
@@ -382,9 +382,4 @@ async fn users(command: UsersCommand) -> Result<i32> {
         }
     }
     Ok(0)
-}
-
-#[allow(dead_code)]
-fn refuse(msg: &str) -> Result<()> {
-    bail!("{msg}")
 }
