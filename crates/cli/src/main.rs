@@ -327,6 +327,14 @@ async fn demo(data_dir: PathBuf, listen: String, profile: String) -> Result<i32>
     serve(config).await
 }
 
+/// The platform, the named user and the parsed role, for `users grant` and `users revoke`.
+async fn user_and_role(data_dir: &std::path::Path, username: &str, role: &str) -> Result<(Arc<Platform>, domain::orgs::User, Role)> {
+    let role: Role = role.parse().map_err(|e: domain::Invalid| anyhow::anyhow!("{}", e.message_en))?;
+    let p = open(data_dir).await?;
+    let u = service::users::user_by_username(&p, username).await?;
+    Ok((p, u, role))
+}
+
 async fn users(command: UsersCommand) -> Result<i32> {
     let actor = Actor::cli();
     match command {
@@ -354,16 +362,12 @@ async fn users(command: UsersCommand) -> Result<i32> {
             }
         }
         UsersCommand::Grant { data_dir, username, role } => {
-            let p = open(&data_dir).await?;
-            let role: Role = role.parse().map_err(|e: domain::Invalid| anyhow::anyhow!("{}", e.message_en))?;
-            let u = service::users::user_by_username(&p, &username).await?;
+            let (p, u, role) = user_and_role(&data_dir, &username, &role).await?;
             service::users::assign_role(&p, &actor, u.id, role).await?;
             println!("{username}: + {role}");
         }
         UsersCommand::Revoke { data_dir, username, role } => {
-            let p = open(&data_dir).await?;
-            let role: Role = role.parse().map_err(|e: domain::Invalid| anyhow::anyhow!("{}", e.message_en))?;
-            let u = service::users::user_by_username(&p, &username).await?;
+            let (p, u, role) = user_and_role(&data_dir, &username, &role).await?;
             service::users::remove_role(&p, &actor, u.id, role).await?;
             println!("{username}: - {role}");
         }

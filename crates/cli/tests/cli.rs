@@ -22,6 +22,7 @@ async fn audit_verify_exits_1_naming_the_first_edited_event() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(dir.path().join("shuyuan.toml").exists());
 
+    // Opening the initialized database again re-runs no migration and keeps its data.
     let (code, out, _) = shuyuan(&["audit", "verify", "--data-dir", data]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("1 events verified"), "{out}");

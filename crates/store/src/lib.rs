@@ -150,8 +150,3 @@ pub(crate) fn conflict(what: impl Into<String>) -> impl FnOnce(sqlx::Error) -> E
         _ => Error::Db(e),
     }
 }
-
-/// Clamps list paging to sane bounds.
-pub fn page(limit: Option<i64>, offset: Option<i64>) -> (i64, i64) {
-    (limit.unwrap_or(50).clamp(1, 1000), offset.unwrap_or(0).max(0))
-}

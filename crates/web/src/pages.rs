@@ -124,19 +124,9 @@ fn render(state: &AppState, page: &Page, name: &str, status: StatusCode, extra: 
     }
 }
 
-fn error_message(page: &Page, e: &service::Error) -> String {
-    let api = crate::error::ApiError::from(match e {
-        service::Error::Invalid(i) => service::Error::Invalid(i.clone()),
-        service::Error::NotFound { zh, en } => service::Error::NotFound { zh: zh.clone(), en: en.clone() },
-        service::Error::Conflict { zh, en } => service::Error::Conflict { zh: zh.clone(), en: en.clone() },
-        service::Error::Forbidden { zh, en } => service::Error::Forbidden { zh: zh.clone(), en: en.clone() },
-        service::Error::RateLimited { retry_after_secs } => service::Error::RateLimited { retry_after_secs: *retry_after_secs },
-        service::Error::Unauthenticated => service::Error::Unauthenticated,
-        service::Error::Internal(_) => {
-            tracing::error!(error = %e, "internal error on a page");
-            return if page.lang == Lang::Zh { "服务器内部错误，已记录日志".into() } else { "Internal error; it has been logged".into() };
-        }
-    });
+fn error_message(page: &Page, e: service::Error) -> String {
+    // Internal errors are logged by the mapping and shown without detail.
+    let api = crate::error::ApiError::from(e);
     if page.lang == Lang::Zh {
         api.message
     } else {
@@ -157,6 +147,23 @@ fn csrf_ok(page: &Page, submitted: &str) -> bool {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The authority's forms: the caller must be an authority administrator and the CSRF token must match.
+fn authority_form(page: &Page, submitted_csrf: &str) -> Result<Actor, Response> {
+    let actor = page.require(&[Role::AuthorityAdmin])?.clone();
+    if !csrf_ok(page, submitted_csrf) {
+        return Err(csrf_refused(page));
+    }
+    Ok(actor)
+}
+
+/// After a form: the confirmation (with what was saved) or the error, on the re-rendered page.
+fn outcome<T>(page: &Page, result: service::Result<T>, saved: impl FnOnce(&T) -> String) -> (Option<String>, Option<String>, StatusCode) {
+    match result {
+        Ok(v) => (None, Some(format!("{}：{}", words(page.lang)["saved"], saved(&v))), StatusCode::OK),
+        Err(e) => (Some(error_message(page, e)), None, StatusCode::BAD_REQUEST),
+    }
 }
 
 fn csrf_refused(page: &Page) -> Response {
@@ -213,11 +220,11 @@ async fn login_submit(State(state): State<AppState>, page: Page, headers: Header
             ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
         }
         Err(e) => {
-            let msg = error_message(&page, &e);
             let status = match e {
                 service::Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
                 _ => StatusCode::UNAUTHORIZED,
             };
+            let msg = error_message(&page, e);
             login_page(&state, page, Some(msg), status)
         }
     }
@@ -334,13 +341,10 @@ struct DepartmentForm {
 }
 
 async fn create_department(State(state): State<AppState>, page: Page, Form(form): Form<DepartmentForm>) -> Response {
-    let actor = match page.require(&[Role::AuthorityAdmin]) {
-        Ok(a) => a.clone(),
+    let actor = match authority_form(&page, &form.csrf) {
+        Ok(a) => a,
         Err(r) => return r,
     };
-    if !csrf_ok(&page, &form.csrf) {
-        return csrf_refused(&page);
-    }
     let input = service::orgs::DepartmentInput {
         name: form.name,
         name_en: String::new(),
@@ -348,10 +352,9 @@ async fn create_department(State(state): State<AppState>, page: Page, Form(form)
         region_code: form.region_code,
         uscc: form.uscc,
     };
-    match service::orgs::create_department(&state.platform, &actor, input).await {
-        Ok(d) => departments_page(&state, &page, None, Some(format!("{}：{}", words(page.lang)["saved"], d.name)), StatusCode::OK).await,
-        Err(e) => departments_page(&state, &page, Some(error_message(&page, &e)), None, StatusCode::BAD_REQUEST).await,
-    }
+    let result = service::orgs::create_department(&state.platform, &actor, input).await;
+    let (error, notice, status) = outcome(&page, result, |d| d.name.clone());
+    departments_page(&state, &page, error, notice, status).await
 }
 
 // ---- users ----
@@ -393,13 +396,10 @@ struct UserForm {
 }
 
 async fn create_user(State(state): State<AppState>, page: Page, Form(form): Form<UserForm>) -> Response {
-    let actor = match page.require(&[Role::AuthorityAdmin]) {
-        Ok(a) => a.clone(),
+    let actor = match authority_form(&page, &form.csrf) {
+        Ok(a) => a,
         Err(r) => return r,
     };
-    if !csrf_ok(&page, &form.csrf) {
-        return csrf_refused(&page);
-    }
     let result = async {
         let role: Role = form.role.parse()?;
         let department_id = match form.department_id.trim() {
@@ -416,10 +416,8 @@ async fn create_user(State(state): State<AppState>, page: Page, Form(form): Form
         service::users::create_user(&state.platform, &actor, input).await
     }
     .await;
-    match result {
-        Ok(u) => users_page(&state, &page, None, Some(format!("{}：{}", words(page.lang)["saved"], u.username)), StatusCode::OK).await,
-        Err(e) => users_page(&state, &page, Some(error_message(&page, &e)), None, StatusCode::BAD_REQUEST).await,
-    }
+    let (error, notice, status) = outcome(&page, result, |u| u.username.clone());
+    users_page(&state, &page, error, notice, status).await
 }
 
 #[derive(Deserialize)]
@@ -429,22 +427,17 @@ struct RoleForm {
 }
 
 async fn assign_role(State(state): State<AppState>, page: Page, Path(id): Path<i64>, Form(form): Form<RoleForm>) -> Response {
-    let actor = match page.require(&[Role::AuthorityAdmin]) {
-        Ok(a) => a.clone(),
+    let actor = match authority_form(&page, &form.csrf) {
+        Ok(a) => a,
         Err(r) => return r,
     };
-    if !csrf_ok(&page, &form.csrf) {
-        return csrf_refused(&page);
-    }
     let result = async {
         let role: Role = form.role.parse()?;
         service::users::assign_role(&state.platform, &actor, id, role).await
     }
     .await;
-    match result {
-        Ok(u) => users_page(&state, &page, None, Some(format!("{}：{}", words(page.lang)["saved"], u.username)), StatusCode::OK).await,
-        Err(e) => users_page(&state, &page, Some(error_message(&page, &e)), None, StatusCode::BAD_REQUEST).await,
-    }
+    let (error, notice, status) = outcome(&page, result, |u| u.username.clone());
+    users_page(&state, &page, error, notice, status).await
 }
 
 // ---- audit ----
@@ -497,7 +490,7 @@ async fn audit(State(state): State<AppState>, page: Page, Query(q): Query<AuditF
                 context! { events, total, q, report, prev_offset, prev_link => prev_offset.map(link), next_link },
             )
         }
-        Err(e) => render(&state, &page, "error.html", StatusCode::BAD_REQUEST, context! { title => error_message(&page, &e) }),
+        Err(e) => render(&state, &page, "error.html", StatusCode::BAD_REQUEST, context! { title => error_message(&page, e) }),
     }
 }
 

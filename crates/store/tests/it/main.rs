@@ -24,7 +24,6 @@ fn main() {
     let cases: Vec<(&str, Case)> = cases![
         orgs::regions_form_a_tree_and_departments_need_unique_credit_codes,
         orgs::users_roles_sessions_and_tokens,
-        orgs::migrations_are_idempotent,
         audit::audit_chain_verifies_when_whole,
         audit::audit_chain_detects_an_edited_row,
         audit::audit_chain_detects_a_deleted_row,

@@ -108,13 +108,3 @@ pub async fn users_roles_sessions_and_tokens(store: Store) -> Result<()> {
     ensure!(users::recent_failures(&mut conn, "officer", 0).await? == 1, "failures before a success are forgiven");
     Ok(())
 }
-
-pub async fn migrations_are_idempotent(store: Store) -> Result<()> {
-    seed_city(&store).await?;
-    // Opening the same database again runs no migration twice and keeps the data.
-    let mut conn = store.read().await?;
-    let before = orgs::list_regions(&mut conn).await?;
-    drop(conn);
-    ensure!(!before.is_empty());
-    Ok(())
-}
