@@ -107,9 +107,13 @@ enum AuditCommand {
         /// Concurrent appenders.
         #[arg(long, default_value_t = 256)]
         appenders: usize,
-        /// A postgres:// URL to measure instead of SQLite.
+        /// A PostgreSQL server (postgres://…/postgres) to measure instead of SQLite; a fresh database is
+        /// created on it for the run.
         #[arg(long)]
-        database_url: Option<String>,
+        postgres_server: Option<String>,
+        /// Only verify the SQLite database a previous run left in --data-dir (for profiling and peers).
+        #[arg(long)]
+        verify_only: bool,
     },
 }
 
@@ -228,8 +232,8 @@ async fn run(cli: Cli) -> Result<i32> {
                 }
             }
         }
-        Command::Audit { command: AuditCommand::Bench { data_dir, events, appenders, database_url } } => {
-            bench::audit(&data_dir, events, appenders, database_url).await?;
+        Command::Audit { command: AuditCommand::Bench { data_dir, events, appenders, postgres_server, verify_only } } => {
+            bench::audit(bench::AuditBench { data_dir, events, appenders, postgres_server, verify_only }).await?;
             Ok(0)
         }
         Command::Users { command } => users(command).await,

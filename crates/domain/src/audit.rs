@@ -27,15 +27,55 @@ pub struct EventFields<'a> {
 
 /// SM3(prev_hash ‖ encode(fields)).
 pub fn chain_hash(prev: &[u8; 32], f: &EventFields<'_>) -> [u8; 32] {
+    chain_hash_raw(prev, &f.raw())
+}
+
+/// An event's fields as stored bytes: what a verifier hashes without first checking that stored text is UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RawEventFields<'a> {
+    pub seq: i64,
+    pub occurred_at_us: i64,
+    pub actor_user_id: Option<i64>,
+    pub actor_name: &'a [u8],
+    pub actor_department_id: Option<i64>,
+    /// actor_role, action, object_kind, object_id, purpose, result, client_addr, detail, in that order.
+    pub texts: [&'a [u8]; 8],
+}
+
+impl<'a> EventFields<'a> {
+    pub fn raw(&self) -> RawEventFields<'a> {
+        RawEventFields {
+            seq: self.seq,
+            occurred_at_us: self.occurred_at_us,
+            actor_user_id: self.actor_user_id,
+            actor_name: self.actor_name.as_bytes(),
+            actor_department_id: self.actor_department_id,
+            texts: [
+                self.actor_role,
+                self.action,
+                self.object_kind,
+                self.object_id,
+                self.purpose,
+                self.result,
+                self.client_addr,
+                self.detail,
+            ]
+            .map(str::as_bytes),
+        }
+    }
+}
+
+/// The chain hash over stored bytes; `chain_hash` is this over the text's bytes.
+pub fn chain_hash_raw(prev: &[u8; 32], f: &RawEventFields<'_>) -> [u8; 32] {
     let mut h = Sm3::new();
     h.update(prev);
     h.update(f.seq.to_be_bytes());
     h.update(f.occurred_at_us.to_be_bytes());
     put_opt(&mut h, f.actor_user_id);
-    put_str(&mut h, f.actor_name);
+    put_bytes(&mut h, f.actor_name);
     put_opt(&mut h, f.actor_department_id);
-    for s in [f.actor_role, f.action, f.object_kind, f.object_id, f.purpose, f.result, f.client_addr, f.detail] {
-        put_str(&mut h, s);
+    for s in f.texts {
+        put_bytes(&mut h, s);
     }
     h.finalize().into()
 }
@@ -50,9 +90,9 @@ fn put_opt(h: &mut Sm3, v: Option<i64>) {
     }
 }
 
-fn put_str(h: &mut Sm3, s: &str) {
+fn put_bytes(h: &mut Sm3, s: &[u8]) {
     h.update((s.len() as u32).to_be_bytes());
-    h.update(s.as_bytes());
+    h.update(s);
 }
 
 /// SM3 of a secret, hex-encoded: how tokens are stored.
@@ -68,6 +108,12 @@ mod tests {
     fn sm3_matches_the_standard_vector() {
         // GM/T 0004-2012 example 1: SM3("abc").
         assert_eq!(sm3_hex(b"abc"), "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0");
+    }
+
+    #[test]
+    fn the_raw_hash_is_the_hash_of_the_text() {
+        let f = EventFields { seq: 9, actor_name: "张三", detail: "{\"k\":1}", actor_department_id: Some(3), ..Default::default() };
+        assert_eq!(chain_hash(&[7u8; 32], &f), chain_hash_raw(&[7u8; 32], &f.raw()));
     }
 
     #[test]

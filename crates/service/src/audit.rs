@@ -13,6 +13,8 @@ use crate::{Actor, Error, Platform, Result};
 
 /// The most events one group commit writes.
 const GROUP_MAX: usize = 4096;
+/// How many times the writer yields to let more appenders in before it commits.
+const LINGER_YIELDS: usize = 4;
 
 type Pending = (NewEvent, oneshot::Sender<std::result::Result<i64, String>>);
 
@@ -30,7 +32,25 @@ impl AuditWriter {
         tokio::spawn(async move {
             let mut batch: Vec<Pending> = Vec::with_capacity(GROUP_MAX);
             while rx.recv_many(&mut batch, GROUP_MAX).await > 0 {
-                let events: Vec<NewEvent> = batch.iter().map(|(e, _)| e.clone()).collect();
+                // Appenders just answered by the last commit are about to send again: letting them run once
+                // before committing turns a trickle of small commits into one per round.
+                for _ in 0..LINGER_YIELDS {
+                    if batch.len() >= GROUP_MAX {
+                        break;
+                    }
+                    tokio::task::yield_now().await;
+                    let before = batch.len();
+                    while batch.len() < GROUP_MAX {
+                        match rx.try_recv() {
+                            Ok(pending) => batch.push(pending),
+                            Err(_) => break,
+                        }
+                    }
+                    if batch.len() == before {
+                        break;
+                    }
+                }
+                let (events, waiting): (Vec<NewEvent>, Vec<_>) = batch.drain(..).unzip();
                 let now_us = domain::clock::to_micros(clock.now());
                 let result = async {
                     let mut tx = store.begin().await?;
@@ -41,13 +61,13 @@ impl AuditWriter {
                 .await;
                 match result {
                     Ok(seqs) => {
-                        for ((_, done), seq) in batch.drain(..).zip(seqs) {
+                        for (done, seq) in waiting.into_iter().zip(seqs) {
                             let _ = done.send(Ok(seq));
                         }
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "audit group commit failed");
-                        for (_, done) in batch.drain(..) {
+                        for done in waiting {
                             let _ = done.send(Err(e.to_string()));
                         }
                     }
@@ -98,7 +118,7 @@ pub async fn export_page(p: &Platform, actor: &Actor, after_seq: i64, limit: i64
 
 pub async fn verify(p: &Platform, actor: &Actor) -> Result<VerifyReport> {
     require_auditor(actor)?;
-    let report = store::audit::verify(&mut *p.store.read().await?).await?;
+    let report = store::audit::verify(&p.store).await?;
     let mut event = actor.event("audit.verify", "audit_log", "");
     event.result = if report.broken.is_none() { "ok".into() } else { "broken".into() };
     p.audit_writer.append(event).await?;

@@ -52,8 +52,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Clone)]
 pub struct Store {
     writer: AnyPool,
-    reader: AnyPool,
+    pub(crate) reader: AnyPool,
     backend: Backend,
+    /// The database file, on SQLite: hot read paths open it natively (see `audit::verify`).
+    sqlite_path: Option<std::path::PathBuf>,
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -80,7 +82,11 @@ impl Store {
                 (pool.clone(), pool)
             }
         };
-        let store = Store { writer, reader, backend };
+        let sqlite_path = match backend {
+            Backend::Sqlite => sqlite_file(url),
+            Backend::Postgres => None,
+        };
+        let store = Store { writer, reader, backend, sqlite_path };
         match backend {
             Backend::Sqlite => SQLITE_MIGRATOR.run(&store.writer).await?,
             Backend::Postgres => POSTGRES_MIGRATOR.run(&store.writer).await?,
@@ -90,6 +96,10 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    pub fn sqlite_path(&self) -> Option<&std::path::Path> {
+        self.sqlite_path.as_deref()
     }
 
     /// Begins a write transaction.
@@ -123,6 +133,13 @@ fn backend_of(url: &str) -> Result<Backend> {
     } else {
         Err(Error::UnsupportedUrl(url.to_string()))
     }
+}
+
+/// The file a `sqlite:` URL names; none for an in-memory database.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| std::path::PathBuf::from(path))
 }
 
 async fn sqlite_pool(url: &str, max: u32) -> Result<AnyPool> {

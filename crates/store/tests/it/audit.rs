@@ -26,6 +26,14 @@ fn now_us() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }
 
+/// Verifies with the walk the store picks and with the portable one, and requires the same answer.
+async fn verify_both(store: &Store) -> Result<audit::VerifyReport> {
+    let picked = audit::verify(store).await?;
+    let pooled = audit::verify_pooled(store).await?;
+    ensure!(picked == pooled, "the two walks disagree: {picked:?} vs {pooled:?}");
+    Ok(picked)
+}
+
 async fn append_many(store: &Store, n: usize, at_us: i64) -> Result<()> {
     let mut tx = store.begin().await?;
     let events: Vec<NewEvent> = (0..n).map(ev).collect();
@@ -40,7 +48,7 @@ pub async fn audit_chain_verifies_when_whole(store: Store) -> Result<()> {
     let seq = audit::append(&mut tx, &ev(7), now_us()).await?;
     tx.commit().await?;
     ensure!(seq == 1201);
-    let report = audit::verify(&mut *store.read().await?).await?;
+    let report = verify_both(&store).await?;
     ensure!(report.broken.is_none(), "{report:?}");
     ensure!(report.checked == 1201 && report.head_seq == 1201);
     Ok(())
@@ -63,10 +71,60 @@ pub async fn audit_chain_detects_an_edited_row(store: Store) -> Result<()> {
         }
     }
     conn.execute("UPDATE audit_events SET result = 'denied' WHERE seq = 17").await?;
-    let report = audit::verify(&mut conn).await?;
+    let report = verify_both(&store).await?;
     let broken = report.broken.expect("the edit is detected");
     ensure!(broken.seq == 17, "first broken link is the edited event: {broken:?}");
     ensure!(broken.reason.contains("altered"));
+    Ok(())
+}
+
+/// Alterations deep in a long chain, in several hashing batches: the earliest is named, whichever thread finds it.
+pub async fn audit_chain_names_the_earliest_of_several_alterations(store: Store) -> Result<()> {
+    append_many(&store, 20_000, now_us()).await?;
+    let mut conn = store.read().await?;
+    match store.backend() {
+        Backend::Sqlite => conn.execute("DROP TRIGGER audit_events_no_update").await?,
+        Backend::Postgres => conn.execute("ALTER TABLE audit_events DISABLE TRIGGER audit_events_guard").await?,
+    };
+    conn.execute("UPDATE audit_events SET detail = 'x' WHERE seq = 17000").await?;
+    ensure!(verify_both(&store).await?.broken.map(|b| b.seq) == Some(17000));
+    conn.execute("UPDATE audit_events SET purpose = 'y' WHERE seq = 9001").await?;
+    let report = verify_both(&store).await?;
+    ensure!(report.broken.as_ref().map(|b| b.seq) == Some(9001) && report.checked == 9000, "{report:?}");
+    // A relinked event (its prev_hash rewritten) before both alterations is named first.
+    conn.execute("UPDATE audit_events SET prev_hash = hash WHERE seq = 4100").await?;
+    let broken = verify_both(&store).await?.broken.expect("the relink is detected");
+    ensure!(broken.seq == 4100 && broken.reason.contains("prev_hash"), "{broken:?}");
+    Ok(())
+}
+
+/// Verifying a live log: appends keep committing while the walk runs, and no walk reports a break that is not
+/// there (each reads the head and the events from one snapshot).
+pub async fn audit_verify_during_appends_sees_a_whole_chain(store: Store) -> Result<()> {
+    append_many(&store, 5_000, now_us()).await?;
+    let writer = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            for round in 0..40 {
+                let mut tx = store.begin().await?;
+                let events: Vec<NewEvent> = (0..50).map(|i| ev(round * 50 + i)).collect();
+                audit::append_batch(&mut tx, &events, now_us()).await?;
+                tx.commit().await?;
+            }
+            anyhow::Ok(())
+        })
+    };
+    let mut walks = 0;
+    while !writer.is_finished() || walks < 2 {
+        let picked = audit::verify(&store).await?;
+        ensure!(picked.broken.is_none(), "walk {walks}: {picked:?}");
+        ensure!(picked.checked == picked.head_seq, "{picked:?}");
+        let pooled = audit::verify_pooled(&store).await?;
+        ensure!(pooled.broken.is_none(), "pooled walk {walks}: {pooled:?}");
+        walks += 1;
+    }
+    writer.await??;
+    ensure!(verify_both(&store).await?.head_seq == 7_000);
     Ok(())
 }
 
@@ -79,11 +137,11 @@ pub async fn audit_chain_detects_a_deleted_row(store: Store) -> Result<()> {
         Backend::Postgres => conn.execute("ALTER TABLE audit_events DISABLE TRIGGER audit_events_guard").await?,
     };
     conn.execute("DELETE FROM audit_events WHERE seq = 12").await?;
-    let broken = audit::verify(&mut conn).await?.broken.expect("the gap is detected");
+    let broken = verify_both(&store).await?.broken.expect("the gap is detected");
     ensure!(broken.seq == 12 && broken.reason.contains("missing"), "{broken:?}");
     // Truncating the tail is detected against the head too.
     conn.execute("DELETE FROM audit_events WHERE seq >= 12").await?;
-    let broken = audit::verify(&mut conn).await?.broken.expect("the truncation is detected");
+    let broken = verify_both(&store).await?.broken.expect("the truncation is detected");
     ensure!(broken.seq == 12, "{broken:?}");
     Ok(())
 }
@@ -100,7 +158,7 @@ pub async fn audit_event_and_state_change_commit_together(store: Store) -> Resul
     tx.rollback().await?;
     let mut conn = store.read().await?;
     ensure!(orgs::list_regions(&mut conn).await?.is_empty());
-    let report = audit::verify(&mut conn).await?;
+    let report = verify_both(&store).await?;
     ensure!(report.head_seq == 0 && report.broken.is_none(), "a rolled-back event leaves no trace: {report:?}");
     Ok(())
 }
@@ -124,7 +182,7 @@ pub async fn sys_20c_audit_events_kept_at_least_three_years(store: Store) -> Res
     let removed = audit::purge_before(&mut tx, now - 3 * YEAR_US).await?;
     tx.commit().await?;
     ensure!(removed == 10, "removed {removed}");
-    let report = audit::verify(&mut *store.read().await?).await?;
+    let report = verify_both(&store).await?;
     ensure!(report.broken.is_none() && report.anchor_seq == 10 && report.checked == 10, "{report:?}");
     Ok(())
 }

@@ -6,11 +6,13 @@
 use domain::audit::{chain_hash, EventFields};
 use domain::clock::{format_rfc3339_local, from_micros};
 use domain::orgs::AuditEvent;
-use futures_util::TryStreamExt;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::{Conn, Error, Result};
+
+mod verify;
+pub use verify::{verify, verify_pooled, BrokenLink, VerifyReport};
 
 /// An event to append.
 #[derive(Debug, Clone, Default)]
@@ -53,7 +55,7 @@ pub async fn append(conn: &mut Conn, event: &NewEvent, now_us: i64) -> Result<i6
     Ok(append_batch(conn, std::slice::from_ref(event), now_us).await?[0])
 }
 
-/// Rows per INSERT statement: 13 values a row stays well under SQLite's 32,766 parameters.
+/// Rows per INSERT statement on PostgreSQL (15 values a row, well under its 65,535 parameters).
 const ROWS_PER_INSERT: usize = 500;
 
 /// Appends events in order, chained; returns their sequence numbers. One head update for the whole batch is
@@ -74,9 +76,12 @@ pub async fn append_batch(conn: &mut Conn, events: &[NewEvent], now_us: i64) -> 
     for (i, e) in events.iter().enumerate() {
         let seq = first_seq + i as i64;
         let h = chain_hash(&prev, &e.fields(seq, now_us));
-        hashes.push((hex::encode(prev), hex::encode(h)));
+        hashes.push((encode_hash(&prev), encode_hash(&h)));
         prev = h;
     }
+    // SQLite looks a named parameter (`$7`) up by walking a list, so binding a statement with n named
+    // parameters costs n²; anonymous `?` parameters bind in order at no cost. PostgreSQL needs `$n`.
+    let anonymous = conn.backend_name().eq_ignore_ascii_case("sqlite");
     for (chunk_index, chunk) in events.chunks(ROWS_PER_INSERT).enumerate() {
         let mut sql = String::from(
             "INSERT INTO audit_events (seq, occurred_at, actor_user_id, actor_name, actor_department_id, actor_role, action, object_kind, object_id, purpose, result, client_addr, detail, prev_hash, hash) VALUES ",
@@ -91,8 +96,12 @@ pub async fn append_batch(conn: &mut Conn, events: &[NewEvent], now_us: i64) -> 
                 if c > 1 {
                     sql.push(',');
                 }
-                sql.push('$');
-                sql.push_str(&(b + c).to_string());
+                if anonymous {
+                    sql.push('?');
+                } else {
+                    sql.push('$');
+                    sql.push_str(&(b + c).to_string());
+                }
             }
             sql.push(')');
         }
@@ -119,13 +128,50 @@ pub async fn append_batch(conn: &mut Conn, events: &[NewEvent], now_us: i64) -> 
         }
         q.execute(&mut *conn).await?;
     }
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(hex::encode(prev)).execute(&mut *conn).await?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(encode_hash(&prev)).execute(&mut *conn).await?;
     Ok((first_seq..=last_seq).collect())
 }
 
-fn decode_hash(s: &str) -> Result<[u8; 32]> {
-    let bytes = hex::decode(s).map_err(|_| Error::Corrupt(format!("audit hash {s}")))?;
-    bytes.try_into().map_err(|_| Error::Corrupt(format!("audit hash {s}")))
+/// A hash as stored: 64 lowercase hex digits.
+pub(crate) fn encode_hash(hash: &[u8; 32]) -> String {
+    let mut digits = [0u8; 64];
+    hex::encode_to_slice(hash, &mut digits).expect("64 digits for 32 bytes");
+    String::from_utf8(digits.to_vec()).expect("hex digits are ASCII")
+}
+
+/// A stored hash: 64 hex digits. Verification decodes one per event, so this is a table lookup, not the
+/// allocating general decoder.
+pub(crate) fn decode_hash(s: &str) -> Result<[u8; 32]> {
+    const INVALID: u8 = 0xff;
+    const NIBBLE: [u8; 256] = {
+        let mut t = [INVALID; 256];
+        let mut i = 0;
+        while i < 10 {
+            t[b'0' as usize + i] = i as u8;
+            i += 1;
+        }
+        let mut i = 0;
+        while i < 6 {
+            t[b'a' as usize + i] = 10 + i as u8;
+            t[b'A' as usize + i] = 10 + i as u8;
+            i += 1;
+        }
+        t
+    };
+    let digits = s.as_bytes();
+    let mut out = [0u8; 32];
+    let mut bad = digits.len() != 64;
+    if !bad {
+        for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+            let (hi, lo) = (NIBBLE[pair[0] as usize], NIBBLE[pair[1] as usize]);
+            bad |= (hi | lo) == INVALID || hi == INVALID || lo == INVALID;
+            *byte = (hi << 4) | (lo & 0x0f);
+        }
+    }
+    if bad {
+        return Err(Error::Corrupt(format!("audit hash {s}")));
+    }
+    Ok(out)
 }
 
 /// What the auditor searches by.
@@ -141,7 +187,7 @@ pub struct Filter {
     pub to_us: Option<i64>,
 }
 
-const COLS: &str = "seq, occurred_at, actor_user_id, actor_name, actor_department_id, actor_role, action, object_kind, object_id, purpose, result, client_addr, detail, prev_hash, hash";
+pub(crate) const COLS: &str = "seq, occurred_at, actor_user_id, actor_name, actor_department_id, actor_role, action, object_kind, object_id, purpose, result, client_addr, detail, prev_hash, hash";
 
 /// Events matching the filter, newest first, and how many match.
 pub async fn search(conn: &mut Conn, f: &Filter, limit: i64, offset: i64) -> Result<(Vec<AuditEvent>, i64)> {
@@ -188,96 +234,6 @@ fn event(row: AnyRow) -> AuditEvent {
     }
 }
 
-/// The result of walking the chain.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
-pub struct VerifyReport {
-    /// Events checked.
-    pub checked: i64,
-    /// The sequence number the head says is last.
-    pub head_seq: i64,
-    /// Where verification started (after the last event removed by a retention purge).
-    pub anchor_seq: i64,
-    pub broken: Option<BrokenLink>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
-pub struct BrokenLink {
-    /// The first event whose link does not hold.
-    pub seq: i64,
-    pub reason: String,
-}
-
-/// Walks the chain from the anchor to the head, recomputing every hash.
-pub async fn verify(conn: &mut Conn) -> Result<VerifyReport> {
-    let head = sqlx::query("SELECT seq, hash, anchor_seq, anchor_hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
-    let head_seq: i64 = head.get(0);
-    let head_hash: String = head.get(1);
-    let anchor_seq: i64 = head.get(2);
-    let mut prev = decode_hash(&head.get::<String, _>(3))?;
-    let mut expected_seq = anchor_seq + 1;
-    let mut checked = 0i64;
-    let mut broken = None;
-    {
-        let sql = format!("SELECT {COLS} FROM audit_events WHERE seq > $1 ORDER BY seq");
-        let mut rows = sqlx::query(&sql).bind(anchor_seq).fetch(&mut *conn);
-        while let Some(row) = rows.try_next().await? {
-            let seq: i64 = row.get(0);
-            let stored_prev: &str = row.get(13);
-            let stored_hash: &str = row.get(14);
-            let fields = EventFields {
-                seq,
-                occurred_at_us: row.get(1),
-                actor_user_id: row.get(2),
-                actor_name: row.get(3),
-                actor_department_id: row.get(4),
-                actor_role: row.get(5),
-                action: row.get(6),
-                object_kind: row.get(7),
-                object_id: row.get(8),
-                purpose: row.get(9),
-                result: row.get(10),
-                client_addr: row.get(11),
-                detail: row.get(12),
-            };
-            let reason = if seq != expected_seq {
-                Some(format!("event {expected_seq} is missing (next stored event is {seq})"))
-            } else if !hex_eq(stored_prev, &prev) {
-                Some("its prev_hash does not match the previous event's hash".to_string())
-            } else {
-                let h = chain_hash(&prev, &fields);
-                if !hex_eq(stored_hash, &h) {
-                    Some("its contents do not match its hash: the event was altered".to_string())
-                } else {
-                    prev = h;
-                    None
-                }
-            };
-            if let Some(reason) = reason {
-                broken = Some(BrokenLink { seq: expected_seq.min(seq), reason });
-                break;
-            }
-            checked += 1;
-            expected_seq += 1;
-        }
-    }
-    if broken.is_none() {
-        if expected_seq - 1 != head_seq {
-            broken = Some(BrokenLink {
-                seq: expected_seq,
-                reason: format!("the chain head says {head_seq} events, but the log ends at {}", expected_seq - 1),
-            });
-        } else if !hex_eq(&head_hash, &prev) {
-            broken = Some(BrokenLink { seq: head_seq, reason: "the chain head's hash does not match the last event".into() });
-        }
-    }
-    Ok(VerifyReport { checked, head_seq, anchor_seq, broken })
-}
-
-fn hex_eq(stored: &str, computed: &[u8; 32]) -> bool {
-    let mut buf = [0u8; 32];
-    hex::decode_to_slice(stored, &mut buf).is_ok() && &buf == computed
-}
-
 /// Removes events older than `cutoff_us` and moves the anchor past them. The database trigger refuses to remove
 /// anything younger than the retention period, whatever the caller's clock says.
 pub async fn purge_before(conn: &mut Conn, cutoff_us: i64) -> Result<i64> {
@@ -301,4 +257,21 @@ pub async fn export_page(conn: &mut Conn, after_seq: i64, limit: i64) -> Result<
         .fetch_all(&mut *conn)
         .await?;
     Ok(rows.into_iter().map(event).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_round_trip_and_bad_digits_are_refused() {
+        let h: [u8; 32] = std::array::from_fn(|i| (i * 37 + 5) as u8);
+        let stored = encode_hash(&h);
+        assert_eq!(stored, hex::encode(h));
+        assert_eq!(decode_hash(&stored).unwrap(), h);
+        assert_eq!(decode_hash(&stored.to_uppercase()).unwrap(), h);
+        for bad in [&stored[..63], "", &format!("{}g", &stored[..63]), &format!("{stored}0"), &format!("{}é", &stored[..62])] {
+            assert!(decode_hash(bad).is_err(), "{bad:?}");
+        }
+    }
 }
