@@ -28,6 +28,6 @@ pub async fn load_year(p: &Platform, actor: &Actor, year: YearCalendar) -> Resul
     event.detail = format!("{} days", year.days.len());
     store::audit::append(&mut tx, &event, p.now_us()).await?;
     tx.commit().await?;
-    p.calendar_mut().load(year);
+    p.refresh_calendar().await?;
     Ok(())
 }

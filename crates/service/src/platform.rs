@@ -1,7 +1,8 @@
 //! The running platform: the store, the policy profile in force, the loaded calendar, the clock and the
 //! group-commit audit writer. Web and CLI hold one `Platform` and call use cases on it.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
+use std::time::Duration;
 
 use domain::calendar::Calendar;
 use domain::clock::Clock;
@@ -15,9 +16,13 @@ pub struct Platform {
     pub store: Store,
     pub profile: Profile,
     pub clock: Arc<dyn Clock>,
-    calendar: RwLock<Calendar>,
+    /// The loaded calendar and the store's calendar version it was read at.
+    calendar: RwLock<(Arc<Calendar>, i64)>,
     pub audit_writer: AuditWriter,
 }
+
+/// How often a node looks for a calendar another node has loaded.
+pub const CALENDAR_REFRESH: Duration = Duration::from_secs(30);
 
 impl Platform {
     /// Opens an initialized deployment: reads the profile chosen at `init` and the loaded calendar.
@@ -31,24 +36,56 @@ impl Platform {
             )
         })?;
         let profile = Profile::shipped(&profile_id)?;
-        let mut calendar = Calendar::default();
-        for year in store::calendar::years(&mut conn).await? {
-            calendar.load(year);
-        }
+        let calendar = read_calendar(&mut conn).await?;
         drop(conn);
         let audit_writer = AuditWriter::start(store.clone(), clock.clone());
-        Ok(Arc::new(Platform { store, profile, clock, calendar: RwLock::new(calendar), audit_writer }))
+        let platform = Arc::new(Platform { store, profile, clock, calendar: RwLock::new(calendar), audit_writer });
+        tokio::spawn(refresh_calendar_periodically(Arc::downgrade(&platform)));
+        Ok(platform)
+    }
+
+    /// Rereads the calendar if a load on any node has changed it since this node read it; true if it did.
+    pub async fn refresh_calendar(&self) -> Result<bool> {
+        let mut conn = self.store.read().await?;
+        let version = store::calendar::version(&mut conn).await?;
+        if version == self.calendar.read().unwrap_or_else(|p| p.into_inner()).1 {
+            return Ok(false);
+        }
+        let fresh = read_calendar(&mut conn).await?;
+        *self.calendar.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+        Ok(true)
     }
 
     pub fn now_us(&self) -> i64 {
         domain::clock::to_micros(self.clock.now())
     }
 
-    pub fn calendar(&self) -> std::sync::RwLockReadGuard<'_, Calendar> {
-        self.calendar.read().unwrap_or_else(|p| p.into_inner())
+    /// The calendar as last read; a load replaces it whole, so holders keep a consistent copy.
+    pub fn calendar(&self) -> Arc<Calendar> {
+        self.calendar.read().unwrap_or_else(|p| p.into_inner()).0.clone()
     }
+}
 
-    pub(crate) fn calendar_mut(&self) -> std::sync::RwLockWriteGuard<'_, Calendar> {
-        self.calendar.write().unwrap_or_else(|p| p.into_inner())
+/// The calendar and the version it was read at, read in that order so a load in between shows as stale later.
+async fn read_calendar(conn: &mut store::Conn) -> Result<(Arc<Calendar>, i64)> {
+    let version = store::calendar::version(conn).await?;
+    let mut calendar = Calendar::default();
+    for year in store::calendar::years(conn).await? {
+        calendar.load(year);
+    }
+    Ok((Arc::new(calendar), version))
+}
+
+/// Until the platform is dropped.
+async fn refresh_calendar_periodically(platform: Weak<Platform>) {
+    let mut tick = tokio::time::interval(CALENDAR_REFRESH);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let Some(p) = platform.upgrade() else { return };
+        if let Err(e) = p.refresh_calendar().await {
+            tracing::warn!(error = %e, "calendar refresh failed; keeping the loaded calendar");
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! The years of the holiday calendar the authority has loaded, each kept as its notice in JSON.
+//! The years of the holiday calendar the authority has loaded, each kept as its notice in JSON, and a version
+//! that every load bumps in the same transaction, so other nodes can tell their copy is stale.
 
 use domain::calendar::YearCalendar;
 use sqlx::Row;
@@ -17,7 +18,20 @@ pub async fn upsert_year(conn: &mut Conn, year: &YearCalendar, loaded_by: &str, 
     .bind(loaded_by)
     .execute(&mut *conn)
     .await?;
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ($1, '1')
+         ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(settings.value AS BIGINT) + 1 AS TEXT)",
+    )
+    .bind(crate::settings::CALENDAR_VERSION)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
+}
+
+/// How many times a year has been loaded; 0 before the first.
+pub async fn version(conn: &mut Conn) -> Result<i64> {
+    let value = crate::settings::get(conn, crate::settings::CALENDAR_VERSION).await?;
+    value.map_or(Ok(0), |v| v.parse().map_err(|_| Error::Corrupt(format!("calendar version {v}"))))
 }
 
 pub async fn years(conn: &mut Conn) -> Result<Vec<YearCalendar>> {

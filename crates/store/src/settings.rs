@@ -7,6 +7,8 @@ use crate::{Conn, Result};
 
 pub const PROFILE: &str = "profile";
 pub const AUDIT_RETENTION_YEARS: &str = "audit_retention_years";
+/// Bumped by every calendar load (see `calendar::upsert_year`).
+pub const CALENDAR_VERSION: &str = "calendar_version";
 
 pub async fn get(conn: &mut Conn, key: &str) -> Result<Option<String>> {
     let row = sqlx::query("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(&mut *conn).await?;

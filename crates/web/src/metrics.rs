@@ -4,9 +4,13 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+/// Method, route and status.
+type RequestKey = (String, String, u16);
+
 #[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), (u64, f64)>>,
+    /// How many requests, and their total seconds.
+    requests: Mutex<BTreeMap<RequestKey, (u64, f64)>>,
 }
 
 impl Metrics {

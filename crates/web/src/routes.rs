@@ -136,6 +136,8 @@ pub fn api_routes() -> Vec<RouteSpec> {
             users::assign_role, req = Some(schema::<users::RoleBody>), resp = Some(schema::<domain::orgs::User>)),
         route!(DELETE "/api/v1/users/{id}/roles/{role}", Roles(ADMIN), "Take a role from a user", users::remove_role,
             req = None, resp = Some(schema::<domain::orgs::User>)),
+        route!(PUT "/api/v1/users/{id}/active", Roles(ADMIN), "Disable an account (its sessions end at once) or enable it",
+            users::set_active, req = Some(schema::<users::ActiveBody>), resp = Some(schema::<domain::orgs::User>)),
         route!(GET "/api/v1/tokens", Roles(TOKEN_MANAGERS), "API tokens (a data officer sees their department's)",
             tokens::list, req = None, resp = Some(schema::<List<domain::orgs::ApiToken>>)),
         route!(POST "/api/v1/tokens", Roles(TOKEN_MANAGERS), "Issue an API token for a department's system",

@@ -10,7 +10,7 @@ fn ev(i: usize) -> NewEvent {
         actor_name: "admin".into(),
         actor_department_id: Some(1),
         actor_role: "authority_admin".into(),
-        action: if i % 2 == 0 { "department.create".into() } else { "user.create".into() },
+        action: if i.is_multiple_of(2) { "department.create".into() } else { "user.create".into() },
         object_kind: "department".into(),
         object_id: i.to_string(),
         purpose: String::new(),

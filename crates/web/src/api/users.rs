@@ -61,3 +61,19 @@ pub async fn remove_role(State(s): State<AppState>, Caller(caller): Caller, ApiP
     let role: Role = role.parse()?;
     Ok(Json(service::users::remove_role(&s.platform, &caller, id, role).await?))
 }
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActiveBody {
+    /// false disables the account and ends its sessions at once; true enables it again.
+    pub active: bool,
+}
+
+pub async fn set_active(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<ActiveBody>,
+) -> ApiResult<Json<User>> {
+    Ok(Json(service::users::set_active(&s.platform, &caller, id, b.active).await?))
+}

@@ -1,13 +1,15 @@
 //! Bad input gets a clear error in Chinese and English, a 4xx, and changes nothing.
 
+use std::sync::Arc;
+
+use domain::clock::SystemClock;
 use reqwest::Method;
 use serde_json::json;
+use service::Platform;
 
-use crate::common::{error_code, spawn};
+use crate::common::{error_code, TestApp};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn malformed_bodies_queries_and_paths_are_4xx_with_the_error_body() {
-    let app = spawn(false).await;
+pub async fn malformed_bodies_queries_and_paths_are_4xx_with_the_error_body(app: TestApp) {
     let admin = app.login("admin").await;
     let before = app.department_count().await;
     let url = format!("{}/api/v1/departments", app.base);
@@ -48,9 +50,7 @@ async fn malformed_bodies_queries_and_paths_are_4xx_with_the_error_body() {
     assert_eq!(app.department_count().await, before, "nothing was stored");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sys_16c_bad_credit_codes_are_refused_and_good_ones_registered() {
-    let app = spawn(false).await;
+pub async fn sys_16c_bad_credit_codes_are_refused_and_good_ones_registered(app: TestApp) {
     let admin = app.login("admin").await;
     let before = app.department_count().await;
     for bad in ["91350100M000100Y44", "91350100M000100Y4", "91350100I000100Y43", ""] {
@@ -67,9 +67,7 @@ async fn sys_16c_bad_credit_codes_are_refused_and_good_ones_registered() {
     assert_eq!(app.department_count().await, before + 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_tokens_are_401_and_revoked_tokens_stop_working() {
-    let app = spawn(false).await;
+pub async fn bad_tokens_are_401_and_revoked_tokens_stop_working(app: TestApp) {
     for bad in ["nonsense", "sy_s_0000", "sy_k_forged", "Bearer", "sy_s_' OR 1=1 --"] {
         let r = app.call(Method::GET, "/api/v1/me", Some(bad), None).await;
         assert_eq!(error_code(r).await, (401, "unauthenticated".into()), "{bad}");
@@ -99,9 +97,7 @@ async fn bad_tokens_are_401_and_revoked_tokens_stop_working() {
     assert_eq!(error_code(r).await, (403, "forbidden".into()));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fs_42b_role_assignment_joining_two_duties_is_refused() {
-    let app = spawn(false).await;
+pub async fn fs_42b_role_assignment_joining_two_duties_is_refused(app: TestApp) {
     let admin = app.login("admin").await;
     let users: serde_json::Value = app.call(Method::GET, "/api/v1/users?limit=100", Some(&admin), None).await.json().await.unwrap();
     let officer = users["items"].as_array().unwrap().iter().find(|u| u["username"] == "officer").unwrap()["id"].as_i64().unwrap();
@@ -127,9 +123,7 @@ async fn fs_42b_role_assignment_joining_two_duties_is_refused() {
     assert_eq!(r.status(), 200);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn login_is_rate_limited_after_repeated_failures() {
-    let app = spawn(false).await;
+pub async fn login_is_rate_limited_after_repeated_failures(app: TestApp) {
     for _ in 0..5 {
         let r = app.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": "security", "password": "wrong-password!"}))).await;
         assert_eq!(error_code(r).await, (401, "unauthenticated".into()));
@@ -141,9 +135,7 @@ async fn login_is_rate_limited_after_repeated_failures() {
     app.login("officer").await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn audit_export_and_verify_for_the_auditor() {
-    let app = spawn(false).await;
+pub async fn audit_export_and_verify_for_the_auditor(app: TestApp) {
     let auditor = app.login("auditor").await;
     let r = app.call(Method::GET, "/api/v1/audit/export?format=csv", Some(&auditor), None).await;
     assert_eq!(r.status(), 200);
@@ -165,9 +157,7 @@ async fn audit_export_and_verify_for_the_auditor() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn calendar_deadline_follows_the_profile_and_the_authority_loads_2027() {
-    let app = spawn(false).await;
+pub async fn calendar_deadline_follows_the_profile_and_the_authority_loads_2027(app: TestApp) {
     let due: serde_json::Value = app.call(Method::GET, "/api/v1/calendar/deadline?from=2026-12-28&working_days=10", None, None).await.json().await.unwrap();
     assert_eq!(due["provisional"], true, "2027's notice is not loaded: {due}");
     let admin = app.login("admin").await;
@@ -178,4 +168,48 @@ async fn calendar_deadline_follows_the_profile_and_the_authority_loads_2027() {
     let bad = json!({"days": [{"date": "2030-01-01", "name": "x", "off": true}]});
     let r = app.call(Method::PUT, "/api/v1/calendar/years/2027", Some(&admin), Some(bad)).await;
     assert_eq!(error_code(r).await, (400, "invalid_calendar".into()));
+}
+
+/// Two nodes on one deployment: a year loaded through one is used by the other once it refreshes (every
+/// `CALENDAR_REFRESH`; called directly here), without a restart.
+pub async fn calendar_loaded_on_one_node_reaches_the_others(app: TestApp) {
+    let other = Platform::open(store::Store::open(&app.database_url).await.unwrap(), Arc::new(SystemClock)).await.unwrap();
+    let from = chrono::NaiveDate::from_ymd_opt(2026, 12, 28).unwrap();
+    assert!(service::calendar::deadline(&other, from, 10).unwrap().provisional);
+    assert!(!other.refresh_calendar().await.unwrap(), "nothing changed yet");
+    let admin = app.login("admin").await;
+    let body = json!({"papers": ["国办发明电〔2026〕"], "days": [{"date": "2027-01-01", "name": "元旦", "off": true}]});
+    assert_eq!(app.call(Method::PUT, "/api/v1/calendar/years/2027", Some(&admin), Some(body)).await.status(), 200);
+    assert!(other.refresh_calendar().await.unwrap(), "the other node sees the new version");
+    let due = service::calendar::deadline(&other, from, 10).unwrap();
+    assert!(!due.provisional && due.due.to_string() == "2027-01-12", "{due:?}");
+}
+
+/// Disabling an account ends its sessions at once and refuses sign-in until it is enabled again; nobody can
+/// disable their own account, and a malformed body changes nothing.
+pub async fn a_disabled_account_is_signed_out_and_cannot_sign_in(app: TestApp) {
+    let admin = app.login("admin").await;
+    let officer = app.login("officer-rs").await;
+    let me: serde_json::Value = app.call(Method::GET, "/api/v1/me", Some(&officer), None).await.json().await.unwrap();
+    let id = me["user_id"].as_i64().or_else(|| me["id"].as_i64()).unwrap_or_else(|| panic!("{me}"));
+    let path = format!("/api/v1/users/{id}/active");
+
+    let r = app.call(Method::PUT, &path, Some(&admin), Some(json!({"active": "no"}))).await;
+    assert_eq!(error_code(r).await.0, 422, "a wrong type is unprocessable");
+    assert_eq!(app.call(Method::GET, "/api/v1/me", Some(&officer), None).await.status(), 200, "a bad body changed nothing");
+
+    let r = app.call(Method::PUT, &path, Some(&admin), Some(json!({"active": false}))).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["active"], false);
+    assert_eq!(app.call(Method::GET, "/api/v1/me", Some(&officer), None).await.status(), 401, "the session ended");
+    let login = json!({"username": "officer-rs", "password": service::demo::DEMO_PASSWORD});
+    assert_eq!(app.call(Method::POST, "/api/v1/auth/login", None, Some(login.clone())).await.status(), 401);
+
+    assert_eq!(app.call(Method::PUT, &path, Some(&admin), Some(json!({"active": true}))).await.status(), 200);
+    assert_eq!(app.call(Method::POST, "/api/v1/auth/login", None, Some(login)).await.status(), 200);
+
+    let admin_me: serde_json::Value = app.call(Method::GET, "/api/v1/me", Some(&admin), None).await.json().await.unwrap();
+    let admin_id = admin_me["user_id"].as_i64().or_else(|| admin_me["id"].as_i64()).unwrap();
+    let r = app.call(Method::PUT, &format!("/api/v1/users/{admin_id}/active"), Some(&admin), Some(json!({"active": false}))).await;
+    assert_eq!(error_code(r).await, (403, "forbidden".into()));
 }

@@ -1,5 +1,6 @@
-//! A real headless Chromium, driven over the WebDriver protocol by ChromeDriver: sign in as the authority,
-//! register a department, and see it listed with no error on the page.
+//! A real headless Chromium, driven over the WebDriver protocol by ChromeDriver: the authority signs in,
+//! registers a department and a district, issues and revokes an API token and disables an account, and no page
+//! shows an error.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -7,7 +8,7 @@ use std::time::Duration;
 use reqwest::Client;
 use serde_json::{json, Value};
 
-use crate::common::spawn;
+use crate::common::TestApp;
 
 struct Driver {
     child: Child,
@@ -105,6 +106,18 @@ impl Session<'_> {
         }
         page
     }
+    /// The page source once it no longer contains `marker`.
+    async fn wait_without(&self, marker: &str) -> String {
+        let mut page = String::new();
+        for _ in 0..100 {
+            page = self.source().await;
+            if !page.contains(marker) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        page
+    }
     async fn screenshot(&self, path: &std::path::Path) {
         use std::io::Write;
         let b64 = self.driver.get(&format!("/session/{}/screenshot", self.id)).await;
@@ -134,14 +147,23 @@ fn base64_decode(s: &str) -> Vec<u8> {
     out
 }
 
+/// Signs in on the login page the session is on; answers the home page.
+async fn sign_in(s: &Session<'_>, app: &TestApp, username: &str) -> String {
+    s.go(&format!("{}/login", app.base)).await;
+    s.type_into("#username", username).await;
+    s.type_into("#password", service::demo::DEMO_PASSWORD).await;
+    s.click("#login-submit").await;
+    let page = s.wait_for("<h1>欢迎").await;
+    assert_no_error(&page, "after sign-in");
+    page
+}
+
 fn assert_no_error(page: &str, step: &str) {
     assert!(!page.contains("class=\"flash error\""), "{step}: the page shows an error:\n{page}");
     assert!(!page.contains("template error") && !page.contains("Internal error"), "{step}: {page}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn browser_login_and_register_a_department() {
-    let app = spawn(false).await;
+pub async fn browser_login_and_register_a_department(app: TestApp) {
     let driver = Driver::start().await;
     let profile = tempfile::tempdir().unwrap();
     let s = Session::open(&driver, profile.path()).await;
@@ -150,11 +172,7 @@ async fn browser_login_and_register_a_department() {
     let page = s.source().await;
     assert!(page.contains("id=\"login-form\""), "an anonymous visitor is sent to sign in");
 
-    s.type_into("#username", "admin").await;
-    s.type_into("#password", service::demo::DEMO_PASSWORD).await;
-    s.click("#login-submit").await;
-    let page = s.wait_for("<h1>欢迎").await;
-    assert_no_error(&page, "after sign-in");
+    let page = sign_in(&s, &app, "admin").await;
     assert!(page.contains("欢迎") && page.contains("平台管理员"), "the home page greets the user in Chinese: {page}");
 
     s.go(&format!("{}/admin/departments", app.base)).await;
@@ -183,5 +201,52 @@ async fn browser_login_and_register_a_department() {
     assert!(page.contains("Register a department"));
     let shot = std::env::temp_dir().join("shuyuan-browser-departments.png");
     s.screenshot(&shot).await;
+    s.close().await;
+}
+
+pub async fn browser_regions_tokens_and_accounts(app: TestApp) {
+    let driver = Driver::start().await;
+    let profile = tempfile::tempdir().unwrap();
+    let s = Session::open(&driver, profile.path()).await;
+    sign_in(&s, &app, "admin").await;
+
+    // A new district under the city.
+    s.go(&format!("{}/admin/regions", app.base)).await;
+    s.type_into("#region-code", "230599").await;
+    s.type_into("#region-name", "测试新区").await;
+    s.click("#region-submit").await;
+    let page = s.wait_for("id=\"notice\"").await;
+    assert_no_error(&page, "after adding a district");
+    assert!(page.contains("测试新区") && page.contains("230599"), "the district is listed");
+
+    // A token is shown once, works, and stops working when revoked.
+    s.go(&format!("{}/tokens", app.base)).await;
+    s.type_into("#token-name", "不动产登记系统").await;
+    s.click("#token-submit").await;
+    let page = s.wait_for("id=\"token-secret\"").await;
+    assert_no_error(&page, "after issuing a token");
+    let secret = page.split("<code class=\"mono\">").nth(1).and_then(|r| r.split('<').next()).expect("the secret is shown").to_string();
+    let me = app.call(reqwest::Method::GET, "/api/v1/me", Some(&secret), None).await;
+    assert_eq!(me.status(), 200, "the new token works");
+    // The new token's row (the demo city has tokens of its own).
+    let row = page.split("<td>不动产登记系统</td>").nth(1).expect("the new token is listed");
+    let id = row.split("id=\"revoke-").nth(1).and_then(|r| r.split('"').next()).expect("a revoke button").to_string();
+    s.click(&format!("#revoke-{id}")).await;
+    let page = s.wait_without(&format!("id=\"revoke-{id}\"")).await;
+    assert!(page.contains("已吊销"), "the token shows as revoked");
+    assert_no_error(&page, "after revoking");
+    assert!(!page.contains("id=\"token-secret\""), "the secret is never shown again");
+    assert_eq!(app.call(reqwest::Method::GET, "/api/v1/me", Some(&secret), None).await.status(), 401);
+
+    // A disabled account cannot sign in.
+    s.go(&format!("{}/admin/users", app.base)).await;
+    s.click("#toggle-officer-mz").await;
+    let page = s.wait_for("<span class=\"tag\">已停用</span>").await;
+    assert_no_error(&page, "after disabling an account");
+    assert!(page.contains("已停用"), "the account shows as disabled");
+    let login = app
+        .call(reqwest::Method::POST, "/api/v1/auth/login", None, Some(json!({"username": "officer-mz", "password": service::demo::DEMO_PASSWORD})))
+        .await;
+    assert_eq!(login.status(), 401);
     s.close().await;
 }

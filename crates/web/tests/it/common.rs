@@ -8,20 +8,17 @@ use shuyuan_web as web;
 
 pub struct TestApp {
     pub base: String,
+    /// The control-plane database, for a second node on the same deployment.
+    pub database_url: String,
     pub client: Client,
     pub platform: Arc<Platform>,
     _dir: tempfile::TempDir,
 }
 
 /// A demo city on a fresh database, served on a free port.
-pub async fn spawn(postgres: bool) -> TestApp {
+pub async fn spawn(backend: store::testing::TestBackend) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let url = if postgres {
-        let server = store::testing::postgres_server().expect("SHUYUAN_TEST_POSTGRES_URL");
-        store::testing::fresh_postgres_database(&server, "web").await.unwrap()
-    } else {
-        format!("sqlite://{}", dir.path().join("web.db").display())
-    };
+    let url = backend.fresh_url(dir.path(), "web").await;
     let store = store::Store::open(&url).await.unwrap();
     let now = chrono::Utc::now().timestamp_micros();
     service::setup::initialize(&store, "shuangyashan-2026", "admin", service::demo::DEMO_PASSWORD, now).await.unwrap();
@@ -31,7 +28,7 @@ pub async fn spawn(postgres: bool) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(web::serve(listener, app));
-    TestApp { base, client: Client::new(), platform, _dir: dir }
+    TestApp { base, database_url: url, client: Client::new(), platform, _dir: dir }
 }
 
 impl TestApp {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::common::{spawn, TestApp};
+use crate::common::TestApp;
 use shuyuan_web as web;
 
 const PRINCIPALS: [&str; 8] =
@@ -40,6 +40,7 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("POST /api/v1/users", ADMIN),
         ("POST /api/v1/users/{id}/roles", ADMIN),
         ("DELETE /api/v1/users/{id}/roles/{role}", ADMIN),
+        ("PUT /api/v1/users/{id}/active", ADMIN),
         ("GET /api/v1/tokens", TOKEN_MANAGERS),
         ("POST /api/v1/tokens", TOKEN_MANAGERS),
         ("DELETE /api/v1/tokens/{id}", TOKEN_MANAGERS),
@@ -61,7 +62,7 @@ fn demo_user(principal: &str) -> &'static str {
     }
 }
 
-async fn run_matrix(app: TestApp) {
+pub async fn authorization_matrix_covers_every_route(app: TestApp) {
     let admin = app.login("admin").await;
     let officer = app.login("officer").await;
     let officer_dept = app.call(Method::GET, "/api/v1/me", Some(&officer), None).await.json::<serde_json::Value>().await.unwrap()
@@ -118,6 +119,7 @@ async fn run_matrix(app: TestApp) {
             "POST /api/v1/departments" => Some(json!({"name": "测试局", "kind": "department", "region_code": "230500", "uscc": "91350100M000100Y43"})),
             "POST /api/v1/users" => Some(json!({"username": "matrix-new", "display_name": "新", "password": "matrix-password-1"})),
             "POST /api/v1/users/{id}/roles" => Some(json!({"role": "operator"})),
+            "PUT /api/v1/users/{id}/active" => Some(json!({"active": true})),
             "POST /api/v1/tokens" => Some(json!({"name": "matrix", "department_id": officer_dept})),
             _ => None,
         };
@@ -156,7 +158,4 @@ async fn run_matrix(app: TestApp) {
     assert!(denied["total"].as_i64().unwrap() > 50, "{denied}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn authorization_matrix_covers_every_route_sqlite() {
-    run_matrix(spawn(false).await).await;
-}
+
