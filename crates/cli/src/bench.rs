@@ -68,6 +68,9 @@ pub async fn audit(b: AuditBench) -> Result<()> {
     }
     println!("verify: {checked} events in {best:.3}s, {:.0} events/s", checked as f64 / best);
     store.close().await;
+    if let (Some(server), false) = (&b.postgres_server, b.verify_only) {
+        store::testing::drop_postgres_database(server, &url).await?;
+    }
     Ok(())
 }
 

@@ -30,6 +30,19 @@ pub async fn fresh_postgres_database(server_url: &str, label: &str) -> Result<St
     Ok(format!("{base}/{name}"))
 }
 
+/// Drops a database `fresh_postgres_database` made, once its pools are closed (`WITH (FORCE)` ends any
+/// connection left behind), so test runs do not pile databases up on the server.
+pub async fn drop_postgres_database(server_url: &str, database_url: &str) -> Result<(), sqlx::Error> {
+    sqlx::any::install_default_drivers();
+    let Some((_, name)) = database_url.rsplit_once('/') else { return Ok(()) };
+    if !name.starts_with("shuyuan_t_") || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Ok(());
+    }
+    let mut conn = sqlx::AnyConnection::connect(server_url).await?;
+    conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await?;
+    conn.close().await
+}
+
 /// The two backends a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TestBackend {
@@ -50,6 +63,15 @@ impl TestBackend {
         match self {
             TestBackend::Sqlite => true,
             TestBackend::Postgres => postgres_server().is_some(),
+        }
+    }
+
+    /// Removes what `fresh_url` made on the server (a SQLite file goes with its temporary folder).
+    pub async fn discard(self, url: &str) {
+        if let (TestBackend::Postgres, Some(server)) = (self, postgres_server()) {
+            if let Err(e) = drop_postgres_database(&server, url).await {
+                eprintln!("could not drop test database {url}: {e}");
+            }
         }
     }
 

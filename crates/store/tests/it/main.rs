@@ -48,6 +48,7 @@ fn main() {
                         let store = Store::open(&url).await.map_err(|e| format!("open {url}: {e}"))?;
                         let result = case(store.clone()).await;
                         store.close().await;
+                        backend.discard(&url).await;
                         result.map_err(|e| format!("{e:#}").into())
                     })
                 })

@@ -61,7 +61,13 @@ fn trial(name: &str, backend: TestBackend, case: Case, ignored: bool) -> Trial {
     let short = name.rsplit("::").next().unwrap_or(name);
     Trial::test(format!("{}::{short}", backend.name()), move || {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-        rt.block_on(async move { case(common::spawn(backend).await).await });
+        rt.block_on(async move {
+            let app = common::spawn(backend).await;
+            let (store, url) = (app.platform.store.clone(), app.database_url.clone());
+            case(app).await;
+            store.close().await;
+            backend.discard(&url).await;
+        });
         Ok(())
     })
     .with_ignored_flag(ignored)
