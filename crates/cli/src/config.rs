@@ -23,6 +23,10 @@ pub struct Config {
     /// Log as JSON lines (for collectors) instead of text.
     #[serde(default)]
     pub log_json: bool,
+    /// Where this node keeps its catalog search index (derived data, rebuilt from the database when missing);
+    /// default `index/` in the data folder. Nodes of one deployment each need their own.
+    #[serde(default)]
+    pub index_dir: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -31,7 +35,12 @@ impl Config {
             let abs = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
             format!("sqlite://{}", abs.join("shuyuan.db").display())
         });
-        Config { profile: profile.into(), database_url, listen: listen.into(), secure_cookies: None, log_json: false }
+        Config { profile: profile.into(), database_url, listen: listen.into(), secure_cookies: None, log_json: false, index_dir: None }
+    }
+
+    /// The folder of this node's catalog index.
+    pub fn index_dir(&self, data_dir: &Path) -> std::path::PathBuf {
+        self.index_dir.clone().unwrap_or_else(|| data_dir.join("index").join("catalog"))
     }
 
     pub fn load(data_dir: &Path) -> Result<Config> {

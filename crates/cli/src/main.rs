@@ -216,7 +216,7 @@ async fn run(cli: Cli) -> Result<i32> {
                 config.listen = l;
             }
             init_logging(config.log_json);
-            serve(config).await
+            serve(&data_dir, config).await
         }
         Command::Audit { command: AuditCommand::Verify { data_dir } } => {
             let platform = open(&data_dir).await?;
@@ -291,9 +291,11 @@ async fn open(data_dir: &std::path::Path) -> Result<Arc<Platform>> {
     Ok(Platform::open(store, Arc::new(SystemClock)).await?)
 }
 
-async fn serve(config: Config) -> Result<i32> {
+async fn serve(data_dir: &std::path::Path, config: Config) -> Result<i32> {
     let store = store::Store::open(&config.database_url).await.with_context(|| format!("open {}", config.database_url))?;
     let platform = Platform::open(store, Arc::new(SystemClock)).await?;
+    let index_dir = config.index_dir(data_dir);
+    service::catalog::search::attach(&platform, &index_dir).await.with_context(|| format!("open the catalog index in {}", index_dir.display()))?;
     let listener = tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("listen on {}", config.listen))?;
     let secure_cookies = config.secure_cookies.unwrap_or_else(|| !is_loopback(&config.listen));
     let app = web::app(platform, web::WebOptions { secure_cookies, ..Default::default() });
@@ -328,7 +330,7 @@ async fn demo(data_dir: PathBuf, listen: String, profile: String) -> Result<i32>
         println!("  {user:12} {role}");
     }
     println!();
-    serve(config).await
+    serve(&data_dir, config).await
 }
 
 /// The platform, the named user and the parsed role, for `users grant` and `users revoke`.

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod catalog;
 pub mod clock;
 pub mod error;
 pub mod ids;
@@ -10,4 +11,4 @@ pub mod orgs;
 pub mod profile;
 pub mod roles;
 
-pub use error::Invalid;
+pub use error::{FieldIssue, Invalid};

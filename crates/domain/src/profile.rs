@@ -8,6 +8,10 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{Calendar, CountingRule, Due};
+use crate::catalog::attrs::Attr;
+use crate::catalog::lifecycle::ReviewFlow;
+use crate::catalog::rules::Rules;
+use crate::catalog::Field;
 use crate::roles::Role;
 use crate::Invalid;
 
@@ -38,8 +42,51 @@ pub struct Profile {
     pub districts: Vec<District>,
     pub clock: CountingRule,
     pub features: Features,
+    pub catalog: CatalogProfile,
     pub labels: Labels,
     pub deadlines: Vec<Deadline>,
+}
+
+/// How the regime runs its catalog: what an entry must say before review, which restrictive attributes cite a
+/// basis, who reviews, and what fulfils an update obligation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogProfile {
+    /// Fields required before submission; the authority may change the list (its 编制要求, LS-9a, FS-18a).
+    pub required: Vec<Field>,
+    pub basis_required_for: Vec<Attr>,
+    /// The service center checks entries before publication (校核汇总, SYS-12d).
+    pub service_check: bool,
+    /// The city authority re-reviews entries a district authority approved (复核, SYS-12d).
+    pub city_review_of_district: bool,
+    /// What fulfils an update obligation after a change of law or duties.
+    pub update_fulfilled_by: UpdateFulfilledBy,
+    /// How far a project's entries must have gone before the project is approved (立项).
+    pub project_approval: ProjectApproval,
+    /// At approval, at least one linked entry must be an information-resource entry (CS-13a).
+    pub project_needs_information_catalog: bool,
+    /// At approval, every linked entry must have decided its open attribute (同步规划开放目录, SYS-69c).
+    pub project_needs_open_plan: bool,
+    /// The authority may approve a project without its catalog, with a reason (原则上, LS-29a).
+    pub project_exception: bool,
+}
+
+/// LS-29a 预编 and YZ-8b 初步数据目录: drafted; SYS-14a 提交…同级公共数据主管部门: submitted; CS-13a
+/// 编制发布: published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProjectApproval {
+    Drafted,
+    Submitted,
+    Published,
+}
+
+/// SYS-13a: the department 完成更新，并报送 (submitting fulfils); CS-16c: the updated catalog is published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpdateFulfilledBy {
+    Submission,
+    Publication,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -200,9 +247,42 @@ impl Profile {
         self.deadline(keys::AUDIT_RETENTION).map(|d| d.value).unwrap_or(3).max(3)
     }
 
+    /// What an entry must meet before review, with `required` standing for the profile's list where the
+    /// authority has set its own.
+    pub fn catalog_rules(&self, required: Option<Vec<Field>>) -> Rules {
+        Rules {
+            required: required.unwrap_or_else(|| self.catalog.required.clone()),
+            open_attr: self.features.open_attr,
+            authorized_operation: self.features.authorized_operation,
+            basis_required_for: self.catalog.basis_required_for.clone(),
+        }
+    }
+
+    pub fn review_flow(&self) -> ReviewFlow {
+        ReviewFlow { service_check: self.catalog.service_check, city_review_of_district: self.catalog.city_review_of_district }
+    }
+
+    /// The regime's word for a share attribute.
+    pub fn share_label(&self, attr: Attr) -> &str {
+        attr_label(&self.labels.share_attr, attr)
+    }
+
+    /// The regime's word for an open attribute.
+    pub fn open_label(&self, attr: Attr) -> &str {
+        attr_label(&self.labels.open_attr, attr)
+    }
+
     /// The regime's Chinese label for a role (the English label is fixed).
     pub fn role_label(&self, role: Role) -> String {
         self.labels.roles.get(role.as_str()).cloned().unwrap_or_else(|| role.as_str().to_string())
+    }
+}
+
+fn attr_label(labels: &AttrLabels, attr: Attr) -> &str {
+    match attr {
+        Attr::Unconditional => &labels.unconditional,
+        Attr::Conditional => &labels.conditional,
+        Attr::None => &labels.none,
     }
 }
 

@@ -19,6 +19,9 @@ pub struct Platform {
     /// The loaded calendar and the store's calendar version it was read at.
     calendar: RwLock<(Arc<Calendar>, i64)>,
     pub audit_writer: AuditWriter,
+    /// The node's catalog search index, once attached (`catalog::search::attach`).
+    pub(crate) index: std::sync::OnceLock<Arc<search::CatalogIndex>>,
+    pub(crate) index_sync: tokio::sync::Mutex<()>,
 }
 
 /// How often a node looks for a calendar another node has loaded.
@@ -39,7 +42,15 @@ impl Platform {
         let calendar = read_calendar(&mut conn).await?;
         drop(conn);
         let audit_writer = AuditWriter::start(store.clone(), clock.clone());
-        let platform = Arc::new(Platform { store, profile, clock, calendar: RwLock::new(calendar), audit_writer });
+        let platform = Arc::new(Platform {
+            store,
+            profile,
+            clock,
+            calendar: RwLock::new(calendar),
+            audit_writer,
+            index: Default::default(),
+            index_sync: Default::default(),
+        });
         tokio::spawn(refresh_calendar_periodically(Arc::downgrade(&platform)));
         Ok(platform)
     }

@@ -113,3 +113,12 @@ pub async fn department_by_id(conn: &mut Conn, id: i64) -> Result<Option<Departm
     let row = sqlx::query(&format!("SELECT {DEPT_COLS} FROM departments WHERE id = $1")).bind(id).fetch_optional(&mut *conn).await?;
     row.map(department).transpose()
 }
+
+/// Whether the region has an active data authority of its own.
+pub async fn has_authority(conn: &mut Conn, region_id: i64) -> Result<bool> {
+    let row = sqlx::query("SELECT COUNT(*) FROM departments WHERE region_id = $1 AND kind = 'authority' AND active = 1")
+        .bind(region_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(row.get::<i64, _>(0) > 0)
+}

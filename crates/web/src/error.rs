@@ -13,6 +13,8 @@ pub struct ApiError {
     pub message: String,
     pub message_en: String,
     pub retry_after: Option<u64>,
+    /// Each field at fault, when there are several.
+    pub fields: Vec<domain::FieldIssue>,
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
@@ -27,11 +29,14 @@ pub struct ErrorDetail {
     /// 中文说明.
     pub message: String,
     pub message_en: String,
+    /// Each field at fault, when the input has several problems (a catalog entry before submission).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<domain::FieldIssue>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>, message_en: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), message_en: message_en.into(), retry_after: None }
+        ApiError { status, code, message: message.into(), message_en: message_en.into(), retry_after: None, fields: vec![] }
     }
 
     pub fn unauthenticated() -> Self {
@@ -61,8 +66,11 @@ impl From<service::Error> for ApiError {
         use service::Error as E;
         match e {
             E::Invalid(i) => {
-                let status = if i.code == "not_initialized" { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::BAD_REQUEST };
-                ApiError::new(status, i.code, i.message, i.message_en)
+                let status = match i.code {
+                    "not_initialized" | "search_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+                    _ => StatusCode::BAD_REQUEST,
+                };
+                ApiError { fields: i.fields, ..ApiError::new(status, i.code, i.message, i.message_en) }
             }
             E::NotFound { zh, en } => ApiError::new(StatusCode::NOT_FOUND, "not_found", zh, en),
             E::Conflict { zh, en } => ApiError::new(StatusCode::CONFLICT, "conflict", zh, en),
@@ -97,13 +105,15 @@ impl From<service::Error> for ApiError {
 
 impl From<domain::Invalid> for ApiError {
     fn from(i: domain::Invalid) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, i.code, i.message, i.message_en)
+        ApiError { fields: i.fields, ..ApiError::new(StatusCode::BAD_REQUEST, i.code, i.message, i.message_en) }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: ErrorDetail { code: self.code.to_string(), message: self.message, message_en: self.message_en } };
+        let body = ErrorBody {
+            error: ErrorDetail { code: self.code.to_string(), message: self.message, message_en: self.message_en, fields: self.fields },
+        };
         let mut response = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::PAYLOAD_TOO_LARGE {
             // The rest of the body is never read, so this connection cannot carry another request; saying so

@@ -72,6 +72,12 @@ pub struct RouteSpec {
 const ADMIN: &[Role] = &[Role::AuthorityAdmin];
 const AUDITOR: &[Role] = &[Role::Auditor];
 const TOKEN_MANAGERS: &[Role] = &[Role::AuthorityAdmin, Role::DeptDataOfficer];
+/// Who writes catalog entries: departments' data officers, and the authority.
+const CATALOGERS: &[Role] = &[Role::AuthorityAdmin, Role::DeptDataOfficer];
+/// Who takes review steps: the authority, and the service center (校核汇总).
+const REVIEWERS: &[Role] = &[Role::AuthorityAdmin, Role::ServiceOperator];
+/// Who reads obligations and projects: those who write or review entries, and the auditor.
+const OVERSEERS: &[Role] = &[Role::AuthorityAdmin, Role::ServiceOperator, Role::DeptDataOfficer, Role::Auditor];
 
 macro_rules! route {
     ($method:ident $path:literal, $access:expr, $summary:literal, $handler:path, req = $req:expr, resp = $resp:expr) => {
@@ -144,6 +150,54 @@ pub fn api_routes() -> Vec<RouteSpec> {
             tokens::create, req = Some(schema::<tokens::TokenBody>), resp = Some(schema::<tokens::NewToken>)),
         route!(DELETE "/api/v1/tokens/{id}", Roles(TOKEN_MANAGERS), "Revoke an API token", tokens::revoke,
             req = None, resp = Some(schema::<domain::orgs::ApiToken>)),
+        route!(GET "/api/v1/resources", Authenticated, "The catalog: search and facets; or work in progress with `state`",
+            catalog::list, req = None, resp = Some(schema::<catalog::SearchPage<domain::catalog::view::ResourceSummary>>)),
+        route!(POST "/api/v1/resources", Roles(CATALOGERS), "Create a draft entry", catalog::create,
+            req = Some(schema::<catalog::CreateBody>), resp = Some(schema::<domain::catalog::view::ResourceView>)),
+        route!(GET "/api/v1/resources/{code}", Authenticated, "One entry: its published revision, and its working one for those who may see it",
+            catalog::get, req = None, resp = Some(schema::<domain::catalog::view::ResourceView>)),
+        route!(PUT "/api/v1/resources/{code}", Roles(CATALOGERS), "Save an entry's content into its working revision",
+            catalog::update, req = Some(schema::<catalog::UpdateBody>), resp = Some(schema::<domain::catalog::view::ResourceView>)),
+        route!(POST "/api/v1/resources/{code}/submit", Roles(CATALOGERS), "Submit the working revision for review",
+            catalog::submit, req = None, resp = Some(schema::<domain::catalog::view::ResourceView>)),
+        route!(POST "/api/v1/resources/{code}/pass", Roles(REVIEWERS), "Pass the review step the working revision waits for",
+            catalog::pass, req = Some(schema::<catalog::PassBody>), resp = Some(schema::<domain::catalog::view::ResourceView>)),
+        route!(POST "/api/v1/resources/{code}/return", Roles(REVIEWERS), "Return the working revision with reasons",
+            catalog::return_to_provider, req = Some(schema::<catalog::ReasonBody>), resp = Some(schema::<domain::catalog::view::ResourceView>)),
+        route!(POST "/api/v1/resources/{code}/attributes", Roles(CATALOGERS), "Change share and open attributes: upgrades at once, downgrades after review",
+            catalog::attributes, req = Some(schema::<catalog::AttributesBody>), resp = Some(schema::<domain::catalog::view::ResourceView>)),
+        route!(POST "/api/v1/resources/{code}/withdraw", Roles(CATALOGERS), "Withdraw a published entry from the catalog",
+            catalog::withdraw, req = Some(schema::<catalog::ReasonBody>), resp = Some(schema::<domain::catalog::view::ResourceView>)),
+        route!(POST "/api/v1/resources/{code}/obsolete", Roles(ADMIN), "Mark an entry obsolete (作废)",
+            catalog::obsolete, req = Some(schema::<catalog::ReasonBody>), resp = Some(schema::<domain::catalog::view::ResourceView>)),
+        route!(GET "/api/v1/resources/{code}/history", Authenticated, "Every revision with its field-by-field changes and reviews",
+            catalog::history, req = None, resp = Some(schema::<List<domain::catalog::view::HistoryEntry>>)),
+        route!(GET "/api/v1/catalog/queue", Roles(REVIEWERS), "What waits for the caller's review, with deadlines",
+            catalog::queue, req = None, resp = Some(schema::<List<domain::catalog::view::ResourceSummary>>)),
+        route!(GET "/api/v1/catalog/schema", Authenticated, "The fields an entry must fill before submission",
+            catalog::schema, req = None, resp = Some(schema::<catalog::SchemaBody>)),
+        route!(PUT "/api/v1/catalog/schema", Roles(ADMIN), "Set the required fields (编制要求)",
+            catalog::set_schema, req = Some(schema::<catalog::SchemaBody>), resp = Some(schema::<catalog::SchemaBody>)),
+        route!(GET "/api/v1/catalog/obligations", Roles(OVERSEERS), "Update obligations after a change of law or duties, with due dates",
+            catalog::obligations, req = None, resp = Some(schema::<List<service::catalog::obligations::Obligation>>)),
+        route!(POST "/api/v1/catalog/obligations", Roles(CATALOGERS), "Record a change of law or duties and when the update is due",
+            catalog::create_obligation, req = Some(schema::<catalog::ObligationBody>), resp = Some(schema::<service::catalog::obligations::Obligation>)),
+        route!(GET "/api/v1/open/resources", Public, "The open catalog (开放目录), for anyone",
+            catalog::open_catalog, req = None, resp = Some(schema::<catalog::SearchPage<domain::catalog::view::ResourceSummary>>)),
+        route!(GET "/api/v1/open/resources/{code}", Public, "An entry of the open catalog",
+            catalog::open_get, req = None, resp = Some(schema::<domain::catalog::view::ResourceView>)),
+        route!(GET "/api/v1/projects", Roles(OVERSEERS), "IT projects", projects::list,
+            req = None, resp = Some(schema::<List<service::catalog::projects::Project>>)),
+        route!(POST "/api/v1/projects", Roles(CATALOGERS), "Register an IT project", projects::create,
+            req = Some(schema::<projects::ProjectBody>), resp = Some(schema::<service::catalog::projects::Project>)),
+        route!(GET "/api/v1/projects/{id}", Roles(OVERSEERS), "One IT project", projects::get,
+            req = None, resp = Some(schema::<service::catalog::projects::Project>)),
+        route!(POST "/api/v1/projects/{id}/resources", Roles(CATALOGERS), "Link the entries the project must deliver",
+            projects::link, req = Some(schema::<projects::LinkBody>), resp = Some(schema::<service::catalog::projects::Project>)),
+        route!(GET "/api/v1/projects/{id}/check", Roles(OVERSEERS), "The approval or acceptance gate: which entries are missing or unpublished",
+            projects::check, req = None, resp = Some(schema::<domain::catalog::gates::GateReport>)),
+        route!(POST "/api/v1/projects/{id}/stage", Roles(CATALOGERS), "Move a project to its next stage, through its gate",
+            projects::stage, req = Some(schema::<projects::StageBody>), resp = Some(schema::<service::catalog::projects::Project>)),
         route!(GET "/api/v1/audit/events", Roles(AUDITOR), "Search the audit log", audit::search,
             req = None, resp = Some(schema::<List<domain::orgs::AuditEvent>>)),
         route!(GET "/api/v1/audit/export", Roles(AUDITOR), "Export the audit log as JSON lines or CSV", audit::export,

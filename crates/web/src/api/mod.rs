@@ -3,8 +3,10 @@
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod catalog;
 pub mod health;
 pub mod orgs;
+pub mod projects;
 pub mod tokens;
 pub mod users;
 

@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod browser;
+mod catalog;
 mod common;
 mod matrix;
 mod openapi;
@@ -36,6 +37,35 @@ fn main() {
         bad_input::calendar_loaded_on_one_node_reaches_the_others,
         bad_input::a_disabled_account_is_signed_out_and_cannot_sign_in,
         matrix::authorization_matrix_covers_every_route,
+        catalog::sys_12f_submission_names_every_missing_field,
+        catalog::sys_12c_a_district_entry_is_reviewed_by_its_district_authority,
+        catalog::sys_12d_the_service_center_checks_and_the_city_publishes,
+        catalog::ls_9b_only_the_authority_approves_and_a_return_needs_reasons,
+        catalog::ls_9c_the_published_revision_stays_until_the_new_one_is_approved,
+        catalog::sys_25c_restrictive_attributes_cite_a_basis_and_conditions,
+        catalog::sys_25c_unstated_conditions_are_treated_as_unconditional,
+        catalog::sys_26_a_share_downgrade_waits_for_the_authority,
+        catalog::sys_25e_leaving_not_shared_needs_evidence_and_upgrades_apply_at_once,
+        catalog::sys_37a_not_opened_needs_a_reason,
+        catalog::sys_37b_an_open_downgrade_waits_for_review,
+        catalog::ls_9d_district_entries_form_a_supplementary_catalog,
+        catalog::ls_9e_the_open_catalog_is_public,
+        catalog::ls_18a_the_share_attribute_is_one_of_three,
+        catalog::fs_14a_conditional_sharing_states_executable_conditions,
+        catalog::fs_13a_attributes_come_with_their_operations,
+        catalog::fs_13d_entries_not_shared_are_visible_as_existing,
+        catalog::yz_7b_nine_fields_are_required,
+        catalog::yz_14b_restricted_sharing_states_a_reason,
+        catalog::yz_14c_not_shared_rests_on_a_legal_instrument,
+        catalog::cs_16a_the_guide_fields_are_required,
+        catalog::cs_16b_information_and_data_catalogs_are_both_kept,
+        catalog::fs_17a_removing_an_entry_needs_a_reason_kept_in_the_audit_log,
+        catalog::fs_18a_the_authoritys_schema_applies_to_the_next_submission,
+        catalog::catalog_search_answers_items_total_and_facets,
+        catalog::sys_13b_review_is_due_two_working_days_after_receipt,
+        catalog::sys_13a_a_catalog_update_is_due_ten_working_days_after_a_change,
+        catalog::cs_16c_an_update_is_due_fifteen_working_days_after_a_change_and_counts_once_published,
+        catalog::fs_17c_an_update_is_due_fifteen_working_days_after_a_law_changes,
         openapi::openapi_document_lists_every_route_and_resolves_every_reference,
         browser::browser_login_and_register_a_department,
         browser::browser_regions_tokens_and_accounts,
@@ -63,10 +93,14 @@ fn trial(name: &str, backend: TestBackend, case: Case, ignored: bool) -> Trial {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
         rt.block_on(async move {
             let app = common::spawn(backend).await;
-            let (store, url) = (app.platform.store.clone(), app.database_url.clone());
+            let (store, url, siblings) = (app.platform.store.clone(), app.database_url.clone(), app.siblings.clone());
             case(app).await;
             store.close().await;
             backend.discard(&url).await;
+            let siblings: Vec<String> = siblings.lock().unwrap().drain(..).collect();
+            for url in siblings {
+                backend.discard(&url).await;
+            }
         });
         Ok(())
     })

@@ -20,6 +20,9 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
     const ADMIN: &[&str] = &["authority_admin"];
     const AUDITOR: &[&str] = &["auditor"];
     const TOKEN_MANAGERS: &[&str] = &["authority_admin", "dept_data_officer"];
+    const CATALOGERS: &[&str] = &["authority_admin", "dept_data_officer"];
+    const REVIEWERS: &[&str] = &["authority_admin", "service_operator"];
+    const OVERSEERS: &[&str] = &["authority_admin", "service_operator", "dept_data_officer", "auditor"];
     BTreeMap::from([
         ("GET /healthz", ALL),
         ("GET /metrics", ALL),
@@ -44,6 +47,30 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("GET /api/v1/tokens", TOKEN_MANAGERS),
         ("POST /api/v1/tokens", TOKEN_MANAGERS),
         ("DELETE /api/v1/tokens/{id}", TOKEN_MANAGERS),
+        ("GET /api/v1/resources", SIGNED_IN),
+        ("POST /api/v1/resources", CATALOGERS),
+        ("GET /api/v1/resources/{code}", SIGNED_IN),
+        ("PUT /api/v1/resources/{code}", CATALOGERS),
+        ("POST /api/v1/resources/{code}/submit", CATALOGERS),
+        ("POST /api/v1/resources/{code}/pass", REVIEWERS),
+        ("POST /api/v1/resources/{code}/return", REVIEWERS),
+        ("POST /api/v1/resources/{code}/attributes", CATALOGERS),
+        ("POST /api/v1/resources/{code}/withdraw", CATALOGERS),
+        ("POST /api/v1/resources/{code}/obsolete", ADMIN),
+        ("GET /api/v1/resources/{code}/history", SIGNED_IN),
+        ("GET /api/v1/catalog/queue", REVIEWERS),
+        ("GET /api/v1/catalog/schema", SIGNED_IN),
+        ("PUT /api/v1/catalog/schema", ADMIN),
+        ("GET /api/v1/catalog/obligations", OVERSEERS),
+        ("POST /api/v1/catalog/obligations", CATALOGERS),
+        ("GET /api/v1/open/resources", ALL),
+        ("GET /api/v1/open/resources/{code}", ALL),
+        ("GET /api/v1/projects", OVERSEERS),
+        ("POST /api/v1/projects", CATALOGERS),
+        ("GET /api/v1/projects/{id}", OVERSEERS),
+        ("POST /api/v1/projects/{id}/resources", CATALOGERS),
+        ("GET /api/v1/projects/{id}/check", OVERSEERS),
+        ("POST /api/v1/projects/{id}/stage", CATALOGERS),
         ("GET /api/v1/audit/events", AUDITOR),
         ("GET /api/v1/audit/export", AUDITOR),
         ("GET /api/v1/audit/verify", AUDITOR),
@@ -92,6 +119,23 @@ pub async fn authorization_matrix_covers_every_route(app: TestApp) {
     assert_eq!(target.status(), 201);
     let target_id = target.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap();
 
+    // A draft of the police bureau's (the officer's department) to act on, and a project of the same department.
+    let draft = app
+        .call(
+            Method::POST,
+            "/api/v1/resources",
+            Some(&admin),
+            Some(json!({"provider_department_id": officer_dept, "content": {"name": "矩阵测试资源"}})),
+        )
+        .await;
+    assert_eq!(draft.status(), 201);
+    let draft_code = draft.json::<serde_json::Value>().await.unwrap()["code"].as_str().unwrap().to_string();
+    let project = app
+        .call(Method::POST, "/api/v1/projects", Some(&admin), Some(json!({"name": "矩阵测试项目", "department_id": officer_dept, "funding": "fiscal", "kind": "new"})))
+        .await;
+    assert_eq!(project.status(), 201);
+    let project_id = project.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap();
+
     let table = expected();
     let routes = web::routes::api_routes();
     let declared: Vec<String> = routes.iter().map(|r| format!("{} {}", r.method, r.path)).collect();
@@ -110,8 +154,14 @@ pub async fn authorization_matrix_covers_every_route(app: TestApp) {
             .replace("{role}", "operator")
             .replace("/users/{id}", &format!("/users/{target_id}"))
             .replace("/tokens/{id}", &format!("/tokens/{victim_token}"))
-            .replace("/departments/{id}", "/departments/1");
-        let path = if spec.path == "/api/v1/calendar/deadline" { format!("{path}?from=2026-09-30&working_days=5") } else { path };
+            .replace("/departments/{id}", "/departments/1")
+            .replace("{code}", &draft_code)
+            .replace("/projects/{id}", &format!("/projects/{project_id}"));
+        let path = match spec.path {
+            "/api/v1/calendar/deadline" => format!("{path}?from=2026-09-30&working_days=5"),
+            "/api/v1/projects/{id}/check" => format!("{path}?gate=approval"),
+            _ => path,
+        };
         let body = match key.as_str() {
             "POST /api/v1/auth/login" => Some(json!({"username": "auditor", "password": service::demo::DEMO_PASSWORD})),
             "PUT /api/v1/calendar/years/{year}" => Some(json!({"days": []})),
@@ -121,6 +171,20 @@ pub async fn authorization_matrix_covers_every_route(app: TestApp) {
             "POST /api/v1/users/{id}/roles" => Some(json!({"role": "operator"})),
             "PUT /api/v1/users/{id}/active" => Some(json!({"active": true})),
             "POST /api/v1/tokens" => Some(json!({"name": "matrix", "department_id": officer_dept})),
+            "POST /api/v1/resources" => Some(json!({"provider_department_id": officer_dept, "content": {"name": "矩阵新建"}})),
+            "PUT /api/v1/resources/{code}" => Some(json!({"content": {"name": "矩阵测试资源"}})),
+            "POST /api/v1/resources/{code}/pass" => Some(json!({})),
+            "POST /api/v1/resources/{code}/return" | "POST /api/v1/resources/{code}/withdraw" | "POST /api/v1/resources/{code}/obsolete" => {
+                Some(json!({"reason": "矩阵测试"}))
+            }
+            "POST /api/v1/resources/{code}/attributes" => Some(json!({"sharing": {"attr": "unconditional"}, "opening": {}})),
+            "PUT /api/v1/catalog/schema" => Some(json!({"required": ["name", "share_attr"]})),
+            "POST /api/v1/catalog/obligations" => {
+                Some(json!({"department_id": officer_dept, "cause": "law_change", "description": "矩阵测试", "occurred_on": "2026-11-02"}))
+            }
+            "POST /api/v1/projects" => Some(json!({"name": "矩阵项目", "department_id": officer_dept, "funding": "fiscal", "kind": "new"})),
+            "POST /api/v1/projects/{id}/resources" => Some(json!({"codes": []})),
+            "POST /api/v1/projects/{id}/stage" => Some(json!({"stage": "approved"})),
             _ => None,
         };
         for principal in PRINCIPALS {

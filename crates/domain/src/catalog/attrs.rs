@@ -1,0 +1,343 @@
+//! Share and open attributes: the three grades, the conditions a conditional grade must state (FS-14), the legal
+//! basis a restrictive grade cites (SYS-25c, FS-5, YZ-14c), the reasons data is not opened (SYS-37a, FS-15d), the
+//! data operations a grade allows (FS-13, FS-15), and which way a change goes (SYS-26, SYS-37b).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A share or open attribute. The words shown follow the profile (受限共享 in 丽水, 有条件共享 elsewhere).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Attr {
+    /// 无条件共享 / 无条件开放.
+    Unconditional,
+    /// 有条件共享 / 受限共享 / 有条件开放.
+    Conditional,
+    /// 不予共享 / 非共享 / 不共享 / 不予开放 / 不开放.
+    None,
+}
+
+impl Attr {
+    pub const ALL: [Attr; 3] = [Attr::Unconditional, Attr::Conditional, Attr::None];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Attr::Unconditional => "unconditional",
+            Attr::Conditional => "conditional",
+            Attr::None => "none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Attr> {
+        Attr::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    /// How open the grade is: unconditional 2, conditional 1, none 0.
+    pub fn openness(self) -> u8 {
+        match self {
+            Attr::Unconditional => 2,
+            Attr::Conditional => 1,
+            Attr::None => 0,
+        }
+    }
+}
+
+/// Which way an attribute moves between two revisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    Same,
+    /// Towards unconditional: applies without the authority (SYS-25d).
+    Upgrade,
+    /// Towards none: the same-level authority reviews it first (SYS-26, SYS-37b).
+    Downgrade,
+}
+
+/// How `to` relates to `from`; an unset attribute counts as unconditional (SYS-25c: 未明确的视为无条件共享类).
+pub fn change(from: Option<Attr>, to: Option<Attr>) -> Change {
+    let (a, b) = (from.unwrap_or(Attr::Unconditional).openness(), to.unwrap_or(Attr::Unconditional).openness());
+    match b.cmp(&a) {
+        std::cmp::Ordering::Equal => Change::Same,
+        std::cmp::Ordering::Greater => Change::Upgrade,
+        std::cmp::Ordering::Less => Change::Downgrade,
+    }
+}
+
+/// A condition of conditional sharing, in FS-14's kinds (the list is open: `other`). Each names its use purpose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ShareCondition {
+    /// 仅可提供给特定部门 (FS-14(一)): only these departments may apply.
+    SpecificDepartments { department_ids: Vec<i64>, use_purpose: String },
+    /// 仅可查阅 (FS-14(二)): shown in the platform, never handed out.
+    ViewOnly { view_method: String, use_purpose: String },
+    /// 仅可比对 (FS-14(三)): match / no-match answers, never values.
+    CompareOnly { compare_method: String, use_purpose: String },
+    /// 仅提供统计结果 (FS-14(四)).
+    StatisticsOnly { data_status_description: String, use_purpose: String },
+    /// 部分数据项 (LS-18c 仅能部分供给): only these items (by name) are shareable.
+    PartialItems { items: Vec<String>, use_purpose: String },
+    /// Any other condition, in words; enforced by people, not the platform (FS-14f).
+    Other { description: String },
+}
+
+impl ShareCondition {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ShareCondition::SpecificDepartments { .. } => "specific_departments",
+            ShareCondition::ViewOnly { .. } => "view_only",
+            ShareCondition::CompareOnly { .. } => "compare_only",
+            ShareCondition::StatisticsOnly { .. } => "statistics_only",
+            ShareCondition::PartialItems { .. } => "partial_items",
+            ShareCondition::Other { .. } => "other",
+        }
+    }
+
+    /// Whether the platform can enforce it by itself (FS-14f: `other` needs people).
+    pub fn machine_enforced(&self) -> bool {
+        !matches!(self, ShareCondition::Other { .. })
+    }
+
+    /// What is missing from it, as (field, 中文, English); empty when complete.
+    pub fn gaps(&self) -> Vec<(&'static str, &'static str, &'static str)> {
+        let blank = |s: &str| s.trim().is_empty();
+        let mut gaps = Vec::new();
+        let purpose = |p: &str, gaps: &mut Vec<_>| {
+            if blank(p) {
+                gaps.push(("use_purpose", "使用用途", "use purpose"));
+            }
+        };
+        match self {
+            ShareCondition::SpecificDepartments { department_ids, use_purpose } => {
+                if department_ids.is_empty() {
+                    gaps.push(("department_ids", "可提供的具体部门", "the departments it may go to"));
+                }
+                purpose(use_purpose, &mut gaps);
+            }
+            ShareCondition::ViewOnly { view_method, use_purpose } => {
+                if blank(view_method) {
+                    gaps.push(("view_method", "查阅方式", "how it is viewed"));
+                }
+                purpose(use_purpose, &mut gaps);
+            }
+            ShareCondition::CompareOnly { compare_method, use_purpose } => {
+                if blank(compare_method) {
+                    gaps.push(("compare_method", "比对方式", "how it is compared"));
+                }
+                purpose(use_purpose, &mut gaps);
+            }
+            ShareCondition::StatisticsOnly { data_status_description, use_purpose } => {
+                if blank(data_status_description) {
+                    gaps.push(("data_status_description", "可提供的数据状态描述", "which statistics may be given"));
+                }
+                purpose(use_purpose, &mut gaps);
+            }
+            ShareCondition::PartialItems { items, use_purpose } => {
+                if items.is_empty() {
+                    gaps.push(("items", "可共享的数据项", "the items that may be shared"));
+                }
+                purpose(use_purpose, &mut gaps);
+            }
+            ShareCondition::Other { description } => {
+                if blank(description) {
+                    gaps.push(("description", "条件说明", "a description"));
+                }
+            }
+        }
+        gaps
+    }
+}
+
+/// The kind of instrument a restriction rests on. Internal opinions are not a basis (YZ-14c).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Instrument {
+    /// 法律.
+    Law,
+    /// 行政法规.
+    AdministrativeRegulation,
+    /// 地方性法规.
+    LocalRegulation,
+    /// 规章.
+    Rule,
+    /// 国家有关规定.
+    NationalProvision,
+    /// 省级以上政策 (LS-18d).
+    SuperiorPolicy,
+}
+
+impl Instrument {
+    pub const ALL: [Instrument; 6] = [
+        Instrument::Law,
+        Instrument::AdministrativeRegulation,
+        Instrument::LocalRegulation,
+        Instrument::Rule,
+        Instrument::NationalProvision,
+        Instrument::SuperiorPolicy,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            Instrument::Law => "法律",
+            Instrument::AdministrativeRegulation => "行政法规",
+            Instrument::LocalRegulation => "地方性法规",
+            Instrument::Rule => "规章",
+            Instrument::NationalProvision => "国家有关规定",
+            Instrument::SuperiorPolicy => "省级以上政策",
+        }
+    }
+}
+
+/// A cited legal basis: which instrument, its name, and the article.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LegalBasis {
+    pub instrument: Instrument,
+    /// e.g. 《中华人民共和国个人信息保护法》.
+    pub name: String,
+    /// e.g. 第二十八条.
+    #[serde(default)]
+    pub article: String,
+}
+
+/// Why data is not opened (SYS-37a, FS-15d, YZ-18a).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotOpenReason {
+    /// 国家秘密.
+    StateSecret,
+    /// 法律、行政法规禁止公开.
+    ProhibitedByLaw,
+    /// 危及国家安全.
+    NationalSecurity,
+    /// 危及公共安全、经济安全、社会稳定.
+    PublicSecurity,
+    /// 损害公共利益.
+    PublicInterest,
+    /// 商业秘密.
+    TradeSecret,
+    /// 个人隐私、个人信息.
+    PersonalPrivacy,
+    /// 数据获取协议约定不得开放 (YZ-18a).
+    AcquisitionAgreement,
+}
+
+impl NotOpenReason {
+    pub fn label(self) -> &'static str {
+        match self {
+            NotOpenReason::StateSecret => "涉及国家秘密",
+            NotOpenReason::ProhibitedByLaw => "法律法规禁止公开",
+            NotOpenReason::NationalSecurity => "可能危及国家安全",
+            NotOpenReason::PublicSecurity => "可能危及公共安全、经济安全或社会稳定",
+            NotOpenReason::PublicInterest => "可能损害公共利益",
+            NotOpenReason::TradeSecret => "涉及商业秘密",
+            NotOpenReason::PersonalPrivacy => "涉及个人隐私",
+            NotOpenReason::AcquisitionAgreement => "数据获取协议约定不得开放",
+        }
+    }
+}
+
+/// What a conditional opening limits (SYS-37a: 对象、用途、使用范围; FS-15c: 开放条件或使用约束).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenConditions {
+    /// Who may receive it (对象).
+    #[serde(default)]
+    pub recipients: String,
+    /// For what (用途).
+    #[serde(default)]
+    pub purposes: String,
+    /// Within what scope (使用范围 / 使用约束).
+    #[serde(default)]
+    pub scope: String,
+}
+
+impl OpenConditions {
+    pub fn is_empty(&self) -> bool {
+        self.recipients.trim().is_empty() && self.purposes.trim().is_empty() && self.scope.trim().is_empty()
+    }
+}
+
+/// A data operation of sharing (FS-13; glossary `op`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareOp {
+    /// 查阅.
+    View,
+    /// 比对.
+    Compare,
+    /// 获取.
+    Obtain,
+    /// 统计结果.
+    Stats,
+}
+
+impl ShareOp {
+    pub const ALL: [ShareOp; 4] = [ShareOp::View, ShareOp::Compare, ShareOp::Obtain, ShareOp::Stats];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShareOp::View => "view",
+            ShareOp::Compare => "compare",
+            ShareOp::Obtain => "obtain",
+            ShareOp::Stats => "stats",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            ShareOp::View => "查阅",
+            ShareOp::Compare => "比对",
+            ShareOp::Obtain => "获取",
+            ShareOp::Stats => "统计结果",
+        }
+    }
+}
+
+/// A data operation of opening (FS-15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OpenOp {
+    /// 批量获取.
+    BulkObtain,
+    /// 多次存储复用.
+    StoreReuse,
+    /// 接口查询.
+    Query,
+}
+
+impl OpenOp {
+    pub fn label(self) -> &'static str {
+        match self {
+            OpenOp::BulkObtain => "批量获取",
+            OpenOp::StoreReuse => "多次存储复用",
+            OpenOp::Query => "接口查询",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn downgrades_and_upgrades_follow_openness_and_unset_is_unconditional() {
+        use Attr::*;
+        assert_eq!(change(Some(Unconditional), Some(Conditional)), Change::Downgrade);
+        assert_eq!(change(Some(Conditional), Some(None)), Change::Downgrade);
+        assert_eq!(change(Some(Unconditional), Some(None)), Change::Downgrade);
+        assert_eq!(change(Some(None), Some(Conditional)), Change::Upgrade);
+        assert_eq!(change(Some(Conditional), Some(Unconditional)), Change::Upgrade);
+        assert_eq!(change(Option::None, Some(Conditional)), Change::Downgrade, "unset counts as unconditional");
+        assert_eq!(change(Some(Unconditional), Option::None), Change::Same);
+    }
+
+    #[test]
+    fn conditions_name_what_they_miss() {
+        let c = ShareCondition::ViewOnly { view_method: " ".into(), use_purpose: "核验婚姻状况".into() };
+        assert_eq!(c.gaps().iter().map(|g| g.0).collect::<Vec<_>>(), ["view_method"]);
+        let c = ShareCondition::SpecificDepartments { department_ids: vec![], use_purpose: String::new() };
+        assert_eq!(c.gaps().len(), 2);
+        assert!(!ShareCondition::Other { description: "x".into() }.machine_enforced());
+        let json = serde_json::json!({"kind": "compare_only", "compare_method": "按统一社会信用代码比对", "use_purpose": "招投标资格审查"});
+        let parsed: ShareCondition = serde_json::from_value(json).unwrap();
+        assert!(parsed.gaps().is_empty() && parsed.kind() == "compare_only");
+    }
+}

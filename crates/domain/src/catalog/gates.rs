@@ -1,0 +1,151 @@
+//! The gates an IT project passes on its catalog entries: at approval (立项) its entries must exist, or be
+//! submitted, or be published, as the regime says (LS-29a, SYS-14a, YZ-8b, CS-13a), with an open-catalog plan
+//! where required (SYS-69c); at acceptance (验收) every entry must be published (LS-29b, SYS-14b, YZ-8c, CS-13b).
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::entry::CatalogKind;
+use super::lifecycle::{ResourceState, RevisionState};
+use crate::error::FieldIssue;
+use crate::profile::{CatalogProfile, ProjectApproval};
+
+/// What a gate needs to know of a linked entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedEntry {
+    pub code: String,
+    pub name: String,
+    pub catalog_kind: CatalogKind,
+    pub state: ResourceState,
+    pub working: Option<RevisionState>,
+    /// The entry (its latest content) says whether and how it is opened.
+    pub open_decided: bool,
+}
+
+impl LinkedEntry {
+    fn submitted(&self) -> bool {
+        self.state == ResourceState::Published || self.working == Some(RevisionState::InReview)
+    }
+}
+
+/// A gate's answer: passed, or the problems to fix, each naming the entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct GateReport {
+    pub passed: bool,
+    pub problems: Vec<FieldIssue>,
+}
+
+impl GateReport {
+    fn of(problems: Vec<FieldIssue>) -> GateReport {
+        GateReport { passed: problems.is_empty(), problems }
+    }
+}
+
+/// The approval gate.
+pub fn approval(entries: &[LinkedEntry], rules: &CatalogProfile) -> GateReport {
+    let mut problems = Vec::new();
+    let (wanted_zh, wanted_en) = match rules.project_approval {
+        ProjectApproval::Drafted => ("预编（起草）", "drafted"),
+        ProjectApproval::Submitted => ("提交同级主管部门审核", "submitted to the same-level authority"),
+        ProjectApproval::Published => ("编制发布", "published"),
+    };
+    let qualifies = |e: &&LinkedEntry| match rules.project_approval {
+        ProjectApproval::Drafted => e.state != ResourceState::Obsolete,
+        ProjectApproval::Submitted => e.submitted(),
+        ProjectApproval::Published => e.state == ResourceState::Published,
+    };
+    let qualifying: Vec<&LinkedEntry> = entries.iter().filter(qualifies).collect();
+    if qualifying.is_empty() {
+        problems.push(FieldIssue::new(
+            "resources",
+            format!("未提交公共数据资源目录：项目须关联至少一条已{wanted_zh}的目录"),
+            format!("No catalog: the project needs at least one linked entry that is {wanted_en}"),
+        ));
+    }
+    if rules.project_needs_information_catalog && !qualifying.iter().any(|e| e.catalog_kind == CatalogKind::Information) {
+        problems.push(FieldIssue::new(
+            "resources",
+            "项目须规划并编制发布政务信息资源目录（信息资源目录缺失）",
+            "The project must plan and publish an information-resource catalog entry (none is linked)",
+        ));
+    }
+    if rules.project_needs_open_plan {
+        for e in entries.iter().filter(|e| !e.open_decided) {
+            problems.push(FieldIssue::new(
+                format!("resources[{}]", e.code),
+                format!("未同步规划编制开放目录：{}（{}）未明确开放属性", e.name, e.code),
+                format!("No open-catalog plan: {} ({}) does not state its open attribute", e.name, e.code),
+            ));
+        }
+    }
+    GateReport::of(problems)
+}
+
+/// The acceptance gate.
+pub fn acceptance(entries: &[LinkedEntry]) -> GateReport {
+    let mut problems = Vec::new();
+    if entries.is_empty() {
+        problems.push(FieldIssue::new("resources", "项目未关联公共数据资源目录", "The project has no linked catalog entry"));
+    }
+    for e in entries.iter().filter(|e| e.state != ResourceState::Published) {
+        problems.push(FieldIssue::new(
+            format!("resources[{}]", e.code),
+            format!("目录未发布：{}（{}）当前为“{}”", e.name, e.code, e.state.label()),
+            format!("Not published: {} ({}) is {}", e.name, e.code, e.state.label_en()),
+        ));
+    }
+    GateReport::of(problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Field;
+    use crate::profile::UpdateFulfilledBy;
+
+    fn rules(approval: ProjectApproval) -> CatalogProfile {
+        CatalogProfile {
+            required: vec![Field::Name],
+            basis_required_for: vec![],
+            service_check: false,
+            city_review_of_district: false,
+            update_fulfilled_by: UpdateFulfilledBy::Submission,
+            project_approval: approval,
+            project_needs_information_catalog: false,
+            project_needs_open_plan: false,
+            project_exception: false,
+        }
+    }
+
+    fn entry(code: &str, state: ResourceState, working: Option<RevisionState>) -> LinkedEntry {
+        LinkedEntry { code: code.into(), name: code.into(), catalog_kind: CatalogKind::Data, state, working, open_decided: true }
+    }
+
+    #[test]
+    fn approval_asks_as_much_as_the_regime() {
+        let draft = entry("A", ResourceState::Unpublished, Some(RevisionState::Draft));
+        let submitted = entry("B", ResourceState::Unpublished, Some(RevisionState::InReview));
+        assert!(!approval(&[], &rules(ProjectApproval::Drafted)).passed);
+        assert!(approval(std::slice::from_ref(&draft), &rules(ProjectApproval::Drafted)).passed);
+        assert!(!approval(std::slice::from_ref(&draft), &rules(ProjectApproval::Submitted)).passed);
+        assert!(approval(&[draft.clone(), submitted.clone()], &rules(ProjectApproval::Submitted)).passed);
+        assert!(!approval(&[submitted], &rules(ProjectApproval::Published)).passed);
+        let mut open_plan = rules(ProjectApproval::Drafted);
+        open_plan.project_needs_open_plan = true;
+        let undecided = LinkedEntry { open_decided: false, ..draft };
+        let report = approval(&[undecided], &open_plan);
+        assert!(!report.passed && report.problems[0].message.contains("未同步规划编制开放目录"));
+    }
+
+    #[test]
+    fn acceptance_names_every_unpublished_entry() {
+        let report = acceptance(&[
+            entry("A", ResourceState::Published, None),
+            entry("B", ResourceState::Unpublished, Some(RevisionState::InReview)),
+            entry("C", ResourceState::Withdrawn, None),
+        ]);
+        assert!(!report.passed);
+        assert_eq!(report.problems.iter().map(|p| p.field.as_str()).collect::<Vec<_>>(), ["resources[B]", "resources[C]"]);
+        assert!(acceptance(&[entry("A", ResourceState::Published, None)]).passed);
+    }
+}

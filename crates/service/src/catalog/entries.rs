@@ -1,0 +1,392 @@
+//! Writing entries and moving them through review. Each use case runs in one transaction with its audit event,
+//! and bumps the catalog's change counter so search indexes on every node catch up.
+//!
+//! The path of a revision: a draft (created, or started from the published content) is edited and submitted;
+//! it then passes the regime's review steps (`ReviewFlow`), each of which may return it with reasons; passing the
+//! last publishes it, replacing the published revision. A change of attributes only takes a shorter road: an
+//! upgrade is published at once, a downgrade waits for the same-level authority (SYS-26, SYS-37b).
+
+use domain::catalog::attrs::Change;
+use domain::catalog::entry::ResourceContent;
+use domain::catalog::lifecycle::{require, ResourceState, RevisionState, Step};
+use domain::catalog::rules::{check_attribute_change, check_complete, check_shape};
+use domain::catalog::view::ResourceView;
+use domain::catalog::ResourceCode;
+use domain::profile::{keys, UpdateFulfilledBy};
+use store::catalog::{NewResource, NewRevision, ReviewRow, RevisionKind};
+
+use super::{actor_department, facets, load, may_edit, require_edit, require_review, Entry};
+use crate::{Actor, Error, Platform, Result};
+
+/// A new entry.
+pub struct NewEntry {
+    /// The provider; a data officer's own department when absent.
+    pub provider_department_id: Option<i64>,
+    /// An existing code to keep (an imported catalog); assigned when absent.
+    pub code: Option<String>,
+    pub content: ResourceContent,
+    pub note: String,
+}
+
+/// Creates a draft entry.
+pub async fn create(p: &Platform, actor: &Actor, input: NewEntry) -> Result<ResourceView> {
+    let provider_id = input.provider_department_id.or(actor.department_id).ok_or_else(|| {
+        Error::invalid("provider_required", "请指定提供部门（provider_department_id）", "Name the providing department (provider_department_id)")
+    })?;
+    if !may_edit(actor, provider_id) {
+        return Err(Error::forbidden("只能为本部门编制目录", "You can only catalog your own department's data"));
+    }
+    check_shape(&input.content)?;
+    let now = p.now_us();
+    let mut tx = p.store.begin().await?;
+    let provider = store::orgs::department_by_id(&mut tx, provider_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("部门{provider_id}不存在"), format!("Department {provider_id} does not exist")))?;
+    let region = store::orgs::region_by_id(&mut tx, provider.region_id)
+        .await?
+        .ok_or_else(|| Error::Internal(store::Error::Corrupt(format!("department {provider_id} has no region"))))?;
+    let code = match &input.code {
+        Some(c) => ResourceCode::parse(c)?,
+        None => ResourceCode::assign(&region.code, provider.id, store::catalog::next_code_number(&mut tx, provider.id).await?),
+    };
+    let seq = store::catalog::next_change_seq(&mut tx).await?;
+    let new = NewResource {
+        code: code.as_str(),
+        provider_department_id: provider.id,
+        region_id: region.id,
+        name: input.content.name.trim(),
+        catalog_kind: input.content.catalog_kind.as_str(),
+    };
+    let id = store::catalog::insert_resource(&mut tx, &new, seq, now).await.map_err(|e| {
+        Error::from_store_conflict(e, format!("资源代码{code}已被使用"), format!("Resource code {code} is taken"))
+    })?;
+    let revision = NewRevision {
+        resource_id: id,
+        rev: 1,
+        kind: RevisionKind::Edit,
+        content: &input.content,
+        note: input.note.trim(),
+        evidence: "",
+        downgrade: false,
+        created_by: actor.user_id,
+    };
+    store::catalog::insert_revision(&mut tx, &revision, now).await?;
+    let mut event = actor.event("resource.create", "resource", code.as_str());
+    event.detail = format!("{} · {}", input.content.name.trim(), provider.name);
+    store::audit::append(&mut tx, &event, now).await?;
+    tx.commit().await?;
+    super::search::after_change(p).await;
+    super::read::get(p, actor, code.as_str()).await
+}
+
+/// Saves new content: into the working draft, or into a new revision started from the published one.
+pub async fn update(p: &Platform, actor: &Actor, code: &str, content: ResourceContent, note: &str) -> Result<ResourceView> {
+    check_shape(&content)?;
+    let now = p.now_us();
+    let mut tx = p.store.begin().await?;
+    let entry = load(p, &mut tx, code).await?;
+    require_edit(actor, &entry)?;
+    refuse_obsolete(&entry)?;
+    let published = published_content(&mut tx, &entry).await?;
+    let downgrade = published.as_ref().is_some_and(|old| {
+        check_attribute_change(old, &content, p.profile.features.open_attr, "").map(|c| c.needs_review()).unwrap_or(false)
+    });
+    let rev = match entry.row.working_rev {
+        Some(rev) => {
+            let working = working(&mut tx, &entry, rev).await?;
+            require(working.state, &[RevisionState::Draft, RevisionState::Returned], "修改", "edited")?;
+            store::catalog::update_content(&mut tx, entry.row.id, rev, &content, note.trim(), downgrade, now).await?;
+            rev
+        }
+        None => {
+            let rev = store::catalog::last_rev(&mut tx, entry.row.id).await? + 1;
+            let revision = NewRevision {
+                resource_id: entry.row.id,
+                rev,
+                kind: RevisionKind::Edit,
+                content: &content,
+                note: note.trim(),
+                evidence: "",
+                downgrade,
+                created_by: actor.user_id,
+            };
+            store::catalog::insert_revision(&mut tx, &revision, now).await?;
+            rev
+        }
+    };
+    let seq = store::catalog::next_change_seq(&mut tx).await?;
+    let name = (entry.row.state != ResourceState::Published).then_some(content.name.trim());
+    store::catalog::set_working(&mut tx, entry.row.id, Some(rev), name, seq, now).await?;
+    let mut event = actor.event("resource.update", "resource", code);
+    event.detail = format!("revision {rev}");
+    store::audit::append(&mut tx, &event, now).await?;
+    tx.commit().await?;
+    super::search::after_change(p).await;
+    super::read::get(p, actor, code).await
+}
+
+/// Submits the working revision for review, once it meets the regime's rules.
+pub async fn submit(p: &Platform, actor: &Actor, code: &str) -> Result<ResourceView> {
+    let now = p.now_us();
+    let required = super::schema::required_fields(p).await?;
+    let mut tx = p.store.begin().await?;
+    let entry = load(p, &mut tx, code).await?;
+    require_edit(actor, &entry)?;
+    refuse_obsolete(&entry)?;
+    let rev = entry.row.working_rev.ok_or_else(|| {
+        Error::invalid("nothing_to_submit", "没有待提交的修订：请先修改目录", "There is no revision to submit: edit the entry first")
+    })?;
+    let working = working(&mut tx, &entry, rev).await?;
+    require(working.state, &[RevisionState::Draft, RevisionState::Returned], "提交", "submitted")?;
+    check_complete(&working.content, &p.profile.catalog_rules(Some(required)))?;
+    // A change of attributes only goes to the same-level authority (SYS-26); an edit takes the whole flow.
+    let first = match working.kind {
+        RevisionKind::AttributeChange => Step::AuthorityReview,
+        RevisionKind::Edit => p.profile.review_flow().steps(entry.district_reviewed())[0],
+    };
+    let due = review_due(p);
+    store::catalog::submit(&mut tx, entry.row.id, rev, first, due, now).await?;
+    let seq = store::catalog::next_change_seq(&mut tx).await?;
+    store::catalog::set_working(&mut tx, entry.row.id, Some(rev), None, seq, now).await?;
+    let mut event = actor.event("resource.submit", "resource", code);
+    event.detail = format!("revision {rev} → {}", first.as_str());
+    store::audit::append(&mut tx, &event, now).await?;
+    if p.profile.catalog.update_fulfilled_by == UpdateFulfilledBy::Submission {
+        super::obligations::fulfil(p, &mut tx, actor, &entry, rev).await?;
+    }
+    tx.commit().await?;
+    super::search::after_change(p).await;
+    super::read::get(p, actor, code).await
+}
+
+/// The review deadline of a revision submitted today, where the regime sets one (SYS-13b).
+fn review_due(p: &Platform) -> Option<(chrono::NaiveDate, bool)> {
+    p.profile.due(&p.calendar(), keys::CATALOG_REVIEW, p.clock.today()).map(|d| (d.due, d.provisional))
+}
+
+/// Passes the step the working revision waits for; passing the last one publishes it.
+pub async fn pass(p: &Platform, actor: &Actor, code: &str, comment: &str) -> Result<ResourceView> {
+    let now = p.now_us();
+    let mut tx = p.store.begin().await?;
+    let entry = load(p, &mut tx, code).await?;
+    let (rev, step, kind) = in_review(&mut tx, &entry).await?;
+    let actor_dept = actor_department(&mut tx, actor).await?;
+    require_review(actor, actor_dept.as_ref(), step, &entry)?;
+    record_review(&mut tx, &entry, rev, step, true, actor, comment, now).await?;
+    // An attribute change has one step: the same-level authority.
+    let next = match kind {
+        RevisionKind::AttributeChange => None,
+        RevisionKind::Edit => p.profile.review_flow().after(entry.district_reviewed(), step),
+    };
+    match next {
+        Some(next) => {
+            store::catalog::advance(&mut tx, entry.row.id, rev, next, now).await?;
+            let seq = store::catalog::next_change_seq(&mut tx).await?;
+            store::catalog::set_working(&mut tx, entry.row.id, Some(rev), None, seq, now).await?;
+            let mut event = actor.event("resource.review.pass", "resource", code);
+            event.detail = format!("revision {rev}: {} → {}", step.as_str(), next.as_str());
+            event.purpose = comment.trim().into();
+            store::audit::append(&mut tx, &event, now).await?;
+        }
+        None => {
+            let mut event = actor.event("resource.review.pass", "resource", code);
+            event.detail = format!("revision {rev}: {} → published", step.as_str());
+            event.purpose = comment.trim().into();
+            store::audit::append(&mut tx, &event, now).await?;
+            publish(p, &mut tx, actor, &entry, rev).await?;
+        }
+    }
+    tx.commit().await?;
+    super::search::after_change(p).await;
+    super::read::get(p, actor, code).await
+}
+
+/// Returns the working revision to its provider; the reasons are required (LS-9b).
+pub async fn return_to_provider(p: &Platform, actor: &Actor, code: &str, reason: &str) -> Result<ResourceView> {
+    let reason = required_reason(reason, "退回理由", "a reason for returning it")?;
+    let now = p.now_us();
+    let mut tx = p.store.begin().await?;
+    let entry = load(p, &mut tx, code).await?;
+    let (rev, step, _) = in_review(&mut tx, &entry).await?;
+    let actor_dept = actor_department(&mut tx, actor).await?;
+    require_review(actor, actor_dept.as_ref(), step, &entry)?;
+    record_review(&mut tx, &entry, rev, step, false, actor, &reason, now).await?;
+    store::catalog::return_revision(&mut tx, entry.row.id, rev, now).await?;
+    let seq = store::catalog::next_change_seq(&mut tx).await?;
+    store::catalog::set_working(&mut tx, entry.row.id, Some(rev), None, seq, now).await?;
+    let mut event = actor.event("resource.review.return", "resource", code);
+    event.detail = format!("revision {rev} at {}", step.as_str());
+    event.purpose = reason;
+    store::audit::append(&mut tx, &event, now).await?;
+    tx.commit().await?;
+    super::search::after_change(p).await;
+    super::read::get(p, actor, code).await
+}
+
+/// The attributes of a published entry, changed on their own.
+pub struct AttributeInput {
+    pub sharing: domain::catalog::entry::Sharing,
+    pub opening: domain::catalog::entry::Opening,
+    /// Evidence of declassification, desensitization or consent, to raise data out of 不予共享 or 不予开放.
+    pub evidence: String,
+    pub note: String,
+}
+
+/// Changes the attributes of a published entry. An upgrade is published at once; a downgrade waits for the
+/// same-level authority and the published attributes stay in force meanwhile (SYS-26, SYS-37b).
+pub async fn change_attributes(p: &Platform, actor: &Actor, code: &str, input: AttributeInput) -> Result<ResourceView> {
+    let now = p.now_us();
+    let required = super::schema::required_fields(p).await?;
+    let mut tx = p.store.begin().await?;
+    let entry = load(p, &mut tx, code).await?;
+    require_edit(actor, &entry)?;
+    refuse_obsolete(&entry)?;
+    let published = published_content(&mut tx, &entry).await?.ok_or_else(|| {
+        Error::invalid("not_published", "资源尚未发布：请修改草稿后提交审核", "The entry is not published yet: edit its draft and submit it")
+    })?;
+    if entry.row.working_rev.is_some() {
+        return Err(Error::invalid(
+            "revision_pending",
+            "该资源已有未完成的修订，请先完成或撤销后再变更属性",
+            "The entry has a revision in progress: finish it before changing attributes",
+        ));
+    }
+    let mut proposed = published.clone();
+    proposed.sharing = input.sharing;
+    proposed.opening = input.opening;
+    let change = check_attribute_change(&published, &proposed, p.profile.features.open_attr, &input.evidence)?;
+    if change.share == Change::Same && change.open == Change::Same && proposed == published {
+        return Err(Error::invalid("no_change", "属性没有变化", "The attributes are unchanged"));
+    }
+    check_complete(&proposed, &p.profile.catalog_rules(Some(required)))?;
+    let rev = store::catalog::last_rev(&mut tx, entry.row.id).await? + 1;
+    let revision = NewRevision {
+        resource_id: entry.row.id,
+        rev,
+        kind: RevisionKind::AttributeChange,
+        content: &proposed,
+        note: input.note.trim(),
+        evidence: input.evidence.trim(),
+        downgrade: change.needs_review(),
+        created_by: actor.user_id,
+    };
+    store::catalog::insert_revision(&mut tx, &revision, now).await?;
+    let mut event = actor.event("resource.attributes", "resource", code);
+    event.detail = format!("revision {rev}: share {:?}, open {:?}", change.share, change.open);
+    event.purpose = input.evidence.trim().into();
+    store::audit::append(&mut tx, &event, now).await?;
+    if change.needs_review() {
+        store::catalog::submit(&mut tx, entry.row.id, rev, Step::AuthorityReview, review_due(p), now).await?;
+        let seq = store::catalog::next_change_seq(&mut tx).await?;
+        store::catalog::set_working(&mut tx, entry.row.id, Some(rev), None, seq, now).await?;
+    } else {
+        publish(p, &mut tx, actor, &entry, rev).await?;
+    }
+    tx.commit().await?;
+    super::search::after_change(p).await;
+    super::read::get(p, actor, code).await
+}
+
+/// Takes a published entry out of the catalog; a new revision can publish it again. The reason is required
+/// (FS-17a).
+pub async fn withdraw(p: &Platform, actor: &Actor, code: &str, reason: &str) -> Result<ResourceView> {
+    end(p, actor, code, reason, ResourceState::Withdrawn).await
+}
+
+/// Marks an entry obsolete (作废): kept for the record, never published again. Only the authority.
+pub async fn make_obsolete(p: &Platform, actor: &Actor, code: &str, reason: &str) -> Result<ResourceView> {
+    crate::orgs::require_authority(actor)?;
+    end(p, actor, code, reason, ResourceState::Obsolete).await
+}
+
+async fn end(p: &Platform, actor: &Actor, code: &str, reason: &str, state: ResourceState) -> Result<ResourceView> {
+    let reason = required_reason(reason, "理由", "a reason")?;
+    let now = p.now_us();
+    let mut tx = p.store.begin().await?;
+    let entry = load(p, &mut tx, code).await?;
+    require_edit(actor, &entry)?;
+    refuse_obsolete(&entry)?;
+    if state == ResourceState::Withdrawn && entry.row.state != ResourceState::Published {
+        return Err(Error::invalid("not_published", "只能撤回已发布的资源", "Only a published entry can be withdrawn"));
+    }
+    let seq = store::catalog::next_change_seq(&mut tx).await?;
+    store::catalog::set_state(&mut tx, entry.row.id, state, seq, now).await?;
+    let action = if state == ResourceState::Withdrawn { "resource.withdraw" } else { "resource.obsolete" };
+    let mut event = actor.event(action, "resource", code);
+    event.purpose = reason;
+    store::audit::append(&mut tx, &event, now).await?;
+    tx.commit().await?;
+    super::search::after_change(p).await;
+    super::read::get(p, actor, code).await
+}
+
+/// Publishes a revision inside the caller's transaction.
+async fn publish(p: &Platform, tx: &mut store::Tx, actor: &Actor, entry: &Entry, rev: i64) -> Result<()> {
+    let now = p.now_us();
+    let revision = store::catalog::revision_of(tx, entry.row.id, rev)
+        .await?
+        .ok_or_else(|| Error::Internal(store::Error::Corrupt(format!("revision {rev} of {} is missing", entry.row.code))))?;
+    let seq = store::catalog::next_change_seq(tx).await?;
+    store::catalog::publish(tx, entry.row.id, rev, &facets(p, &revision.content), seq, now).await?;
+    let mut event = actor.event("resource.publish", "resource", &entry.row.code);
+    event.detail = format!("revision {rev}");
+    store::audit::append(tx, &event, now).await?;
+    if p.profile.catalog.update_fulfilled_by == UpdateFulfilledBy::Publication {
+        super::obligations::fulfil(p, tx, actor, entry, rev).await?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn record_review(tx: &mut store::Tx, entry: &Entry, rev: i64, step: Step, passed: bool, actor: &Actor, reason: &str, now: i64) -> Result<()> {
+    let review = ReviewRow {
+        rev,
+        step,
+        passed,
+        actor_user_id: actor.user_id,
+        actor_name: actor.name.clone(),
+        reason: reason.trim().to_string(),
+        decided_at_us: now,
+    };
+    Ok(store::catalog::insert_review(tx, entry.row.id, &review).await?)
+}
+
+/// The working revision in review: its number, the step it waits for and its kind.
+async fn in_review(tx: &mut store::Tx, entry: &Entry) -> Result<(i64, Step, RevisionKind)> {
+    let not_in_review = || Error::invalid("not_in_review", "该资源没有待审核的修订", "The entry has no revision in review");
+    let rev = entry.row.working_rev.ok_or_else(not_in_review)?;
+    let working = working(tx, entry, rev).await?;
+    match (working.state, working.step) {
+        (RevisionState::InReview, Some(step)) => Ok((rev, step, working.kind)),
+        _ => Err(not_in_review()),
+    }
+}
+
+async fn working(conn: &mut store::Conn, entry: &Entry, rev: i64) -> Result<store::catalog::RevisionRow> {
+    store::catalog::revision_of(conn, entry.row.id, rev)
+        .await?
+        .ok_or_else(|| Error::Internal(store::Error::Corrupt(format!("revision {rev} of {} is missing", entry.row.code))))
+}
+
+async fn published_content(conn: &mut store::Conn, entry: &Entry) -> Result<Option<ResourceContent>> {
+    match entry.row.published_rev {
+        Some(rev) => Ok(Some(working(conn, entry, rev).await?.content)),
+        None => Ok(None),
+    }
+}
+
+fn refuse_obsolete(entry: &Entry) -> Result<()> {
+    if entry.row.state == ResourceState::Obsolete {
+        Err(Error::invalid("obsolete", format!("资源{}已废止，不能再修改", entry.row.code), format!("Resource {} is obsolete and cannot change", entry.row.code)))
+    } else {
+        Ok(())
+    }
+}
+
+fn required_reason(reason: &str, zh: &str, en: &str) -> Result<String> {
+    let r = reason.trim();
+    if r.is_empty() || r.chars().count() > 1000 {
+        return Err(Error::invalid("reason_required", format!("请填写{zh}（1至1000个字符）"), format!("Give {en} (1 to 1000 characters)")));
+    }
+    Ok(r.to_string())
+}

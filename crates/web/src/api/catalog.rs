@@ -1,0 +1,304 @@
+//! The catalog: entries and their review, the reviewer's queue, required fields, update obligations, the open
+//! catalog for the public.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::NaiveDate;
+use domain::catalog::attrs::Attr;
+use domain::catalog::entry::{Opening, ResourceContent, Sharing};
+use domain::catalog::lifecycle::RevisionState;
+use domain::catalog::view::{HistoryEntry, ResourceSummary, ResourceView};
+use domain::catalog::Field;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use service::catalog::obligations::{Obligation, ObligationInput};
+use service::catalog::search::{CatalogQuery, FacetValue};
+
+use super::List;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
+use crate::AppState;
+
+/// `{"items", "total", "facets"}`: a page of the catalog and the facet counts of everything that matched.
+#[derive(Serialize, JsonSchema)]
+pub struct SearchPage<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    /// Dimension (`provider`, `region`, `industry`, `share_attr`, `open_attr`, `format`, `security_level`) →
+    /// values with their labels and counts.
+    pub facets: BTreeMap<String, Vec<FacetValue>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Words to search for in names, summaries and items (Chinese is cut into words).
+    pub q: Option<String>,
+    /// A provider's department id.
+    pub provider: Option<i64>,
+    /// A division code: that region's entries (a district's supplementary catalog).
+    pub region: Option<String>,
+    pub industry: Option<String>,
+    pub share_attr: Option<Attr>,
+    pub open_attr: Option<Attr>,
+    pub format: Option<String>,
+    pub security_level: Option<String>,
+    /// `draft`, `in_review` or `returned`: work in progress instead of the published catalog.
+    pub state: Option<RevisionState>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+fn paging(limit: Option<i64>, offset: Option<i64>) -> (i64, i64) {
+    (limit.unwrap_or(50).clamp(1, 1000), offset.unwrap_or(0).max(0))
+}
+
+pub async fn list(State(s): State<AppState>, Caller(caller): Caller, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Json<SearchPage<ResourceSummary>>> {
+    let (limit, offset) = paging(q.limit, q.offset);
+    if let Some(state) = q.state {
+        if !matches!(state, RevisionState::Draft | RevisionState::InReview | RevisionState::Returned) {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "state 须为 draft、in_review 或 returned；已发布的目录不带 state 查询",
+                "state is draft, in_review or returned; leave it out for the published catalog",
+            ));
+        }
+        let query = service::catalog::read::ListQuery {
+            provider_department_id: q.provider,
+            region_code: q.region,
+            share_attr: q.share_attr,
+            open_attr: q.open_attr,
+            working_state: Some(state),
+        };
+        let (items, total) = service::catalog::read::list(&s.platform, &caller, &query, limit, offset).await?;
+        return Ok(Json(SearchPage { items, total, facets: BTreeMap::new() }));
+    }
+    let mut filters = Vec::new();
+    let mut add = |dimension: &str, value: Option<String>| {
+        if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
+            filters.push((dimension.to_string(), v));
+        }
+    };
+    add("provider", q.provider.map(|p| p.to_string()));
+    add("region", q.region);
+    add("industry", q.industry);
+    add("share_attr", q.share_attr.map(|a| a.as_str().to_string()));
+    add("open_attr", q.open_attr.map(|a| a.as_str().to_string()));
+    add("format", q.format);
+    add("security_level", q.security_level);
+    let query = CatalogQuery { text: q.q.unwrap_or_default(), filters, open_only: false };
+    let (items, total, facets) = service::catalog::search::search(&s.platform, &caller, &query, limit, offset).await?;
+    Ok(Json(SearchPage { items, total, facets }))
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    /// The providing department; a data officer's own when absent.
+    pub provider_department_id: Option<i64>,
+    /// An existing 资源代码 to keep; assigned when absent.
+    pub code: Option<String>,
+    pub content: ResourceContent,
+    #[serde(default)]
+    pub note: String,
+}
+
+pub async fn create(State(s): State<AppState>, Caller(caller): Caller, ApiJson(b): ApiJson<CreateBody>) -> ApiResult<(StatusCode, Json<ResourceView>)> {
+    let input = service::catalog::entries::NewEntry { provider_department_id: b.provider_department_id, code: b.code, content: b.content, note: b.note };
+    Ok((StatusCode::CREATED, Json(service::catalog::entries::create(&s.platform, &caller, input).await?)))
+}
+
+pub async fn get(State(s): State<AppState>, Caller(caller): Caller, ApiPath(code): ApiPath<String>) -> ApiResult<Json<ResourceView>> {
+    Ok(Json(service::catalog::read::get(&s.platform, &caller, &code).await?))
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBody {
+    pub content: ResourceContent,
+    /// What changed and why.
+    #[serde(default)]
+    pub note: String,
+}
+
+pub async fn update(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(b): ApiJson<UpdateBody>,
+) -> ApiResult<Json<ResourceView>> {
+    Ok(Json(service::catalog::entries::update(&s.platform, &caller, &code, b.content, &b.note).await?))
+}
+
+pub async fn submit(State(s): State<AppState>, Caller(caller): Caller, ApiPath(code): ApiPath<String>) -> ApiResult<Json<ResourceView>> {
+    Ok(Json(service::catalog::entries::submit(&s.platform, &caller, &code).await?))
+}
+
+#[derive(Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PassBody {
+    #[serde(default)]
+    pub comment: String,
+}
+
+pub async fn pass(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(b): ApiJson<PassBody>,
+) -> ApiResult<Json<ResourceView>> {
+    Ok(Json(service::catalog::entries::pass(&s.platform, &caller, &code, &b.comment).await?))
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonBody {
+    pub reason: String,
+}
+
+pub async fn return_to_provider(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(b): ApiJson<ReasonBody>,
+) -> ApiResult<Json<ResourceView>> {
+    Ok(Json(service::catalog::entries::return_to_provider(&s.platform, &caller, &code, &b.reason).await?))
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttributesBody {
+    pub sharing: Sharing,
+    pub opening: Opening,
+    /// Evidence of declassification, desensitization or consent, to raise data out of none.
+    #[serde(default)]
+    pub evidence: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+pub async fn attributes(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(b): ApiJson<AttributesBody>,
+) -> ApiResult<Json<ResourceView>> {
+    let input = service::catalog::entries::AttributeInput { sharing: b.sharing, opening: b.opening, evidence: b.evidence, note: b.note };
+    Ok(Json(service::catalog::entries::change_attributes(&s.platform, &caller, &code, input).await?))
+}
+
+pub async fn withdraw(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(b): ApiJson<ReasonBody>,
+) -> ApiResult<Json<ResourceView>> {
+    Ok(Json(service::catalog::entries::withdraw(&s.platform, &caller, &code, &b.reason).await?))
+}
+
+pub async fn obsolete(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(b): ApiJson<ReasonBody>,
+) -> ApiResult<Json<ResourceView>> {
+    Ok(Json(service::catalog::entries::make_obsolete(&s.platform, &caller, &code, &b.reason).await?))
+}
+
+pub async fn history(State(s): State<AppState>, Caller(caller): Caller, ApiPath(code): ApiPath<String>) -> ApiResult<Json<List<HistoryEntry>>> {
+    let items = service::catalog::read::history(&s.platform, &caller, &code).await?;
+    Ok(Json(List { total: items.len() as i64, items }))
+}
+
+pub async fn queue(State(s): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<List<ResourceSummary>>> {
+    let items = service::catalog::read::queue(&s.platform, &caller).await?;
+    Ok(Json(List { total: items.len() as i64, items }))
+}
+
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaBody {
+    /// The fields an entry must fill before it is submitted.
+    pub required: Vec<Field>,
+}
+
+pub async fn schema(State(s): State<AppState>) -> ApiResult<Json<SchemaBody>> {
+    Ok(Json(SchemaBody { required: service::catalog::schema::required_fields(&s.platform).await? }))
+}
+
+pub async fn set_schema(State(s): State<AppState>, Caller(caller): Caller, ApiJson(b): ApiJson<SchemaBody>) -> ApiResult<Json<SchemaBody>> {
+    Ok(Json(SchemaBody { required: service::catalog::schema::set_required_fields(&s.platform, &caller, b.required).await? }))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObligationQuery {
+    pub department_id: Option<i64>,
+    /// Only those not yet fulfilled.
+    pub open: Option<bool>,
+}
+
+pub async fn obligations(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    ApiQuery(q): ApiQuery<ObligationQuery>,
+) -> ApiResult<Json<List<Obligation>>> {
+    let items = service::catalog::obligations::list(&s.platform, &caller, q.department_id, q.open.unwrap_or(false)).await?;
+    Ok(Json(List { total: items.len() as i64, items }))
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObligationBody {
+    pub department_id: i64,
+    /// `law_change` (法律法规修订) or `duty_change` (职能变化).
+    pub cause: String,
+    pub description: String,
+    /// The day the law or the duties changed.
+    pub occurred_on: NaiveDate,
+}
+
+pub async fn create_obligation(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(b): ApiJson<ObligationBody>,
+) -> ApiResult<(StatusCode, Json<Obligation>)> {
+    let input = ObligationInput { department_id: b.department_id, cause: b.cause, description: b.description, occurred_on: b.occurred_on };
+    Ok((StatusCode::CREATED, Json(service::catalog::obligations::create(&s.platform, &caller, input).await?)))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenQuery {
+    pub q: Option<String>,
+    pub provider: Option<i64>,
+    pub open_attr: Option<Attr>,
+    pub format: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// The open catalog (开放目录), for anyone: entries opened unconditionally or on conditions.
+pub async fn open_catalog(State(s): State<AppState>, Caller(caller): Caller, ApiQuery(q): ApiQuery<OpenQuery>) -> ApiResult<Json<SearchPage<ResourceSummary>>> {
+    let (limit, offset) = paging(q.limit, q.offset);
+    let mut filters = Vec::new();
+    if let Some(p) = q.provider {
+        filters.push(("provider".to_string(), p.to_string()));
+    }
+    if let Some(a) = q.open_attr {
+        filters.push(("open_attr".to_string(), a.as_str().to_string()));
+    }
+    if let Some(f) = q.format.filter(|f| !f.is_empty()) {
+        filters.push(("format".to_string(), f));
+    }
+    let query = CatalogQuery { text: q.q.unwrap_or_default(), filters, open_only: true };
+    let (items, total, facets) = service::catalog::search::search(&s.platform, &caller, &query, limit, offset).await?;
+    Ok(Json(SearchPage { items, total, facets }))
+}
+
+pub async fn open_get(State(s): State<AppState>, ApiPath(code): ApiPath<String>) -> ApiResult<Json<ResourceView>> {
+    Ok(Json(service::catalog::read::get_open(&s.platform, &code).await?))
+}

@@ -1,0 +1,676 @@
+//! The catalog through the HTTP API, one test per regulation row it proves, on SQLite and PostgreSQL.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::common::TestApp;
+
+/// Content that meets every profile's required fields, adjusted for what `profile` does not have.
+pub fn complete(profile: &str, name: &str) -> Value {
+    let mut c = json!({
+        "name": name,
+        "summary": format!("{name}，按日更新"),
+        "business_name": "户籍管理",
+        "system_name": "人口信息管理系统",
+        "source": "人口信息管理系统",
+        "format": "table",
+        "industry": "公共管理",
+        "classification": "人口",
+        "coverage_start": "2000-01-01",
+        "coverage_regions": ["230500"],
+        "update_frequency": "daily",
+        "provision_methods": ["api"],
+        "sharing": {"attr": "unconditional", "ops": ["view", "compare", "obtain"], "period_months": 12},
+        "opening": {"attr": "none", "not_open_reason": "personal_privacy"},
+        "authorized_operation": {"status": "not_included"},
+        "security_level": "l3",
+        "security_requirements": "仅限履职使用",
+        "reference_standards": ["GB 11643-1999"],
+        "items": [
+            {"name": "zjhm", "label": "公民身份号码", "data_type": "string", "format": "18位", "is_key": true, "identifier": "citizen_id", "level": "l4"},
+            {"name": "xm", "label": "姓名", "data_type": "string"}
+        ]
+    });
+    if profile != "shuangyashan-2026" {
+        c.as_object_mut().unwrap().remove("authorized_operation");
+    }
+    if profile == "lishui-2020" {
+        c["opening"] = json!({"to_public": false});
+    }
+    c
+}
+
+/// Creates an entry as `token` for `provider`; answers its code.
+pub async fn create(app: &TestApp, token: &str, provider: i64, content: Value) -> String {
+    let (status, body) = app.json(Method::POST, "/api/v1/resources", Some(token), Some(json!({"provider_department_id": provider, "content": content}))).await;
+    assert_eq!(status, 201, "{body}");
+    body["code"].as_str().unwrap().to_string()
+}
+
+pub async fn act(app: &TestApp, token: &str, code: &str, action: &str, body: Value) -> (u16, Value) {
+    app.json(Method::POST, &format!("/api/v1/resources/{code}/{action}"), Some(token), Some(body)).await
+}
+
+/// Submits and passes every review step with whoever takes it, until published.
+pub async fn publish(app: &TestApp, code: &str, submitter: &str) {
+    let (status, body) = act(app, submitter, code, "submit", json!({})).await;
+    assert_eq!(status, 200, "submit: {body}");
+    let admin = app.login("admin").await;
+    let service = app.login("service").await;
+    for _ in 0..4 {
+        let (_, entry) = app.json(Method::GET, &format!("/api/v1/resources/{code}"), Some(&admin), None).await;
+        let Some(step) = entry["working"]["step"].as_str() else { break };
+        let token = if step == "service_check" { &service } else { &admin };
+        let (status, body) = act(app, token, code, "pass", json!({})).await;
+        assert_eq!(status, 200, "pass {step}: {body}");
+    }
+    let (_, entry) = app.json(Method::GET, &format!("/api/v1/resources/{code}"), Some(&admin), None).await;
+    assert_eq!(entry["state"], "published", "{entry}");
+}
+
+fn field_names(body: &Value) -> Vec<String> {
+    body["error"]["fields"].as_array().map(|a| a.iter().map(|f| f["field"].as_str().unwrap().to_string()).collect()).unwrap_or_default()
+}
+
+/// SYS-12f: submission checks the eighteen items and names each one missing.
+pub async fn sys_12f_submission_names_every_missing_field(app: TestApp) {
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let mut content = complete("shuangyashan-2026", "户籍人口基本信息");
+    content.as_object_mut().unwrap().remove("coverage_regions");
+    let code = create(&app, &officer, police, content).await;
+    let (status, body) = act(&app, &officer, &code, "submit", json!({})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("catalog_incomplete")), "{body}");
+    assert_eq!(field_names(&body), ["coverage_regions"]);
+    assert!(body["error"]["message"].as_str().unwrap().contains("数据覆盖地域"));
+    // Nothing moved: the draft is still a draft.
+    let (_, entry) = app.json(Method::GET, &format!("/api/v1/resources/{code}"), Some(&officer), None).await;
+    assert_eq!(entry["working"]["state"], "draft");
+}
+
+/// SYS-12c: a district department's entry goes to its district's authority, not the city's.
+pub async fn sys_12c_a_district_entry_is_reviewed_by_its_district_authority(app: TestApp) {
+    let admin = app.login("admin").await;
+    let district_bureau = app.department_id("尖山区数据局").await;
+    let district_police = app.department_id("尖山区公安分局").await;
+    let (status, _) = app
+        .json(
+            Method::POST,
+            "/api/v1/users",
+            Some(&admin),
+            Some(json!({"username": "admin-js", "display_name": "尖山区数据局审核员", "password": "district-admin-1", "department_id": district_bureau, "roles": ["authority_admin"]})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let mut content = complete("shuangyashan-2026", "尖山区治安管理信息");
+    content["coverage_regions"] = json!(["230502"]);
+    let code = create(&app, &admin, district_police, content).await;
+    let (status, body) = act(&app, &admin, &code, "submit", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["working"]["step"], "authority_review");
+    let (status, body) = act(&app, &admin, &code, "pass", json!({})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("forbidden")), "the city authority is not the reviewer: {body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("尖山区"));
+    let district_admin = app.login_with("admin-js", "district-admin-1").await;
+    let (_, queue) = app.json(Method::GET, "/api/v1/catalog/queue", Some(&district_admin), None).await;
+    assert!(queue["items"].as_array().unwrap().iter().any(|i| i["code"] == code.as_str()), "{queue}");
+    let (_, city_queue) = app.json(Method::GET, "/api/v1/catalog/queue", Some(&admin), None).await;
+    assert!(!city_queue["items"].as_array().unwrap().iter().any(|i| i["code"] == code.as_str()));
+    let (status, body) = act(&app, &district_admin, &code, "pass", json!({"comment": "同意"})).await;
+    assert_eq!(status, 200, "{body}");
+    // SYS-12d: then the service center checks, then the city re-reviews.
+    assert_eq!(body["working"]["step"], "service_check");
+}
+
+/// SYS-12d: the service center consolidates, the city authority publishes; the entry is then in the
+/// published catalog as revision 1.
+pub async fn sys_12d_the_service_center_checks_and_the_city_publishes(app: TestApp) {
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let code = create(&app, &officer, police, complete("shuangyashan-2026", "户籍人口基本信息")).await;
+    let (_, body) = act(&app, &officer, &code, "submit", json!({})).await;
+    assert_eq!(body["working"]["step"], "service_check", "a city entry is checked first: {body}");
+    let admin = app.login("admin").await;
+    let (status, _) = act(&app, &admin, &code, "pass", json!({})).await;
+    assert_eq!(status, 403, "the authority cannot skip the service center's check");
+    let (status, body) = act(&app, &app.login("service").await, &code, "pass", json!({"comment": "校核无误"})).await;
+    assert_eq!((status, body["working"]["step"].as_str()), (200, Some("authority_review")));
+    let (status, body) = act(&app, &admin, &code, "pass", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((body["state"].as_str(), body["published"]["rev"].as_i64()), (Some("published"), Some(1)));
+    assert!(body["working"].is_null());
+    let (_, found) = app.json(Method::GET, "/api/v1/resources?q=户籍人口", Some(&officer), None).await;
+    assert_eq!(found["items"][0]["code"], code.as_str(), "{found}");
+}
+
+/// LS-9b: only the authority approves; returning needs a reason; approval puts the entry in the city catalog.
+pub async fn ls_9b_only_the_authority_approves_and_a_return_needs_reasons(app: TestApp) {
+    let app = app.sibling("lishui-2020").await;
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let code = create(&app, &officer, police, complete("lishui-2020", "户籍人口基本信息")).await;
+    let (status, body) = act(&app, &officer, &code, "submit", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["working"]["step"], "authority_review", "丽水 has no service-center check");
+    assert_eq!(act(&app, &officer, &code, "pass", json!({})).await.0, 403, "a department cannot approve");
+    let admin = app.login("admin").await;
+    let (status, body) = act(&app, &admin, &code, "return", json!({"reason": "  "})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("reason_required")));
+    let (status, body) = act(&app, &admin, &code, "return", json!({"reason": "摘要过简，请补充"})).await;
+    assert_eq!((status, body["working"]["state"].as_str()), (200, Some("returned")));
+    let mut content = complete("lishui-2020", "户籍人口基本信息");
+    content["summary"] = json!("全市户籍人口的基本信息，含身份号码、姓名，按日更新");
+    let (status, _) = app.json(Method::PUT, &format!("/api/v1/resources/{code}"), Some(&officer), Some(json!({"content": content}))).await;
+    assert_eq!(status, 200);
+    publish(&app, &code, &officer).await;
+    let (_, found) = app.json(Method::GET, &format!("/api/v1/resources?provider={police}"), Some(&officer), None).await;
+    assert!(found["items"].as_array().unwrap().iter().any(|i| i["code"] == code.as_str()));
+    let (_, history) = app.json(Method::GET, &format!("/api/v1/resources/{code}/history"), Some(&admin), None).await;
+    let reviews = history["items"][0]["reviews"].as_array().unwrap();
+    assert_eq!(reviews[0]["decision"], "return");
+    assert_eq!(reviews[0]["reason"], "摘要过简，请补充");
+}
+
+/// LS-9c: editing a published entry makes a new revision; the published one stays visible until the new one is
+/// approved, then it is in the history with a field-by-field diff.
+pub async fn ls_9c_the_published_revision_stays_until_the_new_one_is_approved(app: TestApp) {
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let code = create(&app, &officer, police, complete("shuangyashan-2026", "户籍人口基本信息")).await;
+    publish(&app, &code, &officer).await;
+    let mut v2 = complete("shuangyashan-2026", "户籍人口基本信息");
+    v2["summary"] = json!("全市户籍人口基本信息（新增曾用名）");
+    v2["items"].as_array_mut().unwrap().push(json!({"name": "cym", "label": "曾用名", "data_type": "string"}));
+    let (status, body) = app.json(Method::PUT, &format!("/api/v1/resources/{code}"), Some(&officer), Some(json!({"content": v2, "note": "增加曾用名"}))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((body["working"]["rev"].as_i64(), body["published"]["rev"].as_i64()), (Some(2), Some(1)));
+    let mz = app.login("officer-mz").await;
+    let (_, seen) = app.json(Method::GET, &format!("/api/v1/resources/{code}"), Some(&mz), None).await;
+    assert_eq!(seen["published"]["content"]["items"].as_array().unwrap().len(), 2, "others still see revision 1");
+    assert!(seen["working"].is_null(), "and not the draft");
+    publish(&app, &code, &officer).await;
+    let (_, seen) = app.json(Method::GET, &format!("/api/v1/resources/{code}"), Some(&mz), None).await;
+    assert_eq!(seen["published"]["rev"], 2);
+    let (_, history) = app.json(Method::GET, &format!("/api/v1/resources/{code}/history"), Some(&mz), None).await;
+    let revisions = history["items"].as_array().unwrap();
+    assert_eq!(revisions.len(), 2);
+    assert_eq!(revisions[0]["state"], "superseded");
+    let changes: Vec<&str> = revisions[1]["changes"].as_array().unwrap().iter().map(|c| c["field"].as_str().unwrap()).collect();
+    assert_eq!(changes, ["items[cym]", "summary"]);
+}
+
+/// SYS-25b, SYS-25c: the share attribute is stated at submission; conditional and not-shared data cite a legal
+/// basis, and conditional data states its conditions.
+pub async fn sys_25c_restrictive_attributes_cite_a_basis_and_conditions(app: TestApp) {
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let mut content = complete("shuangyashan-2026", "违法犯罪人员信息");
+    content["sharing"] = json!({"attr": "conditional", "ops": ["compare"]});
+    let code = create(&app, &officer, police, content.clone()).await;
+    let (status, body) = act(&app, &officer, &code, "submit", json!({})).await;
+    assert_eq!(status, 400);
+    assert_eq!(field_names(&body), ["sharing.conditions", "sharing.basis"]);
+    content["sharing"]["conditions"] = json!([{"kind": "compare_only", "compare_method": "按公民身份号码比对", "use_purpose": "政审"}]);
+    content["sharing"]["basis"] = json!([{"instrument": "law", "name": "《中华人民共和国个人信息保护法》", "article": "第三十四条"}]);
+    let (status, _) = app.json(Method::PUT, &format!("/api/v1/resources/{code}"), Some(&officer), Some(json!({"content": content}))).await;
+    assert_eq!(status, 200);
+    assert_eq!(act(&app, &officer, &code, "submit", json!({})).await.0, 200);
+
+    let mut unstated = complete("shuangyashan-2026", "出入境证件信息");
+    unstated["sharing"] = json!({});
+    let code = create(&app, &officer, police, unstated).await;
+    let (_, body) = act(&app, &officer, &code, "submit", json!({})).await;
+    assert_eq!(field_names(&body), ["share_attr"], "SYS-25b: the attribute must be stated");
+}
+
+/// SYS-25c: an entry whose conditions are not stated is treated as unconditional.
+pub async fn sys_25c_unstated_conditions_are_treated_as_unconditional(app: TestApp) {
+    let admin = app.login("admin").await;
+    let police = app.department_id("公安局").await;
+    let mut content = complete("shuangyashan-2026", "旧目录导入条目");
+    content["sharing"] = json!({"attr": "conditional"});
+    let code = create(&app, &admin, police, content).await;
+    let (_, body) = app.json(Method::GET, &format!("/api/v1/resources/{code}"), Some(&admin), None).await;
+    assert_eq!(body["working"]["content"]["sharing"]["attr"], "conditional");
+    assert_eq!(body["working"]["effective_share_attr"], "unconditional");
+}
+
+/// SYS-26: a downgrade waits for the same-level authority; meanwhile the published attribute stays in force, and
+/// a rejection keeps it.
+pub async fn sys_26_a_share_downgrade_waits_for_the_authority(app: TestApp) {
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let code = create(&app, &officer, police, complete("shuangyashan-2026", "机动车登记信息")).await;
+    publish(&app, &code, &officer).await;
+    let restricted = json!({
+        "sharing": {"attr": "conditional", "ops": ["view"],
+                    "conditions": [{"kind": "view_only", "view_method": "平台内查阅", "use_purpose": "交通执法"}],
+                    "basis": [{"instrument": "administrative_regulation", "name": "《中华人民共和国道路交通安全法实施条例》"}]},
+        "opening": {"attr": "none", "not_open_reason": "personal_privacy"},
+        "note": "涉及个人信息"
+    });
+    let (status, body) = act(&app, &officer, &code, "attributes", restricted.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["published"]["content"]["sharing"]["attr"], "unconditional", "still unconditional until reviewed");
+    assert_eq!((body["working"]["kind"].as_str(), body["working"]["downgrade"].as_bool()), (Some("attribute_change"), Some(true)));
+    let (_, found) = app.json(Method::GET, "/api/v1/resources?share_attr=unconditional", Some(&officer), None).await;
+    assert!(found["items"].as_array().unwrap().iter().any(|i| i["code"] == code.as_str()));
+    let admin = app.login("admin").await;
+    let (status, _) = act(&app, &admin, &code, "return", json!({"reason": "依据不足"})).await;
+    assert_eq!(status, 200);
+    let (_, body) = app.json(Method::GET, &format!("/api/v1/resources/{code}"), Some(&admin), None).await;
+    assert_eq!(body["published"]["content"]["sharing"]["attr"], "unconditional", "a rejection keeps it unconditional");
+    // Once the returned change is resubmitted and approved, it takes effect.
+    assert_eq!(act(&app, &officer, &code, "submit", json!({})).await.0, 200);
+    let (status, body) = act(&app, &admin, &code, "pass", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["published"]["content"]["sharing"]["attr"], "conditional");
+    let (_, found) = app.json(Method::GET, "/api/v1/resources?share_attr=conditional", Some(&officer), None).await;
+    assert!(found["items"].as_array().unwrap().iter().any(|i| i["code"] == code.as_str()), "the index follows");
+}
+
+/// SYS-25d, SYS-25e: an upgrade applies at once, but raising data out of 不予共享 needs evidence.
+pub async fn sys_25e_leaving_not_shared_needs_evidence_and_upgrades_apply_at_once(app: TestApp) {
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let mut content = complete("shuangyashan-2026", "刑事案件信息");
+    content["sharing"] = json!({"attr": "none", "basis": [{"instrument": "law", "name": "《中华人民共和国刑事诉讼法》"}]});
+    let code = create(&app, &officer, police, content).await;
+    publish(&app, &code, &officer).await;
+    let upgrade = json!({
+        "sharing": {"attr": "conditional", "ops": ["stats"],
+                    "conditions": [{"kind": "statistics_only", "data_status_description": "按区县、案件类别统计的案件数", "use_purpose": "社会治安分析"}],
+                    "basis": [{"instrument": "law", "name": "《中华人民共和国刑事诉讼法》"}]},
+        "opening": {"attr": "none", "not_open_reason": "public_security"}
+    });
+    let (status, body) = act(&app, &officer, &code, "attributes", upgrade.clone()).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("evidence_required")));
+    let mut with_evidence = upgrade;
+    with_evidence["evidence"] = json!("脱敏处理记录 TM-2026-031：仅保留统计口径字段");
+    let (status, body) = act(&app, &officer, &code, "attributes", with_evidence).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["published"]["content"]["sharing"]["attr"], "conditional", "an upgrade is published at once");
+    assert!(body["working"].is_null());
+}
+
+/// SYS-37a: data not opened says why.
+pub async fn sys_37a_not_opened_needs_a_reason(app: TestApp) {
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let mut content = complete("shuangyashan-2026", "重点人员信息");
+    content["opening"] = json!({"attr": "none"});
+    let code = create(&app, &officer, police, content).await;
+    let (_, body) = act(&app, &officer, &code, "submit", json!({})).await;
+    assert_eq!(field_names(&body), ["opening.not_open_reason"]);
+}
+
+/// SYS-37b: lowering an open attribute waits for review; the data stays open meanwhile.
+pub async fn sys_37b_an_open_downgrade_waits_for_review(app: TestApp) {
+    let officer = app.login("officer-sj").await;
+    let market = app.department_id("市场监督管理局").await;
+    let mut content = complete("shuangyashan-2026", "企业登记信息");
+    content["opening"] = json!({"attr": "unconditional", "ops": ["bulk_obtain"], "scope": "全市登记企业"});
+    let code = create(&app, &officer, market, content).await;
+    publish(&app, &code, &officer).await;
+    let (_, open) = app.json(Method::GET, "/api/v1/open/resources", None, None).await;
+    assert!(open["items"].as_array().unwrap().iter().any(|i| i["code"] == code.as_str()), "{open}");
+    let (status, body) = act(&app, &officer, &code, "attributes", json!({
+        "sharing": {"attr": "unconditional", "ops": ["view", "compare", "obtain"], "period_months": 12},
+        "opening": {"attr": "none", "not_open_reason": "trade_secret"}
+    }))
+    .await;
+    assert_eq!((status, body["working"]["downgrade"].as_bool()), (200, Some(true)), "{body}");
+    let (status, _) = app.json(Method::GET, &format!("/api/v1/open/resources/{code}"), None, None).await;
+    assert_eq!(status, 200, "still open until the authority decides");
+}
+
+/// LS-9d, SYS-12b: a district's entries form its supplementary catalog, shown as such in the city catalog.
+pub async fn ls_9d_district_entries_form_a_supplementary_catalog(app: TestApp) {
+    let admin = app.login("admin").await;
+    let district_civil = app.department_id("岭东区民政局").await;
+    let mut content = complete("shuangyashan-2026", "岭东区低保对象信息");
+    content["coverage_regions"] = json!(["230503"]);
+    let code = create(&app, &admin, district_civil, content).await;
+    publish(&app, &code, &admin).await;
+    let (_, district) = app.json(Method::GET, "/api/v1/resources?region=230503", Some(&admin), None).await;
+    assert_eq!(district["total"], 1, "{district}");
+    assert_eq!((district["items"][0]["code"].as_str(), district["items"][0]["supplementary"].as_bool()), (Some(code.as_str()), Some(true)));
+    assert_eq!(district["facets"]["region"][0]["label"], "岭东区");
+}
+
+/// LS-9e, SYS-36c: the open catalog is public; entries not opened are not in it.
+pub async fn ls_9e_the_open_catalog_is_public(app: TestApp) {
+    let officer = app.login("officer-sj").await;
+    let market = app.department_id("市场监督管理局").await;
+    let mut open = complete("shuangyashan-2026", "个体工商户登记信息");
+    open["opening"] = json!({"attr": "conditional", "ops": ["query"], "conditions": {"recipients": "注册用户", "purposes": "商业分析"}});
+    let open_code = create(&app, &officer, market, open).await;
+    let closed_code = create(&app, &officer, market, complete("shuangyashan-2026", "企业年报信息")).await;
+    publish(&app, &open_code, &officer).await;
+    publish(&app, &closed_code, &officer).await;
+    let (status, list) = app.json(Method::GET, "/api/v1/open/resources", None, None).await;
+    assert_eq!(status, 200);
+    let codes: Vec<&str> = list["items"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&open_code.as_str()) && !codes.contains(&closed_code.as_str()), "{codes:?}");
+    assert_eq!(app.json(Method::GET, &format!("/api/v1/open/resources/{closed_code}"), None, None).await.0, 404);
+    assert_eq!(app.json(Method::GET, &format!("/api/v1/resources/{open_code}"), None, None).await.0, 401, "the full catalog needs sign-in");
+}
+
+/// LS-18a, YZ-14a: the share attribute is one of three; another regime's words are refused.
+pub async fn ls_18a_the_share_attribute_is_one_of_three(app: TestApp) {
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let mut content = complete("shuangyashan-2026", "测试");
+    content["sharing"]["attr"] = json!("有条件共享");
+    let (status, body) = app.json(Method::POST, "/api/v1/resources", Some(&officer), Some(json!({"provider_department_id": police, "content": content}))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("invalid_body")), "{body}");
+    assert_eq!(app.json(Method::GET, "/api/v1/resources?state=draft", Some(&officer), None).await.1["total"], 0, "nothing was stored");
+}
+
+/// LS-18c, FS-14a..e: a conditional entry states executable conditions of FS-14's kinds, each complete.
+pub async fn fs_14a_conditional_sharing_states_executable_conditions(app: TestApp) {
+    let app = app.sibling("foshan-2020").await;
+    let officer = app.login("officer-mz").await;
+    let civil = app.department_id("民政局").await;
+    let mut content = complete("foshan-2020", "婚姻登记信息");
+    content["sharing"] = json!({"attr": "conditional", "ops": ["view", "compare"], "basis": [{"instrument": "rule", "name": "《婚姻登记条例》"}],
+        "conditions": [
+            {"kind": "specific_departments", "department_ids": [], "use_purpose": "社会救助"},
+            {"kind": "view_only", "view_method": "", "use_purpose": "户籍核查"},
+            {"kind": "compare_only", "compare_method": "按身份证号比对婚姻状况", "use_purpose": ""},
+            {"kind": "statistics_only", "data_status_description": "", "use_purpose": "人口统计"}
+        ]});
+    let code = create(&app, &officer, civil, content.clone()).await;
+    let (_, body) = act(&app, &officer, &code, "submit", json!({})).await;
+    assert_eq!(
+        field_names(&body),
+        [
+            "sharing.conditions[0].department_ids",
+            "sharing.conditions[1].view_method",
+            "sharing.conditions[2].use_purpose",
+            "sharing.conditions[3].data_status_description"
+        ]
+    );
+    let police = app.department_id("公安局").await;
+    content["sharing"]["conditions"] = json!([
+        {"kind": "specific_departments", "department_ids": [police], "use_purpose": "户籍管理"},
+        {"kind": "view_only", "view_method": "平台内查阅，不提供下载", "use_purpose": "户籍核查"}
+    ]);
+    app.json(Method::PUT, &format!("/api/v1/resources/{code}"), Some(&officer), Some(json!({"content": content}))).await;
+    let (status, body) = act(&app, &officer, &code, "submit", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// FS-13a, FS-15a: share and open attributes come with their data operations; data not shared has none.
+pub async fn fs_13a_attributes_come_with_their_operations(app: TestApp) {
+    let app = app.sibling("foshan-2020").await;
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let mut content = complete("foshan-2020", "户籍人口基本信息");
+    content["sharing"]["ops"] = json!([]);
+    content["opening"] = json!({"attr": "unconditional"});
+    let code = create(&app, &officer, police, content.clone()).await;
+    let (_, body) = act(&app, &officer, &code, "submit", json!({})).await;
+    assert_eq!(field_names(&body), ["share_ops", "open_ops"]);
+    content["sharing"] = json!({"attr": "none", "ops": ["view"], "basis": [{"instrument": "law", "name": "《中华人民共和国居民身份证法》"}]});
+    content["opening"] = json!({"attr": "none", "not_open_reason": "personal_privacy"});
+    app.json(Method::PUT, &format!("/api/v1/resources/{code}"), Some(&officer), Some(json!({"content": content}))).await;
+    let (_, body) = act(&app, &officer, &code, "submit", json!({})).await;
+    assert_eq!(field_names(&body), ["sharing.ops"], "不予共享 has no operations");
+}
+
+/// FS-13d, SYS-24: entries not shared are listed with the regime's word for it, so departments know the data
+/// exists, with no working revision shown to others.
+pub async fn fs_13d_entries_not_shared_are_visible_as_existing(app: TestApp) {
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let mut content = complete("shuangyashan-2026", "技侦信息");
+    content["sharing"] = json!({"attr": "none", "basis": [{"instrument": "law", "name": "《中华人民共和国人民警察法》"}]});
+    let code = create(&app, &officer, police, content).await;
+    publish(&app, &code, &officer).await;
+    let mz = app.login("officer-mz").await;
+    let (_, found) = app.json(Method::GET, "/api/v1/resources?share_attr=none", Some(&mz), None).await;
+    let item = found["items"].as_array().unwrap().iter().find(|i| i["code"] == code.as_str()).expect("listed").clone();
+    assert_eq!(item["share_attr"], "none");
+    let none = found["facets"]["share_attr"].as_array().unwrap().iter().find(|f| f["value"] == "none").unwrap().clone();
+    assert_eq!(none["label"], "不予共享");
+}
+
+/// YZ-7b: 鄞州's nine fields; a missing 共享期限 is named.
+pub async fn yz_7b_nine_fields_are_required(app: TestApp) {
+    let app = app.sibling("yinzhou-2023").await;
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let mut content = complete("yinzhou-2023", "户籍人口基本信息");
+    content["sharing"].as_object_mut().unwrap().remove("period_months");
+    content.as_object_mut().unwrap().remove("system_name");
+    let code = create(&app, &officer, police, content).await;
+    let (_, body) = act(&app, &officer, &code, "submit", json!({})).await;
+    assert_eq!(field_names(&body), ["system_name", "share_period"]);
+    assert!(body["error"]["message"].as_str().unwrap().contains("共享期限"));
+}
+
+/// YZ-14b: restricted sharing states its reason as well as its conditions.
+pub async fn yz_14b_restricted_sharing_states_a_reason(app: TestApp) {
+    let app = app.sibling("yinzhou-2023").await;
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let mut content = complete("yinzhou-2023", "流动人口信息");
+    content["sharing"] = json!({"attr": "conditional", "ops": ["view"], "period_months": 12,
+        "conditions": [{"kind": "specific_departments", "department_ids": [police], "use_purpose": "流动人口管理"}]});
+    let code = create(&app, &officer, police, content.clone()).await;
+    let (_, body) = act(&app, &officer, &code, "submit", json!({})).await;
+    assert_eq!(field_names(&body), ["share_restriction_reason"], "鄞州 asks no basis for 受限共享, but a reason");
+    content["sharing"]["restriction_reason"] = json!("涉及个人住址");
+    app.json(Method::PUT, &format!("/api/v1/resources/{code}"), Some(&officer), Some(json!({"content": content}))).await;
+    assert_eq!(act(&app, &officer, &code, "submit", json!({})).await.0, 200);
+}
+
+/// YZ-14c: 不共享 rests on a law, regulation, rule or national provision; an internal opinion is no basis.
+pub async fn yz_14c_not_shared_rests_on_a_legal_instrument(app: TestApp) {
+    let app = app.sibling("yinzhou-2023").await;
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let mut content = complete("yinzhou-2023", "警务工作信息");
+    content["sharing"] = json!({"attr": "none", "period_months": 12, "basis": [{"instrument": "internal_opinion", "name": "部门内部意见"}]});
+    let (status, body) = app.json(Method::POST, "/api/v1/resources", Some(&officer), Some(json!({"provider_department_id": police, "content": content}))).await;
+    assert_eq!(status, 422, "{body}");
+    content["sharing"]["basis"] = json!([]);
+    let code = create(&app, &officer, police, content.clone()).await;
+    let (_, body) = act(&app, &officer, &code, "submit", json!({})).await;
+    assert_eq!(field_names(&body), ["sharing.basis"]);
+    content["sharing"]["basis"] = json!([{"instrument": "national_provision", "name": "《公安机关执法细则》", "article": "第十二条"}]);
+    app.json(Method::PUT, &format!("/api/v1/resources/{code}"), Some(&officer), Some(json!({"content": content}))).await;
+    assert_eq!(act(&app, &officer, &code, "submit", json!({})).await.0, 200);
+}
+
+/// CS-16a: 长沙's guide fields; a missing 安全等级 is named.
+pub async fn cs_16a_the_guide_fields_are_required(app: TestApp) {
+    let app = app.sibling("changsha-2021").await;
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let mut content = complete("changsha-2021", "户籍人口基本信息");
+    content.as_object_mut().unwrap().remove("security_level");
+    let code = create(&app, &officer, police, content).await;
+    let (_, body) = act(&app, &officer, &code, "submit", json!({})).await;
+    assert_eq!(field_names(&body), ["security_level"]);
+}
+
+/// CS-16b: a department keeps both an information-resource and a data-resource catalog; an update is version 2
+/// with version 1 in the history.
+pub async fn cs_16b_information_and_data_catalogs_are_both_kept(app: TestApp) {
+    let app = app.sibling("changsha-2021").await;
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let mut info = complete("changsha-2021", "户籍管理业务信息");
+    info["catalog_kind"] = json!("information");
+    let info_code = create(&app, &officer, police, info).await;
+    let data_code = create(&app, &officer, police, complete("changsha-2021", "户籍人口基本信息")).await;
+    publish(&app, &info_code, &officer).await;
+    publish(&app, &data_code, &officer).await;
+    let (_, list) = app.json(Method::GET, &format!("/api/v1/resources?provider={police}"), Some(&officer), None).await;
+    let kinds: Vec<&str> = list["items"].as_array().unwrap().iter().map(|i| i["catalog_kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"information") && kinds.contains(&"data"), "{kinds:?}");
+    let mut v2 = complete("changsha-2021", "户籍人口基本信息");
+    v2["update_frequency"] = json!("real_time");
+    app.json(Method::PUT, &format!("/api/v1/resources/{data_code}"), Some(&officer), Some(json!({"content": v2}))).await;
+    publish(&app, &data_code, &officer).await;
+    let (_, history) = app.json(Method::GET, &format!("/api/v1/resources/{data_code}/history"), Some(&officer), None).await;
+    assert_eq!(history["total"], 2);
+}
+
+/// FS-17a: withdrawing or obsoleting an entry needs a reason, and the audit log keeps it.
+pub async fn fs_17a_removing_an_entry_needs_a_reason_kept_in_the_audit_log(app: TestApp) {
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let code = create(&app, &officer, police, complete("shuangyashan-2026", "暂住人口信息")).await;
+    publish(&app, &code, &officer).await;
+    let (status, body) = act(&app, &officer, &code, "withdraw", json!({"reason": ""})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("reason_required")));
+    let (status, body) = act(&app, &officer, &code, "withdraw", json!({"reason": "已并入流动人口信息"})).await;
+    assert_eq!((status, body["state"].as_str()), (200, Some("withdrawn")));
+    let (_, found) = app.json(Method::GET, "/api/v1/resources?q=暂住人口", Some(&officer), None).await;
+    assert_eq!(found["total"], 0, "a withdrawn entry leaves the catalog");
+    let admin = app.login("admin").await;
+    assert_eq!(act(&app, &officer, &code, "obsolete", json!({"reason": "x"})).await.0, 403, "only the authority marks obsolete");
+    assert_eq!(act(&app, &admin, &code, "obsolete", json!({"reason": "业务已撤销"})).await.0, 200);
+    let (status, body) = app.json(Method::PUT, &format!("/api/v1/resources/{code}"), Some(&officer), Some(json!({"content": complete("shuangyashan-2026", "暂住人口信息")}))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("obsolete")));
+    let auditor = app.login("auditor").await;
+    let (_, events) = app.json(Method::GET, &format!("/api/v1/audit/events?object_id={code}&limit=50"), Some(&auditor), None).await;
+    let actions: Vec<(&str, &str)> =
+        events["items"].as_array().unwrap().iter().map(|e| (e["action"].as_str().unwrap(), e["purpose"].as_str().unwrap())).collect();
+    assert!(actions.contains(&("resource.withdraw", "已并入流动人口信息")), "{actions:?}");
+    assert!(actions.contains(&("resource.obsolete", "业务已撤销")));
+}
+
+/// FS-18a, LS-9a: the authority's list of required fields applies to the next submission.
+pub async fn fs_18a_the_authoritys_schema_applies_to_the_next_submission(app: TestApp) {
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let mut content = complete("shuangyashan-2026", "户籍人口基本信息");
+    content.as_object_mut().unwrap().remove("reference_standards");
+    let code = create(&app, &officer, police, content).await;
+    let admin = app.login("admin").await;
+    let (_, mut schema) = app.json(Method::GET, "/api/v1/catalog/schema", Some(&officer), None).await;
+    schema["required"].as_array_mut().unwrap().push(json!("reference_standards"));
+    let (status, _) = app.json(Method::PUT, "/api/v1/catalog/schema", Some(&officer), Some(schema.clone())).await;
+    assert_eq!(status, 403, "only the authority sets it");
+    let (status, body) = app.json(Method::PUT, "/api/v1/catalog/schema", Some(&admin), Some(json!({"required": ["summary"]}))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("field_cannot_be_optional")));
+    let (status, _) = app.json(Method::PUT, "/api/v1/catalog/schema", Some(&admin), Some(schema)).await;
+    assert_eq!(status, 200);
+    let (_, body) = act(&app, &officer, &code, "submit", json!({})).await;
+    assert_eq!(field_names(&body), ["reference_standards"]);
+}
+
+/// The contract: `GET /api/v1/resources?q=…&provider=…&share_attr=…&open_attr=…` answers items, total and facets.
+pub async fn catalog_search_answers_items_total_and_facets(app: TestApp) {
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let sj = app.login("officer-sj").await;
+    let market = app.department_id("市场监督管理局").await;
+    let a = create(&app, &officer, police, complete("shuangyashan-2026", "户籍人口基本信息")).await;
+    let mut b = complete("shuangyashan-2026", "企业登记信息");
+    b["items"] = json!([{"name": "tyshxydm", "label": "统一社会信用代码", "data_type": "string", "identifier": "uscc"}]);
+    b["opening"] = json!({"attr": "unconditional", "ops": ["bulk_obtain"]});
+    let b = create(&app, &sj, market, b).await;
+    publish(&app, &a, &officer).await;
+    publish(&app, &b, &sj).await;
+    let (status, page) = app.json(Method::GET, &format!("/api/v1/resources?q=信息&provider={market}&share_attr=unconditional&open_attr=unconditional"), Some(&officer), None).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!((page["total"].as_i64(), page["items"][0]["code"].as_str()), (Some(1), Some(b.as_str())));
+    for dimension in ["provider", "region", "industry", "share_attr", "open_attr", "format", "security_level"] {
+        assert!(page["facets"][dimension].is_array(), "facet {dimension}: {page}");
+    }
+    let (_, by_item) = app.json(Method::GET, "/api/v1/resources?q=统一社会信用代码", Some(&officer), None).await;
+    assert_eq!(by_item["items"][0]["code"], b.as_str(), "items are searched");
+    let (status, body) = app.json(Method::GET, "/api/v1/resources?share_attr=restricted", Some(&officer), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_query")));
+    let (status, _) = app.json(Method::GET, "/api/v1/resources?q=%22%28%28%2A%3A%2A", Some(&officer), None).await;
+    assert_eq!(status, 200, "search text is never syntax");
+}
+
+/// The review deadline and update obligations on fixed days of 2026 (the clock is set).
+/// SYS-13b: the authority publishes an update within 2 working days of receiving it; later it is overdue.
+pub async fn sys_13b_review_is_due_two_working_days_after_receipt(app: TestApp) {
+    app.clock.set_day("2026-03-16");
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let code = create(&app, &officer, police, complete("shuangyashan-2026", "户籍人口基本信息")).await;
+    let (_, body) = act(&app, &officer, &code, "submit", json!({})).await;
+    assert_eq!((body["working"]["review_due"].as_str(), body["working"]["overdue"].as_bool()), (Some("2026-03-18"), Some(false)));
+    app.clock.set_day("2026-03-18");
+    let service = app.login("service").await;
+    let (_, queue) = app.json(Method::GET, "/api/v1/catalog/queue", Some(&service), None).await;
+    assert_eq!(queue["items"][0]["working"]["overdue"], false, "the last day is on time");
+    // Sessions last hours, so a day later everyone signs in again.
+    app.clock.set_day("2026-03-19");
+    let service = app.login("service").await;
+    let (_, queue) = app.json(Method::GET, "/api/v1/catalog/queue", Some(&service), None).await;
+    assert_eq!(queue["items"][0]["working"]["overdue"], true, "overdue the day after");
+}
+
+/// SYS-13a: after a change of law the department updates its catalog within 10 working days; submitting on the
+/// last day is on time, and an obligation left open is overdue the day after.
+pub async fn sys_13a_a_catalog_update_is_due_ten_working_days_after_a_change(app: TestApp) {
+    app.clock.set_day("2026-03-16");
+    let admin = app.login("admin").await;
+    let police = app.department_id("公安局").await;
+    let civil = app.department_id("市民政局").await;
+    for dept in [police, civil] {
+        let (status, body) = app
+            .json(Method::POST, "/api/v1/catalog/obligations", Some(&admin), Some(json!({"department_id": dept, "cause": "law_change", "description": "《户口登记条例》修订", "occurred_on": "2026-03-02"})))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        assert_eq!(body["due_on"], "2026-03-16");
+    }
+    let officer = app.login("officer").await;
+    let code = create(&app, &officer, police, complete("shuangyashan-2026", "户籍人口基本信息")).await;
+    assert_eq!(act(&app, &officer, &code, "submit", json!({})).await.0, 200);
+    app.clock.set_day("2026-03-17");
+    let (admin, officer) = (app.login("admin").await, app.login("officer").await);
+    let (_, list) = app.json(Method::GET, "/api/v1/catalog/obligations", Some(&admin), None).await;
+    let of = |dept: i64| list["items"].as_array().unwrap().iter().find(|o| o["department_id"] == dept).unwrap().clone();
+    assert_eq!((of(police)["fulfilled_on"].as_str(), of(police)["overdue"].as_bool()), (Some("2026-03-16"), Some(false)));
+    assert_eq!(of(police)["fulfilled_by"], code.as_str());
+    assert_eq!((of(civil)["fulfilled_on"].as_str(), of(civil)["overdue"].as_bool()), (None, Some(true)));
+    let (_, own) = app.json(Method::GET, "/api/v1/catalog/obligations", Some(&officer), None).await;
+    assert_eq!(own["total"], 1, "a department sees its own");
+    let (status, body) = app
+        .json(Method::POST, "/api/v1/catalog/obligations", Some(&admin), Some(json!({"department_id": police, "cause": "weather", "description": "x", "occurred_on": "2026-03-02"})))
+        .await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_cause")));
+}
+
+/// CS-16c: 长沙 counts 15 working days, and only a published update fulfils the obligation.
+pub async fn cs_16c_an_update_is_due_fifteen_working_days_after_a_change_and_counts_once_published(app: TestApp) {
+    let app = app.sibling("changsha-2021").await;
+    app.clock.set_day("2024-03-22");
+    let admin = app.login("admin").await;
+    let police = app.department_id("公安局").await;
+    let (_, ob) = app
+        .json(Method::POST, "/api/v1/catalog/obligations", Some(&admin), Some(json!({"department_id": police, "cause": "duty_change", "description": "职能调整", "occurred_on": "2024-03-04"})))
+        .await;
+    assert_eq!(ob["due_on"], "2024-03-25", "{ob}");
+    let officer = app.login("officer").await;
+    let code = create(&app, &officer, police, complete("changsha-2021", "户籍人口基本信息")).await;
+    assert_eq!(act(&app, &officer, &code, "submit", json!({})).await.0, 200);
+    let (_, list) = app.json(Method::GET, "/api/v1/catalog/obligations", Some(&admin), None).await;
+    assert!(list["items"][0]["fulfilled_on"].is_null(), "submission alone does not fulfil it in 长沙");
+    assert_eq!(act(&app, &admin, &code, "pass", json!({})).await.0, 200);
+    let (_, list) = app.json(Method::GET, "/api/v1/catalog/obligations", Some(&admin), None).await;
+    assert_eq!((list["items"][0]["fulfilled_on"].as_str(), list["items"][0]["overdue"].as_bool()), (Some("2024-03-22"), Some(false)));
+}
+
+/// FS-17c: 佛山 also counts 15 working days and warns when they pass.
+pub async fn fs_17c_an_update_is_due_fifteen_working_days_after_a_law_changes(app: TestApp) {
+    let app = app.sibling("foshan-2020").await;
+    app.clock.set_day("2024-03-26");
+    let admin = app.login("admin").await;
+    let police = app.department_id("公安局").await;
+    let (_, ob) = app
+        .json(Method::POST, "/api/v1/catalog/obligations", Some(&admin), Some(json!({"department_id": police, "cause": "law_change", "description": "法规修订", "occurred_on": "2024-03-04"})))
+        .await;
+    assert_eq!((ob["due_on"].as_str(), ob["overdue"].as_bool()), (Some("2024-03-25"), Some(true)), "{ob}");
+}
