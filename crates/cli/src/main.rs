@@ -317,10 +317,24 @@ async fn demo(data_dir: PathBuf, listen: String, profile: String) -> Result<i32>
     } else {
         Profile::shipped(&profile).map_err(|e| anyhow::anyhow!("{}", e.message_en))?;
         let config = Config::new(&data_dir, &profile, None, &listen);
-        init(&data_dir, &config, "admin", service::demo::DEMO_PASSWORD).await?;
-        let platform = open(&data_dir).await?;
-        service::demo::seed(&platform).await?;
-        platform.store.close().await;
+        let created = async {
+            init(&data_dir, &config, "admin", service::demo::DEMO_PASSWORD).await?;
+            let platform = open(&data_dir).await?;
+            service::demo::seed(&platform).await?;
+            let entries = service::demo::seed_catalog(&platform).await?;
+            platform.store.close().await;
+            anyhow::Ok(entries)
+        }
+        .await;
+        let entries = match created {
+            Ok(n) => n,
+            Err(e) => {
+                // A half-made demo would be reused next time: leave nothing behind.
+                let _ = std::fs::remove_dir_all(&data_dir);
+                return Err(e);
+            }
+        };
+        println!("目录 / catalog: {entries} entries");
         println!("已创建演示城市 / created the demo city ({profile}) in {}", data_dir.display());
     }
     let mut config = Config::load(&data_dir)?;

@@ -8,6 +8,8 @@ use crate::orgs::DepartmentInput;
 use crate::users::UserInput;
 use crate::{Actor, Platform, Result};
 
+mod catalog;
+
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "shuyuan-demo";
 
@@ -48,6 +50,7 @@ const ACCOUNTS: &[(&str, &str, Role, Option<usize>)] = &[
     ("officer-mz", "孙丽（民政局数据专员）", Role::DeptDataOfficer, Some(3)),
     ("officer-rs", "周强（人社局数据专员）", Role::DeptDataOfficer, Some(4)),
     ("officer-sj", "吴敏（市场监管局数据专员）", Role::DeptDataOfficer, Some(6)),
+    ("admin-js", "赵海（区数据局）", Role::AuthorityAdmin, Some(18)),
 ];
 
 /// The demo accounts: (username, role).
@@ -131,4 +134,21 @@ pub async fn seed(p: &Platform) -> Result<()> {
     };
     crate::auth::create_token(p, &officer_actor, "人口信息交换系统", dept_ids[2]).await?;
     Ok(())
+}
+
+/// Seeds the demo city's catalog (about 150 entries in every state, and update obligations). Slow enough to keep
+/// out of tests that do not need it.
+pub async fn seed_catalog(p: &Platform) -> Result<usize> {
+    let actor_of = |user: domain::orgs::User| Actor {
+        kind: crate::actor::ActorKind::User,
+        user_id: Some(user.id),
+        name: user.username.clone(),
+        department_id: user.department_id,
+        roles: user.roles.clone(),
+        client_addr: "127.0.0.1".into(),
+    };
+    let service = actor_of(crate::users::user_by_username(p, "service").await?);
+    let admin = actor_of(crate::users::user_by_username(p, "admin").await?);
+    let district_admin = actor_of(crate::users::user_by_username(p, "admin-js").await?);
+    catalog::seed(p, &Actor::cli(), &service, &admin, &district_admin).await
 }

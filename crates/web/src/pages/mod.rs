@@ -40,6 +40,10 @@ pub fn templates() -> Environment<'static> {
         ("regions.html", include_str!("../../templates/regions.html")),
         ("tokens.html", include_str!("../../templates/tokens.html")),
         ("error.html", include_str!("../../templates/error.html")),
+        ("catalog_list.html", include_str!("../../templates/catalog_list.html")),
+        ("catalog_detail.html", include_str!("../../templates/catalog_detail.html")),
+        ("catalog_form.html", include_str!("../../templates/catalog_form.html")),
+        ("catalog_queue.html", include_str!("../../templates/catalog_queue.html")),
     ] {
         env.add_template(name, src).expect("templates parse");
     }
@@ -49,6 +53,8 @@ pub fn templates() -> Environment<'static> {
 mod admin;
 mod audit;
 mod calendar;
+mod catalog;
+mod catalog_form;
 mod home;
 mod session;
 mod tokens;
@@ -67,6 +73,16 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}/active", post(admin::set_active))
         .route("/tokens", get(tokens::tokens).post(tokens::create_token))
         .route("/tokens/{id}/revoke", post(tokens::revoke_token))
+        .route("/catalog", get(catalog::browse))
+        .route("/catalog/new", get(catalog::new_form).post(catalog::save_new))
+        .route("/catalog/queue", get(catalog::queue))
+        .route("/catalog/mine", get(catalog::mine))
+        .route("/catalog/{code}", get(catalog::detail))
+        .route("/catalog/{code}/edit", get(catalog::edit_form).post(catalog::save_existing))
+        .route("/catalog/{code}/attributes", get(catalog::attributes_form).post(catalog::save_attributes))
+        .route("/catalog/{code}/do/{action}", post(catalog::action))
+        .route("/open", get(catalog::open_catalog))
+        .route("/open/{code}", get(catalog::open_detail))
         .route("/audit", get(audit::audit))
         .route("/calendar", get(calendar::calendar))
 }
@@ -130,6 +146,8 @@ fn render(state: &AppState, page: &Page, name: &str, status: StatusCode, extra: 
         is_admin => roles.contains(&Role::AuthorityAdmin),
         is_auditor => roles.contains(&Role::Auditor),
         manages_tokens => roles.contains(&Role::AuthorityAdmin) || roles.contains(&Role::DeptDataOfficer),
+        is_cataloger => roles.contains(&Role::AuthorityAdmin) || roles.contains(&Role::DeptDataOfficer),
+        is_reviewer => roles.contains(&Role::AuthorityAdmin) || roles.contains(&Role::ServiceOperator),
     };
     let ctx = context! { ..extra, ..base };
     match state.templates.get_template(name).and_then(|tpl| tpl.render(ctx)) {

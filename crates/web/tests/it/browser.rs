@@ -250,3 +250,69 @@ pub async fn browser_regions_tokens_and_accounts(app: TestApp) {
     assert_eq!(login.status(), 401);
     s.close().await;
 }
+
+/// A data officer catalogs an entry in the console; the service center checks it and the authority publishes
+/// it; then anyone signed in finds it by a word of its name, with its provider facet.
+pub async fn browser_an_entry_is_cataloged_reviewed_and_found(app: TestApp) {
+    let driver = Driver::start().await;
+    let officer_profile = tempfile::tempdir().unwrap();
+    let s = Session::open(&driver, officer_profile.path()).await;
+    sign_in(&s, &app, "officer").await;
+    s.go(&format!("{}/catalog/new", app.base)).await;
+    s.type_into("#f-name", "户籍人口基本信息").await;
+    s.type_into("#f-summary", "全市户籍人口的基本信息").await;
+    for option in [
+        "#f-format option[value=table]",
+        "#f-frequency option[value=daily]",
+        "#f-level option[value=l3]",
+        "#f-share-attr option[value=unconditional]",
+        "#f-open-attr option[value=none]",
+        "#f-not-open-reason option[value=personal_privacy]",
+        "#f-operation option[value=not_included]",
+        "input[name=provision_methods][value=api]",
+        "input[name=share_ops][value=view]",
+    ] {
+        s.click(option).await;
+    }
+    s.type_into("#f-industry", "公共安全").await;
+    s.type_into("#f-classification", "人口").await;
+    s.type_into("#f-coverage-start", "2000-01-01").await;
+    s.type_into("#f-regions", "230500").await;
+    s.type_into("#f-item-name-0", "gmsfhm").await;
+    s.type_into("#f-item-label-0", "公民身份号码").await;
+    s.click("#save").await;
+    let page = s.wait_for("id=\"resource-code\"").await;
+    assert_no_error(&page, "after saving the draft");
+    let code = page.split("id=\"resource-code\">").nth(1).and_then(|r| r.split('<').next()).expect("the code is shown").to_string();
+    s.click("#submit").await;
+    let page = s.wait_for("服务机构校核汇总").await;
+    assert_no_error(&page, "after submitting");
+    s.close().await;
+
+    for (user, marker) in [("service", "同级主管部门审核"), ("admin", "已发布")] {
+        let profile = tempfile::tempdir().unwrap();
+        let r = Session::open(&driver, profile.path()).await;
+        sign_in(&r, &app, user).await;
+        r.go(&format!("{}/catalog/queue", app.base)).await;
+        let queue = r.source().await;
+        assert!(queue.contains(&code), "{user}'s queue lists the entry");
+        r.go(&format!("{}/catalog/{code}", app.base)).await;
+        r.click("#pass").await;
+        let page = r.wait_for(marker).await;
+        assert_no_error(&page, user);
+        r.close().await;
+    }
+
+    let profile = tempfile::tempdir().unwrap();
+    let reader = Session::open(&driver, profile.path()).await;
+    sign_in(&reader, &app, "officer-mz").await;
+    reader.go(&format!("{}/catalog", app.base)).await;
+    reader.type_into("#q", "户籍").await;
+    reader.click("#search-submit").await;
+    let page = reader.wait_for(&code).await;
+    assert_no_error(&page, "after searching");
+    assert!(page.contains("户籍人口基本信息") && page.contains("双鸭山市公安局"), "found with its provider facet");
+    let shot = std::env::temp_dir().join("shuyuan-browser-catalog.png");
+    reader.screenshot(&shot).await;
+    reader.close().await;
+}

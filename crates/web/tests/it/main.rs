@@ -8,6 +8,7 @@ mod catalog;
 mod common;
 mod matrix;
 mod openapi;
+mod projects;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -66,9 +67,17 @@ fn main() {
         catalog::sys_13a_a_catalog_update_is_due_ten_working_days_after_a_change,
         catalog::cs_16c_an_update_is_due_fifteen_working_days_after_a_change_and_counts_once_published,
         catalog::fs_17c_an_update_is_due_fifteen_working_days_after_a_law_changes,
+        projects::sys_14a_approval_needs_the_catalog_submitted,
+        projects::sys_69c_approval_needs_an_open_catalog_plan,
+        projects::sys_14b_acceptance_names_the_unpublished_entry,
+        projects::ls_29a_approval_needs_a_precompiled_catalog_or_an_authority_exception,
+        projects::yz_8b_the_construction_plan_needs_a_preliminary_catalog,
+        projects::cs_13a_a_project_needs_a_published_information_catalog,
+        projects::projects_refuse_other_departments_entries_and_bad_values,
         openapi::openapi_document_lists_every_route_and_resolves_every_reference,
         browser::browser_login_and_register_a_department,
         browser::browser_regions_tokens_and_accounts,
+        browser::browser_an_entry_is_cataloged_reviewed_and_found,
     ];
     let mut trials = Vec::new();
     for backend in [TestBackend::Sqlite, TestBackend::Postgres] {
