@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use domain::clock::SystemClock;
 use domain::profile::{Profile, DEFAULT_PROFILE};
 use domain::roles::Role;
+use indicatif::{ProgressBar, ProgressStyle};
 use service::{Actor, Platform};
 
 use crate::config::Config;
@@ -86,8 +87,74 @@ enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
+    /// 部门管理 / Register and list departments from the server's console.
+    Departments {
+        #[command(subcommand)]
+        command: DepartmentsCommand,
+    },
+    /// 资源目录 / The resource catalog: import a department's spreadsheet, export views and lists.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
     /// 列出策略配置 / List the policy profiles shipped with this build.
     Profiles,
+}
+
+#[derive(Subcommand)]
+enum DepartmentsCommand {
+    /// Register a department, identified by its unified social credit code (GB 32100 check character).
+    Add {
+        #[arg(long, default_value = "./shuyuan-data")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        name: String,
+        /// authority, service_center, department or public_utility.
+        #[arg(long, default_value = "department")]
+        kind: String,
+        /// The division code of its region (the city's, or a district's).
+        #[arg(long)]
+        region: String,
+        #[arg(long)]
+        uscc: String,
+    },
+    List {
+        #[arg(long, default_value = "./shuyuan-data")]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Import entries from an XLSX or CSV file (UTF-8 or GBK): one row per data item, the resource's columns on its
+    /// first row. Headers are the Chinese names (数据资源名称, 数据格式, 共享属性, 数据项名称, 数据项字段名 …) or
+    /// the export's keys. Entries with a bad row are left out and each problem is reported by line. Exits 0 when
+    /// every entry was imported, 2 when some rows were refused.
+    Import {
+        #[arg(long, default_value = "./shuyuan-data")]
+        data_dir: PathBuf,
+        /// The provider's unified social credit code, for rows without a 提供部门代码.
+        #[arg(long)]
+        provider: Option<String>,
+        /// Submit each imported entry for review (it must then be complete).
+        #[arg(long)]
+        submit: bool,
+        file: PathBuf,
+    },
+    /// Export a view of the published catalog: catalog, share, open, share_list, open_list, scenario_list,
+    /// responsibility_list or negative_list.
+    Export {
+        #[arg(long, default_value = "./shuyuan-data")]
+        data_dir: PathBuf,
+        #[arg(long, default_value = "catalog")]
+        view: String,
+        /// csv, xlsx or json.
+        #[arg(long, default_value = "xlsx")]
+        format: String,
+        /// Where to write it; the view's name and format in the current folder by default.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -253,11 +320,59 @@ async fn run(cli: Cli) -> Result<i32> {
             println!("{}{}", due.due, if due.provisional { "  (暂定 provisional: that year's holidays are not loaded)" } else { "" });
             Ok(0)
         }
+        Command::Catalog { command } => catalog(command).await,
+        Command::Departments { command: DepartmentsCommand::Add { data_dir, name, kind, region, uscc } } => {
+            let p = open(&data_dir).await?;
+            let input = service::orgs::DepartmentInput { name, name_en: String::new(), kind, region_code: region, uscc };
+            let d = service::orgs::create_department(&p, &Actor::cli(), input).await?;
+            println!("已登记 / registered {} {} (id {})", d.name, d.uscc, d.id);
+            Ok(0)
+        }
+        Command::Departments { command: DepartmentsCommand::List { data_dir } } => {
+            let p = open(&data_dir).await?;
+            let (list, total) = service::orgs::list_departments(&p, 10_000, 0).await?;
+            for d in list {
+                println!("{:5} {} {:30} {}", d.id, d.uscc, d.name, d.kind.as_str());
+            }
+            println!("total {total}");
+            Ok(0)
+        }
         Command::Profiles => {
             for id in Profile::shipped_ids() {
                 let p = Profile::shipped(id).map_err(|e| anyhow::anyhow!("{}", e.message_en))?;
                 println!("{id:20} {}  {}", p.name, p.name_en);
             }
+            Ok(0)
+        }
+    }
+}
+
+async fn catalog(command: CatalogCommand) -> Result<i32> {
+    match command {
+        CatalogCommand::Import { data_dir, provider, submit, file } => {
+            let p = open(&data_dir).await?;
+            let rows = service::catalog::import::read_table(&file).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let bar = ProgressBar::new(rows.len().saturating_sub(1) as u64);
+            bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} 行 rows {msg}").expect("template"));
+            let report = service::catalog::import::import(&p, &Actor::cli(), &rows, provider.as_deref(), submit, |line| bar.set_position(line.saturating_sub(1) as u64))
+                .await?;
+            bar.finish_and_clear();
+            println!("读取 / read {} 行 rows；导入 / imported {} 条 entries{}", report.rows, report.created.len(), if submit { format!("，提交审核 / submitted {}", report.submitted.len()) } else { String::new() });
+            for code in &report.created {
+                println!("  + {code}");
+            }
+            for e in &report.errors {
+                println!("  ! {} / {}", e.message, e.message_en);
+            }
+            Ok(if report.errors.is_empty() { 0 } else { 2 })
+        }
+        CatalogCommand::Export { data_dir, view, format, out } => {
+            let p = open(&data_dir).await?;
+            let table = service::catalog::views::derive(&p, &Actor::cli(), &view).await?;
+            let (bytes, _) = service::catalog::views::export(&table, &format)?;
+            let out = out.unwrap_or_else(|| PathBuf::from(format!("{view}.{format}")));
+            std::fs::write(&out, bytes).with_context(|| format!("write {}", out.display()))?;
+            println!("已导出 / exported {} 行 rows to {}", table.rows.len(), out.display());
             Ok(0)
         }
     }

@@ -60,3 +60,53 @@ fn unknown_profile_and_missing_config_explain_what_to_do() {
     assert_eq!(code, 0);
     assert!(out.contains("demo") && out.contains("audit"));
 }
+
+/// A department's catalog spreadsheet comes in with one row per item; an entry with a bad cell is left out and
+/// the problem is named by line; a GBK CSV reads the same as UTF-8.
+#[test]
+fn catalog_import_reports_bad_rows_by_line_and_imports_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    assert_eq!(shuyuan(&["init", "--profile", "lishui-2020", "--data-dir", data]).0, 0);
+    let uscc = "11331100MB0001201Q";
+    let (code, out, err) = shuyuan(&["departments", "add", "--data-dir", data, "--name", "丽水市民政局", "--region", "331100", "--uscc", uscc]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    let sheet = dir.path().join("目录.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    let rows: [&[&str]; 5] = [
+        &["数据资源名称*", "数据资源摘要", "数据格式", "更新频率", "共享属性", "是否向社会开放", "数据项名称", "数据项字段名", "数据项类型"],
+        &["婚姻登记信息", "婚姻登记记录", "数据库表", "每日", "受限共享", "否", "男方姓名", "nfxm", "字符型"],
+        &["", "", "", "", "", "", "登记日期", "djrq", "日期型"],
+        &["殡葬服务机构信息", "机构名录", "数据库", "每季度", "无条件共享", "是", "机构名称", "jgmc", "字符型"],
+        &["养老机构信息", "机构名录", "数据库表", "每季度", "无条件共享", "是", "机构名称", "jgmc", "字符型"],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            ws.write_string(r as u32, c as u16, *cell).unwrap();
+        }
+    }
+    book.save(&sheet).unwrap();
+    let (code, out, err) = shuyuan(&["catalog", "import", "--data-dir", data, "--provider", uscc, sheet.to_str().unwrap()]);
+    assert_eq!(code, 2, "some rows were refused: {out}{err}");
+    assert!(out.contains("imported 2"), "{out}");
+    assert!(out.contains("第4行") && out.contains("数据格式“数据库”"), "the bad row is named: {out}");
+
+    // The same sheet as GBK CSV, fixed, submitted for review.
+    let csv = dir.path().join("目录.csv");
+    let text = "数据资源名称,数据格式,更新频率,共享属性,是否向社会开放,数据项名称,数据项字段名\n殡葬服务机构信息,数据库表,每季度,无条件共享,是,机构名称,jgmc\n";
+    let (gbk, _, _) = encoding_rs::GBK.encode(text);
+    std::fs::write(&csv, &gbk).unwrap();
+    let (code, out, err) = shuyuan(&["catalog", "import", "--data-dir", data, "--provider", uscc, "--submit", csv.to_str().unwrap()]);
+    assert_eq!(code, 2, "imported, but too incomplete to submit: {out}{err}");
+    assert!(out.contains("未能提交审核") && out.contains("数据资源摘要"), "{out}");
+
+    let export = dir.path().join("catalog.csv");
+    let (code, out, _) = shuyuan(&["catalog", "export", "--data-dir", data, "--view", "catalog", "--format", "csv", "--out", export.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("0 行"), "nothing is published yet: {out}");
+    let (code, _, err) = shuyuan(&["catalog", "import", "--data-dir", data, dir.path().join("x.pdf").to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains(".xlsx"), "{err}");
+}

@@ -1,15 +1,19 @@
-//! The catalog's use cases. `entries` writes entries and moves them through review; `read` answers what an
+//! The catalog's use cases. `entries` writes entries and moves them through review; `import` reads a catalog
+//! from a spreadsheet; `read` answers what an
 //! actor may see; `obligations` keeps update deadlines after a change of law or duties; `projects` gates IT
 //! projects on their entries; `schema` is the authority's list of required fields; `search` keeps the node's
-//! full-text index in step and answers searches. This module holds what they share: loading an entry with its
-//! provider and reviewing level, and who may do what to it.
+//! full-text index in step and answers searches; `views` derives the share and open catalogs and the lists, and
+//! exports them. This module holds what they share: loading an entry with its provider and reviewing level, and
+//! who may do what to it.
 
 pub mod entries;
+pub mod import;
 pub mod obligations;
 pub mod projects;
 pub mod read;
 pub mod schema;
 pub mod search;
+pub mod views;
 
 use domain::catalog::entry::ResourceContent;
 use domain::catalog::lifecycle::Step;

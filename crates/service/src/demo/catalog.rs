@@ -29,8 +29,11 @@ enum Subject {
     Restricted,
 }
 
-/// (department name contains, [(resource name, subject, industry)]).
-const CATALOG: &[(&str, &[(&str, Subject, &str)])] = &[
+/// A resource's name, what it is about, and its industry.
+type Entry = (&'static str, Subject, &'static str);
+
+/// (department name contains, its entries).
+const CATALOG: &[(&str, &[Entry])] = &[
     ("市公安局", &[
         ("户籍人口基本信息", Subject::Person, "公共安全"),
         ("居民身份证信息", Subject::Person, "公共安全"),
@@ -284,9 +287,9 @@ fn content(p: &Platform, d: &Department, region_code: &str, name: &str, subject:
     let has_open_attr = p.profile.features.open_attr;
     let opening = match subject {
         Subject::Enterprise | Subject::Facility | Subject::Statistics => Opening {
-            attr: has_open_attr.then_some(if n % 4 == 0 { Attr::Conditional } else { Attr::Unconditional }),
+            attr: has_open_attr.then_some(if n.is_multiple_of(4) { Attr::Conditional } else { Attr::Unconditional }),
             to_public: (!has_open_attr).then_some(true),
-            conditions: if n % 4 == 0 {
+            conditions: if n.is_multiple_of(4) {
                 OpenConditions { recipients: "实名注册用户".into(), purposes: "科研、商业分析".into(), scope: "不得用于识别个人".into() }
             } else {
                 Default::default()
@@ -313,7 +316,7 @@ fn content(p: &Platform, d: &Department, region_code: &str, name: &str, subject:
     let frequency = match subject {
         Subject::Statistics => UpdateFrequency::Monthly,
         Subject::Facility => UpdateFrequency::Quarterly,
-        _ if n % 3 == 0 => UpdateFrequency::RealTime,
+        _ if n.is_multiple_of(3) => UpdateFrequency::RealTime,
         _ => UpdateFrequency::Daily,
     };
     ResourceContent {
@@ -323,7 +326,7 @@ fn content(p: &Platform, d: &Department, region_code: &str, name: &str, subject:
         business_name: name.trim_end_matches("信息").to_string() + "业务",
         system_name: format!("{}业务系统", d.name.trim_start_matches(&p.profile.city_name)),
         source: format!("{}业务系统", d.name.trim_start_matches(&p.profile.city_name)),
-        format: Some(if subject == Subject::Statistics && n % 2 == 0 { DataFormat::Spreadsheet } else { DataFormat::Table }),
+        format: Some(if subject == Subject::Statistics && n.is_multiple_of(2) { DataFormat::Spreadsheet } else { DataFormat::Table }),
         industry: industry.into(),
         classification: match subject {
             Subject::Person | Subject::Restricted => "人口",
@@ -342,8 +345,8 @@ fn content(p: &Platform, d: &Department, region_code: &str, name: &str, subject:
         opening,
         authorized_operation: if p.profile.features.authorized_operation {
             AuthorizedOperation {
-                status: Some(if subject == Subject::Enterprise && n % 2 == 0 { OperationStatus::Included } else { OperationStatus::NotIncluded }),
-                scenarios: if subject == Subject::Enterprise && n % 2 == 0 { vec!["企业信用评价".into(), "普惠金融".into()] } else { vec![] },
+                status: Some(if subject == Subject::Enterprise && n.is_multiple_of(2) { OperationStatus::Included } else { OperationStatus::NotIncluded }),
+                scenarios: if subject == Subject::Enterprise && n.is_multiple_of(2) { vec!["企业信用评价".into(), "普惠金融".into()] } else { vec![] },
             }
         } else {
             Default::default()
@@ -400,16 +403,16 @@ pub async fn seed(p: &Platform, officer: &Actor, service: &Actor, admin: &Actor,
             let code = view.code;
             // Most entries are published; every 11th stays a draft, every 13th waits for review, every 17th was
             // returned, every 19th has a downgrade waiting.
-            if n % 11 == 0 {
+            if n.is_multiple_of(11) {
                 continue;
             }
             if entries::submit(p, officer, &code).await.is_err() {
                 continue;
             }
-            if n % 13 == 0 {
+            if n.is_multiple_of(13) {
                 continue;
             }
-            if n % 17 == 0 {
+            if n.is_multiple_of(17) {
                 let reviewer = if district_admin_region == Some(d.region_id) {
                     district_admin
                 } else if p.profile.catalog.service_check {
@@ -433,7 +436,7 @@ pub async fn seed(p: &Platform, officer: &Actor, service: &Actor, admin: &Actor,
                 };
                 entries::pass(p, reviewer, &code, "").await?;
             }
-            if n % 19 == 0 && entry.sharing.attr == Some(Attr::Unconditional) {
+            if n.is_multiple_of(19) && entry.sharing.attr == Some(Attr::Unconditional) {
                 let mut sharing = entry.sharing.clone();
                 sharing.attr = Some(Attr::Conditional);
                 sharing.conditions = vec![ShareCondition::SpecificDepartments { department_ids: vec![d.id], use_purpose: "本系统业务协同".into() }];

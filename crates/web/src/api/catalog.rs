@@ -56,7 +56,7 @@ fn paging(limit: Option<i64>, offset: Option<i64>) -> (i64, i64) {
     (limit.unwrap_or(50).clamp(1, 1000), offset.unwrap_or(0).max(0))
 }
 
-pub async fn list(State(s): State<AppState>, Caller(caller): Caller, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Json<SearchPage<ResourceSummary>>> {
+pub async fn list_resources(State(s): State<AppState>, Caller(caller): Caller, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Json<SearchPage<ResourceSummary>>> {
     let (limit, offset) = paging(q.limit, q.offset);
     if let Some(state) = q.state {
         if !matches!(state, RevisionState::Draft | RevisionState::InReview | RevisionState::Returned) {
@@ -301,4 +301,62 @@ pub async fn open_catalog(State(s): State<AppState>, Caller(caller): Caller, Api
 
 pub async fn open_get(State(s): State<AppState>, ApiPath(code): ApiPath<String>) -> ApiResult<Json<ResourceView>> {
     Ok(Json(service::catalog::read::get_open(&s.platform, &code).await?))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FormatQuery {
+    /// `csv`, `xlsx` or `json` for a file to download; absent for the table as JSON.
+    pub format: Option<String>,
+}
+
+/// A table, or the file it exports as.
+fn table_response(table: service::catalog::views::Table, format: Option<String>) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let Some(format) = format else { return Ok(Json(table).into_response()) };
+    let (bytes, media_type) = service::catalog::views::export(&table, &format)?;
+    let name = match table.year {
+        Some(year) => format!("{}-{year}.{format}", table.view),
+        None => format!("{}.{format}", table.view),
+    };
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, media_type.to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// A view derived from the published catalog: `catalog`, `share`, `open` or a list.
+pub async fn view(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(view): ApiPath<String>,
+    ApiQuery(q): ApiQuery<FormatQuery>,
+) -> ApiResult<axum::response::Response> {
+    table_response(service::catalog::views::derive(&s.platform, &caller, &view).await?, q.format)
+}
+
+/// The open catalog as a table or file, for anyone.
+pub async fn open_export(State(s): State<AppState>, Caller(caller): Caller, ApiQuery(q): ApiQuery<FormatQuery>) -> ApiResult<axum::response::Response> {
+    table_response(service::catalog::views::derive(&s.platform, &caller, "open").await?, q.format)
+}
+
+pub async fn list(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath((kind, year)): ApiPath<(String, i32)>,
+    ApiQuery(q): ApiQuery<FormatQuery>,
+) -> ApiResult<axum::response::Response> {
+    table_response(service::catalog::views::list(&s.platform, &caller, &kind, year).await?, q.format)
+}
+
+pub async fn publish_list(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath((kind, year)): ApiPath<(String, i32)>,
+) -> ApiResult<Json<service::catalog::views::Table>> {
+    Ok(Json(service::catalog::views::publish_list(&s.platform, &caller, &kind, year).await?))
 }

@@ -674,3 +674,104 @@ pub async fn fs_17c_an_update_is_due_fifteen_working_days_after_a_law_changes(ap
         .await;
     assert_eq!((ob["due_on"].as_str(), ob["overdue"].as_bool()), (Some("2024-03-25"), Some(true)), "{ob}");
 }
+
+/// FS-12b: the share catalog and the open catalog are generated from the resource catalog with FS-12's fields;
+/// the share catalog lists entries not shared as existing, the open catalog only what is opened.
+pub async fn fs_12b_share_and_open_catalogs_are_derived_from_the_catalog(app: TestApp) {
+    let app = app.sibling("foshan-2020").await;
+    let officer = app.login("officer-sj").await;
+    let market = app.department_id("市场监督管理局").await;
+    let r1 = create(&app, &officer, market, complete("foshan-2020", "企业登记信息")).await;
+    let mut second = complete("foshan-2020", "企业年报信息");
+    second["sharing"] = json!({"attr": "conditional", "ops": ["view"], "basis": [{"instrument": "administrative_regulation", "name": "《企业信息公示暂行条例》"}],
+        "conditions": [{"kind": "view_only", "view_method": "平台内查阅", "use_purpose": "信用监管"}]});
+    second["opening"] = json!({"attr": "conditional", "ops": ["query"], "conditions": {"recipients": "注册用户", "purposes": "信用查询"}});
+    let r2 = create(&app, &officer, market, second).await;
+    publish(&app, &r1, &officer).await;
+    publish(&app, &r2, &officer).await;
+    let (status, share) = app.json(Method::GET, "/api/v1/catalog/views/share", Some(&officer), None).await;
+    assert_eq!(status, 200, "{share}");
+    let keys: Vec<&str> = share["columns"].as_array().unwrap().iter().map(|c| c["key"].as_str().unwrap()).collect();
+    for k in ["name", "format", "share_attr", "share_conditions", "update_frequency", "provision_methods", "provider"] {
+        assert!(keys.contains(&k), "{k} in {keys:?}");
+    }
+    let codes = |t: &Value| t["rows"].as_array().unwrap().iter().map(|r| r[0].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    assert_eq!(codes(&share), [r1.clone(), r2.clone()]);
+    let (_, open) = app.json(Method::GET, "/api/v1/open/export", None, None).await;
+    assert_eq!(codes(&open), [r2.clone()], "only the opened entry, for anyone");
+    let row = &open["rows"][0];
+    assert!(row.as_array().unwrap().iter().any(|c| c == "有条件开放"));
+}
+
+/// CS-25b: the authority publishes a year's lists to the departments; the published version stays as it was, and
+/// the public cannot see it.
+pub async fn cs_25b_the_authority_publishes_the_yearly_lists_to_departments(app: TestApp) {
+    let app = app.sibling("changsha-2021").await;
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let code = create(&app, &officer, police, complete("changsha-2021", "户籍人口基本信息")).await;
+    publish(&app, &code, &officer).await;
+    let admin = app.login("admin").await;
+    assert_eq!(app.json(Method::POST, "/api/v1/catalog/lists/share_list/2026", Some(&officer), None).await.0, 403);
+    let (status, published) = app.json(Method::POST, "/api/v1/catalog/lists/share_list/2026", Some(&admin), None).await;
+    assert_eq!(status, 200, "{published}");
+    assert_eq!((published["year"].as_i64(), published["rows"].as_array().unwrap().len()), (Some(2026), 1));
+    let later = create(&app, &officer, police, complete("changsha-2021", "居民身份证信息")).await;
+    publish(&app, &later, &officer).await;
+    let mz = app.login("officer-mz").await;
+    let (_, seen) = app.json(Method::GET, "/api/v1/catalog/lists/share_list/2026", Some(&mz), None).await;
+    assert_eq!(seen["rows"].as_array().unwrap().len(), 1, "the published version does not move");
+    let (_, live) = app.json(Method::GET, "/api/v1/catalog/lists/share_list/2027", Some(&mz), None).await;
+    assert_eq!((live["year"].is_null(), live["rows"].as_array().unwrap().len()), (true, 2), "an unpublished year is derived now");
+    assert_eq!(app.json(Method::GET, "/api/v1/catalog/lists/share_list/2026", None, None).await.0, 401);
+    let (status, body) = app.json(Method::GET, "/api/v1/catalog/lists/gossip_list/2026", Some(&mz), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("unknown_list")));
+}
+
+/// SYS-23: the negative list names each entry not shared with its legal basis.
+pub async fn sys_23_the_negative_list_names_each_basis(app: TestApp) {
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let mut content = complete("shuangyashan-2026", "技侦信息");
+    content["sharing"] = json!({"attr": "none", "basis": [{"instrument": "law", "name": "《中华人民共和国人民警察法》", "article": "第十六条"}]});
+    let code = create(&app, &officer, police, content).await;
+    publish(&app, &code, &officer).await;
+    let (_, list) = app.json(Method::GET, "/api/v1/catalog/views/negative_list", Some(&officer), None).await;
+    assert_eq!(list["rows"][0][0], code.as_str());
+    assert_eq!(list["rows"][0][3], "《中华人民共和国人民警察法》第十六条");
+}
+
+/// Exports of a view as CSV (UTF-8 with a byte-order mark, for spreadsheet programs), XLSX (read back) and JSON.
+pub async fn catalog_views_export_as_csv_xlsx_and_json(app: TestApp) {
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let code = create(&app, &officer, police, complete("shuangyashan-2026", "户籍人口基本信息")).await;
+    publish(&app, &code, &officer).await;
+    let get = |format: &str| {
+        let path = format!("{}/api/v1/catalog/views/catalog?format={format}", app.base);
+        let req = app.client.get(path).bearer_auth(&officer);
+        async move { req.send().await.unwrap() }
+    };
+    let csv = get("csv").await;
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(csv.headers()["content-disposition"].to_str().unwrap().contains("catalog.csv"));
+    let bytes = csv.bytes().await.unwrap();
+    assert_eq!(&bytes[..3], [0xEF, 0xBB, 0xBF]);
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    assert!(text.starts_with("资源代码,数据资源名称") && text.contains(&code), "{text}");
+
+    let xlsx = get("xlsx").await.bytes().await.unwrap();
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.to_vec())).unwrap();
+    use calamine::Reader;
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    assert_eq!(sheet.get_value((0, 1)).unwrap().to_string(), "数据资源名称");
+    assert_eq!(sheet.get_value((1, 0)).unwrap().to_string(), code);
+
+    let json: Value = get("json").await.json().await.unwrap();
+    assert_eq!(json[0]["code"], code.as_str());
+    assert_eq!(json[0]["share_attr"], "无条件共享");
+    let (status, body) = app.json(Method::GET, "/api/v1/catalog/views/catalog?format=pdf", Some(&officer), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("unknown_format")));
+    let (status, body) = app.json(Method::GET, "/api/v1/catalog/views/everything", Some(&officer), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("unknown_view")));
+}

@@ -63,6 +63,10 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("PUT /api/v1/catalog/schema", ADMIN),
         ("GET /api/v1/catalog/obligations", OVERSEERS),
         ("POST /api/v1/catalog/obligations", CATALOGERS),
+        ("GET /api/v1/catalog/views/{view}", SIGNED_IN),
+        ("GET /api/v1/catalog/lists/{kind}/{year}", SIGNED_IN),
+        ("POST /api/v1/catalog/lists/{kind}/{year}", ADMIN),
+        ("GET /api/v1/open/export", ALL),
         ("GET /api/v1/open/resources", ALL),
         ("GET /api/v1/open/resources/{code}", ALL),
         ("GET /api/v1/projects", OVERSEERS),
@@ -156,6 +160,8 @@ pub async fn authorization_matrix_covers_every_route(app: TestApp) {
             .replace("/tokens/{id}", &format!("/tokens/{victim_token}"))
             .replace("/departments/{id}", "/departments/1")
             .replace("{code}", &draft_code)
+            .replace("{view}", "share")
+            .replace("{kind}/{year}", "negative_list/2026")
             .replace("/projects/{id}", &format!("/projects/{project_id}"));
         let path = match spec.path {
             "/api/v1/calendar/deadline" => format!("{path}?from=2026-09-30&working_days=5"),
