@@ -238,6 +238,7 @@ pub fn router(state: AppState, max_body: usize) -> Router {
     }
     api.merge(crate::pages::router())
         .fallback(|| async { ApiError::not_found_route() })
+        .layer(middleware::from_fn_with_state(max_body, refuse_nul))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .with_state(state)
@@ -277,6 +278,43 @@ async fn authorize(State((state, access)): State<(AppState, Access)>, request: R
     next.run(Request::from_parts(parts, body)).await
 }
 
+/// Refuses text holding a NUL character, in the address or in a JSON or form body. PostgreSQL cannot store it
+/// (and SQLite would, so the two backends would differ); no field has a use for it.
+async fn refuse_nul(State(max_body): State<usize>, request: Request, next: Next) -> Response {
+    let refused = || {
+        ApiError::bad_request(
+            "invalid_text",
+            "请求中含有空字符（NUL，\\u0000 或 %00），请删除后重试",
+            "The request holds a NUL character (\\u0000 or %00): remove it and try again",
+        )
+        .into_response()
+    };
+    if request.uri().to_string().to_ascii_lowercase().contains("%00") {
+        return refused();
+    }
+    let kind = request.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let json = kind.starts_with("application/json");
+    let form = kind.starts_with("application/x-www-form-urlencoded");
+    if !json && !form {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, max_body).await else { return crate::extract::too_large().into_response() };
+    let has_nul = if json { json_has_nul(&bytes) } else { bytes.windows(3).any(|w| w.eq_ignore_ascii_case(b"%00")) };
+    if has_nul || bytes.contains(&0) {
+        return refused();
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
+}
+
+/// Whether JSON text escapes a NUL: `\u0000` after an odd number of backslashes (an even number is a literal
+/// backslash followed by the letters).
+fn json_has_nul(bytes: &[u8]) -> bool {
+    bytes.windows(6).enumerate().any(|(i, w)| {
+        w[0] == b'\\' && w[1..].eq_ignore_ascii_case(b"u0000") && bytes[..i].iter().rev().take_while(|b| **b == b'\\').count().is_multiple_of(2)
+    })
+}
+
 /// Counts requests for `/metrics` and logs them.
 async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
@@ -290,4 +328,15 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
         return crate::extract::too_large().into_response();
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_nul_escape_is_found_but_an_escaped_backslash_is_not() {
+        assert!(super::json_has_nul(br#"{"name": "a\u0000b"}"#));
+        assert!(super::json_has_nul(br#"{"name": "a\\\U0000b"}"#), "three backslashes: one escaped, one escaping");
+        assert!(!super::json_has_nul(br#"{"name": "a\\u0000b"}"#), "two backslashes: the text says \\u0000");
+        assert!(!super::json_has_nul(br#"{"name": "u0000"}"#));
+    }
 }

@@ -44,6 +44,8 @@ const CATALOG: &[(&str, &[Entry])] = &[
         ("机动车驾驶人信息", Subject::Person, "交通运输"),
         ("道路交通违法信息", Subject::Person, "交通运输"),
         ("旅馆业治安管理信息", Subject::Facility, "公共安全"),
+        ("犬类登记信息", Subject::Person, "公共安全"),
+        ("保安服务公司信息", Subject::Enterprise, "公共安全"),
         ("刑事案件信息", Subject::Restricted, "公共安全"),
         ("重点人员管控信息", Subject::Restricted, "公共安全"),
     ]),
@@ -56,6 +58,8 @@ const CATALOG: &[(&str, &[Entry])] = &[
         ("养老机构信息", Subject::Facility, "社会保障"),
         ("殡葬服务机构信息", Subject::Facility, "社会保障"),
         ("地名信息", Subject::Facility, "公共管理"),
+        ("慈善组织信息", Subject::Enterprise, "社会保障"),
+        ("收养登记信息", Subject::Person, "社会保障"),
         ("社会救助统计信息", Subject::Statistics, "社会保障"),
     ]),
     ("市人力资源和社会保障局", &[
@@ -64,12 +68,16 @@ const CATALOG: &[(&str, &[Entry])] = &[
         ("失业登记信息", Subject::Person, "劳动就业"),
         ("就业创业补贴信息", Subject::Person, "劳动就业"),
         ("职业技能等级证书信息", Subject::Licence, "劳动就业"),
+        ("工伤认定信息", Subject::Person, "劳动就业"),
+        ("劳务派遣经营许可信息", Subject::Licence, "劳动就业"),
         ("人力资源服务机构信息", Subject::Enterprise, "劳动就业"),
         ("劳动保障监察处罚信息", Subject::Enterprise, "劳动就业"),
         ("就业失业统计信息", Subject::Statistics, "劳动就业"),
     ]),
     ("市卫生健康委员会", &[
         ("医疗机构信息", Subject::Facility, "医疗卫生"),
+        ("公共场所卫生许可信息", Subject::Licence, "医疗卫生"),
+        ("家庭医生签约信息", Subject::Person, "医疗卫生"),
         ("执业医师注册信息", Subject::Licence, "医疗卫生"),
         ("护士执业注册信息", Subject::Licence, "医疗卫生"),
         ("出生医学证明信息", Subject::Person, "医疗卫生"),
@@ -80,6 +88,8 @@ const CATALOG: &[(&str, &[Entry])] = &[
     ]),
     ("市市场监督管理局", &[
         ("企业登记信息", Subject::Enterprise, "市场监管"),
+        ("农民专业合作社登记信息", Subject::Enterprise, "市场监管"),
+        ("计量器具检定信息", Subject::Licence, "市场监管"),
         ("个体工商户登记信息", Subject::Enterprise, "市场监管"),
         ("企业年度报告信息", Subject::Enterprise, "市场监管"),
         ("市场监管行政处罚信息", Subject::Enterprise, "市场监管"),
@@ -92,6 +102,8 @@ const CATALOG: &[(&str, &[Entry])] = &[
     ]),
     ("市自然资源和规划局", &[
         ("不动产登记信息", Subject::Person, "自然资源"),
+        ("测绘资质信息", Subject::Licence, "自然资源"),
+        ("永久基本农田信息", Subject::Facility, "自然资源"),
         ("国有建设用地使用权出让信息", Subject::Enterprise, "自然资源"),
         ("建设工程规划许可信息", Subject::Licence, "自然资源"),
         ("建设用地规划许可信息", Subject::Licence, "自然资源"),
@@ -101,6 +113,8 @@ const CATALOG: &[(&str, &[Entry])] = &[
     ]),
     ("市住房和城乡建设局", &[
         ("建筑工程施工许可信息", Subject::Licence, "城乡建设"),
+        ("房屋安全鉴定信息", Subject::Facility, "城乡建设"),
+        ("建设工程竣工验收备案信息", Subject::Licence, "城乡建设"),
         ("商品房预售许可信息", Subject::Licence, "城乡建设"),
         ("商品房网签备案信息", Subject::Person, "城乡建设"),
         ("建筑业企业资质信息", Subject::Enterprise, "城乡建设"),
@@ -110,6 +124,8 @@ const CATALOG: &[(&str, &[Entry])] = &[
     ]),
     ("市教育局", &[
         ("学校基本信息", Subject::Facility, "教育"),
+        ("校外培训机构信息", Subject::Enterprise, "教育"),
+        ("学历证书信息", Subject::Person, "教育"),
         ("中小学生学籍信息", Subject::Person, "教育"),
         ("教师资格认定信息", Subject::Licence, "教育"),
         ("民办学校办学许可信息", Subject::Licence, "教育"),
@@ -118,6 +134,7 @@ const CATALOG: &[(&str, &[Entry])] = &[
     ]),
     ("市医疗保障局", &[
         ("基本医疗保险参保信息", Subject::Person, "社会保障"),
+        ("异地就医备案信息", Subject::Person, "社会保障"),
         ("医疗保险结算信息", Subject::Person, "社会保障"),
         ("定点医药机构信息", Subject::Facility, "医疗卫生"),
         ("医保目录药品信息", Subject::Statistics, "医疗卫生"),
@@ -125,6 +142,8 @@ const CATALOG: &[(&str, &[Entry])] = &[
     ]),
     ("市税务局", &[
         ("纳税人登记信息", Subject::Enterprise, "财政税务"),
+        ("重大税收违法失信主体信息", Subject::Enterprise, "财政税务"),
+        ("社会保险费缴纳信息", Subject::Person, "财政税务"),
         ("纳税信用等级信息", Subject::Enterprise, "财政税务"),
         ("欠税公告信息", Subject::Enterprise, "财政税务"),
         ("个人所得税纳税信息", Subject::Person, "财政税务"),
@@ -133,6 +152,8 @@ const CATALOG: &[(&str, &[Entry])] = &[
     ]),
     ("市交通运输局", &[
         ("道路运输经营许可信息", Subject::Licence, "交通运输"),
+        ("机动车维修经营备案信息", Subject::Licence, "交通运输"),
+        ("网约车运输证信息", Subject::Licence, "交通运输"),
         ("公交线路及站点信息", Subject::Facility, "交通运输"),
         ("出租汽车经营许可信息", Subject::Licence, "交通运输"),
         ("道路运输从业人员资格信息", Subject::Person, "交通运输"),
@@ -141,6 +162,8 @@ const CATALOG: &[(&str, &[Entry])] = &[
     ]),
     ("市生态环境局", &[
         ("排污许可信息", Subject::Licence, "生态环境"),
+        ("危险废物经营许可信息", Subject::Licence, "生态环境"),
+        ("辐射安全许可信息", Subject::Licence, "生态环境"),
         ("建设项目环境影响评价批复信息", Subject::Licence, "生态环境"),
         ("环境空气质量监测信息", Subject::Statistics, "生态环境"),
         ("地表水水质监测信息", Subject::Statistics, "生态环境"),
@@ -149,6 +172,7 @@ const CATALOG: &[(&str, &[Entry])] = &[
     ]),
     ("市住房公积金管理中心", &[
         ("住房公积金缴存信息", Subject::Person, "住房保障"),
+        ("公积金贷款逾期信息", Subject::Person, "住房保障"),
         ("住房公积金贷款信息", Subject::Person, "住房保障"),
         ("住房公积金提取信息", Subject::Person, "住房保障"),
         ("缴存单位信息", Subject::Enterprise, "住房保障"),
@@ -156,12 +180,14 @@ const CATALOG: &[(&str, &[Entry])] = &[
     ]),
     ("市水务集团", &[
         ("用水户信息", Subject::Person, "公用事业"),
+        ("二次供水设施信息", Subject::Facility, "公用事业"),
         ("水费缴纳信息", Subject::Person, "公用事业"),
         ("供水管网信息", Subject::Facility, "公用事业"),
         ("停水计划信息", Subject::Statistics, "公用事业"),
     ]),
     ("国网", &[
         ("用电户信息", Subject::Person, "公用事业"),
+        ("充电桩信息", Subject::Facility, "公用事业"),
         ("电费缴纳信息", Subject::Person, "公用事业"),
         ("停电计划信息", Subject::Statistics, "公用事业"),
         ("企业用电量信息", Subject::Enterprise, "公用事业"),
@@ -173,6 +199,7 @@ const CATALOG: &[(&str, &[Entry])] = &[
     ]),
     ("区公安分局", &[
         ("辖区实有人口信息", Subject::Person, "公共安全"),
+        ("辖区出租房屋信息", Subject::Person, "公共安全"),
         ("辖区重点场所信息", Subject::Facility, "公共安全"),
         ("辖区视频监控点位信息", Subject::Restricted, "公共安全"),
     ]),
@@ -183,6 +210,7 @@ const CATALOG: &[(&str, &[Entry])] = &[
     ]),
     ("区市场监督管理局", &[
         ("辖区市场主体信息", Subject::Enterprise, "市场监管"),
+        ("辖区特种设备信息", Subject::Licence, "市场监管"),
         ("辖区食品安全抽检信息", Subject::Statistics, "市场监管"),
         ("辖区小餐饮登记信息", Subject::Licence, "市场监管"),
     ]),
@@ -194,6 +222,8 @@ const CATALOG: &[(&str, &[Entry])] = &[
         ("人口综合库", Subject::Person, "公共管理"),
         ("法人综合库", Subject::Enterprise, "公共管理"),
         ("电子证照库", Subject::Licence, "公共管理"),
+        ("空间地理信息库", Subject::Facility, "公共管理"),
+        ("信用信息库", Subject::Enterprise, "公共管理"),
     ]),
 ];
 
@@ -385,7 +415,12 @@ pub async fn seed(p: &Platform, officer: &Actor, service: &Actor, admin: &Actor,
     if let Some(o) = obligation("民政局", "law_change", "《社会救助暂行办法》修订，低保认定口径调整", 30) {
         crate::catalog::obligations::create(p, admin, o).await?;
     }
-    let district_admin_region = district_admin.department_id.and_then(|id| departments.iter().find(|d| d.id == id)).map(|d| d.region_id);
+    // Where the regime keeps district catalogs, the district's own authority reviews its departments' entries.
+    let district_admin_region = district_admin
+        .department_id
+        .and_then(|id| departments.iter().find(|d| d.id == id))
+        .map(|d| d.region_id)
+        .filter(|_| p.profile.features.district_catalogs);
     let mut n = 0;
     for (dept_name, entries) in CATALOG {
         // A key starting with 区 is a district department; the others are the city's.

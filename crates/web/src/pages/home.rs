@@ -34,12 +34,33 @@ pub(super) async fn home(State(state): State<AppState>, page: Page) -> Response 
     } else {
         vec![]
     };
+    // What waits, with what is overdue: the reviewer's queue, returned and open work, update obligations.
+    let p = &state.platform;
+    let mut todo: Vec<Value> = Vec::new();
+    let t_ = |k: &str| t[k].to_string();
+    if actor.has_any(&[Role::AuthorityAdmin, Role::ServiceOperator]) {
+        let queue = service::catalog::read::queue(p, &actor).await.unwrap_or_default();
+        let overdue = queue.iter().filter(|r| r.working.as_ref().is_some_and(|w| w.overdue)).count();
+        todo.push(context! { label => t_("todo_review"), count => queue.len(), overdue, link => "/catalog/queue" });
+    }
+    if actor.has(Role::DeptDataOfficer) {
+        let q = service::catalog::read::ListQuery { working_state: Some(domain::catalog::lifecycle::RevisionState::Returned), ..Default::default() };
+        let returned = service::catalog::read::list(p, &actor, &q, 1, 0).await.map(|(_, n)| n).unwrap_or(0);
+        todo.push(context! { label => t_("todo_returned"), count => returned, overdue => 0, link => "/catalog/mine" });
+    }
+    if actor.has_any(&[Role::AuthorityAdmin, Role::DeptDataOfficer]) {
+        let scope = if actor.has(Role::AuthorityAdmin) { None } else { actor.department_id };
+        let open = service::catalog::obligations::list(p, &actor, scope, true).await.unwrap_or_default();
+        let overdue = open.iter().filter(|o| o.overdue).count();
+        let link = if actor.has(Role::AuthorityAdmin) { "/catalog/queue" } else { "/catalog/mine" };
+        todo.push(context! { label => t_("todo_obligations"), count => open.len(), overdue, link });
+    }
     render(
         &state,
         &page,
         "home.html",
         StatusCode::OK,
-        context! { tasks, role_labels, recent, counts => context! { departments, regions, users } },
+        context! { tasks, role_labels, recent, todo, counts => context! { departments, regions, users } },
     )
 }
 

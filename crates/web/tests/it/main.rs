@@ -72,6 +72,7 @@ fn main() {
         catalog::sys_23_the_negative_list_names_each_basis,
         catalog::catalog_views_export_as_csv_xlsx_and_json,
         catalog::the_search_index_is_rebuilt_and_kept_in_step_across_nodes,
+        catalog::catalog_bad_input_is_refused_and_stores_nothing,
         projects::sys_14a_approval_needs_the_catalog_submitted,
         projects::sys_69c_approval_needs_an_open_catalog_plan,
         projects::sys_14b_acceptance_names_the_unpublished_entry,
