@@ -55,6 +55,8 @@ pub struct CatalogProfile {
     /// Fields required before submission; the authority may change the list (its 编制要求, LS-9a, FS-18a).
     pub required: Vec<Field>,
     pub basis_required_for: Vec<Attr>,
+    /// A reviewer of the providing department, not its editor, reviews an entry first (编制、审核、发布, FS-17b).
+    pub department_review: bool,
     /// The service center checks entries before publication (校核汇总, SYS-12d).
     pub service_check: bool,
     /// The city authority re-reviews entries a district authority approved (复核, SYS-12d).
@@ -259,7 +261,11 @@ impl Profile {
     }
 
     pub fn review_flow(&self) -> ReviewFlow {
-        ReviewFlow { service_check: self.catalog.service_check, city_review_of_district: self.catalog.city_review_of_district }
+        ReviewFlow {
+            department_review: self.catalog.department_review,
+            service_check: self.catalog.service_check,
+            city_review_of_district: self.catalog.city_review_of_district,
+        }
     }
 
     /// The regime's word for a share attribute.

@@ -65,6 +65,7 @@ fn docs(n: usize) -> Vec<Doc> {
                 format: FORMATS[r.next(FORMATS.len())].into(),
                 security_level: LEVELS[r.next(LEVELS.len())].into(),
                 published_at_us: 1_700_000_000_000_000 + i as i64 * 1_000_000,
+                priority: i.is_multiple_of(50),
             }
         })
         .collect()

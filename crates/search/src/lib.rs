@@ -21,7 +21,7 @@ use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocum
 pub use tokenizer::ChineseTokenizer;
 
 /// Bumped whenever the schema changes, so an old index is rebuilt rather than misread.
-const SCHEMA_VERSION: &str = "catalog-v1";
+const SCHEMA_VERSION: &str = "catalog-v2";
 const TOKENIZER: &str = "zh";
 const WRITER_MEMORY: usize = 50_000_000;
 
@@ -55,6 +55,8 @@ pub struct Doc {
     pub format: String,
     pub security_level: String,
     pub published_at_us: i64,
+    /// 民生紧密相关、社会迫切需要: listed first (LS-21b, SYS-36a).
+    pub priority: bool,
 }
 
 /// The facet dimensions, as the API names them.
@@ -63,7 +65,7 @@ pub const FACETS: [&str; 7] = ["provider", "region", "industry", "share_attr", "
 /// What to find.
 #[derive(Debug, Clone, Default)]
 pub struct SearchQuery {
-    /// Words to look for; empty lists everything (newest first).
+    /// Words to look for; empty lists everything (priority entries first, then newest).
     pub text: String,
     /// Facet dimension → the value it must have (for example `share_attr` → `conditional`).
     pub filters: Vec<(String, String)>,
@@ -87,7 +89,8 @@ struct Fields {
     summary: Field,
     items: Field,
     other: Field,
-    published_at: Field,
+    /// Priority first, then newest: what a search without words is ordered by.
+    rank: Field,
     facets: Vec<(&'static str, Field)>,
 }
 
@@ -107,9 +110,9 @@ fn schema() -> (Schema, Fields) {
     let summary = b.add_text_field("summary", text.clone());
     let items = b.add_text_field("items", text.clone());
     let other = b.add_text_field("other", text);
-    let published_at = b.add_u64_field("published_at", FAST);
+    let rank = b.add_u64_field("rank", FAST);
     let facets = FACETS.iter().map(|f| (*f, b.add_facet_field(f, FacetOptions::default()))).collect();
-    (b.build(), Fields { code, name, summary, items, other, published_at, facets })
+    (b.build(), Fields { code, name, summary, items, other, rank, facets })
 }
 
 impl CatalogIndex {
@@ -192,7 +195,8 @@ impl CatalogIndex {
         doc.add_text(f.summary, &d.summary);
         doc.add_text(f.items, &d.items);
         doc.add_text(f.other, format!("{} {}", d.other, d.code));
-        doc.add_u64(f.published_at, d.published_at_us.max(0) as u64);
+        // Publication times stay below 2^53 µs for millennia, so the priority bit above them decides first.
+        doc.add_u64(f.rank, (u64::from(d.priority) << 60) | d.published_at_us.max(0) as u64);
         for (name, field) in &f.facets {
             let value = match *name {
                 "provider" => d.provider_id.to_string(),
@@ -248,7 +252,7 @@ impl CatalogIndex {
             facet_handles.push((*name, multi.add_collector(c)));
         }
         let (codes, mut fruits) = if text.is_empty() {
-            let top = TopDocs::with_limit(limit).and_offset(q.offset).order_by_u64_field("published_at", Order::Desc);
+            let top = TopDocs::with_limit(limit).and_offset(q.offset).order_by_u64_field("rank", Order::Desc);
             let handle = multi.add_collector(top);
             let mut fruits = searcher.search(&query, &multi)?;
             let docs = handle.extract(&mut fruits);

@@ -18,6 +18,7 @@ fn doc(code: &str, name: &str, provider: i64, share: &str, open: &str, at: i64) 
         format: "table".into(),
         security_level: "l2".into(),
         published_at_us: at,
+        priority: false,
     }
 }
 

@@ -74,8 +74,11 @@ const AUDITOR: &[Role] = &[Role::Auditor];
 const TOKEN_MANAGERS: &[Role] = &[Role::AuthorityAdmin, Role::DeptDataOfficer];
 /// Who writes catalog entries: departments' data officers, and the authority.
 const CATALOGERS: &[Role] = &[Role::AuthorityAdmin, Role::DeptDataOfficer];
-/// Who takes review steps: the authority, and the service center (校核汇总).
-const REVIEWERS: &[Role] = &[Role::AuthorityAdmin, Role::ServiceOperator];
+/// Who takes review steps: the authority, the service center (校核汇总), and departments' data officers (their own
+/// department's review, FS-17b; the service checks which step is whose).
+const REVIEWERS: &[Role] = &[Role::AuthorityAdmin, Role::ServiceOperator, Role::DeptDataOfficer];
+/// Who follows a catalog's upkeep: the authority, the service center and departments' data officers.
+const CATALOG_READERS: &[Role] = &[Role::AuthorityAdmin, Role::ServiceOperator, Role::DeptDataOfficer];
 /// Who reads obligations and projects: those who write or review entries, and the auditor.
 const OVERSEERS: &[Role] = &[Role::AuthorityAdmin, Role::ServiceOperator, Role::DeptDataOfficer, Role::Auditor];
 
@@ -178,6 +181,8 @@ pub fn api_routes() -> Vec<RouteSpec> {
             catalog::schema, req = None, resp = Some(schema::<catalog::SchemaBody>)),
         route!(PUT "/api/v1/catalog/schema", Roles(ADMIN), "Set the required fields (编制要求)",
             catalog::set_schema, req = Some(schema::<catalog::SchemaBody>), resp = Some(schema::<catalog::SchemaBody>)),
+        route!(GET "/api/v1/catalog/reassessments", Roles(CATALOG_READERS), "Published entries whose attributes are due for their periodic reassessment",
+            catalog::reassessments, req = None, resp = Some(schema::<List<service::catalog::read::Reassessment>>)),
         route!(GET "/api/v1/catalog/obligations", Roles(OVERSEERS), "Update obligations after a change of law or duties, with due dates",
             catalog::obligations, req = None, resp = Some(schema::<List<service::catalog::obligations::Obligation>>)),
         route!(POST "/api/v1/catalog/obligations", Roles(CATALOGERS), "Record a change of law or duties and when the update is due",

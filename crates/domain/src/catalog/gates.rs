@@ -107,6 +107,7 @@ mod tests {
         CatalogProfile {
             required: vec![Field::Name],
             basis_required_for: vec![],
+            department_review: false,
             service_check: false,
             city_review_of_district: false,
             update_fulfilled_by: UpdateFulfilledBy::Submission,

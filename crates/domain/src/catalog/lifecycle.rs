@@ -41,6 +41,8 @@ vocabulary! {
 vocabulary! {
     /// A review step.
     Step {
+        /// The department's own reviewer, not its editor, reviews (审核, FS-17b).
+        DepartmentReview = "department_review", "本部门审核", "department review";
         /// The service center checks and consolidates (校核汇总).
         ServiceCheck = "service_check", "服务机构校核汇总", "service center check";
         /// The authority of the provider's level reviews (审核).
@@ -53,6 +55,8 @@ vocabulary! {
 /// How the regime in force reviews entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ReviewFlow {
+    /// The provider's own reviewer reviews first (FS-17b).
+    pub department_review: bool,
     /// The service center checks entries before publication (SYS-12d).
     pub service_check: bool,
     /// A district's entry is re-reviewed by the city authority after its own authority approves (SYS-12d).
@@ -63,6 +67,12 @@ impl ReviewFlow {
     /// The steps a submitted revision passes, in order. `district` is whether the provider sits in a district
     /// that has an authority of its own.
     pub fn steps(self, district: bool) -> Vec<Step> {
+        let mut steps = if self.department_review { vec![Step::DepartmentReview] } else { vec![] };
+        steps.extend(self.authority_steps(district));
+        steps
+    }
+
+    fn authority_steps(self, district: bool) -> Vec<Step> {
         match (district, self.service_check, self.city_review_of_district) {
             (true, check, true) => {
                 let mut steps = vec![Step::AuthorityReview];
@@ -109,14 +119,17 @@ mod tests {
 
     #[test]
     fn sys_12d_district_entries_pass_three_steps_and_city_entries_two() {
-        let sys = ReviewFlow { service_check: true, city_review_of_district: true };
+        let sys = ReviewFlow { department_review: false, service_check: true, city_review_of_district: true };
         assert_eq!(sys.steps(true), [Step::AuthorityReview, Step::ServiceCheck, Step::CityReview]);
         assert_eq!(sys.steps(false), [Step::ServiceCheck, Step::AuthorityReview]);
         assert_eq!(sys.after(true, Step::ServiceCheck), Some(Step::CityReview));
         assert_eq!(sys.after(false, Step::AuthorityReview), None);
-        let others = ReviewFlow { service_check: false, city_review_of_district: false };
+        let others = ReviewFlow { department_review: false, service_check: false, city_review_of_district: false };
         assert_eq!(others.steps(true), [Step::AuthorityReview]);
         assert_eq!(others.steps(false), [Step::AuthorityReview]);
+        let foshan = ReviewFlow { department_review: true, ..others };
+        assert_eq!(foshan.steps(false), [Step::DepartmentReview, Step::AuthorityReview]);
+        assert_eq!(foshan.after(false, Step::DepartmentReview), Some(Step::AuthorityReview));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use domain::catalog::rules::{check_attribute_change, check_complete, check_shape
 use domain::catalog::view::ResourceView;
 use domain::catalog::ResourceCode;
 use domain::profile::{keys, UpdateFulfilledBy};
+use domain::roles::Role;
 use store::catalog::{NewResource, NewRevision, ReviewRow, RevisionKind};
 
 use super::{actor_department, facets, load, may_edit, require_edit, require_review, Entry};
@@ -45,6 +46,16 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewEntry) -> Result<Reso
     let region = store::orgs::region_by_id(&mut tx, provider.region_id)
         .await?
         .ok_or_else(|| Error::Internal(store::Error::Corrupt(format!("department {provider_id} has no region"))))?;
+    if actor.has(Role::AuthorityAdmin) && actor.department_id != Some(provider.id) && actor.kind != crate::actor::ActorKind::Cli {
+        let dept = actor_department(&mut tx, actor).await?;
+        let city = region.parent_id.unwrap_or(region.id);
+        if !super::authority_covers(dept.as_ref(), &region, city) {
+            return Err(Error::forbidden(
+                format!("{}属于{}，须由该地区或市级数据主管部门代为编目", provider.name, region.name),
+                format!("{} is in {}: its own or the city's authority catalogs for it", provider.name, region.name),
+            ));
+        }
+    }
     let code = match &input.code {
         Some(c) => ResourceCode::parse(c)?,
         None => ResourceCode::assign(&region.code, provider.id, store::catalog::next_code_number(&mut tx, provider.id).await?),
@@ -85,7 +96,7 @@ pub async fn update(p: &Platform, actor: &Actor, code: &str, content: ResourceCo
     let now = p.now_us();
     let mut tx = p.store.begin().await?;
     let entry = load(p, &mut tx, code).await?;
-    require_edit(actor, &entry)?;
+    require_edit(&mut tx, actor, &entry).await?;
     refuse_obsolete(&entry)?;
     let published = published_content(&mut tx, &entry).await?;
     let downgrade = published.as_ref().is_some_and(|old| {
@@ -131,7 +142,7 @@ pub async fn submit(p: &Platform, actor: &Actor, code: &str) -> Result<ResourceV
     let required = super::schema::required_fields(p).await?;
     let mut tx = p.store.begin().await?;
     let entry = load(p, &mut tx, code).await?;
-    require_edit(actor, &entry)?;
+    require_edit(&mut tx, actor, &entry).await?;
     refuse_obsolete(&entry)?;
     let rev = entry.row.working_rev.ok_or_else(|| {
         Error::invalid("nothing_to_submit", "没有待提交的修订：请先修改目录", "There is no revision to submit: edit the entry first")
@@ -145,7 +156,7 @@ pub async fn submit(p: &Platform, actor: &Actor, code: &str) -> Result<ResourceV
         RevisionKind::Edit => p.profile.review_flow().steps(entry.district_reviewed())[0],
     };
     let due = review_due(p);
-    store::catalog::submit(&mut tx, entry.row.id, rev, first, due, now).await?;
+    store::catalog::submit(&mut tx, entry.row.id, rev, first, due, actor.user_id, now).await?;
     let seq = store::catalog::next_change_seq(&mut tx).await?;
     store::catalog::set_working(&mut tx, entry.row.id, Some(rev), None, seq, now).await?;
     let mut event = actor.event("resource.submit", "resource", code);
@@ -169,9 +180,9 @@ pub async fn pass(p: &Platform, actor: &Actor, code: &str, comment: &str) -> Res
     let now = p.now_us();
     let mut tx = p.store.begin().await?;
     let entry = load(p, &mut tx, code).await?;
-    let (rev, step, kind) = in_review(&mut tx, &entry).await?;
+    let (rev, step, kind, submitted_by) = in_review(&mut tx, &entry).await?;
     let actor_dept = actor_department(&mut tx, actor).await?;
-    require_review(actor, actor_dept.as_ref(), step, &entry)?;
+    require_review(actor, actor_dept.as_ref(), step, &entry, submitted_by)?;
     record_review(&mut tx, &entry, rev, step, true, actor, comment, now).await?;
     // An attribute change has one step: the same-level authority.
     let next = match kind {
@@ -207,9 +218,9 @@ pub async fn return_to_provider(p: &Platform, actor: &Actor, code: &str, reason:
     let now = p.now_us();
     let mut tx = p.store.begin().await?;
     let entry = load(p, &mut tx, code).await?;
-    let (rev, step, _) = in_review(&mut tx, &entry).await?;
+    let (rev, step, _, submitted_by) = in_review(&mut tx, &entry).await?;
     let actor_dept = actor_department(&mut tx, actor).await?;
-    require_review(actor, actor_dept.as_ref(), step, &entry)?;
+    require_review(actor, actor_dept.as_ref(), step, &entry, submitted_by)?;
     record_review(&mut tx, &entry, rev, step, false, actor, &reason, now).await?;
     store::catalog::return_revision(&mut tx, entry.row.id, rev, now).await?;
     let seq = store::catalog::next_change_seq(&mut tx).await?;
@@ -239,7 +250,7 @@ pub async fn change_attributes(p: &Platform, actor: &Actor, code: &str, input: A
     let required = super::schema::required_fields(p).await?;
     let mut tx = p.store.begin().await?;
     let entry = load(p, &mut tx, code).await?;
-    require_edit(actor, &entry)?;
+    require_edit(&mut tx, actor, &entry).await?;
     refuse_obsolete(&entry)?;
     let published = published_content(&mut tx, &entry).await?.ok_or_else(|| {
         Error::invalid("not_published", "资源尚未发布：请修改草稿后提交审核", "The entry is not published yet: edit its draft and submit it")
@@ -276,7 +287,7 @@ pub async fn change_attributes(p: &Platform, actor: &Actor, code: &str, input: A
     event.purpose = input.evidence.trim().into();
     store::audit::append(&mut tx, &event, now).await?;
     if change.needs_review() {
-        store::catalog::submit(&mut tx, entry.row.id, rev, Step::AuthorityReview, review_due(p), now).await?;
+        store::catalog::submit(&mut tx, entry.row.id, rev, Step::AuthorityReview, review_due(p), actor.user_id, now).await?;
         let seq = store::catalog::next_change_seq(&mut tx).await?;
         store::catalog::set_working(&mut tx, entry.row.id, Some(rev), None, seq, now).await?;
     } else {
@@ -304,7 +315,7 @@ async fn end(p: &Platform, actor: &Actor, code: &str, reason: &str, state: Resou
     let now = p.now_us();
     let mut tx = p.store.begin().await?;
     let entry = load(p, &mut tx, code).await?;
-    require_edit(actor, &entry)?;
+    require_edit(&mut tx, actor, &entry).await?;
     refuse_obsolete(&entry)?;
     if state == ResourceState::Withdrawn && entry.row.state != ResourceState::Published {
         return Err(Error::invalid("not_published", "只能撤回已发布的资源", "Only a published entry can be withdrawn"));
@@ -351,13 +362,13 @@ async fn record_review(tx: &mut store::Tx, entry: &Entry, rev: i64, step: Step, 
     Ok(store::catalog::insert_review(tx, entry.row.id, &review).await?)
 }
 
-/// The working revision in review: its number, the step it waits for and its kind.
-async fn in_review(tx: &mut store::Tx, entry: &Entry) -> Result<(i64, Step, RevisionKind)> {
+/// The working revision in review: its number, the step it waits for, its kind and who submitted it.
+async fn in_review(tx: &mut store::Tx, entry: &Entry) -> Result<(i64, Step, RevisionKind, Option<i64>)> {
     let not_in_review = || Error::invalid("not_in_review", "该资源没有待审核的修订", "The entry has no revision in review");
     let rev = entry.row.working_rev.ok_or_else(not_in_review)?;
     let working = working(tx, entry, rev).await?;
     match (working.state, working.step) {
-        (RevisionState::InReview, Some(step)) => Ok((rev, step, working.kind)),
+        (RevisionState::InReview, Some(step)) => Ok((rev, step, working.kind, working.submitted_by)),
         _ => Err(not_in_review()),
     }
 }

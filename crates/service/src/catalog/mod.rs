@@ -108,7 +108,26 @@ pub(crate) fn may_edit(actor: &Actor, provider_id: i64) -> bool {
         || (actor.has(Role::DeptDataOfficer) && actor.department_id == Some(provider_id))
 }
 
-pub(crate) fn require_edit(actor: &Actor, entry: &Entry) -> Result<()> {
+/// May the actor, acting for `actor_dept`, write entries of `region`? A district's authority keeps its own
+/// district's catalog only (FS-12c); the city's authority, any.
+pub(crate) fn authority_covers(actor_dept: Option<&Department>, region: &Region, city_region_id: i64) -> bool {
+    match actor_dept {
+        None => true,
+        Some(d) => d.region_id == city_region_id || d.region_id == region.id,
+    }
+}
+
+pub(crate) async fn require_edit(conn: &mut store::Conn, actor: &Actor, entry: &Entry) -> Result<()> {
+    let officer_of_provider = actor.has(Role::DeptDataOfficer) && actor.department_id == Some(entry.provider.id);
+    if actor.has(Role::AuthorityAdmin) && !officer_of_provider && actor.kind != ActorKind::Cli {
+        let dept = actor_department(conn, actor).await?;
+        if !authority_covers(dept.as_ref(), &entry.region, entry.city_region.id) {
+            return Err(Error::forbidden(
+                format!("资源{}属于{}的目录，须由该地区或市级数据主管部门维护", entry.row.code, entry.region.name),
+                format!("Resource {} belongs to the catalog of {}: its own or the city's authority keeps it", entry.row.code, entry.region.name),
+            ));
+        }
+    }
     if may_edit(actor, entry.provider.id) {
         Ok(())
     } else {
@@ -129,23 +148,28 @@ pub(crate) fn may_see_working(actor: &Actor, provider_id: i64) -> bool {
 /// May the actor take this review step on the entry? The service center checks; the authority of the reviewing
 /// region reviews; the city authority re-reviews. An authority administrator with no department acts for the
 /// city.
-pub(crate) fn may_review(actor: &Actor, actor_dept: Option<&Department>, step: Step, entry: &Entry) -> bool {
+/// The department's own review is taken by one of its data officers other than the one who submitted it (FS-17b).
+pub(crate) fn may_review(actor: &Actor, actor_dept: Option<&Department>, step: Step, entry: &Entry, submitted_by: Option<i64>) -> bool {
     if actor.kind == ActorKind::Cli {
         return true;
     }
     let region_of_actor = actor_dept.map(|d| d.region_id).unwrap_or(entry.city_region.id);
     match step {
+        Step::DepartmentReview => {
+            actor.has(Role::DeptDataOfficer) && actor.department_id == Some(entry.provider.id) && actor.user_id.is_some() && actor.user_id != submitted_by
+        }
         Step::ServiceCheck => actor.has(Role::ServiceOperator),
         Step::AuthorityReview => actor.has(Role::AuthorityAdmin) && region_of_actor == entry.reviewing_region.id,
         Step::CityReview => actor.has(Role::AuthorityAdmin) && region_of_actor == entry.city_region.id,
     }
 }
 
-pub(crate) fn require_review(actor: &Actor, actor_dept: Option<&Department>, step: Step, entry: &Entry) -> Result<()> {
-    if may_review(actor, actor_dept, step, entry) {
+pub(crate) fn require_review(actor: &Actor, actor_dept: Option<&Department>, step: Step, entry: &Entry, submitted_by: Option<i64>) -> Result<()> {
+    if may_review(actor, actor_dept, step, entry, submitted_by) {
         return Ok(());
     }
     let who = match step {
+        Step::DepartmentReview => format!("{}提交人以外的数据专员", entry.provider.name),
         Step::ServiceCheck => "数据服务机构".to_string(),
         Step::AuthorityReview => format!("{}的数据主管部门", entry.reviewing_region.name),
         Step::CityReview => format!("{}的数据主管部门", entry.city_region.name),
@@ -158,6 +182,7 @@ pub(crate) fn require_review(actor: &Actor, actor_dept: Option<&Department>, ste
 
 fn who_en(step: Step, entry: &Entry) -> String {
     match step {
+        Step::DepartmentReview => format!("a data officer of {} other than its submitter", entry.provider.name),
         Step::ServiceCheck => "the data service center".into(),
         Step::AuthorityReview => format!("the data authority of {}", entry.reviewing_region.name),
         Step::CityReview => format!("the data authority of {}", entry.city_region.name),

@@ -172,8 +172,8 @@ pub async fn list(p: &Platform, actor: &Actor, q: &ListQuery, limit: i64, offset
 
 /// What waits for the actor's review, oldest submission first, with deadlines.
 pub async fn queue(p: &Platform, actor: &Actor) -> Result<Vec<ResourceSummary>> {
-    if !(actor.kind == ActorKind::Cli || actor.has_any(&[Role::AuthorityAdmin, Role::ServiceOperator])) {
-        return Err(Error::forbidden("只有数据主管部门和数据服务机构有审核队列", "Only the authority and the service center have a review queue"));
+    if !(actor.kind == ActorKind::Cli || actor.has_any(&[Role::AuthorityAdmin, Role::ServiceOperator, Role::DeptDataOfficer])) {
+        return Err(Error::forbidden("只有审核人有审核队列", "Only reviewers have a review queue"));
     }
     let mut conn = p.store.read().await?;
     let actor_dept = actor_department(&mut conn, actor).await?;
@@ -183,7 +183,7 @@ pub async fn queue(p: &Platform, actor: &Actor) -> Result<Vec<ResourceSummary>> 
     for (row, working) in rows {
         let Some(step) = working.as_ref().and_then(|w| w.step) else { continue };
         let entry = entry_of(p, &mut conn, row.clone()).await?;
-        if may_review(actor, actor_dept.as_ref(), step, &entry) {
+        if may_review(actor, actor_dept.as_ref(), step, &entry, working.as_ref().and_then(|w| w.submitted_by)) {
             mine.push((row, working));
         }
     }
@@ -237,5 +237,50 @@ pub(crate) async fn summaries(p: &Platform, conn: &mut store::Conn, rows: Vec<(R
             working,
         });
     }
+    Ok(out)
+}
+
+/// An entry whose attributes are due for their periodic reassessment (SYS-25a, YZ-14d, YZ-19: 定期更新).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
+pub struct Reassessment {
+    pub resource: ResourceSummary,
+    /// When its attributes were last decided: the day its current revision was published.
+    pub assessed_on: chrono::NaiveDate,
+    /// `assessed_on` plus the profile's period (`periodic_evaluation`, one year by default).
+    pub due_on: chrono::NaiveDate,
+}
+
+/// Published entries whose share and open attributes are due for reassessment today: the authority sees all, a
+/// department its own.
+pub async fn reassessments(p: &Platform, actor: &Actor) -> Result<Vec<Reassessment>> {
+    use domain::profile::Unit;
+    let all = actor.kind == ActorKind::Cli || actor.has_any(&[Role::AuthorityAdmin, Role::ServiceOperator]);
+    let own = if all { None } else { Some(actor.department_id.ok_or_else(|| Error::forbidden("无权查看", "You may not see this"))?) };
+    let period = p.profile.deadline("periodic_evaluation");
+    let (value, unit) = period.map(|d| (d.value, d.unit)).unwrap_or((1, Unit::Years));
+    let months = match unit {
+        Unit::Years => value * 12,
+        Unit::Months => value,
+        _ => 12,
+    };
+    let today = p.clock.today();
+    let mut conn = p.store.read().await?;
+    let filter = ListFilter { published_only: true, provider_department_id: own, ..Default::default() };
+    let (rows, _) = store::catalog::list(&mut conn, &filter, 100_000, 0).await?;
+    let mut due = Vec::new();
+    for (row, working) in rows {
+        let Some(published_us) = row.published_at_us else { continue };
+        let assessed_on = from_micros(published_us).with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+        let due_on = assessed_on.checked_add_months(chrono::Months::new(months)).unwrap_or(assessed_on);
+        if due_on <= today {
+            due.push((row, working, assessed_on, due_on));
+        }
+    }
+    let mut out = Vec::with_capacity(due.len());
+    for (row, working, assessed_on, due_on) in due {
+        let summary = summaries(p, &mut conn, vec![(row, working)]).await?.remove(0);
+        out.push(Reassessment { resource: summary, assessed_on, due_on });
+    }
+    out.sort_by_key(|r| r.due_on);
     Ok(out)
 }

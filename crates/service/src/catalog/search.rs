@@ -124,6 +124,7 @@ fn doc(p: &Platform, row: &ResourceRow, c: &ResourceContent, provider_name: &str
         format: c.format.map(|f| f.as_str().to_string()).unwrap_or_default(),
         security_level: c.security_level.map(|l| l.as_str().to_string()).unwrap_or_default(),
         published_at_us: row.published_at_us.unwrap_or(row.updated_at_us),
+        priority: c.opening.priority,
     }
 }
 

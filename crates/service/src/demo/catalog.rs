@@ -447,29 +447,30 @@ pub async fn seed(p: &Platform, officer: &Actor, service: &Actor, admin: &Actor,
             if n.is_multiple_of(13) {
                 continue;
             }
-            if n.is_multiple_of(17) {
-                let reviewer = if district_admin_region == Some(d.region_id) {
-                    district_admin
-                } else if p.profile.catalog.service_check {
-                    service
-                } else {
-                    admin
-                };
-                entries::return_to_provider(p, reviewer, &code, "数据项说明不完整，请补充各数据项格式后重新提交").await?;
-                continue;
-            }
-            for _ in 0..3 {
+            // Who takes each step: the department itself (the console operator), the service center, the district's
+            // authority for its own departments, else the city's.
+            let reviewer_for = |step: domain::catalog::lifecycle::Step| {
+                use domain::catalog::lifecycle::Step;
+                match step {
+                    Step::DepartmentReview => officer,
+                    Step::ServiceCheck => service,
+                    Step::AuthorityReview if district_admin_region == Some(d.region_id) => district_admin,
+                    _ => admin,
+                }
+            };
+            let mut returned = false;
+            for _ in 0..4 {
                 let current = crate::catalog::read::get(p, admin, &code).await?;
                 let Some(step) = current.working.as_ref().and_then(|w| w.step) else { break };
-                let district_reviews = step == domain::catalog::lifecycle::Step::AuthorityReview && district_admin_region == Some(d.region_id);
-                let reviewer = if step == domain::catalog::lifecycle::Step::ServiceCheck {
-                    service
-                } else if district_reviews {
-                    district_admin
-                } else {
-                    admin
-                };
-                entries::pass(p, reviewer, &code, "").await?;
+                if n.is_multiple_of(17) {
+                    entries::return_to_provider(p, reviewer_for(step), &code, "数据项说明不完整，请补充各数据项格式后重新提交").await?;
+                    returned = true;
+                    break;
+                }
+                entries::pass(p, reviewer_for(step), &code, "").await?;
+            }
+            if returned {
+                continue;
             }
             if n.is_multiple_of(19) && entry.sharing.attr == Some(Attr::Unconditional) {
                 let mut sharing = entry.sharing.clone();

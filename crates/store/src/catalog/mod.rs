@@ -57,6 +57,8 @@ pub struct RevisionRow {
     pub review_due: Option<chrono::NaiveDate>,
     pub due_provisional: bool,
     pub published_at_us: Option<i64>,
+    /// Who submitted it for review.
+    pub submitted_by: Option<i64>,
 }
 
 /// A full edit, or a change of attributes only (SYS-26, SYS-37b).
@@ -121,7 +123,7 @@ fn resource(row: &AnyRow) -> Result<ResourceRow> {
     })
 }
 
-const REVISION_COLS: &str = "resource_id, rev, state, step, kind, content, note, evidence, downgrade, created_by, created_at, updated_at, submitted_at, review_due, due_provisional, published_at";
+const REVISION_COLS: &str = "resource_id, rev, state, step, kind, content, note, evidence, downgrade, created_by, created_at, updated_at, submitted_at, review_due, due_provisional, published_at, submitted_by";
 
 fn revision(row: &AnyRow) -> Result<RevisionRow> {
     revision_at(row, 0)
@@ -224,15 +226,25 @@ pub async fn update_content(conn: &mut Conn, resource_id: i64, rev: i64, content
 }
 
 /// Submits a revision: it waits for `step`, due on `due` when the regime sets a review deadline.
-pub async fn submit(conn: &mut Conn, resource_id: i64, rev: i64, step: Step, due: Option<(chrono::NaiveDate, bool)>, now_us: i64) -> Result<()> {
+#[allow(clippy::too_many_arguments)]
+pub async fn submit(
+    conn: &mut Conn,
+    resource_id: i64,
+    rev: i64,
+    step: Step,
+    due: Option<(chrono::NaiveDate, bool)>,
+    submitted_by: Option<i64>,
+    now_us: i64,
+) -> Result<()> {
     sqlx::query(
-        "UPDATE resource_revisions SET state = 'in_review', step = $1, submitted_at = $2, review_due = $3, due_provisional = $4, updated_at = $2
-         WHERE resource_id = $5 AND rev = $6",
+        "UPDATE resource_revisions SET state = 'in_review', step = $1, submitted_at = $2, review_due = $3, due_provisional = $4, updated_at = $2,
+         submitted_by = $5 WHERE resource_id = $6 AND rev = $7",
     )
     .bind(step.as_str())
     .bind(now_us)
     .bind(due.map(|(d, _)| d.to_string()))
     .bind(due.is_some_and(|(_, p)| p) as i64)
+    .bind(submitted_by)
     .bind(resource_id)
     .bind(rev)
     .execute(&mut *conn)
@@ -482,6 +494,7 @@ fn revision_at(row: &AnyRow, offset: usize) -> Result<RevisionRow> {
         review_due: due.map(|d| d.parse().map_err(|_| corrupt("review due date", &d))).transpose()?,
         due_provisional: row.get::<i64, _>(offset + 14) != 0,
         published_at_us: row.get(offset + 15),
+        submitted_by: row.get(offset + 16),
     })
 }
 

@@ -360,3 +360,8 @@ pub async fn publish_list(
 ) -> ApiResult<Json<service::catalog::views::Table>> {
     Ok(Json(service::catalog::views::publish_list(&s.platform, &caller, &kind, year).await?))
 }
+
+pub async fn reassessments(State(s): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<List<service::catalog::read::Reassessment>>> {
+    let items = service::catalog::read::reassessments(&s.platform, &caller).await?;
+    Ok(Json(List { total: items.len() as i64, items }))
+}

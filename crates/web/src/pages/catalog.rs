@@ -351,7 +351,13 @@ fn render_entry(
         && view.working.as_ref().is_none_or(|w| matches!(w.state, RevisionState::Draft | RevisionState::Returned));
     let step = view.working.as_ref().and_then(|w| if w.state == RevisionState::InReview { w.step } else { None });
     let may_review = console
-        && step.is_some_and(|s| actor.is_some_and(|a| if s == Step::ServiceCheck { a.has(Role::ServiceOperator) } else { a.has(Role::AuthorityAdmin) }));
+        && step.is_some_and(|s| {
+            actor.is_some_and(|a| match s {
+                Step::DepartmentReview => a.has(Role::DeptDataOfficer) && a.department_id == Some(view.provider.id),
+                Step::ServiceCheck => a.has(Role::ServiceOperator),
+                _ => a.has(Role::AuthorityAdmin),
+            })
+        });
     let history: Vec<Value> = history
         .iter()
         .rev()
@@ -563,7 +569,7 @@ pub(super) async fn save_attributes(State(state): State<AppState>, page: Page, P
 
 /// What waits for the reviewer, oldest first, deadlines coloured when overdue.
 pub(super) async fn queue(State(state): State<AppState>, page: Page) -> Response {
-    let actor = match page.require(&[Role::AuthorityAdmin, Role::ServiceOperator]) {
+    let actor = match page.require(&[Role::AuthorityAdmin, Role::ServiceOperator, Role::DeptDataOfficer]) {
         Ok(a) => a.clone(),
         Err(r) => return r,
     };

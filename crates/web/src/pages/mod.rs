@@ -147,7 +147,8 @@ fn render(state: &AppState, page: &Page, name: &str, status: StatusCode, extra: 
         is_auditor => roles.contains(&Role::Auditor),
         manages_tokens => roles.contains(&Role::AuthorityAdmin) || roles.contains(&Role::DeptDataOfficer),
         is_cataloger => roles.contains(&Role::AuthorityAdmin) || roles.contains(&Role::DeptDataOfficer),
-        is_reviewer => roles.contains(&Role::AuthorityAdmin) || roles.contains(&Role::ServiceOperator),
+        is_reviewer => roles.contains(&Role::AuthorityAdmin) || roles.contains(&Role::ServiceOperator)
+            || (roles.contains(&Role::DeptDataOfficer) && profile.catalog.department_review),
     };
     let ctx = context! { ..extra, ..base };
     match state.templates.get_template(name).and_then(|tpl| tpl.render(ctx)) {

@@ -51,6 +51,16 @@ pub async fn act(app: &TestApp, token: &str, code: &str, action: &str, body: Val
     app.json(Method::POST, &format!("/api/v1/resources/{code}/{action}"), Some(token), Some(body)).await
 }
 
+/// A second data officer of `department`, who reviews what the first submits (FS-17b); made once.
+pub async fn department_reviewer(app: &TestApp, department: i64) -> String {
+    let admin = app.login("admin").await;
+    let username = format!("reviewer-{department}");
+    let body = json!({"username": username, "display_name": "部门审核员", "password": "reviewer-pass-1", "department_id": department, "roles": ["dept_data_officer"]});
+    let (status, _) = app.json(Method::POST, "/api/v1/users", Some(&admin), Some(body)).await;
+    assert!(status == 201 || status == 409, "{status}");
+    app.login_with(&username, "reviewer-pass-1").await
+}
+
 /// Submits and passes every review step with whoever takes it, until published.
 pub async fn publish(app: &TestApp, code: &str, submitter: &str) {
     let (status, body) = act(app, submitter, code, "submit", json!({})).await;
@@ -60,7 +70,12 @@ pub async fn publish(app: &TestApp, code: &str, submitter: &str) {
     for _ in 0..4 {
         let (_, entry) = app.json(Method::GET, &format!("/api/v1/resources/{code}"), Some(&admin), None).await;
         let Some(step) = entry["working"]["step"].as_str() else { break };
-        let token = if step == "service_check" { &service } else { &admin };
+        let reviewer = if step == "department_review" { department_reviewer(app, entry["provider"]["id"].as_i64().unwrap()).await } else { String::new() };
+        let token = match step {
+            "service_check" => &service,
+            "department_review" => &reviewer,
+            _ => &admin,
+        };
         let (status, body) = act(app, token, code, "pass", json!({})).await;
         assert_eq!(status, 200, "pass {step}: {body}");
     }
@@ -73,7 +88,7 @@ fn field_names(body: &Value) -> Vec<String> {
 }
 
 /// SYS-12f: submission checks the eighteen items and names each one missing.
-pub async fn sys_12f_submission_names_every_missing_field(app: TestApp) {
+pub async fn sys_12a_sys_12f_submission_names_every_missing_field(app: TestApp) {
     let officer = app.login("officer").await;
     let police = app.department_id("公安局").await;
     let mut content = complete("shuangyashan-2026", "户籍人口基本信息");
@@ -192,7 +207,7 @@ pub async fn ls_9c_the_published_revision_stays_until_the_new_one_is_approved(ap
 
 /// SYS-25b, SYS-25c: the share attribute is stated at submission; conditional and not-shared data cite a legal
 /// basis, and conditional data states its conditions.
-pub async fn sys_25c_restrictive_attributes_cite_a_basis_and_conditions(app: TestApp) {
+pub async fn sys_25b_sys_25c_restrictive_attributes_cite_a_basis_and_conditions(app: TestApp) {
     let officer = app.login("officer").await;
     let police = app.department_id("公安局").await;
     let mut content = complete("shuangyashan-2026", "违法犯罪人员信息");
@@ -261,7 +276,7 @@ pub async fn sys_26_a_share_downgrade_waits_for_the_authority(app: TestApp) {
 }
 
 /// SYS-25d, SYS-25e: an upgrade applies at once, but raising data out of 不予共享 needs evidence.
-pub async fn sys_25e_leaving_not_shared_needs_evidence_and_upgrades_apply_at_once(app: TestApp) {
+pub async fn sys_25d_sys_25e_leaving_not_shared_needs_evidence_and_upgrades_apply_at_once(app: TestApp) {
     let officer = app.login("officer").await;
     let police = app.department_id("公安局").await;
     let mut content = complete("shuangyashan-2026", "刑事案件信息");
@@ -284,13 +299,17 @@ pub async fn sys_25e_leaving_not_shared_needs_evidence_and_upgrades_apply_at_onc
     assert!(body["working"].is_null());
 }
 
-/// SYS-37a: data not opened says why.
-pub async fn sys_37a_not_opened_needs_a_reason(app: TestApp) {
+/// SYS-36d, SYS-37a: the open attribute is stated, and data not opened says why.
+pub async fn sys_36d_sys_37a_the_open_attribute_is_stated_and_not_opened_says_why(app: TestApp) {
     let officer = app.login("officer").await;
     let police = app.department_id("公安局").await;
     let mut content = complete("shuangyashan-2026", "重点人员信息");
+    content["opening"] = json!({});
+    let code = create(&app, &officer, police, content.clone()).await;
+    let (_, body) = act(&app, &officer, &code, "submit", json!({})).await;
+    assert_eq!(field_names(&body), ["open_attr"], "SYS-36d: the open type is stated");
     content["opening"] = json!({"attr": "none"});
-    let code = create(&app, &officer, police, content).await;
+    app.json(Method::PUT, &format!("/api/v1/resources/{code}"), Some(&officer), Some(json!({"content": content}))).await;
     let (_, body) = act(&app, &officer, &code, "submit", json!({})).await;
     assert_eq!(field_names(&body), ["opening.not_open_reason"]);
 }
@@ -316,7 +335,7 @@ pub async fn sys_37b_an_open_downgrade_waits_for_review(app: TestApp) {
 }
 
 /// LS-9d, SYS-12b: a district's entries form its supplementary catalog, shown as such in the city catalog.
-pub async fn ls_9d_district_entries_form_a_supplementary_catalog(app: TestApp) {
+pub async fn ls_9d_sys_12b_district_entries_form_a_supplementary_catalog(app: TestApp) {
     let admin = app.login("admin").await;
     let district_civil = app.department_id("岭东区民政局").await;
     let mut content = complete("shuangyashan-2026", "岭东区低保对象信息");
@@ -348,7 +367,7 @@ pub async fn ls_9e_the_open_catalog_is_public(app: TestApp) {
 }
 
 /// LS-18a, YZ-14a: the share attribute is one of three; another regime's words are refused.
-pub async fn ls_18a_the_share_attribute_is_one_of_three(app: TestApp) {
+pub async fn ls_18a_yz_14a_the_share_attribute_is_one_of_three(app: TestApp) {
     let officer = app.login("officer").await;
     let police = app.department_id("公安局").await;
     let mut content = complete("shuangyashan-2026", "测试");
@@ -392,8 +411,9 @@ pub async fn fs_14a_conditional_sharing_states_executable_conditions(app: TestAp
     assert_eq!(status, 200, "{body}");
 }
 
-/// FS-13a, FS-15a: share and open attributes come with their data operations; data not shared has none.
-pub async fn fs_13a_attributes_come_with_their_operations(app: TestApp) {
+/// FS-12d, FS-13a, FS-15a: share and open attributes are stated and come with their data operations; data not
+/// shared has none.
+pub async fn fs_12d_fs_13a_fs_15a_attributes_come_with_their_operations(app: TestApp) {
     let app = app.sibling("foshan-2020").await;
     let officer = app.login("officer").await;
     let police = app.department_id("公安局").await;
@@ -403,6 +423,11 @@ pub async fn fs_13a_attributes_come_with_their_operations(app: TestApp) {
     let code = create(&app, &officer, police, content.clone()).await;
     let (_, body) = act(&app, &officer, &code, "submit", json!({})).await;
     assert_eq!(field_names(&body), ["share_ops", "open_ops"]);
+    let mut unstated = content.clone();
+    unstated["opening"] = json!({});
+    let other = create(&app, &officer, police, unstated).await;
+    let (_, body) = act(&app, &officer, &other, "submit", json!({})).await;
+    assert!(field_names(&body).contains(&"open_attr".to_string()), "FS-12d: {body}");
     content["sharing"] = json!({"attr": "none", "ops": ["view"], "basis": [{"instrument": "law", "name": "《中华人民共和国居民身份证法》"}]});
     content["opening"] = json!({"attr": "none", "not_open_reason": "personal_privacy"});
     app.json(Method::PUT, &format!("/api/v1/resources/{code}"), Some(&officer), Some(json!({"content": content}))).await;
@@ -412,7 +437,7 @@ pub async fn fs_13a_attributes_come_with_their_operations(app: TestApp) {
 
 /// FS-13d, SYS-24: entries not shared are listed with the regime's word for it, so departments know the data
 /// exists, with no working revision shown to others.
-pub async fn fs_13d_entries_not_shared_are_visible_as_existing(app: TestApp) {
+pub async fn fs_13d_sys_24_entries_not_shared_are_visible_as_existing(app: TestApp) {
     let officer = app.login("officer").await;
     let police = app.department_id("公安局").await;
     let mut content = complete("shuangyashan-2026", "技侦信息");
@@ -536,7 +561,7 @@ pub async fn fs_17a_removing_an_entry_needs_a_reason_kept_in_the_audit_log(app: 
 }
 
 /// FS-18a, LS-9a: the authority's list of required fields applies to the next submission.
-pub async fn fs_18a_the_authoritys_schema_applies_to_the_next_submission(app: TestApp) {
+pub async fn fs_18a_ls_9a_the_authoritys_schema_applies_to_the_next_submission(app: TestApp) {
     let officer = app.login("officer").await;
     let police = app.department_id("公安局").await;
     let mut content = complete("shuangyashan-2026", "户籍人口基本信息");
@@ -863,4 +888,92 @@ pub async fn catalog_bad_input_is_refused_and_stores_nothing(app: TestApp) {
     }
     let (status, body) = app.json(Method::POST, "/api/v1/resources/230500-003-99999/submit", Some(&officer), None).await;
     assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")));
+}
+
+/// FS-12c: a district's authority keeps its own district's catalog, not another district's.
+pub async fn fs_12c_a_district_authority_keeps_only_its_districts_catalog(app: TestApp) {
+    let app = app.sibling("foshan-2020").await;
+    let admin = app.login("admin").await;
+    let first_district_police = app.department_id("区公安分局").await;
+    let second_district_civil = app.department_id("区民政局").await;
+    let district_admin = app.login("admin-js").await;
+    let (status, body) = app
+        .json(Method::POST, "/api/v1/resources", Some(&district_admin), Some(json!({"provider_department_id": second_district_civil, "content": {"name": "其他区的目录"}})))
+        .await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("forbidden")), "{body}");
+    let own = create(&app, &district_admin, first_district_police, json!({"name": "本区的目录"})).await;
+    let other = create(&app, &admin, second_district_civil, json!({"name": "其他区的目录"})).await;
+    let edit = |code: &str| format!("/api/v1/resources/{code}");
+    assert_eq!(app.json(Method::PUT, &edit(&own), Some(&district_admin), Some(json!({"content": {"name": "本区的目录（改）"}}))).await.0, 200);
+    assert_eq!(app.json(Method::PUT, &edit(&other), Some(&district_admin), Some(json!({"content": {"name": "改别人的"}}))).await.0, 403);
+    assert_eq!(app.json(Method::PUT, &edit(&other), Some(&admin), Some(json!({"content": {"name": "市级可以改"}}))).await.0, 200, "the city's authority keeps any");
+}
+
+/// LS-21b, SYS-36a: entries close to people's livelihoods or urgently needed are listed first in the open
+/// catalog.
+pub async fn ls_21b_sys_36a_priority_entries_are_listed_first(app: TestApp) {
+    let officer = app.login("officer-sj").await;
+    let market = app.department_id("市场监督管理局").await;
+    let mut older = complete("shuangyashan-2026", "食品安全抽检信息");
+    older["opening"] = json!({"attr": "unconditional", "ops": ["bulk_obtain"], "priority": true});
+    let older = create(&app, &officer, market, older).await;
+    let mut newer = complete("shuangyashan-2026", "广告经营登记信息");
+    newer["opening"] = json!({"attr": "unconditional", "ops": ["bulk_obtain"]});
+    let newer = create(&app, &officer, market, newer).await;
+    publish(&app, &older, &officer).await;
+    publish(&app, &newer, &officer).await;
+    let (_, open) = app.json(Method::GET, "/api/v1/open/resources", None, None).await;
+    let codes: Vec<&str> = open["items"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, [older.as_str(), newer.as_str()], "the priority entry first, though published earlier");
+}
+
+/// SYS-25a, YZ-14d, YZ-19: attributes are reassessed periodically (定期); an entry not reassessed within the
+/// profile's period (a year by default) is listed for its department and the authority.
+pub async fn sys_25a_yz_14d_yz_19_attributes_are_due_for_periodic_reassessment(app: TestApp) {
+    let app = app.sibling("yinzhou-2023").await;
+    app.clock.set_day("2025-03-01");
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let code = create(&app, &officer, police, complete("yinzhou-2023", "户籍人口基本信息")).await;
+    publish(&app, &code, &officer).await;
+    app.clock.set_day("2026-02-27");
+    let officer = app.login("officer").await;
+    let (_, due) = app.json(Method::GET, "/api/v1/catalog/reassessments", Some(&officer), None).await;
+    assert_eq!(due["total"], 0, "not yet a year: {due}");
+    app.clock.set_day("2026-03-02");
+    let (officer, admin, mz) = (app.login("officer").await, app.login("admin").await, app.login("officer-mz").await);
+    let (_, due) = app.json(Method::GET, "/api/v1/catalog/reassessments", Some(&officer), None).await;
+    assert_eq!((due["items"][0]["resource"]["code"].as_str(), due["items"][0]["due_on"].as_str()), (Some(code.as_str()), Some("2026-03-01")));
+    assert_eq!(app.json(Method::GET, "/api/v1/catalog/reassessments", Some(&admin), None).await.1["total"], 1);
+    assert_eq!(app.json(Method::GET, "/api/v1/catalog/reassessments", Some(&mz), None).await.1["total"], 0, "another department's");
+    // Reassessing (a new revision published) clears it.
+    let mut v2 = complete("yinzhou-2023", "户籍人口基本信息");
+    v2["summary"] = json!("复核共享属性后更新");
+    app.json(Method::PUT, &format!("/api/v1/resources/{code}"), Some(&officer), Some(json!({"content": v2}))).await;
+    publish(&app, &code, &officer).await;
+    assert_eq!(app.json(Method::GET, "/api/v1/catalog/reassessments", Some(&officer), None).await.1["total"], 0);
+}
+
+/// FS-17b: a department compiles, reviews and publishes its catalog by different people: its editor cannot review
+/// what it submitted; another of its data officers does, then the authority.
+pub async fn fs_17b_the_editor_does_not_review_their_own_entry(app: TestApp) {
+    let app = app.sibling("foshan-2020").await;
+    let editor = app.login("officer-sj").await;
+    let market = app.department_id("市场监督管理局").await;
+    let code = create(&app, &editor, market, complete("foshan-2020", "企业登记信息")).await;
+    let (_, body) = act(&app, &editor, &code, "submit", json!({})).await;
+    assert_eq!(body["working"]["step"], "department_review", "{body}");
+    let (status, body) = act(&app, &editor, &code, "pass", json!({})).await;
+    assert_eq!(status, 403, "the editor reviews nothing it submitted: {body}");
+    let admin = app.login("admin").await;
+    assert_eq!(act(&app, &admin, &code, "pass", json!({})).await.0, 403, "nor does the authority take the department's step");
+    let police_officer = app.login("officer").await;
+    assert_eq!(act(&app, &police_officer, &code, "pass", json!({})).await.0, 403, "nor another department");
+    let reviewer = department_reviewer(&app, market).await;
+    let (_, queue) = app.json(Method::GET, "/api/v1/catalog/queue", Some(&reviewer), None).await;
+    assert!(queue["items"].as_array().unwrap().iter().any(|i| i["code"] == code.as_str()), "{queue}");
+    let (status, body) = act(&app, &reviewer, &code, "pass", json!({"comment": "审核通过"})).await;
+    assert_eq!((status, body["working"]["step"].as_str()), (200, Some("authority_review")), "{body}");
+    let (status, body) = act(&app, &admin, &code, "pass", json!({})).await;
+    assert_eq!((status, body["state"].as_str()), (200, Some("published")));
 }

@@ -21,7 +21,7 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
     const AUDITOR: &[&str] = &["auditor"];
     const TOKEN_MANAGERS: &[&str] = &["authority_admin", "dept_data_officer"];
     const CATALOGERS: &[&str] = &["authority_admin", "dept_data_officer"];
-    const REVIEWERS: &[&str] = &["authority_admin", "service_operator"];
+    const REVIEWERS: &[&str] = &["authority_admin", "service_operator", "dept_data_officer"];
     const OVERSEERS: &[&str] = &["authority_admin", "service_operator", "dept_data_officer", "auditor"];
     BTreeMap::from([
         ("GET /healthz", ALL),
@@ -61,6 +61,7 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("GET /api/v1/catalog/queue", REVIEWERS),
         ("GET /api/v1/catalog/schema", SIGNED_IN),
         ("PUT /api/v1/catalog/schema", ADMIN),
+        ("GET /api/v1/catalog/reassessments", &["authority_admin", "service_operator", "dept_data_officer"]),
         ("GET /api/v1/catalog/obligations", OVERSEERS),
         ("POST /api/v1/catalog/obligations", CATALOGERS),
         ("GET /api/v1/catalog/views/{view}", SIGNED_IN),

@@ -29,7 +29,7 @@ fn problems(body: &Value) -> Vec<String> {
 
 /// SYS-14a, SYS-14c: a project (fiscal or purchased service) is approved only once its catalog has been submitted
 /// to the same-level authority; SYS-69c: with its open-catalog plan.
-pub async fn sys_14a_approval_needs_the_catalog_submitted(app: TestApp) {
+pub async fn sys_14a_sys_14c_approval_needs_the_catalog_submitted(app: TestApp) {
     let officer = app.login("officer").await;
     let police = app.department_id("公安局").await;
     for funding in ["fiscal", "purchased_service"] {
@@ -89,7 +89,7 @@ pub async fn sys_14b_acceptance_names_the_unpublished_entry(app: TestApp) {
 
 /// LS-29a: 原则上 — without a pre-compiled catalog the project is refused, unless the authority approves an
 /// exception with a reason; LS-29b: acceptance needs every entry published.
-pub async fn ls_29a_approval_needs_a_precompiled_catalog_or_an_authority_exception(app: TestApp) {
+pub async fn ls_29a_ls_29b_approval_needs_a_precompiled_catalog_or_an_authority_exception(app: TestApp) {
     let app = app.sibling("lishui-2020").await;
     let officer = app.login("officer").await;
     let police = app.department_id("公安局").await;
