@@ -63,6 +63,8 @@ pub struct CatalogProfile {
     pub city_review_of_district: bool,
     /// What fulfils an update obligation after a change of law or duties.
     pub update_fulfilled_by: UpdateFulfilledBy,
+    /// A fulfilled update is filed with the authority, which acknowledges it (备案, CS-16d).
+    pub update_filing: bool,
     /// How far a project's entries must have gone before the project is approved (立项).
     pub project_approval: ProjectApproval,
     /// At approval, at least one linked entry must be an information-resource entry (CS-13a).

@@ -77,6 +77,8 @@ const CATALOGERS: &[Role] = &[Role::AuthorityAdmin, Role::DeptDataOfficer];
 /// Who takes review steps: the authority, the service center (校核汇总), and departments' data officers (their own
 /// department's review, FS-17b; the service checks which step is whose).
 const REVIEWERS: &[Role] = &[Role::AuthorityAdmin, Role::ServiceOperator, Role::DeptDataOfficer];
+/// Who supervises departments' work: the authority, the service center, the auditor.
+const SUPERVISORS: &[Role] = &[Role::AuthorityAdmin, Role::ServiceOperator, Role::Auditor];
 /// Who follows a catalog's upkeep: the authority, the service center and departments' data officers.
 const CATALOG_READERS: &[Role] = &[Role::AuthorityAdmin, Role::ServiceOperator, Role::DeptDataOfficer];
 /// Who reads obligations and projects: those who write or review entries, and the auditor.
@@ -181,10 +183,14 @@ pub fn api_routes() -> Vec<RouteSpec> {
             catalog::schema, req = None, resp = Some(schema::<catalog::SchemaBody>)),
         route!(PUT "/api/v1/catalog/schema", Roles(ADMIN), "Set the required fields (编制要求)",
             catalog::set_schema, req = Some(schema::<catalog::SchemaBody>), resp = Some(schema::<catalog::SchemaBody>)),
+        route!(GET "/api/v1/catalog/reports/classification", Roles(SUPERVISORS), "How far each department has classified and graded its entries",
+            catalog::classification_report, req = None, resp = Some(schema::<List<service::catalog::read::ClassificationRow>>)),
         route!(GET "/api/v1/catalog/reassessments", Roles(CATALOG_READERS), "Published entries whose attributes are due for their periodic reassessment",
             catalog::reassessments, req = None, resp = Some(schema::<List<service::catalog::read::Reassessment>>)),
         route!(GET "/api/v1/catalog/obligations", Roles(OVERSEERS), "Update obligations after a change of law or duties, with due dates",
             catalog::obligations, req = None, resp = Some(schema::<List<service::catalog::obligations::Obligation>>)),
+        route!(POST "/api/v1/catalog/obligations/{id}/filing", Roles(ADMIN), "Acknowledge the filing (备案) of a fulfilled update",
+            catalog::file_obligation, req = None, resp = Some(schema::<service::catalog::obligations::Obligation>)),
         route!(POST "/api/v1/catalog/obligations", Roles(CATALOGERS), "Record a change of law or duties and when the update is due",
             catalog::create_obligation, req = Some(schema::<catalog::ObligationBody>), resp = Some(schema::<service::catalog::obligations::Obligation>)),
         route!(GET "/api/v1/catalog/views/{view}", Authenticated, "A view of the published catalog (catalog, share, open, or a list); `format` downloads CSV, XLSX or JSON",

@@ -111,6 +111,7 @@ mod tests {
             service_check: false,
             city_review_of_district: false,
             update_fulfilled_by: UpdateFulfilledBy::Submission,
+            update_filing: false,
             project_approval: approval,
             project_needs_information_catalog: false,
             project_needs_open_plan: false,

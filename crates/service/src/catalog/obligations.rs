@@ -31,6 +31,9 @@ pub struct Obligation {
     /// The entry whose submission or publication fulfilled it.
     pub fulfilled_by: Option<String>,
     pub overdue: bool,
+    /// `pending` until the authority acknowledges the filing, then `filed` (CS-16d); none where the regime files
+    /// nothing.
+    pub filing_status: Option<String>,
 }
 
 pub struct ObligationInput {
@@ -109,7 +112,7 @@ pub async fn list(p: &Platform, actor: &Actor, department_id: Option<i64>, open_
 pub(crate) async fn fulfil(p: &Platform, tx: &mut store::Tx, actor: &Actor, entry: &Entry, rev: i64) -> Result<()> {
     let today = p.clock.today();
     let now = p.now_us();
-    let ids = store::catalog::obligations::fulfil_open(tx, entry.provider.id, today, entry.row.id, rev, now).await?;
+    let ids = store::catalog::obligations::fulfil_open(tx, entry.provider.id, today, entry.row.id, rev, p.profile.catalog.update_filing, now).await?;
     for id in ids {
         let mut event = actor.event("catalog.obligation.fulfil", "catalog_obligation", id.to_string());
         event.detail = format!("{} revision {rev}", entry.row.code);
@@ -141,5 +144,26 @@ async fn show(p: &Platform, conn: &mut store::Conn, row: ObligationRow) -> Resul
         fulfilled_on: row.fulfilled_on,
         fulfilled_by,
         overdue,
+        filing_status: row.filing_status,
     })
+}
+
+/// The authority acknowledges the filing of a fulfilled update (备案, CS-16d).
+pub async fn acknowledge_filing(p: &Platform, actor: &Actor, id: i64) -> Result<Obligation> {
+    crate::orgs::require_authority(actor)?;
+    let now = p.now_us();
+    let mut tx = p.store.begin().await?;
+    let row = store::catalog::obligations::by_id(&mut tx, id).await?.ok_or_else(|| Error::not_found(format!("目录更新义务{id}不存在"), format!("Update obligation {id} does not exist")))?;
+    if !store::catalog::obligations::acknowledge_filing(&mut tx, id, &actor.name, now).await? {
+        let (zh, en) = match row.filing_status.as_deref() {
+            Some("filed") => ("已备案", "already filed"),
+            _ => ("尚无待备案的更新", "has no update waiting to be filed"),
+        };
+        return Err(Error::invalid("not_pending", format!("目录更新义务{id}{zh}"), format!("Update obligation {id} {en}")));
+    }
+    store::audit::append(&mut tx, &actor.event("catalog.obligation.file", "catalog_obligation", id.to_string()), now).await?;
+    let row = store::catalog::obligations::by_id(&mut tx, id).await?.ok_or_else(|| Error::not_found("义务不存在", "Obligation not found"))?;
+    tx.commit().await?;
+    let mut conn = p.store.read().await?;
+    show(p, &mut conn, row).await
 }

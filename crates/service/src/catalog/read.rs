@@ -284,3 +284,61 @@ pub async fn reassessments(p: &Platform, actor: &Actor) -> Result<Vec<Reassessme
     out.sort_by_key(|r| r.due_on);
     Ok(out)
 }
+
+/// How far a department has classified and graded its entries (SYS-11b: the city supervises classification).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
+pub struct ClassificationRow {
+    pub region_code: String,
+    pub region_name: String,
+    pub department_id: i64,
+    pub department_name: String,
+    /// Entries, published or not (obsolete ones left out).
+    pub entries: i64,
+    /// Of those, how many state both a classification (分类) and a security level (分级).
+    pub classified: i64,
+    pub percent: f64,
+}
+
+/// Every department with entries, and how many of them are classified and graded, by region.
+pub async fn classification_report(p: &Platform, actor: &Actor) -> Result<Vec<ClassificationRow>> {
+    if !(actor.kind == ActorKind::Cli || actor.has_any(&[Role::AuthorityAdmin, Role::ServiceOperator, Role::Auditor])) {
+        return Err(Error::forbidden("无权查看分类分级情况", "You may not see the classification report"));
+    }
+    let mut conn = p.store.read().await?;
+    let (rows, _) = store::catalog::list(&mut conn, &ListFilter::default(), 1_000_000, 0).await?;
+    let (departments, _) = store::orgs::list_departments(&mut conn, 10_000, 0).await?;
+    let regions = store::orgs::list_regions(&mut conn).await?;
+    let mut counts: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    for (row, working) in rows {
+        if row.state == ResourceState::Obsolete {
+            continue;
+        }
+        let content = match (working, row.published_rev) {
+            (Some(w), _) => Some(w.content),
+            (None, Some(rev)) => store::catalog::revision_of(&mut conn, row.id, rev).await?.map(|r| r.content),
+            _ => None,
+        };
+        let classified = content.is_some_and(|c| !c.classification.trim().is_empty() && c.security_level.is_some());
+        let slot = counts.entry(row.provider_department_id).or_default();
+        slot.0 += 1;
+        slot.1 += classified as i64;
+    }
+    let mut out: Vec<ClassificationRow> = counts
+        .into_iter()
+        .filter_map(|(dept_id, (entries, classified))| {
+            let d = departments.iter().find(|d| d.id == dept_id)?;
+            let r = regions.iter().find(|r| r.id == d.region_id)?;
+            Some(ClassificationRow {
+                region_code: r.code.clone(),
+                region_name: r.name.clone(),
+                department_id: d.id,
+                department_name: d.name.clone(),
+                entries,
+                classified,
+                percent: (classified as f64 * 1000.0 / entries as f64).round() / 10.0,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.region_code.cmp(&b.region_code).then(a.department_id.cmp(&b.department_id)));
+    Ok(out)
+}

@@ -22,6 +22,9 @@ pub struct ObligationRow {
     pub fulfilled_on: Option<NaiveDate>,
     pub fulfilled_resource_id: Option<i64>,
     pub fulfilled_rev: Option<i64>,
+    /// `pending` or `filed`, where the regime files updates with the authority (CS-16d).
+    pub filing_status: Option<String>,
+    pub filed_at_us: Option<i64>,
 }
 
 pub struct NewObligation<'a> {
@@ -51,7 +54,7 @@ pub async fn insert(conn: &mut Conn, o: &NewObligation<'_>, now_us: i64) -> Resu
     Ok(row.get(0))
 }
 
-const COLS: &str = "id, department_id, cause, description, occurred_on, due_on, due_provisional, created_at, fulfilled_at, fulfilled_on, fulfilled_resource_id, fulfilled_rev";
+const COLS: &str = "id, department_id, cause, description, occurred_on, due_on, due_provisional, created_at, fulfilled_at, fulfilled_on, fulfilled_resource_id, fulfilled_rev, filing_status, filed_at";
 
 fn date(s: Option<String>) -> Result<Option<NaiveDate>> {
     s.map(|d| d.parse().map_err(|_| Error::Corrupt(format!("date {d}")))).transpose()
@@ -71,6 +74,8 @@ fn obligation(row: &AnyRow) -> Result<ObligationRow> {
         fulfilled_on: date(row.get(9))?,
         fulfilled_resource_id: row.get(10),
         fulfilled_rev: row.get(11),
+        filing_status: row.get(12),
+        filed_at_us: row.get(13),
     })
 }
 
@@ -92,18 +97,33 @@ pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<ObligationRow>> {
     row.as_ref().map(obligation).transpose()
 }
 
-/// Fulfils every open obligation of the department that began on or before `on` with this revision.
-pub async fn fulfil_open(conn: &mut Conn, department_id: i64, on: NaiveDate, resource_id: i64, rev: i64, now_us: i64) -> Result<Vec<i64>> {
+/// Fulfils every open obligation of the department that began on or before `on` with this revision; where the
+/// regime files updates, each becomes a pending filing.
+#[allow(clippy::too_many_arguments)]
+pub async fn fulfil_open(conn: &mut Conn, department_id: i64, on: NaiveDate, resource_id: i64, rev: i64, filing: bool, now_us: i64) -> Result<Vec<i64>> {
     let rows = sqlx::query(
-        "UPDATE catalog_obligations SET fulfilled_at = $1, fulfilled_on = $2, fulfilled_resource_id = $3, fulfilled_rev = $4
-         WHERE department_id = $5 AND fulfilled_at IS NULL AND occurred_on <= $2 RETURNING id",
+        "UPDATE catalog_obligations SET fulfilled_at = $1, fulfilled_on = $2, fulfilled_resource_id = $3, fulfilled_rev = $4,
+         filing_status = CASE WHEN $5 = 1 THEN 'pending' ELSE NULL END
+         WHERE department_id = $6 AND fulfilled_at IS NULL AND occurred_on <= $2 RETURNING id",
     )
     .bind(now_us)
     .bind(on.to_string())
     .bind(resource_id)
     .bind(rev)
+    .bind(filing as i64)
     .bind(department_id)
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// The authority acknowledges a pending filing; false when it was not pending.
+pub async fn acknowledge_filing(conn: &mut Conn, id: i64, by: &str, now_us: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE catalog_obligations SET filing_status = 'filed', filed_at = $1, filed_by = $2 WHERE id = $3 AND filing_status = 'pending'")
+        .bind(now_us)
+        .bind(by)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -365,3 +365,12 @@ pub async fn reassessments(State(s): State<AppState>, Caller(caller): Caller) ->
     let items = service::catalog::read::reassessments(&s.platform, &caller).await?;
     Ok(Json(List { total: items.len() as i64, items }))
 }
+
+pub async fn file_obligation(State(s): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Obligation>> {
+    Ok(Json(service::catalog::obligations::acknowledge_filing(&s.platform, &caller, id).await?))
+}
+
+pub async fn classification_report(State(s): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<List<service::catalog::read::ClassificationRow>>> {
+    let items = service::catalog::read::classification_report(&s.platform, &caller).await?;
+    Ok(Json(List { total: items.len() as i64, items }))
+}

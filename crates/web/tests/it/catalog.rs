@@ -977,3 +977,44 @@ pub async fn fs_17b_the_editor_does_not_review_their_own_entry(app: TestApp) {
     let (status, body) = act(&app, &admin, &code, "pass", json!({})).await;
     assert_eq!((status, body["state"].as_str()), (200, Some("published")));
 }
+
+/// CS-16d: in 长沙 a fulfilled update is filed with the bureau: pending until it acknowledges, then filed.
+pub async fn cs_16d_a_fulfilled_update_is_filed_with_the_bureau(app: TestApp) {
+    let app = app.sibling("changsha-2021").await;
+    let admin = app.login("admin").await;
+    let police = app.department_id("公安局").await;
+    let (_, ob) = app
+        .json(Method::POST, "/api/v1/catalog/obligations", Some(&admin), Some(json!({"department_id": police, "cause": "law_change", "description": "法规修订", "occurred_on": "2026-11-02"})))
+        .await;
+    let id = ob["id"].as_i64().unwrap();
+    assert!(ob["filing_status"].is_null(), "nothing to file before the update");
+    assert_eq!(app.json(Method::POST, &format!("/api/v1/catalog/obligations/{id}/filing"), Some(&admin), None).await.1["error"]["code"], "not_pending");
+    let officer = app.login("officer").await;
+    let code = create(&app, &officer, police, complete("changsha-2021", "户籍人口基本信息")).await;
+    publish(&app, &code, &officer).await;
+    let (_, list) = app.json(Method::GET, "/api/v1/catalog/obligations", Some(&admin), None).await;
+    assert_eq!(list["items"][0]["filing_status"], "pending", "{list}");
+    assert_eq!(app.json(Method::POST, &format!("/api/v1/catalog/obligations/{id}/filing"), Some(&officer), None).await.0, 403);
+    let (status, filed) = app.json(Method::POST, &format!("/api/v1/catalog/obligations/{id}/filing"), Some(&admin), None).await;
+    assert_eq!((status, filed["filing_status"].as_str()), (200, Some("filed")));
+}
+
+/// SYS-11b: the authority sees, per region and department, how many entries are classified and graded.
+pub async fn sys_11b_classification_is_reported_per_department(app: TestApp) {
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    for i in 0..4 {
+        let mut content = complete("shuangyashan-2026", &format!("分类测试{i}"));
+        if i == 3 {
+            content.as_object_mut().unwrap().remove("security_level");
+        }
+        create(&app, &officer, police, content).await;
+    }
+    let admin = app.login("admin").await;
+    let (status, report) = app.json(Method::GET, "/api/v1/catalog/reports/classification", Some(&admin), None).await;
+    assert_eq!(status, 200, "{report}");
+    let row = report["items"].as_array().unwrap().iter().find(|r| r["department_id"] == police).unwrap().clone();
+    assert_eq!((row["entries"].as_i64(), row["classified"].as_i64(), row["percent"].as_f64()), (Some(4), Some(3), Some(75.0)));
+    assert_eq!(row["region_code"], "230500");
+    assert_eq!(app.json(Method::GET, "/api/v1/catalog/reports/classification", Some(&officer), None).await.0, 403);
+}

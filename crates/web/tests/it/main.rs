@@ -77,6 +77,8 @@ fn main() {
         catalog::ls_21b_sys_36a_priority_entries_are_listed_first,
         catalog::sys_25a_yz_14d_yz_19_attributes_are_due_for_periodic_reassessment,
         catalog::fs_17b_the_editor_does_not_review_their_own_entry,
+        catalog::cs_16d_a_fulfilled_update_is_filed_with_the_bureau,
+        catalog::sys_11b_classification_is_reported_per_department,
         projects::sys_14a_sys_14c_approval_needs_the_catalog_submitted,
         projects::sys_69c_approval_needs_an_open_catalog_plan,
         projects::sys_14b_acceptance_names_the_unpublished_entry,

@@ -61,9 +61,11 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("GET /api/v1/catalog/queue", REVIEWERS),
         ("GET /api/v1/catalog/schema", SIGNED_IN),
         ("PUT /api/v1/catalog/schema", ADMIN),
+        ("GET /api/v1/catalog/reports/classification", &["authority_admin", "service_operator", "auditor"]),
         ("GET /api/v1/catalog/reassessments", &["authority_admin", "service_operator", "dept_data_officer"]),
         ("GET /api/v1/catalog/obligations", OVERSEERS),
         ("POST /api/v1/catalog/obligations", CATALOGERS),
+        ("POST /api/v1/catalog/obligations/{id}/filing", ADMIN),
         ("GET /api/v1/catalog/views/{view}", SIGNED_IN),
         ("GET /api/v1/catalog/lists/{kind}/{year}", SIGNED_IN),
         ("POST /api/v1/catalog/lists/{kind}/{year}", ADMIN),
@@ -163,7 +165,8 @@ pub async fn authorization_matrix_covers_every_route(app: TestApp) {
             .replace("{code}", &draft_code)
             .replace("{view}", "share")
             .replace("{kind}/{year}", "negative_list/2026")
-            .replace("/projects/{id}", &format!("/projects/{project_id}"));
+            .replace("/projects/{id}", &format!("/projects/{project_id}"))
+            .replace("/obligations/{id}", "/obligations/1");
         let path = match spec.path {
             "/api/v1/calendar/deadline" => format!("{path}?from=2026-09-30&working_days=5"),
             "/api/v1/projects/{id}/check" => format!("{path}?gate=approval"),
