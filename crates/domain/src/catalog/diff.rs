@@ -91,22 +91,7 @@ fn shown(v: &Value) -> Option<String> {
 mod tests {
     use super::*;
     use crate::catalog::attrs::Attr;
-    use crate::catalog::entry::{Item, ItemType};
-
-    fn item(name: &str, label: &str) -> Item {
-        Item {
-            name: name.into(),
-            label: label.into(),
-            data_type: ItemType::String,
-            format: String::new(),
-            is_key: false,
-            required: false,
-            identifier: Default::default(),
-            level: None,
-            values: vec![],
-            description: String::new(),
-        }
-    }
+    use crate::catalog::testing::item;
 
     #[test]
     fn changes_are_listed_by_field_and_items_by_name() {

@@ -10,6 +10,28 @@ pub mod lifecycle;
 pub mod rules;
 pub mod view;
 
+/// Builders the catalog's unit tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::entry::{Item, ItemType};
+
+    /// A plain text item.
+    pub fn item(name: &str, label: &str) -> Item {
+        Item {
+            name: name.into(),
+            label: label.into(),
+            data_type: ItemType::String,
+            format: String::new(),
+            is_key: false,
+            required: false,
+            identifier: Default::default(),
+            level: None,
+            values: vec![],
+            description: String::new(),
+        }
+    }
+}
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 

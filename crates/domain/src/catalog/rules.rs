@@ -293,26 +293,13 @@ pub fn check_attribute_change(
 mod tests {
     use super::*;
     use crate::catalog::attrs::{Instrument, LegalBasis, NotOpenReason, ShareCondition, ShareOp};
-    use crate::catalog::entry::{DataFormat, Item, ItemType, UpdateFrequency};
+    use crate::catalog::entry::{DataFormat, UpdateFrequency};
+    use crate::catalog::testing::item;
 
     fn rules(required: &[Field]) -> Rules {
         Rules { required: required.to_vec(), open_attr: true, authorized_operation: false, basis_required_for: vec![Attr::Conditional, Attr::None] }
     }
 
-    fn item(name: &str, label: &str) -> Item {
-        Item {
-            name: name.into(),
-            label: label.into(),
-            data_type: ItemType::String,
-            format: String::new(),
-            is_key: false,
-            required: false,
-            identifier: Default::default(),
-            level: None,
-            values: vec![],
-            description: String::new(),
-        }
-    }
 
     fn complete() -> ResourceContent {
         let mut c = ResourceContent { name: "婚姻登记信息".into(), summary: "婚姻登记记录".into(), ..Default::default() };

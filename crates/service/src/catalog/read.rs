@@ -25,59 +25,49 @@ pub async fn get(p: &Platform, actor: &Actor, code: &str) -> Result<ResourceView
     if entry.row.state != ResourceState::Published && !see_working {
         return Err(not_found(code));
     }
-    if actor.kind == ActorKind::Anonymous && !is_open(p, &mut conn, &entry).await? {
+    let published = match entry.row.published_rev {
+        Some(rev) if entry.row.state == ResourceState::Published || see_working => store::catalog::revision_of(&mut conn, entry.row.id, rev).await?,
+        _ => None,
+    };
+    if actor.kind == ActorKind::Anonymous && !is_open(p, &entry, published.as_ref()) {
         return Err(not_found(code));
     }
-    let published = match entry.row.published_rev {
-        Some(rev) if entry.row.state == ResourceState::Published || see_working => {
-            store::catalog::revision_of(&mut conn, entry.row.id, rev).await?.map(|r| revision_view(p, &r))
-        }
-        _ => None,
-    };
     let working = match entry.row.working_rev {
-        Some(rev) if see_working => store::catalog::revision_of(&mut conn, entry.row.id, rev).await?.map(|r| revision_view(p, &r)),
+        Some(rev) if see_working => store::catalog::revision_of(&mut conn, entry.row.id, rev).await?,
         _ => None,
     };
-    Ok(ResourceView {
-        code: entry.row.code.clone(),
-        state: entry.row.state,
-        provider: entry.provider_ref(),
-        region: entry.region_ref(),
-        supplementary: entry.supplementary(),
-        published,
-        working,
-    })
+    Ok(view(p, &entry, published, working))
 }
 
 /// An entry of the open catalog, as anyone may see it: its published revision only.
 pub async fn get_open(p: &Platform, code: &str) -> Result<ResourceView> {
     let mut conn = p.store.read().await?;
     let entry = load(p, &mut conn, code).await?;
-    if !is_open(p, &mut conn, &entry).await? {
-        return Err(not_found(code));
-    }
     let published = match entry.row.published_rev {
-        Some(rev) => store::catalog::revision_of(&mut conn, entry.row.id, rev).await?.map(|r| revision_view(p, &r)),
+        Some(rev) => store::catalog::revision_of(&mut conn, entry.row.id, rev).await?,
         None => None,
     };
-    Ok(ResourceView {
+    if !is_open(p, &entry, published.as_ref()) {
+        return Err(not_found(code));
+    }
+    Ok(view(p, &entry, published, None))
+}
+
+/// Whether a published entry's published revision (already read) belongs to the open catalog.
+fn is_open(p: &Platform, entry: &Entry, published: Option<&RevisionRow>) -> bool {
+    entry.row.state == ResourceState::Published && published.is_some_and(|r| r.content.is_open(p.profile.features.open_attr))
+}
+
+fn view(p: &Platform, entry: &Entry, published: Option<RevisionRow>, working: Option<RevisionRow>) -> ResourceView {
+    ResourceView {
         code: entry.row.code.clone(),
         state: entry.row.state,
         provider: entry.provider_ref(),
         region: entry.region_ref(),
         supplementary: entry.supplementary(),
-        published,
-        working: None,
-    })
-}
-
-async fn is_open(p: &Platform, conn: &mut store::Conn, entry: &Entry) -> Result<bool> {
-    if entry.row.state != ResourceState::Published {
-        return Ok(false);
+        published: published.map(|r| revision_view(p, &r)),
+        working: working.map(|r| revision_view(p, &r)),
     }
-    let Some(rev) = entry.row.published_rev else { return Ok(false) };
-    let content = store::catalog::revision_of(conn, entry.row.id, rev).await?.map(|r| r.content);
-    Ok(content.is_some_and(|c| c.is_open(p.profile.features.open_attr)))
 }
 
 /// Every revision of an entry with what changed from the one before, and the review decisions on it.

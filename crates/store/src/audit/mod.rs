@@ -215,10 +215,11 @@ pub async fn search(conn: &mut Conn, f: &Filter, limit: i64, offset: i64) -> Res
     Ok((rows.into_iter().map(event).collect(), total))
 }
 
-fn event(row: AnyRow) -> AuditEvent {
-    AuditEvent {
+/// The hashed fields of a row selected with `COLS`; the hashes follow at 13 and 14.
+pub(super) fn row_fields(row: &AnyRow) -> EventFields<'_> {
+    EventFields {
         seq: row.get(0),
-        occurred_at: format_rfc3339_local(from_micros(row.get(1))),
+        occurred_at_us: row.get(1),
         actor_user_id: row.get(2),
         actor_name: row.get(3),
         actor_department_id: row.get(4),
@@ -230,6 +231,25 @@ fn event(row: AnyRow) -> AuditEvent {
         result: row.get(10),
         client_addr: row.get(11),
         detail: row.get(12),
+    }
+}
+
+fn event(row: AnyRow) -> AuditEvent {
+    let f = row_fields(&row);
+    AuditEvent {
+        seq: f.seq,
+        occurred_at: format_rfc3339_local(from_micros(f.occurred_at_us)),
+        actor_user_id: f.actor_user_id,
+        actor_name: f.actor_name.to_owned(),
+        actor_department_id: f.actor_department_id,
+        actor_role: f.actor_role.to_owned(),
+        action: f.action.to_owned(),
+        object_kind: f.object_kind.to_owned(),
+        object_id: f.object_id.to_owned(),
+        purpose: f.purpose.to_owned(),
+        result: f.result.to_owned(),
+        client_addr: f.client_addr.to_owned(),
+        detail: f.detail.to_owned(),
         prev_hash: row.get(13),
         hash: row.get(14),
     }

@@ -11,11 +11,11 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use domain::audit::{chain_hash_raw, EventFields, RawEventFields};
+use domain::audit::{chain_hash_raw, RawEventFields};
 use futures_util::TryStreamExt;
 use sqlx::Row;
 
-use super::{decode_hash, COLS};
+use super::{decode_hash, row_fields, COLS};
 use crate::{Backend, Error, Result, Store};
 
 /// The result of walking the chain.
@@ -121,21 +121,7 @@ pub async fn verify_pooled(store: &Store) -> Result<VerifyReport> {
         let sql = events_sql();
         let mut rows = sqlx::query(&sql).bind(head.anchor_seq).bind(head.seq).fetch(&mut *tx);
         while let Some(row) = rows.try_next().await? {
-            let fields = EventFields {
-                    seq: row.get(0),
-                    occurred_at_us: row.get(1),
-                    actor_user_id: row.get(2),
-                    actor_name: row.get(3),
-                    actor_department_id: row.get(4),
-                    actor_role: row.get(5),
-                    action: row.get(6),
-                    object_kind: row.get(7),
-                    object_id: row.get(8),
-                    purpose: row.get(9),
-                    result: row.get(10),
-                    client_addr: row.get(11),
-                    detail: row.get(12),
-            };
+            let fields = row_fields(&row);
             let stored = StoredEvent { fields: fields.raw(), prev_hash: row.get(13), hash: row.get(14) };
             if !check.push(&stored) {
                 break;

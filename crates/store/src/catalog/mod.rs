@@ -133,6 +133,29 @@ fn json(content: &ResourceContent) -> Result<String> {
     serde_json::to_string(content).map_err(|e| Error::Corrupt(format!("revision content: {e}")))
 }
 
+fn content_from(text: &str) -> Result<ResourceContent> {
+    serde_json::from_str(text).map_err(|e| Error::Corrupt(format!("revision content: {e}")))
+}
+
+/// `cols` with every column qualified by a table alias, for joins.
+fn qualified(cols: &str, alias: &str) -> String {
+    cols.split(", ").map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", ")
+}
+
+/// An entry (alias `r`) joined to its working revision (alias `w`).
+const FROM_WITH_WORKING: &str = "FROM resources r LEFT JOIN resource_revisions w ON w.resource_id = r.id AND w.rev = r.working_rev";
+
+/// The select list and join that `with_working` reads back.
+fn select_with_working() -> String {
+    format!("SELECT {}, {} {FROM_WITH_WORKING}", qualified(RESOURCE_COLS, "r"), qualified(REVISION_COLS, "w"))
+}
+
+fn with_working(row: &AnyRow) -> Result<(ResourceRow, Option<RevisionRow>)> {
+    let n = RESOURCE_COLS.split(", ").count();
+    let working = if row.get::<Option<i64>, _>(n).is_some() { Some(revision_at(row, n)?) } else { None };
+    Ok((resource(row)?, working))
+}
+
 /// The next number for a new code of this provider.
 pub async fn next_code_number(conn: &mut Conn, department_id: i64) -> Result<i64> {
     let row = sqlx::query(
@@ -441,7 +464,6 @@ pub struct ListFilter {
 pub async fn list(conn: &mut Conn, f: &ListFilter, limit: i64, offset: i64) -> Result<(Vec<(ResourceRow, Option<RevisionRow>)>, i64)> {
     let wher = "WHERE ($1 = 0 OR r.state = 'published') AND ($2 IS NULL OR r.provider_department_id = $2) AND ($3 IS NULL OR r.region_id = $3)
         AND ($4 IS NULL OR r.share_attr = $4) AND ($5 IS NULL OR r.open_attr = $5) AND ($6 IS NULL OR w.state = $6) AND ($7 IS NULL OR w.step = $7)";
-    let from = "FROM resources r LEFT JOIN resource_revisions w ON w.resource_id = r.id AND w.rev = r.working_rev";
     macro_rules! bind_filter {
         ($q:expr) => {
             $q.bind(f.published_only as i64)
@@ -453,20 +475,10 @@ pub async fn list(conn: &mut Conn, f: &ListFilter, limit: i64, offset: i64) -> R
                 .bind(f.step.map(Step::as_str))
         };
     }
-    let cols = RESOURCE_COLS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ");
-    let wcols = REVISION_COLS.split(", ").map(|c| format!("w.{c}")).collect::<Vec<_>>().join(", ");
-    let sql = format!("SELECT {cols}, {wcols} {from} {wher} ORDER BY r.code LIMIT $8 OFFSET $9");
+    let sql = format!("{} {wher} ORDER BY r.code LIMIT $8 OFFSET $9", select_with_working());
     let rows = bind_filter!(sqlx::query(&sql)).bind(limit).bind(offset).fetch_all(&mut *conn).await?;
-    let total: i64 = bind_filter!(sqlx::query(&format!("SELECT COUNT(*) {from} {wher}"))).fetch_one(&mut *conn).await?.get(0);
-    let n = RESOURCE_COLS.split(", ").count();
-    let items = rows
-        .iter()
-        .map(|row| {
-            let r = resource(row)?;
-            let working = if row.get::<Option<i64>, _>(n).is_some() { Some(revision_at(row, n)?) } else { None };
-            Ok((r, working))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let total: i64 = bind_filter!(sqlx::query(&format!("SELECT COUNT(*) {FROM_WITH_WORKING} {wher}"))).fetch_one(&mut *conn).await?.get(0);
+    let items = rows.iter().map(with_working).collect::<Result<Vec<_>>>()?;
     Ok((items, total))
 }
 
@@ -483,7 +495,7 @@ fn revision_at(row: &AnyRow, offset: usize) -> Result<RevisionRow> {
         state: RevisionState::parse(&state).ok_or_else(|| corrupt("revision state", &state))?,
         step: step.map(|s| Step::parse(&s).ok_or_else(|| corrupt("review step", &s))).transpose()?,
         kind: if kind == "attribute_change" { RevisionKind::AttributeChange } else { RevisionKind::Edit },
-        content: serde_json::from_str(&content).map_err(|e| Error::Corrupt(format!("revision content: {e}")))?,
+        content: content_from(&content)?,
         note: row.get(offset + 6),
         evidence: row.get(offset + 7),
         downgrade: row.get::<i64, _>(offset + 8) != 0,
@@ -500,7 +512,7 @@ fn revision_at(row: &AnyRow, offset: usize) -> Result<RevisionRow> {
 
 /// Entries changed after `seq`, oldest change first, with their published content: what a search index applies.
 pub async fn changed_since(conn: &mut Conn, seq: i64, limit: i64) -> Result<Vec<(ResourceRow, Option<ResourceContent>)>> {
-    let cols = RESOURCE_COLS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ");
+    let cols = qualified(RESOURCE_COLS, "r");
     let rows = sqlx::query(&format!(
         "SELECT {cols}, p.content FROM resources r LEFT JOIN resource_revisions p ON p.resource_id = r.id AND p.rev = r.published_rev
          WHERE r.change_seq > $1 ORDER BY r.change_seq LIMIT $2"
@@ -513,7 +525,7 @@ pub async fn changed_since(conn: &mut Conn, seq: i64, limit: i64) -> Result<Vec<
     rows.iter()
         .map(|row| {
             let content: Option<String> = row.get(n);
-            let content = content.map(|c| serde_json::from_str(&c).map_err(|e| Error::Corrupt(format!("revision content: {e}")))).transpose()?;
+            let content = content.as_deref().map(content_from).transpose()?;
             Ok((resource(row)?, content))
         })
         .collect()
@@ -522,16 +534,10 @@ pub async fn changed_since(conn: &mut Conn, seq: i64, limit: i64) -> Result<Vec<
 /// Entries by code, in the order asked, with their working revisions (codes not found are left out).
 pub async fn by_codes(conn: &mut Conn, codes: &[String]) -> Result<Vec<(ResourceRow, Option<RevisionRow>)>> {
     let mut out = Vec::with_capacity(codes.len());
-    let cols = RESOURCE_COLS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ");
-    let wcols = REVISION_COLS.split(", ").map(|c| format!("w.{c}")).collect::<Vec<_>>().join(", ");
-    let sql = format!(
-        "SELECT {cols}, {wcols} FROM resources r LEFT JOIN resource_revisions w ON w.resource_id = r.id AND w.rev = r.working_rev WHERE r.code = $1"
-    );
-    let n = RESOURCE_COLS.split(", ").count();
+    let sql = format!("{} WHERE r.code = $1", select_with_working());
     for code in codes {
         if let Some(row) = sqlx::query(&sql).bind(code).fetch_optional(&mut *conn).await? {
-            let working = if row.get::<Option<i64>, _>(n).is_some() { Some(revision_at(&row, n)?) } else { None };
-            out.push((resource(&row)?, working));
+            out.push(with_working(&row)?);
         }
     }
     Ok(out)

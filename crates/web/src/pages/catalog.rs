@@ -502,8 +502,7 @@ async fn save(state: AppState, page: Page, code: Option<String>, pairs: Vec<(Str
         return form_page(&state, &page, code.as_deref(), &content, BLANK_ITEMS + 5, "edit", (None, None, StatusCode::OK), vec![]).await;
     }
     if !issues.is_empty() {
-        let err = domain::Invalid::fields("invalid_form", "表单有误", "The form has errors", issues.clone());
-        let message = if page.lang == Lang::Zh { err.message } else { err.message_en };
+        let (message, issues) = refusal(&page, form_errors(issues));
         return form_page(&state, &page, code.as_deref(), &content, BLANK_ITEMS, "edit", (Some(message), None, StatusCode::BAD_REQUEST), issues).await;
     }
     let note = values.get("note").to_string();
@@ -518,14 +517,23 @@ async fn save(state: AppState, page: Page, code: Option<String>, pairs: Vec<(Str
     match result {
         Ok(view) => Redirect::to(&format!("/catalog/{}", view.code)).into_response(),
         Err(e) => {
-            let issues = match &e {
-                service::Error::Invalid(i) => i.fields.clone(),
-                _ => vec![],
-            };
-            let message = error_message(&page, e);
+            let (message, issues) = refusal(&page, e);
             form_page(&state, &page, code.as_deref(), &content, BLANK_ITEMS, "edit", (Some(message), None, StatusCode::BAD_REQUEST), issues).await
         }
     }
+}
+
+fn form_errors(issues: Vec<FieldIssue>) -> service::Error {
+    domain::Invalid::fields("invalid_form", "表单有误", "The form has errors", issues).into()
+}
+
+/// The message and the field issues of a refusal, to show the form again with them.
+fn refusal(page: &Page, e: service::Error) -> (String, Vec<FieldIssue>) {
+    let issues = match &e {
+        service::Error::Invalid(i) => i.fields.clone(),
+        _ => vec![],
+    };
+    (error_message(page, e), issues)
 }
 
 pub(super) async fn save_attributes(State(state): State<AppState>, page: Page, Path(code): Path<String>, Form(pairs): Form<Vec<(String, String)>>) -> Response {
@@ -549,17 +557,13 @@ pub(super) async fn save_attributes(State(state): State<AppState>, page: Page, P
         note: values.get("note").to_string(),
     };
     if !issues.is_empty() {
-        let message = error_message(&page, domain::Invalid::fields("invalid_form", "表单有误", "The form has errors", issues.clone()).into());
+        let (message, issues) = refusal(&page, form_errors(issues));
         return form_page(&state, &page, Some(&code), &content, 0, "attributes", (Some(message), None, StatusCode::BAD_REQUEST), issues).await;
     }
     match service::catalog::entries::change_attributes(&state.platform, &actor, &code, input).await {
         Ok(_) => Redirect::to(&format!("/catalog/{code}")).into_response(),
         Err(e) => {
-            let issues = match &e {
-                service::Error::Invalid(i) => i.fields.clone(),
-                _ => vec![],
-            };
-            let message = error_message(&page, e);
+            let (message, issues) = refusal(&page, e);
             form_page(&state, &page, Some(&code), &content, 0, "attributes", (Some(message), None, StatusCode::BAD_REQUEST), issues).await
         }
     }
