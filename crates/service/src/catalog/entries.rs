@@ -31,6 +31,19 @@ pub struct NewEntry {
 
 /// Creates a draft entry.
 pub async fn create(p: &Platform, actor: &Actor, input: NewEntry) -> Result<ResourceView> {
+    let code = create_unsynced(p, actor, input).await?;
+    synced_view(p, actor, &code).await
+}
+
+/// After a committed change: the search index catches up, and the caller sees the entry as it now is.
+async fn synced_view(p: &Platform, actor: &Actor, code: &str) -> Result<ResourceView> {
+    super::search::after_change(p).await;
+    super::read::get(p, actor, code).await
+}
+
+/// Creates a draft entry and answers its code, leaving the search index behind: bulk work syncs it once at the
+/// end.
+pub(crate) async fn create_unsynced(p: &Platform, actor: &Actor, input: NewEntry) -> Result<String> {
     let provider_id = input.provider_department_id.or(actor.department_id).ok_or_else(|| {
         Error::invalid("provider_required", "请指定提供部门（provider_department_id）", "Name the providing department (provider_department_id)")
     })?;
@@ -43,9 +56,7 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewEntry) -> Result<Reso
     let provider = store::orgs::department_by_id(&mut tx, provider_id)
         .await?
         .ok_or_else(|| Error::not_found(format!("部门{provider_id}不存在"), format!("Department {provider_id} does not exist")))?;
-    let region = store::orgs::region_by_id(&mut tx, provider.region_id)
-        .await?
-        .ok_or_else(|| Error::Internal(store::Error::Corrupt(format!("department {provider_id} has no region"))))?;
+    let region = super::region(&mut tx, provider.region_id).await?;
     if actor.has(Role::AuthorityAdmin) && actor.department_id != Some(provider.id) && actor.kind != crate::actor::ActorKind::Cli {
         let dept = actor_department(&mut tx, actor).await?;
         let city = region.parent_id.unwrap_or(region.id);
@@ -86,8 +97,7 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewEntry) -> Result<Reso
     event.detail = format!("{} · {}", input.content.name.trim(), provider.name);
     store::audit::append(&mut tx, &event, now).await?;
     tx.commit().await?;
-    super::search::after_change(p).await;
-    super::read::get(p, actor, code.as_str()).await
+    Ok(code.as_str().to_string())
 }
 
 /// Saves new content: into the working draft, or into a new revision started from the published one.
@@ -132,12 +142,17 @@ pub async fn update(p: &Platform, actor: &Actor, code: &str, content: ResourceCo
     event.detail = format!("revision {rev}");
     store::audit::append(&mut tx, &event, now).await?;
     tx.commit().await?;
-    super::search::after_change(p).await;
-    super::read::get(p, actor, code).await
+    synced_view(p, actor, code).await
 }
 
 /// Submits the working revision for review, once it meets the regime's rules.
 pub async fn submit(p: &Platform, actor: &Actor, code: &str) -> Result<ResourceView> {
+    submit_unsynced(p, actor, code).await?;
+    synced_view(p, actor, code).await
+}
+
+/// Submits without bringing the search index up to date, for bulk work.
+pub(crate) async fn submit_unsynced(p: &Platform, actor: &Actor, code: &str) -> Result<()> {
     let now = p.now_us();
     let required = super::schema::required_fields(p).await?;
     let mut tx = p.store.begin().await?;
@@ -166,8 +181,7 @@ pub async fn submit(p: &Platform, actor: &Actor, code: &str) -> Result<ResourceV
         super::obligations::fulfil(p, &mut tx, actor, &entry, rev).await?;
     }
     tx.commit().await?;
-    super::search::after_change(p).await;
-    super::read::get(p, actor, code).await
+    Ok(())
 }
 
 /// The review deadline of a revision submitted today, where the regime sets one (SYS-13b).
@@ -180,12 +194,13 @@ pub async fn pass(p: &Platform, actor: &Actor, code: &str, comment: &str) -> Res
     let now = p.now_us();
     let mut tx = p.store.begin().await?;
     let entry = load(p, &mut tx, code).await?;
-    let (rev, step, kind, submitted_by) = in_review(&mut tx, &entry).await?;
+    let (revision, step) = in_review(&mut tx, &entry).await?;
+    let rev = revision.rev;
     let actor_dept = actor_department(&mut tx, actor).await?;
-    require_review(actor, actor_dept.as_ref(), step, &entry, submitted_by)?;
+    require_review(actor, actor_dept.as_ref(), step, &entry, revision.submitted_by)?;
     record_review(&mut tx, &entry, rev, step, true, actor, comment, now).await?;
     // An attribute change has one step: the same-level authority.
-    let next = match kind {
+    let next = match revision.kind {
         RevisionKind::AttributeChange => None,
         RevisionKind::Edit => p.profile.review_flow().after(entry.district_reviewed(), step),
     };
@@ -204,12 +219,11 @@ pub async fn pass(p: &Platform, actor: &Actor, code: &str, comment: &str) -> Res
             event.detail = format!("revision {rev}: {} → published", step.as_str());
             event.purpose = comment.trim().into();
             store::audit::append(&mut tx, &event, now).await?;
-            publish(p, &mut tx, actor, &entry, rev).await?;
+            publish(p, &mut tx, actor, &entry, rev, &revision.content).await?;
         }
     }
     tx.commit().await?;
-    super::search::after_change(p).await;
-    super::read::get(p, actor, code).await
+    synced_view(p, actor, code).await
 }
 
 /// Returns the working revision to its provider; the reasons are required (LS-9b).
@@ -218,9 +232,10 @@ pub async fn return_to_provider(p: &Platform, actor: &Actor, code: &str, reason:
     let now = p.now_us();
     let mut tx = p.store.begin().await?;
     let entry = load(p, &mut tx, code).await?;
-    let (rev, step, _, submitted_by) = in_review(&mut tx, &entry).await?;
+    let (revision, step) = in_review(&mut tx, &entry).await?;
+    let rev = revision.rev;
     let actor_dept = actor_department(&mut tx, actor).await?;
-    require_review(actor, actor_dept.as_ref(), step, &entry, submitted_by)?;
+    require_review(actor, actor_dept.as_ref(), step, &entry, revision.submitted_by)?;
     record_review(&mut tx, &entry, rev, step, false, actor, &reason, now).await?;
     store::catalog::return_revision(&mut tx, entry.row.id, rev, now).await?;
     let seq = store::catalog::next_change_seq(&mut tx).await?;
@@ -230,8 +245,7 @@ pub async fn return_to_provider(p: &Platform, actor: &Actor, code: &str, reason:
     event.purpose = reason;
     store::audit::append(&mut tx, &event, now).await?;
     tx.commit().await?;
-    super::search::after_change(p).await;
-    super::read::get(p, actor, code).await
+    synced_view(p, actor, code).await
 }
 
 /// The attributes of a published entry, changed on their own.
@@ -291,11 +305,10 @@ pub async fn change_attributes(p: &Platform, actor: &Actor, code: &str, input: A
         let seq = store::catalog::next_change_seq(&mut tx).await?;
         store::catalog::set_working(&mut tx, entry.row.id, Some(rev), None, seq, now).await?;
     } else {
-        publish(p, &mut tx, actor, &entry, rev).await?;
+        publish(p, &mut tx, actor, &entry, rev, &proposed).await?;
     }
     tx.commit().await?;
-    super::search::after_change(p).await;
-    super::read::get(p, actor, code).await
+    synced_view(p, actor, code).await
 }
 
 /// Takes a published entry out of the catalog; a new revision can publish it again. The reason is required
@@ -327,18 +340,15 @@ async fn end(p: &Platform, actor: &Actor, code: &str, reason: &str, state: Resou
     event.purpose = reason;
     store::audit::append(&mut tx, &event, now).await?;
     tx.commit().await?;
-    super::search::after_change(p).await;
-    super::read::get(p, actor, code).await
+    synced_view(p, actor, code).await
 }
 
 /// Publishes a revision inside the caller's transaction.
-async fn publish(p: &Platform, tx: &mut store::Tx, actor: &Actor, entry: &Entry, rev: i64) -> Result<()> {
+/// Publishes revision `rev`, whose content the caller has already read or written.
+async fn publish(p: &Platform, tx: &mut store::Tx, actor: &Actor, entry: &Entry, rev: i64, content: &ResourceContent) -> Result<()> {
     let now = p.now_us();
-    let revision = store::catalog::revision_of(tx, entry.row.id, rev)
-        .await?
-        .ok_or_else(|| Error::Internal(store::Error::Corrupt(format!("revision {rev} of {} is missing", entry.row.code))))?;
     let seq = store::catalog::next_change_seq(tx).await?;
-    store::catalog::publish(tx, entry.row.id, rev, &facets(p, &revision.content), seq, now).await?;
+    store::catalog::publish(tx, entry.row.id, rev, &facets(p, content), seq, now).await?;
     let mut event = actor.event("resource.publish", "resource", &entry.row.code);
     event.detail = format!("revision {rev}");
     store::audit::append(tx, &event, now).await?;
@@ -363,12 +373,13 @@ async fn record_review(tx: &mut store::Tx, entry: &Entry, rev: i64, step: Step, 
 }
 
 /// The working revision in review: its number, the step it waits for, its kind and who submitted it.
-async fn in_review(tx: &mut store::Tx, entry: &Entry) -> Result<(i64, Step, RevisionKind, Option<i64>)> {
+/// The working revision in review, with the step it waits for.
+async fn in_review(tx: &mut store::Tx, entry: &Entry) -> Result<(store::catalog::RevisionRow, Step)> {
     let not_in_review = || Error::invalid("not_in_review", "该资源没有待审核的修订", "The entry has no revision in review");
     let rev = entry.row.working_rev.ok_or_else(not_in_review)?;
     let working = working(tx, entry, rev).await?;
     match (working.state, working.step) {
-        (RevisionState::InReview, Some(step)) => Ok((rev, step, working.kind, working.submitted_by)),
+        (RevisionState::InReview, Some(step)) => Ok((working, step)),
         _ => Err(not_in_review()),
     }
 }

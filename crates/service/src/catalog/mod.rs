@@ -84,7 +84,7 @@ pub(crate) async fn entry_of(p: &Platform, conn: &mut store::Conn, row: Resource
     Ok(Entry { row, provider, region, reviewing_region, city_region })
 }
 
-async fn region(conn: &mut store::Conn, id: i64) -> Result<Region> {
+pub(crate) async fn region(conn: &mut store::Conn, id: i64) -> Result<Region> {
     store::orgs::region_by_id(conn, id).await?.ok_or_else(|| Error::Internal(store::Error::Corrupt(format!("region {id} is missing"))))
 }
 
@@ -118,20 +118,31 @@ pub(crate) fn authority_covers(actor_dept: Option<&Department>, region: &Region,
 }
 
 pub(crate) async fn require_edit(conn: &mut store::Conn, actor: &Actor, entry: &Entry) -> Result<()> {
+    // Only an authority's reach depends on where it sits.
+    let dept = if actor.has(Role::AuthorityAdmin) { actor_department(conn, actor).await? } else { None };
+    match edit_refusal(actor, dept.as_ref(), entry) {
+        None => Ok(()),
+        Some(e) => Err(e),
+    }
+}
+
+/// Why the actor, acting for `actor_dept`, may not write the entry; `None` when it may.
+pub(crate) fn edit_refusal(actor: &Actor, actor_dept: Option<&Department>, entry: &Entry) -> Option<Error> {
     let officer_of_provider = actor.has(Role::DeptDataOfficer) && actor.department_id == Some(entry.provider.id);
-    if actor.has(Role::AuthorityAdmin) && !officer_of_provider && actor.kind != ActorKind::Cli {
-        let dept = actor_department(conn, actor).await?;
-        if !authority_covers(dept.as_ref(), &entry.region, entry.city_region.id) {
-            return Err(Error::forbidden(
-                format!("资源{}属于{}的目录，须由该地区或市级数据主管部门维护", entry.row.code, entry.region.name),
-                format!("Resource {} belongs to the catalog of {}: its own or the city's authority keeps it", entry.row.code, entry.region.name),
-            ));
-        }
+    if actor.has(Role::AuthorityAdmin)
+        && !officer_of_provider
+        && actor.kind != ActorKind::Cli
+        && !authority_covers(actor_dept, &entry.region, entry.city_region.id)
+    {
+        return Some(Error::forbidden(
+            format!("资源{}属于{}的目录，须由该地区或市级数据主管部门维护", entry.row.code, entry.region.name),
+            format!("Resource {} belongs to the catalog of {}: its own or the city's authority keeps it", entry.row.code, entry.region.name),
+        ));
     }
     if may_edit(actor, entry.provider.id) {
-        Ok(())
+        None
     } else {
-        Err(Error::forbidden(
+        Some(Error::forbidden(
             format!("只有{}的数据专员可以编辑其目录", entry.provider.name),
             format!("Only the data officers of {} can edit its catalog", entry.provider.name),
         ))

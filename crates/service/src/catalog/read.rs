@@ -13,12 +13,26 @@ use domain::clock::{format_rfc3339_local, from_micros};
 use domain::roles::Role;
 use store::catalog::{ListFilter, ResourceRow, RevisionRow};
 
-use super::{actor_department, entry_of, load, may_review, may_see_working, not_found, revision_view, Entry};
+use super::{actor_department, edit_refusal, entry_of, load, may_review, may_see_working, not_found, revision_view, Entry};
 use crate::actor::ActorKind;
 use crate::{Actor, Error, Platform, Result};
 
+/// What the actor may do on an entry, so that pages offer only what the service will accept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Allowed {
+    /// Write it: edit, submit, withdraw, change attributes (each still subject to the entry's state).
+    pub edit: bool,
+    /// Take the review step its working revision waits for.
+    pub review: bool,
+}
+
 /// One entry as the actor may see it.
 pub async fn get(p: &Platform, actor: &Actor, code: &str) -> Result<ResourceView> {
+    Ok(get_with_allowed(p, actor, code).await?.0)
+}
+
+/// One entry as the actor may see it, with what the actor may do on it.
+pub async fn get_with_allowed(p: &Platform, actor: &Actor, code: &str) -> Result<(ResourceView, Allowed)> {
     let mut conn = p.store.read().await?;
     let entry = load(p, &mut conn, code).await?;
     let see_working = may_see_working(actor, entry.provider.id);
@@ -36,7 +50,13 @@ pub async fn get(p: &Platform, actor: &Actor, code: &str) -> Result<ResourceView
         Some(rev) if see_working => store::catalog::revision_of(&mut conn, entry.row.id, rev).await?,
         _ => None,
     };
-    Ok(view(p, &entry, published, working))
+    let actor_dept = actor_department(&mut conn, actor).await?;
+    let step = working.as_ref().filter(|w| w.state == RevisionState::InReview).and_then(|w| w.step);
+    let allowed = Allowed {
+        edit: edit_refusal(actor, actor_dept.as_ref(), &entry).is_none(),
+        review: step.is_some_and(|s| may_review(actor, actor_dept.as_ref(), s, &entry, working.as_ref().and_then(|w| w.submitted_by))),
+    };
+    Ok((view(p, &entry, published, working), allowed))
 }
 
 /// An entry of the open catalog, as anyone may see it: its published revision only.
@@ -257,20 +277,22 @@ pub async fn reassessments(p: &Platform, actor: &Actor) -> Result<Vec<Reassessme
     let mut conn = p.store.read().await?;
     let filter = ListFilter { published_only: true, provider_department_id: own, ..Default::default() };
     let (rows, _) = store::catalog::list(&mut conn, &filter, 100_000, 0).await?;
-    let mut due = Vec::new();
+    let (mut due, mut dates) = (Vec::new(), Vec::new());
     for (row, working) in rows {
         let Some(published_us) = row.published_at_us else { continue };
         let assessed_on = from_micros(published_us).with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
         let due_on = assessed_on.checked_add_months(chrono::Months::new(months)).unwrap_or(assessed_on);
         if due_on <= today {
-            due.push((row, working, assessed_on, due_on));
+            due.push((row, working));
+            dates.push((assessed_on, due_on));
         }
     }
-    let mut out = Vec::with_capacity(due.len());
-    for (row, working, assessed_on, due_on) in due {
-        let summary = summaries(p, &mut conn, vec![(row, working)]).await?.remove(0);
-        out.push(Reassessment { resource: summary, assessed_on, due_on });
-    }
+    let mut out: Vec<Reassessment> = summaries(p, &mut conn, due)
+        .await?
+        .into_iter()
+        .zip(dates)
+        .map(|(resource, (assessed_on, due_on))| Reassessment { resource, assessed_on, due_on })
+        .collect();
     out.sort_by_key(|r| r.due_on);
     Ok(out)
 }
@@ -295,19 +317,16 @@ pub async fn classification_report(p: &Platform, actor: &Actor) -> Result<Vec<Cl
         return Err(Error::forbidden("无权查看分类分级情况", "You may not see the classification report"));
     }
     let mut conn = p.store.read().await?;
-    let (rows, _) = store::catalog::list(&mut conn, &ListFilter::default(), 1_000_000, 0).await?;
+    let rows = store::catalog::all_with_contents(&mut conn).await?;
     let (departments, _) = store::orgs::list_departments(&mut conn, 10_000, 0).await?;
     let regions = store::orgs::list_regions(&mut conn).await?;
     let mut counts: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
-    for (row, working) in rows {
+    for (row, published, working) in rows {
         if row.state == ResourceState::Obsolete {
             continue;
         }
-        let content = match (working, row.published_rev) {
-            (Some(w), _) => Some(w.content),
-            (None, Some(rev)) => store::catalog::revision_of(&mut conn, row.id, rev).await?.map(|r| r.content),
-            _ => None,
-        };
+        // What the department has stated most recently.
+        let content = working.or(published);
         let classified = content.is_some_and(|c| !c.classification.trim().is_empty() && c.security_level.is_some());
         let slot = counts.entry(row.provider_department_id).or_default();
         slot.0 += 1;

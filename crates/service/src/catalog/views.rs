@@ -65,11 +65,12 @@ struct Entry {
     content: ResourceContent,
 }
 
-async fn published(p: &Platform, conn: &mut store::Conn) -> Result<Vec<Entry>> {
+/// The published entries by code, with their published content.
+async fn published(conn: &mut store::Conn) -> Result<Vec<Entry>> {
     let (departments, _) = store::orgs::list_departments(conn, 10_000, 0).await?;
     let regions = store::orgs::list_regions(conn).await?;
     let mut out = Vec::new();
-    for (row, content) in store::catalog::changed_since(conn, 0, i64::MAX).await? {
+    for (row, content, _) in store::catalog::all_with_contents(conn).await? {
         let (ResourceState::Published, Some(content)) = (row.state, content) else { continue };
         let provider = departments.iter().find(|d| d.id == row.provider_department_id);
         out.push(Entry {
@@ -81,8 +82,6 @@ async fn published(p: &Platform, conn: &mut store::Conn) -> Result<Vec<Entry>> {
             content,
         });
     }
-    out.sort_by(|a, b| a.code.cmp(&b.code));
-    let _ = p;
     Ok(out)
 }
 
@@ -116,7 +115,7 @@ pub async fn derive(p: &Platform, actor: &Actor, view: &str) -> Result<Table> {
         return Err(Error::Unauthenticated);
     }
     let mut conn = p.store.read().await?;
-    let entries = published(p, &mut conn).await?;
+    let entries = published(&mut conn).await?;
     let open_attr = p.profile.features.open_attr;
     let share = |c: &ResourceContent| p.profile.share_label(c.effective_share_attr()).to_string();
     let open = |c: &ResourceContent| p.profile.open_label(c.effective_open_attr(open_attr)).to_string();

@@ -441,9 +441,9 @@ pub async fn seed(p: &Platform, officer: &Actor, service: &Actor, admin: &Actor,
             if n.is_multiple_of(11) {
                 continue;
             }
-            if entries::submit(p, officer, &code).await.is_err() {
+            let Ok(mut current) = entries::submit(p, officer, &code).await else {
                 continue;
-            }
+            };
             if n.is_multiple_of(13) {
                 continue;
             }
@@ -460,14 +460,13 @@ pub async fn seed(p: &Platform, officer: &Actor, service: &Actor, admin: &Actor,
             };
             let mut returned = false;
             for _ in 0..4 {
-                let current = crate::catalog::read::get(p, admin, &code).await?;
                 let Some(step) = current.working.as_ref().and_then(|w| w.step) else { break };
                 if n.is_multiple_of(17) {
                     entries::return_to_provider(p, reviewer_for(step), &code, "数据项说明不完整，请补充各数据项格式后重新提交").await?;
                     returned = true;
                     break;
                 }
-                entries::pass(p, reviewer_for(step), &code, "").await?;
+                current = entries::pass(p, reviewer_for(step), &code, "").await?;
             }
             if returned {
                 continue;

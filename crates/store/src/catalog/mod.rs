@@ -531,6 +531,28 @@ pub async fn changed_since(conn: &mut Conn, seq: i64, limit: i64) -> Result<Vec<
         .collect()
 }
 
+/// Every entry by code, with the content of its published revision and of its working one where it has them:
+/// what the reports over the whole catalog read, in one query.
+pub async fn all_with_contents(conn: &mut Conn) -> Result<Vec<(ResourceRow, Option<ResourceContent>, Option<ResourceContent>)>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {}, p.content, w.content FROM resources r
+         LEFT JOIN resource_revisions p ON p.resource_id = r.id AND p.rev = r.published_rev
+         LEFT JOIN resource_revisions w ON w.resource_id = r.id AND w.rev = r.working_rev
+         ORDER BY r.code",
+        qualified(RESOURCE_COLS, "r")
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    let n = RESOURCE_COLS.split(", ").count();
+    rows.iter()
+        .map(|row| {
+            let published: Option<String> = row.get(n);
+            let working: Option<String> = row.get(n + 1);
+            Ok((resource(row)?, published.as_deref().map(content_from).transpose()?, working.as_deref().map(content_from).transpose()?))
+        })
+        .collect()
+}
+
 /// Entries by code, in the order asked, with their working revisions (codes not found are left out).
 pub async fn by_codes(conn: &mut Conn, codes: &[String]) -> Result<Vec<(ResourceRow, Option<RevisionRow>)>> {
     let mut out = Vec::with_capacity(codes.len());

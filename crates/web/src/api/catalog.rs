@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use service::catalog::obligations::{Obligation, ObligationInput};
 use service::catalog::search::{CatalogQuery, FacetValue};
 
-use super::List;
+use super::{List, Paging};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::AppState;
@@ -52,12 +52,8 @@ pub struct ListQuery {
     pub offset: Option<i64>,
 }
 
-fn paging(limit: Option<i64>, offset: Option<i64>) -> (i64, i64) {
-    (limit.unwrap_or(50).clamp(1, 1000), offset.unwrap_or(0).max(0))
-}
-
 pub async fn list_resources(State(s): State<AppState>, Caller(caller): Caller, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Json<SearchPage<ResourceSummary>>> {
-    let (limit, offset) = paging(q.limit, q.offset);
+    let (limit, offset) = Paging { limit: q.limit, offset: q.offset }.get();
     if let Some(state) = q.state {
         if !matches!(state, RevisionState::Draft | RevisionState::InReview | RevisionState::Returned) {
             return Err(ApiError::bad_request(
@@ -283,7 +279,7 @@ pub struct OpenQuery {
 
 /// The open catalog (开放目录), for anyone: entries opened unconditionally or on conditions.
 pub async fn open_catalog(State(s): State<AppState>, Caller(caller): Caller, ApiQuery(q): ApiQuery<OpenQuery>) -> ApiResult<Json<SearchPage<ResourceSummary>>> {
-    let (limit, offset) = paging(q.limit, q.offset);
+    let (limit, offset) = Paging { limit: q.limit, offset: q.offset }.get();
     let mut filters = Vec::new();
     if let Some(p) = q.provider {
         filters.push(("provider".to_string(), p.to_string()));

@@ -5,9 +5,10 @@ use domain::catalog::attrs::{Attr, Instrument, NotOpenReason, OpenOp, ShareOp};
 use domain::catalog::entry::{
     CatalogKind, DataFormat, IdentifierKind, ItemType, OperationStatus, ProvisionMethod, ResourceContent, SecurityLevel, UpdateFrequency,
 };
-use domain::catalog::lifecycle::{RevisionState, Step};
+use domain::catalog::lifecycle::RevisionState;
 use domain::catalog::view::ResourceView;
 use domain::FieldIssue;
+use service::catalog::read::Allowed;
 use service::catalog::search::CatalogQuery;
 
 use super::catalog_form::{attributes_from, content_from, values_of, FormValues, BLANK_ITEMS};
@@ -220,18 +221,18 @@ pub(super) async fn detail(State(state): State<AppState>, page: Page, Path(code)
 
 pub(super) async fn open_detail(State(state): State<AppState>, page: Page, Path(code): Path<String>) -> Response {
     match service::catalog::read::get_open(&state.platform, &code).await {
-        Ok(view) => render_entry(&state, &page, &view, vec![], &department_names(&state).await, false, (None, None, StatusCode::OK)),
+        Ok(view) => render_entry(&state, &page, &view, vec![], &department_names(&state).await, None, (None, None, StatusCode::OK)),
         Err(e) => render(&state, &page, "error.html", StatusCode::NOT_FOUND, context! { title => error_message(&page, e) }),
     }
 }
 
 async fn detail_page(state: &AppState, page: &Page, actor: &Actor, code: &str, outcome: Outcome) -> Response {
-    let view = match service::catalog::read::get(&state.platform, actor, code).await {
+    let (view, allowed) = match service::catalog::read::get_with_allowed(&state.platform, actor, code).await {
         Ok(v) => v,
         Err(e) => return render(state, page, "error.html", StatusCode::NOT_FOUND, context! { title => error_message(page, e) }),
     };
     let history = service::catalog::read::history(&state.platform, actor, code).await.unwrap_or_default();
-    render_entry(state, page, &view, history, &department_names(state).await, true, outcome)
+    render_entry(state, page, &view, history, &department_names(state).await, Some(allowed), outcome)
 }
 
 async fn department_names(state: &AppState) -> BTreeMap<i64, String> {
@@ -320,9 +321,12 @@ fn render_entry(
     view: &ResourceView,
     history: Vec<domain::catalog::view::HistoryEntry>,
     names: &BTreeMap<i64, String>,
-    console: bool,
+    // What the actor may do, on the console; `None` on the open catalog's page.
+    allowed: Option<Allowed>,
     (error, notice, status): Outcome,
 ) -> Response {
+    let console = allowed.is_some();
+    let allowed = allowed.unwrap_or_default();
     let lang = page.lang;
     let actor = page.actor.as_ref();
     let shown = view.published.as_ref().or(view.working.as_ref());
@@ -346,18 +350,10 @@ fn render_entry(
             kind => w.kind, note => w.note, submitted_at => w.submitted_at.as_deref().map(short_time),
         }
     });
-    let may_edit = console && actor.is_some_and(|a| a.has(Role::AuthorityAdmin) || (a.has(Role::DeptDataOfficer) && a.department_id == Some(view.provider.id)));
+    let may_edit = allowed.edit;
     let editable = view.state != domain::catalog::lifecycle::ResourceState::Obsolete
         && view.working.as_ref().is_none_or(|w| matches!(w.state, RevisionState::Draft | RevisionState::Returned));
-    let step = view.working.as_ref().and_then(|w| if w.state == RevisionState::InReview { w.step } else { None });
-    let may_review = console
-        && step.is_some_and(|s| {
-            actor.is_some_and(|a| match s {
-                Step::DepartmentReview => a.has(Role::DeptDataOfficer) && a.department_id == Some(view.provider.id),
-                Step::ServiceCheck => a.has(Role::ServiceOperator),
-                _ => a.has(Role::AuthorityAdmin),
-            })
-        });
+    let may_review = allowed.review;
     let history: Vec<Value> = history
         .iter()
         .rev()
@@ -496,8 +492,16 @@ async fn save(state: AppState, page: Page, code: Option<String>, pairs: Vec<(Str
     if !csrf_ok(&page, values.get("csrf")) {
         return csrf_refused(&page);
     }
+    // The form does not show everything an entry holds (its relations): an edit keeps what it does not show.
+    let current = match &code {
+        Some(code) => match service::catalog::read::get(&state.platform, &actor, code).await {
+            Ok(view) => view.working.or(view.published).map(|r| r.content).unwrap_or_default(),
+            Err(e) => return render(&state, &page, "error.html", StatusCode::NOT_FOUND, context! { title => error_message(&page, e) }),
+        },
+        None => ResourceContent::default(),
+    };
     let features = &state.platform.profile.features;
-    let (content, issues) = content_from(&values, &ResourceContent::default(), features.open_attr, features.authorized_operation);
+    let (content, issues) = content_from(&values, &current, features.open_attr, features.authorized_operation);
     if values.get("more") == "1" {
         return form_page(&state, &page, code.as_deref(), &content, BLANK_ITEMS + 5, "edit", (None, None, StatusCode::OK), vec![]).await;
     }

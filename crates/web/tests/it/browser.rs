@@ -147,11 +147,15 @@ fn base64_decode(s: &str) -> Vec<u8> {
     out
 }
 
-/// Signs in on the login page the session is on; answers the home page.
+/// Signs in a demo user on the login page; answers the home page.
 async fn sign_in(s: &Session<'_>, app: &TestApp, username: &str) -> String {
+    sign_in_with(s, app, username, service::demo::DEMO_PASSWORD).await
+}
+
+async fn sign_in_with(s: &Session<'_>, app: &TestApp, username: &str, password: &str) -> String {
     s.go(&format!("{}/login", app.base)).await;
     s.type_into("#username", username).await;
-    s.type_into("#password", service::demo::DEMO_PASSWORD).await;
+    s.type_into("#password", password).await;
     s.click("#login-submit").await;
     let page = s.wait_for("<h1>欢迎").await;
     assert_no_error(&page, "after sign-in");
@@ -315,4 +319,59 @@ pub async fn browser_an_entry_is_cataloged_reviewed_and_found(app: TestApp) {
     let shot = std::env::temp_dir().join("shuyuan-browser-catalog.png");
     reader.screenshot(&shot).await;
     reader.close().await;
+}
+
+/// An entry's relations are not on the console form: editing it there keeps them.
+pub async fn browser_editing_in_the_console_keeps_the_relations(app: TestApp) {
+    use crate::catalog::{complete, create};
+    let token = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let source = create(&app, &token, police, complete("shuangyashan-2026", "人口基础信息")).await;
+    let mut content = complete("shuangyashan-2026", "户籍人口统计");
+    content["relations"] = json!([{"code": source, "kind": "source"}]);
+    let code = create(&app, &token, police, content).await;
+
+    let driver = Driver::start().await;
+    let profile = tempfile::tempdir().unwrap();
+    let s = Session::open(&driver, profile.path()).await;
+    sign_in(&s, &app, "officer").await;
+    s.go(&format!("{}/catalog/{code}/edit", app.base)).await;
+    s.type_into("#f-summary", "按月汇总的户籍人口").await;
+    s.click("#save").await;
+    let page = s.wait_for("id=\"resource-code\"").await;
+    assert_no_error(&page, "after saving the edit");
+    s.close().await;
+
+    let (status, body) = app.json(reqwest::Method::GET, &format!("/api/v1/resources/{code}"), Some(&token), None).await;
+    assert_eq!(status, 200, "{body}");
+    let working = &body["working"]["content"];
+    assert_eq!(working["summary"], "按月汇总的户籍人口", "the edit was saved: {body}");
+    assert_eq!(working["relations"], json!([{"code": source, "kind": "source"}]), "the relation survived the edit");
+}
+
+/// FS-17b on the page: the department's review is offered to a data officer other than the one who submitted,
+/// never to the submitter (the service would refuse it).
+pub async fn browser_fs_17b_the_pass_button_is_offered_only_to_another_officer(app: TestApp) {
+    use crate::catalog::{complete, create, department_reviewer};
+    let app = app.sibling("foshan-2020").await;
+    let editor = app.login("officer-sj").await;
+    let market = app.department_id("市场监督管理局").await;
+    let code = create(&app, &editor, market, complete("foshan-2020", "企业登记信息")).await;
+    let (status, body) = app.json(reqwest::Method::POST, &format!("/api/v1/resources/{code}/submit"), Some(&editor), Some(json!({}))).await;
+    assert_eq!((status, body["working"]["step"].as_str()), (200, Some("department_review")), "{body}");
+    department_reviewer(&app, market).await;
+    let reviewer = format!("reviewer-{market}");
+
+    let driver = Driver::start().await;
+    let demo = service::demo::DEMO_PASSWORD;
+    for (user, password, offered) in [("officer-sj", demo, false), ("admin", demo, false), (reviewer.as_str(), "reviewer-pass-1", true)] {
+        let profile = tempfile::tempdir().unwrap();
+        let s = Session::open(&driver, profile.path()).await;
+        sign_in_with(&s, &app, user, password).await;
+        s.go(&format!("{}/catalog/{code}", app.base)).await;
+        let page = s.wait_for("id=\"resource-code\"").await;
+        assert_no_error(&page, &user);
+        assert_eq!(page.contains("id=\"pass\""), offered, "{user} is offered the review: {offered}");
+        s.close().await;
+    }
 }

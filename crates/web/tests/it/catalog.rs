@@ -839,7 +839,11 @@ pub async fn the_search_index_is_rebuilt_and_kept_in_step_across_nodes(app: Test
     service::setup::initialize(&store, "shuangyashan-2026", "admin", "restored-admin-1", 0).await.unwrap();
     let node = service::Platform::open(store, Arc::new(domain::clock::SystemClock)).await.unwrap();
     service::catalog::search::attach(&node, index_dir.path()).await.unwrap();
-    assert!(find(node.clone(), "身份证").await.is_empty(), "nothing of the other database is left");
+    // Hits are joined back to the database, so an empty list alone would not show the index was rebuilt: the
+    // index's own count must be zero too.
+    let q = service::catalog::search::CatalogQuery { text: "身份证".into(), ..Default::default() };
+    let (items, total, _) = service::catalog::search::search(&node, &service::Actor::cli(), &q, 10, 0).await.unwrap();
+    assert!(items.is_empty() && total == 0, "nothing of the other database is left in the index: {total} hits");
 }
 
 /// Malformed and hostile input on the catalog routes: a 4xx with the error body, and nothing stored.

@@ -90,6 +90,8 @@ fn main() {
         browser::browser_login_and_register_a_department,
         browser::browser_regions_tokens_and_accounts,
         browser::browser_an_entry_is_cataloged_reviewed_and_found,
+        browser::browser_editing_in_the_console_keeps_the_relations,
+        browser::browser_fs_17b_the_pass_button_is_offered_only_to_another_officer,
     ];
     let mut trials = Vec::new();
     for backend in [TestBackend::Sqlite, TestBackend::Postgres] {
