@@ -5,6 +5,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::vocabulary;
+
 /// A share or open attribute. The words shown follow the profile (受限共享 in 丽水, 有条件共享 elsewhere).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -82,6 +84,28 @@ pub enum ShareCondition {
 }
 
 impl ShareCondition {
+    /// Every kind, with its Chinese and English names, in the order forms offer them.
+    pub const KINDS: &'static [(&'static str, &'static str, &'static str)] = &[
+        ("specific_departments", "仅提供给特定部门", "specific departments only"),
+        ("view_only", "仅可查阅", "view only"),
+        ("compare_only", "仅可比对", "compare only"),
+        ("statistics_only", "仅提供统计结果", "statistics only"),
+        ("partial_items", "仅部分数据项", "some items only"),
+        ("other", "其他（人工执行）", "other (enforced by people)"),
+    ];
+
+    /// The use purpose it names (every kind but `other` names one).
+    pub fn use_purpose(&self) -> Option<&str> {
+        match self {
+            ShareCondition::SpecificDepartments { use_purpose, .. }
+            | ShareCondition::ViewOnly { use_purpose, .. }
+            | ShareCondition::CompareOnly { use_purpose, .. }
+            | ShareCondition::StatisticsOnly { use_purpose, .. }
+            | ShareCondition::PartialItems { use_purpose, .. } => Some(use_purpose),
+            ShareCondition::Other { .. } => None,
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             ShareCondition::SpecificDepartments { .. } => "specific_departments",
@@ -148,42 +172,16 @@ impl ShareCondition {
     }
 }
 
-/// The kind of instrument a restriction rests on. Internal opinions are not a basis (YZ-14c).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Instrument {
-    /// 法律.
-    Law,
-    /// 行政法规.
-    AdministrativeRegulation,
-    /// 地方性法规.
-    LocalRegulation,
-    /// 规章.
-    Rule,
-    /// 国家有关规定.
-    NationalProvision,
-    /// 省级以上政策 (LS-18d).
-    SuperiorPolicy,
-}
-
-impl Instrument {
-    pub const ALL: [Instrument; 6] = [
-        Instrument::Law,
-        Instrument::AdministrativeRegulation,
-        Instrument::LocalRegulation,
-        Instrument::Rule,
-        Instrument::NationalProvision,
-        Instrument::SuperiorPolicy,
-    ];
-    pub fn label(self) -> &'static str {
-        match self {
-            Instrument::Law => "法律",
-            Instrument::AdministrativeRegulation => "行政法规",
-            Instrument::LocalRegulation => "地方性法规",
-            Instrument::Rule => "规章",
-            Instrument::NationalProvision => "国家有关规定",
-            Instrument::SuperiorPolicy => "省级以上政策",
-        }
+vocabulary! {
+    /// The kind of instrument a restriction rests on. Internal opinions are not a basis (YZ-14c).
+    Instrument {
+        Law = "law", "法律", "law";
+        AdministrativeRegulation = "administrative_regulation", "行政法规", "administrative regulation";
+        LocalRegulation = "local_regulation", "地方性法规", "local regulation";
+        Rule = "rule", "规章", "rule";
+        NationalProvision = "national_provision", "国家有关规定", "national provision";
+        /// LS-18d.
+        SuperiorPolicy = "superior_policy", "省级以上政策", "provincial or higher policy";
     }
 }
 
@@ -199,40 +197,18 @@ pub struct LegalBasis {
     pub article: String,
 }
 
-/// Why data is not opened (SYS-37a, FS-15d, YZ-18a).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum NotOpenReason {
-    /// 国家秘密.
-    StateSecret,
-    /// 法律、行政法规禁止公开.
-    ProhibitedByLaw,
-    /// 危及国家安全.
-    NationalSecurity,
-    /// 危及公共安全、经济安全、社会稳定.
-    PublicSecurity,
-    /// 损害公共利益.
-    PublicInterest,
-    /// 商业秘密.
-    TradeSecret,
-    /// 个人隐私、个人信息.
-    PersonalPrivacy,
-    /// 数据获取协议约定不得开放 (YZ-18a).
-    AcquisitionAgreement,
-}
-
-impl NotOpenReason {
-    pub fn label(self) -> &'static str {
-        match self {
-            NotOpenReason::StateSecret => "涉及国家秘密",
-            NotOpenReason::ProhibitedByLaw => "法律法规禁止公开",
-            NotOpenReason::NationalSecurity => "可能危及国家安全",
-            NotOpenReason::PublicSecurity => "可能危及公共安全、经济安全或社会稳定",
-            NotOpenReason::PublicInterest => "可能损害公共利益",
-            NotOpenReason::TradeSecret => "涉及商业秘密",
-            NotOpenReason::PersonalPrivacy => "涉及个人隐私",
-            NotOpenReason::AcquisitionAgreement => "数据获取协议约定不得开放",
-        }
+vocabulary! {
+    /// Why data is not opened (SYS-37a, FS-15d, YZ-18a).
+    NotOpenReason {
+        StateSecret = "state_secret", "涉及国家秘密", "state secret";
+        ProhibitedByLaw = "prohibited_by_law", "法律法规禁止公开", "disclosure prohibited by law";
+        NationalSecurity = "national_security", "可能危及国家安全", "may endanger national security";
+        PublicSecurity = "public_security", "可能危及公共安全、经济安全或社会稳定", "may endanger public, economic or social security";
+        PublicInterest = "public_interest", "可能损害公共利益", "may harm the public interest";
+        TradeSecret = "trade_secret", "涉及商业秘密", "trade secret";
+        PersonalPrivacy = "personal_privacy", "涉及个人隐私", "personal privacy";
+        /// YZ-18a.
+        AcquisitionAgreement = "acquisition_agreement", "数据获取协议约定不得开放", "the acquisition agreement forbids opening";
     }
 }
 
@@ -257,59 +233,22 @@ impl OpenConditions {
     }
 }
 
-/// A data operation of sharing (FS-13; glossary `op`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ShareOp {
-    /// 查阅.
-    View,
-    /// 比对.
-    Compare,
-    /// 获取.
-    Obtain,
-    /// 统计结果.
-    Stats,
-}
-
-impl ShareOp {
-    pub const ALL: [ShareOp; 4] = [ShareOp::View, ShareOp::Compare, ShareOp::Obtain, ShareOp::Stats];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ShareOp::View => "view",
-            ShareOp::Compare => "compare",
-            ShareOp::Obtain => "obtain",
-            ShareOp::Stats => "stats",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            ShareOp::View => "查阅",
-            ShareOp::Compare => "比对",
-            ShareOp::Obtain => "获取",
-            ShareOp::Stats => "统计结果",
-        }
+vocabulary! {
+    /// A data operation of sharing (FS-13; glossary `op`).
+    ShareOp {
+        View = "view", "查阅", "view";
+        Compare = "compare", "比对", "compare";
+        Obtain = "obtain", "获取", "obtain";
+        Stats = "stats", "统计结果", "statistics";
     }
 }
 
-/// A data operation of opening (FS-15).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OpenOp {
-    /// 批量获取.
-    BulkObtain,
-    /// 多次存储复用.
-    StoreReuse,
-    /// 接口查询.
-    Query,
-}
-
-impl OpenOp {
-    pub fn label(self) -> &'static str {
-        match self {
-            OpenOp::BulkObtain => "批量获取",
-            OpenOp::StoreReuse => "多次存储复用",
-            OpenOp::Query => "接口查询",
-        }
+vocabulary! {
+    /// A data operation of opening (FS-15).
+    OpenOp {
+        BulkObtain = "bulk_obtain", "批量获取", "bulk download";
+        StoreReuse = "store_reuse", "多次存储复用", "store and reuse";
+        Query = "query", "接口查询", "query by API";
     }
 }
 

@@ -249,7 +249,7 @@ pub fn parse(rows: &[Vec<String>]) -> (Vec<Parsed>, Vec<LineError>) {
                 let instrument = if kind.is_empty() {
                     Some(Instrument::Law)
                 } else {
-                    Instrument::ALL.into_iter().find(|i| i.label() == kind)
+                    Instrument::parse(kind)
                 };
                 match instrument {
                     Some(instrument) => c.sharing.basis.push(LegalBasis { instrument, name: get("share_basis").into(), article: String::new() }),
@@ -257,7 +257,7 @@ pub fn parse(rows: &[Vec<String>]) -> (Vec<Parsed>, Vec<LineError>) {
                 }
             }
             for op in list(get("share_ops")) {
-                match ShareOp::ALL.into_iter().find(|o| o.label() == op || o.as_str() == op) {
+                match ShareOp::parse(&op) {
                     Some(o) => c.sharing.ops.push(o),
                     None => problem("数据操作权限", format!("数据操作权限“{op}”须为查阅、比对、获取或统计结果"), format!("Operation '{op}' is not view, compare, obtain or stats")),
                 }
@@ -279,11 +279,7 @@ pub fn parse(rows: &[Vec<String>]) -> (Vec<Parsed>, Vec<LineError>) {
             }
             let reason = get("not_open_reason");
             if !reason.is_empty() {
-                let all = [
-                    NotOpenReason::StateSecret, NotOpenReason::ProhibitedByLaw, NotOpenReason::NationalSecurity, NotOpenReason::PublicSecurity,
-                    NotOpenReason::PublicInterest, NotOpenReason::TradeSecret, NotOpenReason::PersonalPrivacy, NotOpenReason::AcquisitionAgreement,
-                ];
-                match all.into_iter().find(|r| r.label().contains(reason) || reason.contains(r.label().trim_start_matches("涉及"))) {
+                match NotOpenReason::ALL.iter().copied().find(|r| r.label().contains(reason) || reason.contains(r.label().trim_start_matches("涉及"))) {
                     Some(r) => c.opening.not_open_reason = Some(r),
                     None => problem("不予开放理由", format!("不予开放理由“{reason}”无法识别"), format!("Reason '{reason}' is not recognized")),
                 }

@@ -241,14 +241,7 @@ pub async fn derive(p: &Platform, actor: &Actor, view: &str) -> Result<Table> {
                 .iter()
                 .flat_map(|e| {
                     let c = &e.content;
-                    let purposes = c.sharing.conditions.iter().filter_map(|x| match x {
-                        ShareCondition::SpecificDepartments { use_purpose, .. }
-                        | ShareCondition::ViewOnly { use_purpose, .. }
-                        | ShareCondition::CompareOnly { use_purpose, .. }
-                        | ShareCondition::StatisticsOnly { use_purpose, .. }
-                        | ShareCondition::PartialItems { use_purpose, .. } => Some(use_purpose.clone()),
-                        ShareCondition::Other { .. } => None,
-                    });
+                    let purposes = c.sharing.conditions.iter().filter_map(|x| x.use_purpose().map(String::from));
                     let mut scenarios: Vec<String> = purposes.chain(c.authorized_operation.scenarios.iter().cloned()).filter(|s| !s.is_empty()).collect();
                     scenarios.dedup();
                     scenarios.into_iter().map(move |s| vec![s, e.code.clone(), c.name.clone(), e.provider.clone()])

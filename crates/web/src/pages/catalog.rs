@@ -40,7 +40,6 @@ fn options(state: &AppState, lang: Lang, departments: &[domain::orgs::Department
     fn list<T: Copy>(all: &[T], key: fn(T) -> &'static str, zh: fn(T) -> &'static str, en: fn(T) -> &'static str, lang: Lang) -> Vec<(String, String)> {
         all.iter().map(|v| (key(*v).to_string(), pick_label(lang, zh(*v), en(*v)))).collect()
     }
-    let json_key = |v: serde_json::Value| v.as_str().unwrap_or_default().to_string();
     let attrs = |open: bool| Attr::ALL.iter().map(|a| (a.as_str().to_string(), attr_label(state, lang, *a, open))).collect::<Vec<_>>();
     context! {
         catalog_kinds => list(CatalogKind::ALL, CatalogKind::as_str, CatalogKind::label, CatalogKind::label_en, lang),
@@ -53,21 +52,11 @@ fn options(state: &AppState, lang: Lang, departments: &[domain::orgs::Department
         operation_statuses => list(OperationStatus::ALL, OperationStatus::as_str, OperationStatus::label, OperationStatus::label_en, lang),
         share_attrs => attrs(false),
         open_attrs => attrs(true),
-        share_ops => ShareOp::ALL.iter().map(|o| (o.as_str().to_string(), o.label().to_string())).collect::<Vec<_>>(),
-        open_ops => [OpenOp::BulkObtain, OpenOp::StoreReuse, OpenOp::Query].iter().map(|o| (json_key(serde_json::to_value(o).unwrap_or_default()), o.label().to_string())).collect::<Vec<_>>(),
-        instruments => Instrument::ALL.iter().map(|i| (json_key(serde_json::to_value(i).unwrap_or_default()), i.label().to_string())).collect::<Vec<_>>(),
-        not_open_reasons => [
-            NotOpenReason::StateSecret, NotOpenReason::ProhibitedByLaw, NotOpenReason::NationalSecurity, NotOpenReason::PublicSecurity,
-            NotOpenReason::PublicInterest, NotOpenReason::TradeSecret, NotOpenReason::PersonalPrivacy, NotOpenReason::AcquisitionAgreement,
-        ].iter().map(|r| (json_key(serde_json::to_value(r).unwrap_or_default()), r.label().to_string())).collect::<Vec<_>>(),
-        condition_kinds => [
-            ("specific_departments", "仅提供给特定部门", "specific departments only"),
-            ("view_only", "仅可查阅", "view only"),
-            ("compare_only", "仅可比对", "compare only"),
-            ("statistics_only", "仅提供统计结果", "statistics only"),
-            ("partial_items", "仅部分数据项", "some items only"),
-            ("other", "其他（人工执行）", "other (enforced by people)"),
-        ].iter().map(|(k, zh, en)| (k.to_string(), pick_label(lang, zh, en))).collect::<Vec<_>>(),
+        share_ops => list(ShareOp::ALL, ShareOp::as_str, ShareOp::label, ShareOp::label_en, lang),
+        open_ops => list(OpenOp::ALL, OpenOp::as_str, OpenOp::label, OpenOp::label_en, lang),
+        instruments => list(Instrument::ALL, Instrument::as_str, Instrument::label, Instrument::label_en, lang),
+        not_open_reasons => list(NotOpenReason::ALL, NotOpenReason::as_str, NotOpenReason::label, NotOpenReason::label_en, lang),
+        condition_kinds => domain::catalog::attrs::ShareCondition::KINDS.iter().map(|(k, zh, en)| (k.to_string(), pick_label(lang, zh, en))).collect::<Vec<_>>(),
         departments => departments.iter().map(|d| (d.id, d.name.clone())).collect::<Vec<_>>(),
         open_attr => state.platform.profile.features.open_attr,
         authorized_operation => state.platform.profile.features.authorized_operation,

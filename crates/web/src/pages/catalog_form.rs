@@ -123,7 +123,7 @@ pub fn attributes_from(values: &FormValues, base: &ResourceContent, open_attr: b
 fn read_sharing(values: &FormValues, c: &mut ResourceContent, issues: &mut Vec<FieldIssue>) {
     let s = &mut c.sharing;
     s.attr = pick(values, "share_attr", Attr::parse, issues);
-    s.ops = values.all("share_ops").into_iter().filter_map(|o| ShareOp::ALL.into_iter().find(|x| x.as_str() == o)).collect();
+    s.ops = values.all("share_ops").into_iter().filter_map(ShareOp::parse).collect();
     s.restriction_reason = values.get("share_restriction_reason").to_string();
     s.period_months = match values.get("share_period_months") {
         "" => None,
@@ -163,7 +163,7 @@ fn read_sharing(values: &FormValues, c: &mut ResourceContent, issues: &mut Vec<F
             continue;
         }
         let instrument = values.get(&format!("basis_instrument_{i}"));
-        match Instrument::ALL.into_iter().find(|x| serde_json::to_value(x).ok().and_then(|v| v.as_str().map(|s| s == instrument)).unwrap_or(false)) {
+        match Instrument::parse(instrument) {
             Some(instrument) => s.basis.push(LegalBasis { instrument, name: name.to_string(), article: values.get(&format!("basis_article_{i}")).to_string() }),
             None => issues.push(FieldIssue::new(format!("basis_instrument_{i}"), "请选择依据的文件类型", "Choose the kind of instrument")),
         }
@@ -184,7 +184,7 @@ fn read_opening(values: &FormValues, c: &mut ResourceContent, open_attr: bool, i
     o.not_open_reason = match values.get("not_open_reason") {
         "" => None,
         raw => {
-            let parsed: Option<NotOpenReason> = serde_json::from_value(serde_json::Value::String(raw.to_string())).ok();
+            let parsed = NotOpenReason::parse(raw);
             if parsed.is_none() {
                 issues.push(FieldIssue::new("not_open_reason", "请选择不予开放的理由", "Choose why the data is not opened"));
             }
@@ -196,7 +196,7 @@ fn read_opening(values: &FormValues, c: &mut ResourceContent, open_attr: bool, i
         purposes: values.get("open_purposes").to_string(),
         scope: values.get("open_usage_scope").to_string(),
     };
-    o.ops = values.all("open_ops").into_iter().filter_map(|v| serde_json::from_value::<OpenOp>(serde_json::Value::String(v.to_string())).ok()).collect();
+    o.ops = values.all("open_ops").into_iter().filter_map(OpenOp::parse).collect();
     o.scope = values.get("open_scope").to_string();
     o.priority = values.get("open_priority") == "1";
 }
@@ -258,7 +258,7 @@ pub fn values_of(c: &ResourceContent, extra_items: usize) -> Value {
         .collect();
     let basis: Vec<Value> = (0..BASIS_ROWS)
         .map(|i| match c.sharing.basis.get(i) {
-            Some(b) => context! { instrument => serde_json::to_value(b.instrument).ok().and_then(|v| v.as_str().map(String::from)), name => b.name, article => b.article },
+            Some(b) => context! { instrument => b.instrument.as_str(), name => b.name, article => b.article },
             None => context! {},
         })
         .collect();
@@ -278,9 +278,9 @@ pub fn values_of(c: &ResourceContent, extra_items: usize) -> Value {
         conditions, basis,
         open_attr => o.attr.map(|a| a.as_str()),
         open_to_public => o.to_public.map(|b| if b { "yes" } else { "no" }),
-        not_open_reason => o.not_open_reason.and_then(|r| serde_json::to_value(r).ok()).and_then(|v| v.as_str().map(String::from)),
+        not_open_reason => o.not_open_reason.map(NotOpenReason::as_str),
         open_recipients => o.conditions.recipients, open_purposes => o.conditions.purposes, open_usage_scope => o.conditions.scope,
-        open_ops => o.ops.iter().filter_map(|x| serde_json::to_value(x).ok()).filter_map(|v| v.as_str().map(String::from)).collect::<Vec<_>>(),
+        open_ops => o.ops.iter().map(|x| x.as_str()).collect::<Vec<_>>(),
         open_scope => o.scope, open_priority => o.priority,
         operation_status => c.authorized_operation.status.map(|s| s.as_str()),
         operation_scenarios => c.authorized_operation.scenarios.join("\n"),
