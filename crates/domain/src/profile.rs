@@ -73,6 +73,8 @@ pub struct CatalogProfile {
     pub project_needs_open_plan: bool,
     /// The authority may approve a project without its catalog, with a reason (原则上, LS-29a).
     pub project_exception: bool,
+    /// Opened entries record a passed security and confidentiality review (安全保密审查, SYS-38b).
+    pub open_security_review: bool,
 }
 
 /// LS-29a 预编 and YZ-8b 初步数据目录: drafted; SYS-14a 提交…同级公共数据主管部门: submitted; CS-13a
@@ -259,6 +261,7 @@ impl Profile {
             open_attr: self.features.open_attr,
             authorized_operation: self.features.authorized_operation,
             basis_required_for: self.catalog.basis_required_for.clone(),
+            open_security_review: self.catalog.open_security_review,
         }
     }
 

@@ -227,6 +227,21 @@ pub struct OpenConditions {
     pub scope: String,
 }
 
+/// The security and confidentiality review (安全保密审查) a department puts data through before opening it
+/// (SYS-38b), with what it declassified or desensitized (脱密、脱敏): FS-15d forbids opening personal data as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityReview {
+    /// Whether the data passed; only a passed review lets it open.
+    pub passed: bool,
+    /// Who reviewed it (person or body).
+    pub reviewer: String,
+    pub reviewed_on: chrono::NaiveDate,
+    /// What was declassified or desensitized, item by item (e.g. 公民身份号码保留前6位).
+    #[serde(default)]
+    pub desensitization: String,
+}
+
 impl OpenConditions {
     pub fn is_empty(&self) -> bool {
         self.recipients.trim().is_empty() && self.purposes.trim().is_empty() && self.scope.trim().is_empty()

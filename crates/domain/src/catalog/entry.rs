@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::attrs::{Attr, LegalBasis, NotOpenReason, OpenConditions, OpenOp, ShareCondition, ShareOp};
+use super::attrs::{Attr, LegalBasis, NotOpenReason, OpenConditions, OpenOp, SecurityReview, ShareCondition, ShareOp};
 use super::vocabulary;
 
 vocabulary! {
@@ -207,6 +207,9 @@ pub struct Opening {
     /// 民生紧密相关、社会迫切需要: opened first (LS-21b, SYS-36a).
     #[serde(default)]
     pub priority: bool,
+    /// The review before opening (SYS-38b, FS-15d).
+    #[serde(default)]
+    pub security_review: Option<SecurityReview>,
 }
 
 /// 授权运营 (双鸭山 only).
@@ -321,6 +324,12 @@ impl ResourceContent {
         } else {
             Attr::None
         }
+    }
+
+    /// The items holding personal identifiers (citizen ID numbers, phone numbers): opened only desensitized
+    /// (FS-15d, SYS-38b).
+    pub fn personal_items(&self) -> impl Iterator<Item = &Item> {
+        self.items.iter().filter(|i| matches!(i.identifier, IdentifierKind::CitizenId | IdentifierKind::Phone))
     }
 
     /// The strictest grade of the resource and its items.

@@ -22,6 +22,8 @@ pub struct Rules {
     pub authorized_operation: bool,
     /// Share attributes that must cite a legal basis (SYS-25c, FS-5: conditional and none; YZ-14c: none).
     pub basis_required_for: Vec<Attr>,
+    /// Every opened entry records a passed security and confidentiality review (SYS-38b).
+    pub open_security_review: bool,
 }
 
 const NAME_MAX: usize = 100;
@@ -146,6 +148,7 @@ pub fn check_complete(c: &ResourceContent, rules: &Rules) -> Result<(), Invalid>
     }
     share_rules(c, rules, &mut issues);
     open_rules(c, rules, &mut issues);
+    review_rules(c, rules, &mut issues);
     if rules.authorized_operation {
         if c.authorized_operation.status == Some(OperationStatus::Included) && c.authorized_operation.scenarios.is_empty() {
             issues.push(FieldIssue::new(
@@ -240,6 +243,44 @@ fn open_rules(c: &ResourceContent, rules: &Rules, issues: &mut Vec<FieldIssue>) 
     }
 }
 
+/// Before data opens: the regime's security review (SYS-38b), and in every regime the desensitization of personal
+/// identifiers (FS-15d; 个人信息保护法). Runs for any regime, with or without open attributes.
+fn review_rules(c: &ResourceContent, rules: &Rules, issues: &mut Vec<FieldIssue>) {
+    if !c.is_open(rules.open_attr) {
+        return;
+    }
+    let review = c.opening.security_review.as_ref();
+    if rules.open_security_review {
+        match review {
+            None => issues.push(FieldIssue::new(
+                "opening.security_review",
+                "开放前须完成安全保密审查，并填写审查结论、审查人和审查日期",
+                "Data is opened only after a security and confidentiality review: record its result, reviewer and date",
+            )),
+            Some(r) if !r.passed => issues.push(FieldIssue::new(
+                "opening.security_review.passed",
+                "安全保密审查未通过的数据不能开放",
+                "Data that did not pass the security review cannot be opened",
+            )),
+            Some(r) if r.reviewer.trim().is_empty() => issues.push(FieldIssue::new(
+                "opening.security_review.reviewer",
+                "安全保密审查须写明审查人",
+                "The security review must name its reviewer",
+            )),
+            Some(_) => {}
+        }
+    }
+    let personal: Vec<&str> = c.personal_items().map(|i| i.label.as_str()).collect();
+    if !personal.is_empty() && review.is_none_or(|r| r.desensitization.trim().is_empty()) {
+        let names = personal.iter().map(|l| format!("“{l}”")).collect::<String>();
+        issues.push(FieldIssue::new(
+            "opening.security_review.desensitization",
+            format!("数据项{names}涉及个人信息，开放前须脱敏处理并写明处理方式"),
+            format!("Items {} hold personal information: say how they are desensitized before opening", personal.join(", ")),
+        ));
+    }
+}
+
 fn done(issues: Vec<FieldIssue>, code: &'static str, lead: &str, lead_en: &str) -> Result<(), Invalid> {
     if issues.is_empty() {
         Ok(())
@@ -297,7 +338,13 @@ mod tests {
     use crate::catalog::testing::item;
 
     fn rules(required: &[Field]) -> Rules {
-        Rules { required: required.to_vec(), open_attr: true, authorized_operation: false, basis_required_for: vec![Attr::Conditional, Attr::None] }
+        Rules {
+            required: required.to_vec(),
+            open_attr: true,
+            authorized_operation: false,
+            basis_required_for: vec![Attr::Conditional, Attr::None],
+            open_security_review: false,
+        }
     }
 
 

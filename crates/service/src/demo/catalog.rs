@@ -2,7 +2,7 @@
 //! review, some returned, some drafts, a few with a pending downgrade — and update obligations, some overdue.
 //! Deterministic: the same entries every time.
 
-use domain::catalog::attrs::{Attr, Instrument, LegalBasis, NotOpenReason, OpenConditions, OpenOp, ShareCondition, ShareOp};
+use domain::catalog::attrs::{Attr, Instrument, LegalBasis, NotOpenReason, OpenConditions, OpenOp, SecurityReview, ShareCondition, ShareOp};
 use domain::catalog::entry::{
     AuthorizedOperation, CatalogKind, DataFormat, IdentifierKind, Item, ItemType, Opening, OperationStatus, ProvisionMethod, ResourceContent,
     SecurityLevel, Sharing, UpdateFrequency,
@@ -315,7 +315,7 @@ fn content(p: &Platform, d: &Department, region_code: &str, name: &str, subject:
         _ => Sharing { attr: Some(Attr::Unconditional), ops: vec![ShareOp::View, ShareOp::Compare, ShareOp::Obtain], period_months: Some(36), ..Default::default() },
     };
     let has_open_attr = p.profile.features.open_attr;
-    let opening = match subject {
+    let mut opening = match subject {
         Subject::Enterprise | Subject::Facility | Subject::Statistics => Opening {
             attr: has_open_attr.then_some(if n.is_multiple_of(4) { Attr::Conditional } else { Attr::Unconditional }),
             to_public: (!has_open_attr).then_some(true),
@@ -343,6 +343,15 @@ fn content(p: &Platform, d: &Department, region_code: &str, name: &str, subject:
             ..Default::default()
         },
     };
+    // Opened data passed its security review first (SYS-38b), with personal identifiers desensitized (FS-15d).
+    if opening.attr.is_some_and(|a| a != Attr::None) || opening.to_public == Some(true) {
+        opening.security_review = Some(SecurityReview {
+            passed: true,
+            reviewer: format!("{}安全管理员", d.name),
+            reviewed_on: p.clock.today() - chrono::Days::new(30 + n as u64 % 60),
+            desensitization: "联系电话、身份号码等个人信息以*替换中间位后开放".into(),
+        });
+    }
     let frequency = match subject {
         Subject::Statistics => UpdateFrequency::Monthly,
         Subject::Facility => UpdateFrequency::Quarterly,

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use domain::catalog::attrs::{Attr, Instrument, LegalBasis, NotOpenReason, OpenConditions, OpenOp, ShareCondition, ShareOp};
+use domain::catalog::attrs::{Attr, Instrument, LegalBasis, NotOpenReason, OpenConditions, OpenOp, SecurityReview, ShareCondition, ShareOp};
 use domain::catalog::entry::{
     CatalogKind, DataFormat, IdentifierKind, Item, ItemType, OperationStatus, ProvisionMethod, ResourceContent, SecurityLevel, UpdateFrequency,
 };
@@ -199,6 +199,24 @@ fn read_opening(values: &FormValues, c: &mut ResourceContent, open_attr: bool, i
     o.ops = values.all("open_ops").into_iter().filter_map(OpenOp::parse).collect();
     o.scope = values.get("open_scope").to_string();
     o.priority = values.get("open_priority") == "1";
+    // The review is recorded once its reviewer or its date is given; the rules then say what else it needs.
+    let (reviewer, date) = (values.get("review_reviewer"), values.get("review_date"));
+    o.security_review = if reviewer.is_empty() && date.is_empty() {
+        None
+    } else {
+        match NaiveDate::parse_from_str(date, "%Y-%m-%d") {
+            Ok(reviewed_on) => Some(SecurityReview {
+                passed: values.get("review_passed") == "1",
+                reviewer: reviewer.to_string(),
+                reviewed_on,
+                desensitization: values.get("review_desensitization").to_string(),
+            }),
+            Err(_) => {
+                issues.push(FieldIssue::new("review_date", "请填写审查日期（YYYY-MM-DD）", "Give the review date (YYYY-MM-DD)"));
+                None
+            }
+        }
+    };
 }
 
 fn read_items(values: &FormValues, issues: &mut Vec<FieldIssue>) -> Vec<Item> {
@@ -282,6 +300,10 @@ pub fn values_of(c: &ResourceContent, extra_items: usize) -> Value {
         open_recipients => o.conditions.recipients, open_purposes => o.conditions.purposes, open_usage_scope => o.conditions.scope,
         open_ops => o.ops.iter().map(|x| x.as_str()).collect::<Vec<_>>(),
         open_scope => o.scope, open_priority => o.priority,
+        review_passed => o.security_review.as_ref().is_some_and(|r| r.passed),
+        review_reviewer => o.security_review.as_ref().map(|r| r.reviewer.clone()),
+        review_date => o.security_review.as_ref().map(|r| r.reviewed_on.to_string()),
+        review_desensitization => o.security_review.as_ref().map(|r| r.desensitization.clone()),
         operation_status => c.authorized_operation.status.map(|s| s.as_str()),
         operation_scenarios => c.authorized_operation.scenarios.join("\n"),
         items,

@@ -40,6 +40,16 @@ pub fn complete(profile: &str, name: &str) -> Value {
     c
 }
 
+/// An opening with the security review opened data records (SYS-38b), its personal items desensitized (FS-15d).
+pub fn opened(mut opening: Value) -> Value {
+    opening["security_review"] = security_review();
+    opening
+}
+
+pub fn security_review() -> Value {
+    json!({"passed": true, "reviewer": "安全管理员", "reviewed_on": "2026-11-20", "desensitization": "公民身份号码保留前6位，其余以*替换"})
+}
+
 /// Creates an entry as `token` for `provider`; answers its code.
 pub async fn create(app: &TestApp, token: &str, provider: i64, content: Value) -> String {
     let (status, body) = app.json(Method::POST, "/api/v1/resources", Some(token), Some(json!({"provider_department_id": provider, "content": content}))).await;
@@ -319,7 +329,7 @@ pub async fn sys_37b_an_open_downgrade_waits_for_review(app: TestApp) {
     let officer = app.login("officer-sj").await;
     let market = app.department_id("市场监督管理局").await;
     let mut content = complete("shuangyashan-2026", "企业登记信息");
-    content["opening"] = json!({"attr": "unconditional", "ops": ["bulk_obtain"], "scope": "全市登记企业"});
+    content["opening"] = opened(json!({"attr": "unconditional", "ops": ["bulk_obtain"], "scope": "全市登记企业"}));
     let code = create(&app, &officer, market, content).await;
     publish(&app, &code, &officer).await;
     let (_, open) = app.json(Method::GET, "/api/v1/open/resources", None, None).await;
@@ -353,7 +363,7 @@ pub async fn ls_9e_the_open_catalog_is_public(app: TestApp) {
     let officer = app.login("officer-sj").await;
     let market = app.department_id("市场监督管理局").await;
     let mut open = complete("shuangyashan-2026", "个体工商户登记信息");
-    open["opening"] = json!({"attr": "conditional", "ops": ["query"], "conditions": {"recipients": "注册用户", "purposes": "商业分析"}});
+    open["opening"] = opened(json!({"attr": "conditional", "ops": ["query"], "conditions": {"recipients": "注册用户", "purposes": "商业分析"}}));
     let open_code = create(&app, &officer, market, open).await;
     let closed_code = create(&app, &officer, market, complete("shuangyashan-2026", "企业年报信息")).await;
     publish(&app, &open_code, &officer).await;
@@ -419,7 +429,7 @@ pub async fn fs_12d_fs_13a_fs_15a_attributes_come_with_their_operations(app: Tes
     let police = app.department_id("公安局").await;
     let mut content = complete("foshan-2020", "户籍人口基本信息");
     content["sharing"]["ops"] = json!([]);
-    content["opening"] = json!({"attr": "unconditional"});
+    content["opening"] = opened(json!({"attr": "unconditional"}));
     let code = create(&app, &officer, police, content.clone()).await;
     let (_, body) = act(&app, &officer, &code, "submit", json!({})).await;
     assert_eq!(field_names(&body), ["share_ops", "open_ops"]);
@@ -589,7 +599,7 @@ pub async fn catalog_search_answers_items_total_and_facets(app: TestApp) {
     let a = create(&app, &officer, police, complete("shuangyashan-2026", "户籍人口基本信息")).await;
     let mut b = complete("shuangyashan-2026", "企业登记信息");
     b["items"] = json!([{"name": "tyshxydm", "label": "统一社会信用代码", "data_type": "string", "identifier": "uscc"}]);
-    b["opening"] = json!({"attr": "unconditional", "ops": ["bulk_obtain"]});
+    b["opening"] = opened(json!({"attr": "unconditional", "ops": ["bulk_obtain"]}));
     let b = create(&app, &sj, market, b).await;
     publish(&app, &a, &officer).await;
     publish(&app, &b, &sj).await;
@@ -701,7 +711,7 @@ pub async fn fs_12b_share_and_open_catalogs_are_derived_from_the_catalog(app: Te
     let mut second = complete("foshan-2020", "企业年报信息");
     second["sharing"] = json!({"attr": "conditional", "ops": ["view"], "basis": [{"instrument": "administrative_regulation", "name": "《企业信息公示暂行条例》"}],
         "conditions": [{"kind": "view_only", "view_method": "平台内查阅", "use_purpose": "信用监管"}]});
-    second["opening"] = json!({"attr": "conditional", "ops": ["query"], "conditions": {"recipients": "注册用户", "purposes": "信用查询"}});
+    second["opening"] = opened(json!({"attr": "conditional", "ops": ["query"], "conditions": {"recipients": "注册用户", "purposes": "信用查询"}}));
     let r2 = create(&app, &officer, market, second).await;
     publish(&app, &r1, &officer).await;
     publish(&app, &r2, &officer).await;
@@ -919,10 +929,10 @@ pub async fn ls_21b_sys_36a_priority_entries_are_listed_first(app: TestApp) {
     let officer = app.login("officer-sj").await;
     let market = app.department_id("市场监督管理局").await;
     let mut older = complete("shuangyashan-2026", "食品安全抽检信息");
-    older["opening"] = json!({"attr": "unconditional", "ops": ["bulk_obtain"], "priority": true});
+    older["opening"] = opened(json!({"attr": "unconditional", "ops": ["bulk_obtain"], "priority": true}));
     let older = create(&app, &officer, market, older).await;
     let mut newer = complete("shuangyashan-2026", "广告经营登记信息");
-    newer["opening"] = json!({"attr": "unconditional", "ops": ["bulk_obtain"]});
+    newer["opening"] = opened(json!({"attr": "unconditional", "ops": ["bulk_obtain"]}));
     let newer = create(&app, &officer, market, newer).await;
     publish(&app, &older, &officer).await;
     publish(&app, &newer, &officer).await;

@@ -8,6 +8,7 @@ mod catalog;
 mod common;
 mod matrix;
 mod openapi;
+mod opening;
 mod projects;
 
 use std::future::Future;
@@ -79,6 +80,8 @@ fn main() {
         catalog::fs_17b_the_editor_does_not_review_their_own_entry,
         catalog::cs_16d_a_fulfilled_update_is_filed_with_the_bureau,
         catalog::sys_11b_classification_is_reported_per_department,
+        opening::sys_38b_fs_15d_opened_data_passes_a_security_review_and_personal_items_are_desensitized,
+        opening::sys_37c_not_opened_data_opens_only_with_evidence,
         projects::sys_14a_sys_14c_approval_needs_the_catalog_submitted,
         projects::sys_69c_approval_needs_an_open_catalog_plan,
         projects::sys_14b_acceptance_names_the_unpublished_entry,
