@@ -42,6 +42,12 @@ pub fn format_rfc3339_local(t: DateTime<Utc>) -> String {
     t.with_timezone(&Shanghai).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
+/// The first instant of `day` in Asia/Shanghai, in microseconds: where "since a date" starts.
+pub fn start_of_day_us(day: NaiveDate) -> i64 {
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    Shanghai.from_local_datetime(&midnight).earliest().map(|t| t.with_timezone(&Utc)).map(to_micros).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,5 +58,7 @@ mod tests {
         assert_eq!(format_local(t), "2026-02-01 01:30:00");
         assert_eq!(format_rfc3339_local(t), "2026-02-01T01:30:00+08:00");
         assert_eq!(from_micros(to_micros(t)), t);
+        let day = NaiveDate::from_ymd_opt(2026, 2, 1).unwrap();
+        assert_eq!(start_of_day_us(day), to_micros(Utc.with_ymd_and_hms(2026, 1, 31, 16, 0, 0).unwrap()));
     }
 }

@@ -205,6 +205,8 @@ pub fn api_routes() -> Vec<RouteSpec> {
             catalog::open_catalog, req = None, resp = Some(schema::<catalog::SearchPage<domain::catalog::view::ResourceSummary>>)),
         route!(GET "/api/v1/open/resources/{code}", Public, "An entry of the open catalog",
             catalog::open_get, req = None, resp = Some(schema::<domain::catalog::view::ResourceView>)),
+        route!(GET "/api/v1/open/changes", Public, "The open catalog's change log: entries added, updated and withdrawn, newest first; `since` a date",
+            catalog::open_changes, req = None, resp = Some(schema::<service::catalog::open_changes::OpenChanges>)),
         route!(GET "/api/v1/projects", Roles(OVERSEERS), "IT projects", projects::list,
             req = None, resp = Some(schema::<List<service::catalog::projects::Project>>)),
         route!(POST "/api/v1/projects", Roles(CATALOGERS), "Register an IT project", projects::create,

@@ -95,6 +95,26 @@ impl ReviewFlow {
     }
 }
 
+vocabulary! {
+    /// How publishing or withdrawing moves an entry in the open catalog, as its public change log says (LS-21a).
+    OpenChange {
+        Added = "added", "新增", "added";
+        Updated = "updated", "更新", "updated";
+        Withdrawn = "withdrawn", "撤销", "withdrawn";
+    }
+}
+
+/// The open catalog's change when an entry that was (or was not) open before becomes open (or not); none when
+/// the open catalog does not see it.
+pub fn open_change(was_open: bool, is_open: bool) -> Option<OpenChange> {
+    match (was_open, is_open) {
+        (false, true) => Some(OpenChange::Added),
+        (true, true) => Some(OpenChange::Updated),
+        (true, false) => Some(OpenChange::Withdrawn),
+        (false, false) => None,
+    }
+}
+
 /// Whether a revision in `state` may be edited by its provider.
 pub fn editable(state: RevisionState) -> bool {
     matches!(state, RevisionState::Draft | RevisionState::Returned)
@@ -130,6 +150,14 @@ mod tests {
         let foshan = ReviewFlow { department_review: true, ..others };
         assert_eq!(foshan.steps(false), [Step::DepartmentReview, Step::AuthorityReview]);
         assert_eq!(foshan.after(false, Step::DepartmentReview), Some(Step::AuthorityReview));
+    }
+
+    #[test]
+    fn ls_21a_the_open_catalog_logs_additions_updates_and_withdrawals() {
+        assert_eq!(open_change(false, true), Some(OpenChange::Added));
+        assert_eq!(open_change(true, true), Some(OpenChange::Updated));
+        assert_eq!(open_change(true, false), Some(OpenChange::Withdrawn));
+        assert_eq!(open_change(false, false), None, "data never opened is not in the log");
     }
 
     #[test]

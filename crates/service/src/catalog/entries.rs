@@ -333,6 +333,8 @@ async fn end(p: &Platform, actor: &Actor, code: &str, reason: &str, state: Resou
     if state == ResourceState::Withdrawn && entry.row.state != ResourceState::Published {
         return Err(Error::invalid("not_published", "只能撤回已发布的资源", "Only a published entry can be withdrawn"));
     }
+    let published = published_content(&mut tx, &entry).await?;
+    super::open_changes::record(p, &mut tx, &entry, published.as_ref(), None).await?;
     let seq = store::catalog::next_change_seq(&mut tx).await?;
     store::catalog::set_state(&mut tx, entry.row.id, state, seq, now).await?;
     let action = if state == ResourceState::Withdrawn { "resource.withdraw" } else { "resource.obsolete" };
@@ -343,10 +345,12 @@ async fn end(p: &Platform, actor: &Actor, code: &str, reason: &str, state: Resou
     synced_view(p, actor, code).await
 }
 
-/// Publishes a revision inside the caller's transaction.
-/// Publishes revision `rev`, whose content the caller has already read or written.
+/// Publishes revision `rev`, whose content the caller has already read or written, inside the caller's
+/// transaction.
 async fn publish(p: &Platform, tx: &mut store::Tx, actor: &Actor, entry: &Entry, rev: i64, content: &ResourceContent) -> Result<()> {
     let now = p.now_us();
+    let before = published_content(tx, entry).await?;
+    super::open_changes::record(p, tx, entry, before.as_ref(), Some((content, rev))).await?;
     let seq = store::catalog::next_change_seq(tx).await?;
     store::catalog::publish(tx, entry.row.id, rev, &facets(p, content), seq, now).await?;
     let mut event = actor.event("resource.publish", "resource", &entry.row.code);
@@ -372,7 +376,6 @@ async fn record_review(tx: &mut store::Tx, entry: &Entry, rev: i64, step: Step, 
     Ok(store::catalog::insert_review(tx, entry.row.id, &review).await?)
 }
 
-/// The working revision in review: its number, the step it waits for, its kind and who submitted it.
 /// The working revision in review, with the step it waits for.
 async fn in_review(tx: &mut store::Tx, entry: &Entry) -> Result<(store::catalog::RevisionRow, Step)> {
     let not_in_review = || Error::invalid("not_in_review", "该资源没有待审核的修订", "The entry has no revision in review");

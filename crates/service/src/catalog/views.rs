@@ -37,7 +37,7 @@ pub struct Column {
 }
 
 /// The views, with their Chinese and English titles.
-pub const VIEWS: [(&str, &str, &str); 8] = [
+pub const VIEWS: [(&str, &str, &str); 9] = [
     ("catalog", "公共数据资源目录", "Public data resource catalog"),
     ("share", "共享目录", "Share catalog"),
     ("open", "开放目录", "Open catalog"),
@@ -46,10 +46,11 @@ pub const VIEWS: [(&str, &str, &str); 8] = [
     ("scenario_list", "数据应用场景清单", "Application scenario list"),
     ("responsibility_list", "共享责任清单", "Sharing responsibility list"),
     ("negative_list", "不予共享负面清单", "Negative list (not shared)"),
+    ("open_responsibility_list", "开放责任清单", "Open responsibility list"),
 ];
 
 /// The lists a year's version can be published of.
-pub const LISTS: [&str; 5] = ["share_list", "open_list", "scenario_list", "responsibility_list", "negative_list"];
+pub const LISTS: [&str; 6] = ["share_list", "open_list", "scenario_list", "responsibility_list", "negative_list", "open_responsibility_list"];
 
 fn column(key: &str, label: &str, label_en: &str) -> Column {
     Column { key: key.into(), label: label.into(), label_en: label_en.into() }
@@ -61,6 +62,7 @@ struct Entry {
     provider: String,
     provider_uscc: String,
     region: String,
+    region_code: String,
     published_at: String,
     content: ResourceContent,
 }
@@ -78,6 +80,7 @@ async fn published(conn: &mut store::Conn) -> Result<Vec<Entry>> {
             provider: provider.map(|d| d.name.clone()).unwrap_or_default(),
             provider_uscc: provider.map(|d| d.uscc.clone()).unwrap_or_default(),
             region: regions.iter().find(|r| r.id == row.region_id).map(|r| r.name.clone()).unwrap_or_default(),
+            region_code: regions.iter().find(|r| r.id == row.region_id).map(|r| r.code.clone()).unwrap_or_default(),
             published_at: row.published_at_us.map(|u| format_rfc3339_local(from_micros(u))).unwrap_or_default(),
             content,
         });
@@ -107,6 +110,12 @@ fn join<T>(v: &[T], f: impl Fn(&T) -> String) -> String {
 
 /// A view derived from the published catalog now.
 pub async fn derive(p: &Platform, actor: &Actor, view: &str) -> Result<Table> {
+    derive_for(p, actor, view, None).await
+}
+
+/// A view of one region's catalog: a district's own entries (its open catalog, SYS-36b; its lists, SYS-38a), or
+/// with the city's code, the whole city's.
+pub async fn derive_for(p: &Platform, actor: &Actor, view: &str, region_code: Option<&str>) -> Result<Table> {
     let (_, title, _) = *VIEWS.iter().find(|(v, _, _)| *v == view).ok_or_else(|| {
         let names: Vec<&str> = VIEWS.iter().map(|v| v.0).collect();
         Error::invalid("unknown_view", format!("未知视图“{view}”，可选：{}", names.join("、")), format!("Unknown view '{view}'; one of: {}", names.join(", ")))
@@ -115,7 +124,16 @@ pub async fn derive(p: &Platform, actor: &Actor, view: &str) -> Result<Table> {
         return Err(Error::Unauthenticated);
     }
     let mut conn = p.store.read().await?;
-    let entries = published(&mut conn).await?;
+    let mut entries = published(&mut conn).await?;
+    if let Some(code) = region_code.filter(|c| !c.is_empty()) {
+        let region = store::orgs::region_by_code(&mut conn, code)
+            .await?
+            .ok_or_else(|| Error::invalid("unknown_region", format!("区划代码“{code}”不存在"), format!("There is no region with code '{code}'")))?;
+        if region.parent_id.is_some() {
+            entries.retain(|e| e.region_code == region.code);
+        }
+    }
+    drop(conn);
     let open_attr = p.profile.features.open_attr;
     let share = |c: &ResourceContent| p.profile.share_label(c.effective_share_attr()).to_string();
     let open = |c: &ResourceContent| p.profile.open_label(c.effective_open_attr(open_attr)).to_string();
@@ -267,6 +285,38 @@ pub async fn derive(p: &Platform, actor: &Actor, view: &str) -> Result<Table> {
                 })
                 .collect(),
         ),
+        // Who opens what (SYS-38a): each department's open entries under it, so a region's list gathers its
+        // departments' lists.
+        "open_responsibility_list" => {
+            let mut opened: Vec<&Entry> = entries.iter().filter(|e| e.content.is_open(open_attr)).collect();
+            opened.sort_by(|a, b| a.provider.cmp(&b.provider).then(a.code.cmp(&b.code)));
+            (
+                vec![
+                    column("provider", "责任部门", "Responsible department"),
+                    column("code", "资源代码", "Code"),
+                    column("name", "数据资源名称", "Resource"),
+                    column("open_attr", "开放属性", "Open attribute"),
+                    column("open_scope", "开放范围", "Scope"),
+                    column("security_level", "安全等级", "Security level"),
+                    column("update_frequency", "更新频率", "Update frequency"),
+                ],
+                opened
+                    .iter()
+                    .map(|e| {
+                        let c = &e.content;
+                        vec![
+                            e.provider.clone(),
+                            e.code.clone(),
+                            c.name.clone(),
+                            open(c),
+                            c.opening.scope.clone(),
+                            c.highest_level().map(|l| l.label().to_string()).unwrap_or_default(),
+                            frequency(c),
+                        ]
+                    })
+                    .collect(),
+            )
+        }
         // Data not shared, each with the legal basis it rests on (SYS-23, SYS-25c).
         _ => (
             vec![

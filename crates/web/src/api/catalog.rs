@@ -271,6 +271,8 @@ pub async fn create_obligation(
 pub struct OpenQuery {
     pub q: Option<String>,
     pub provider: Option<i64>,
+    /// A district's division code: that district's open catalog (SYS-36b).
+    pub region: Option<String>,
     pub open_attr: Option<Attr>,
     pub format: Option<String>,
     pub limit: Option<i64>,
@@ -287,12 +289,30 @@ pub async fn open_catalog(State(s): State<AppState>, Caller(caller): Caller, Api
     if let Some(a) = q.open_attr {
         filters.push(("open_attr".to_string(), a.as_str().to_string()));
     }
+    if let Some(r) = q.region.filter(|r| !r.is_empty()) {
+        filters.push(("region".to_string(), r));
+    }
     if let Some(f) = q.format.filter(|f| !f.is_empty()) {
         filters.push(("format".to_string(), f));
     }
     let query = CatalogQuery { text: q.q.unwrap_or_default(), filters, open_only: true };
     let (items, total, facets) = service::catalog::search::search(&s.platform, &caller, &query, limit, offset).await?;
     Ok(Json(SearchPage { items, total, facets }))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangesQuery {
+    /// A day (YYYY-MM-DD, Asia/Shanghai): changes from its start.
+    pub since: Option<chrono::NaiveDate>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// The open catalog's change log, for anyone (LS-21a).
+pub async fn open_changes(State(s): State<AppState>, ApiQuery(q): ApiQuery<ChangesQuery>) -> ApiResult<Json<service::catalog::open_changes::OpenChanges>> {
+    let (limit, offset) = Paging { limit: q.limit, offset: q.offset }.get();
+    Ok(Json(service::catalog::open_changes::list(&s.platform, q.since, limit, offset).await?))
 }
 
 pub async fn open_get(State(s): State<AppState>, ApiPath(code): ApiPath<String>) -> ApiResult<Json<ResourceView>> {
@@ -302,6 +322,16 @@ pub async fn open_get(State(s): State<AppState>, ApiPath(code): ApiPath<String>)
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FormatQuery {
+    /// `csv`, `xlsx` or `json` for a file to download; absent for the table as JSON.
+    pub format: Option<String>,
+    /// A district's division code for that district's entries only (SYS-36b, SYS-38a).
+    pub region: Option<String>,
+}
+
+/// A published list is the city's as it was that day, so it is not cut by region.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileQuery {
     /// `csv`, `xlsx` or `json` for a file to download; absent for the table as JSON.
     pub format: Option<String>,
 }
@@ -332,19 +362,19 @@ pub async fn view(
     ApiPath(view): ApiPath<String>,
     ApiQuery(q): ApiQuery<FormatQuery>,
 ) -> ApiResult<axum::response::Response> {
-    table_response(service::catalog::views::derive(&s.platform, &caller, &view).await?, q.format)
+    table_response(service::catalog::views::derive_for(&s.platform, &caller, &view, q.region.as_deref()).await?, q.format)
 }
 
 /// The open catalog as a table or file, for anyone.
 pub async fn open_export(State(s): State<AppState>, Caller(caller): Caller, ApiQuery(q): ApiQuery<FormatQuery>) -> ApiResult<axum::response::Response> {
-    table_response(service::catalog::views::derive(&s.platform, &caller, "open").await?, q.format)
+    table_response(service::catalog::views::derive_for(&s.platform, &caller, "open", q.region.as_deref()).await?, q.format)
 }
 
 pub async fn list(
     State(s): State<AppState>,
     Caller(caller): Caller,
     ApiPath((kind, year)): ApiPath<(String, i32)>,
-    ApiQuery(q): ApiQuery<FormatQuery>,
+    ApiQuery(q): ApiQuery<FileQuery>,
 ) -> ApiResult<axum::response::Response> {
     table_response(service::catalog::views::list(&s.platform, &caller, &kind, year).await?, q.format)
 }

@@ -82,6 +82,8 @@ fn main() {
         catalog::sys_11b_classification_is_reported_per_department,
         opening::sys_38b_fs_15d_opened_data_passes_a_security_review_and_personal_items_are_desensitized,
         opening::sys_37c_not_opened_data_opens_only_with_evidence,
+        opening::ls_21a_the_open_catalog_publishes_its_changes,
+        opening::sys_36b_sys_36c_sys_38a_district_open_catalogs_roll_up_into_the_citys,
         projects::sys_14a_sys_14c_approval_needs_the_catalog_submitted,
         projects::sys_69c_approval_needs_an_open_catalog_plan,
         projects::sys_14b_acceptance_names_the_unpublished_entry,

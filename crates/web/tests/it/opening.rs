@@ -109,3 +109,89 @@ pub async fn sys_37c_not_opened_data_opens_only_with_evidence(app: TestApp) {
     let (status, _) = app.json(Method::GET, &format!("/api/v1/open/resources/{code}"), None, None).await;
     assert_eq!(status, 200);
 }
+
+/// LS-21a: the open catalog is published to society and kept up to date, with a public log of what was added,
+/// updated and withdrawn, and when.
+pub async fn ls_21a_the_open_catalog_publishes_its_changes(app: TestApp) {
+    let app = app.sibling("lishui-2020").await;
+    let officer = app.login("officer-sj").await;
+    let market = app.department_id("市场监督管理局").await;
+    let mut content = complete("lishui-2020", "企业登记基本信息");
+    content["items"] = json!([{"name": "tyshxydm", "label": "统一社会信用代码", "data_type": "string", "is_key": true, "identifier": "uscc"}]);
+    content["opening"] = json!({"to_public": true, "ops": ["bulk_obtain"], "scope": "全市登记企业"});
+    let code = create(&app, &officer, market, content.clone()).await;
+    let closed = create(&app, &officer, market, complete("lishui-2020", "企业内部管理信息")).await;
+    publish(&app, &code, &officer).await;
+    publish(&app, &closed, &officer).await;
+    content["summary"] = json!("企业登记基本信息，含新设立企业，按日更新");
+    put(&app, &officer, &code, &content).await;
+    publish(&app, &code, &officer).await;
+    let (status, body) = act(&app, &officer, &code, "withdraw", json!({"reason": "数据源系统迁移，暂停开放"})).await;
+    assert_eq!(status, 200, "{body}");
+
+    let (status, log) = app.json(Method::GET, "/api/v1/open/changes", None, None).await;
+    assert_eq!(status, 200, "public: {log}");
+    let lines: Vec<(&str, &str, i64)> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["code"].as_str().unwrap(), i["change"].as_str().unwrap(), i["rev"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(lines, [(code.as_str(), "withdrawn", 2), (code.as_str(), "updated", 2), (code.as_str(), "added", 1)], "newest first; data never opened is absent: {log}");
+    assert_eq!(log["items"][2]["change_label"], "新增");
+    assert!(log["items"][0]["at"].as_str().unwrap().ends_with("+08:00"), "dated in Asia/Shanghai: {log}");
+    let (_, later) = app.json(Method::GET, "/api/v1/open/changes?since=2099-01-01", None, None).await;
+    assert_eq!(later["total"], 0, "{later}");
+    let (status, body) = app.json(Method::GET, "/api/v1/open/changes?since=yesterday", None, None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_query")), "{body}");
+}
+
+/// SYS-36b, SYS-36c, SYS-38a: a district's open entry, approved by its own authority, checked by the service
+/// center and re-reviewed by the city, is published in the city's open catalog; the district sees its own open
+/// catalog, and its open responsibility list gathers its departments' entries under each department.
+pub async fn sys_36b_sys_36c_sys_38a_district_open_catalogs_roll_up_into_the_citys(app: TestApp) {
+    let admin = app.login("admin").await;
+    let district_police = app.department_id("尖山区公安分局").await;
+    let mut content = complete("shuangyashan-2026", "尖山区交通违法处理点信息");
+    content["coverage_regions"] = json!(["230502"]);
+    content["items"] = json!([{"name": "clddz", "label": "处理点地址", "data_type": "string", "is_key": true}]);
+    content["opening"] = opened(json!({"attr": "unconditional", "ops": ["bulk_obtain"], "scope": "尖山区"}));
+    let code = create(&app, &admin, district_police, content).await;
+    let (status, body) = act(&app, &admin, &code, "submit", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let district_admin = app.login("admin-js").await;
+    let service = app.login("service").await;
+    for (token, step) in [(&district_admin, "authority_review"), (&service, "service_check"), (&admin, "city_review")] {
+        let (_, entry) = app.json(Method::GET, &format!("/api/v1/resources/{code}"), Some(&admin), None).await;
+        assert_eq!(entry["working"]["step"], step, "{entry}");
+        let (_, open) = app.json(Method::GET, "/api/v1/open/resources", None, None).await;
+        assert!(!open_codes(&open).contains(&code), "not public before the city's re-review");
+        let (status, body) = act(&app, token, &code, "pass", json!({})).await;
+        assert_eq!(status, 200, "{step}: {body}");
+    }
+    let city_entry = create(&app, &admin, app.department_id("市场监督管理局").await, {
+        let mut c = complete("shuangyashan-2026", "企业登记信息");
+        c["opening"] = opened(json!({"attr": "unconditional", "ops": ["bulk_obtain"], "scope": "全市"}));
+        c
+    })
+    .await;
+    publish(&app, &city_entry, &admin).await;
+
+    let (_, city) = app.json(Method::GET, "/api/v1/open/resources", None, None).await;
+    assert!(open_codes(&city).contains(&code) && open_codes(&city).contains(&city_entry), "{city}");
+    let (_, district) = app.json(Method::GET, "/api/v1/open/resources?region=230502", None, None).await;
+    assert_eq!(open_codes(&district), [code.clone()], "the district's own open catalog: {district}");
+    let (_, table) = app.json(Method::GET, "/api/v1/open/export?region=230502", None, None).await;
+    assert_eq!(table["rows"].as_array().unwrap().len(), 1, "{table}");
+
+    let (status, list) = app.json(Method::GET, "/api/v1/catalog/views/open_responsibility_list?region=230502", Some(&district_admin), None).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["title"], "开放责任清单");
+    let rows = list["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{list}");
+    assert_eq!((rows[0][0].as_str(), rows[0][1].as_str()), (Some("尖山区公安分局"), Some(code.as_str())), "E under D: {list}");
+    let (_, whole) = app.json(Method::GET, "/api/v1/catalog/views/open_responsibility_list?region=230500", Some(&admin), None).await;
+    assert!(whole["rows"].as_array().unwrap().len() >= 2, "the city's list gathers every region's: {whole}");
+    let (status, body) = app.json(Method::GET, "/api/v1/catalog/views/open_responsibility_list?region=999999", Some(&admin), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("unknown_region")), "{body}");
+}
