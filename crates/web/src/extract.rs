@@ -23,8 +23,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// Field names that would put a price on a service. No body has them, and the platform says why: sharing and
+/// open-data services carry no fee (CS-13d: 不得因数据共享和开放服务另行收取费用).
+const FEE_FIELDS: [&str; 5] = ["fee", "fees", "price", "charge", "amount_due"];
+
 fn json_rejection(r: JsonRejection) -> ApiError {
     match r {
+        JsonRejection::JsonDataError(e) if FEE_FIELDS.iter().any(|f| e.body_text().contains(&format!("unknown field `{f}`"))) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "fee_not_allowed",
+            "数据共享和开放服务不得另行收取费用，请删除请求中的收费字段",
+            "Data sharing and open-data services carry no fee: remove the fee from the request",
+        ),
         JsonRejection::JsonDataError(e) => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",

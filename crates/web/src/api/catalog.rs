@@ -396,7 +396,12 @@ pub async fn file_obligation(State(s): State<AppState>, Caller(caller): Caller, 
     Ok(Json(service::catalog::obligations::acknowledge_filing(&s.platform, &caller, id).await?))
 }
 
-pub async fn classification_report(State(s): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<List<service::catalog::read::ClassificationRow>>> {
-    let items = service::catalog::read::classification_report(&s.platform, &caller).await?;
+pub async fn classification_report(State(s): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<List<service::catalog::reports::ClassificationRow>>> {
+    let items = service::catalog::reports::classification_report(&s.platform, &caller).await?;
+    Ok(Json(List { total: items.len() as i64, items }))
+}
+
+pub async fn conditions_report(State(s): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<List<service::catalog::reports::ManualCondition>>> {
+    let items = service::catalog::reports::manual_conditions(&s.platform, &caller).await?;
     Ok(Json(List { total: items.len() as i64, items }))
 }

@@ -10,6 +10,7 @@ mod matrix;
 mod openapi;
 mod opening;
 mod projects;
+mod supervision;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -84,6 +85,8 @@ fn main() {
         opening::sys_37c_not_opened_data_opens_only_with_evidence,
         opening::ls_21a_the_open_catalog_publishes_its_changes,
         opening::sys_36b_sys_36c_sys_38a_district_open_catalogs_roll_up_into_the_citys,
+        opening::cs_13d_no_fee_is_attached_to_sharing_or_opening,
+        supervision::fs_14f_conditions_in_words_are_reported_as_not_machine_enforced,
         projects::sys_14a_sys_14c_approval_needs_the_catalog_submitted,
         projects::sys_69c_approval_needs_an_open_catalog_plan,
         projects::sys_14b_acceptance_names_the_unpublished_entry,

@@ -195,3 +195,27 @@ pub async fn sys_36b_sys_36c_sys_38a_district_open_catalogs_roll_up_into_the_cit
     let (status, body) = app.json(Method::GET, "/api/v1/catalog/views/open_responsibility_list?region=999999", Some(&admin), None).await;
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("unknown_region")), "{body}");
 }
+
+/// CS-13d: sharing and open-data services carry no fee; a request that attaches one is refused and changes nothing.
+pub async fn cs_13d_no_fee_is_attached_to_sharing_or_opening(app: TestApp) {
+    let app = app.sibling("changsha-2021").await;
+    let officer = app.login("officer-sj").await;
+    let market = app.department_id("市场监督管理局").await;
+    let mut content = complete("changsha-2021", "企业登记信息");
+    content["items"] = json!([{"name": "tyshxydm", "label": "统一社会信用代码", "data_type": "string", "is_key": true, "identifier": "uscc"}]);
+    let code = create(&app, &officer, market, content.clone()).await;
+    publish(&app, &code, &officer).await;
+    let mut priced = content.clone();
+    priced["sharing"]["fee"] = json!(200);
+    let (status, body) = app.json(Method::PUT, &format!("/api/v1/resources/{code}"), Some(&officer), Some(json!({"content": priced}))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("fee_not_allowed")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("不得另行收取费用"), "{body}");
+    let (status, body) = act(&app, &officer, &code, "attributes", json!({
+        "sharing": content["sharing"].clone(),
+        "opening": {"attr": "unconditional", "ops": ["bulk_obtain"], "scope": "全市", "price": 0.5},
+    }))
+    .await;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("fee_not_allowed")), "{body}");
+    let (_, entry) = app.json(Method::GET, &format!("/api/v1/resources/{code}"), Some(&officer), None).await;
+    assert!(entry["working"].is_null() && entry["published"]["content"]["opening"]["attr"] == "none", "nothing changed: {entry}");
+}

@@ -1,0 +1,125 @@
+//! The supervisor's reports on the catalog: how far each department has classified and graded its entries
+//! (SYS-11b), and the share conditions the platform cannot enforce by itself (FS-14f).
+
+use std::collections::BTreeMap;
+
+use domain::catalog::attrs::ShareCondition;
+use domain::catalog::lifecycle::ResourceState;
+use domain::roles::Role;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::actor::ActorKind;
+use crate::{Actor, Error, Platform, Result};
+
+fn require_supervisor(actor: &Actor) -> Result<()> {
+    if actor.kind == ActorKind::Cli || actor.has_any(&[Role::AuthorityAdmin, Role::ServiceOperator, Role::Auditor]) {
+        Ok(())
+    } else {
+        Err(Error::forbidden("无权查看目录监督报告", "You may not see the catalog's supervision reports"))
+    }
+}
+
+/// How far a department has classified and graded its entries (SYS-11b: the city supervises classification).
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct ClassificationRow {
+    pub region_code: String,
+    pub region_name: String,
+    pub department_id: i64,
+    pub department_name: String,
+    /// Entries, published or not (obsolete ones left out).
+    pub entries: i64,
+    /// Of those, how many state both a classification (分类) and a security level (分级).
+    pub classified: i64,
+    pub percent: f64,
+}
+
+/// Every department with entries, and how many of them are classified and graded, by region.
+pub async fn classification_report(p: &Platform, actor: &Actor) -> Result<Vec<ClassificationRow>> {
+    require_supervisor(actor)?;
+    let mut conn = p.store.read().await?;
+    let rows = store::catalog::all_with_contents(&mut conn).await?;
+    let (departments, _) = store::orgs::list_departments(&mut conn, 10_000, 0).await?;
+    let regions = store::orgs::list_regions(&mut conn).await?;
+    let mut counts: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    for (row, published, working) in rows {
+        if row.state == ResourceState::Obsolete {
+            continue;
+        }
+        // What the department has stated most recently.
+        let content = working.or(published);
+        let classified = content.is_some_and(|c| !c.classification.trim().is_empty() && c.security_level.is_some());
+        let slot = counts.entry(row.provider_department_id).or_default();
+        slot.0 += 1;
+        slot.1 += classified as i64;
+    }
+    let mut out: Vec<ClassificationRow> = counts
+        .into_iter()
+        .filter_map(|(dept_id, (entries, classified))| {
+            let d = departments.iter().find(|d| d.id == dept_id)?;
+            let r = regions.iter().find(|r| r.id == d.region_id)?;
+            Some(ClassificationRow {
+                region_code: r.code.clone(),
+                region_name: r.name.clone(),
+                department_id: d.id,
+                department_name: d.name.clone(),
+                entries,
+                classified,
+                percent: (classified as f64 * 1000.0 / entries as f64).round() / 10.0,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.region_code.cmp(&b.region_code).then(a.department_id.cmp(&b.department_id)));
+    Ok(out)
+}
+
+/// A published entry whose share conditions include one the platform cannot enforce (FS-14f: 共享条件包括但不限于,
+/// so `other` conditions are enforced by the provider's people, and supervised).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct ManualCondition {
+    pub code: String,
+    pub name: String,
+    pub department_id: i64,
+    pub department_name: String,
+    /// The conditions in words, as the provider stated them.
+    pub descriptions: Vec<String>,
+    /// Every condition of the entry is manual: the platform enforces none of them.
+    pub only_manual: bool,
+}
+
+/// Published entries shared on conditions the platform does not enforce, by department.
+pub async fn manual_conditions(p: &Platform, actor: &Actor) -> Result<Vec<ManualCondition>> {
+    require_supervisor(actor)?;
+    let mut conn = p.store.read().await?;
+    let rows = store::catalog::all_with_contents(&mut conn).await?;
+    let (departments, _) = store::orgs::list_departments(&mut conn, 10_000, 0).await?;
+    drop(conn);
+    let mut out: Vec<ManualCondition> = rows
+        .into_iter()
+        .filter_map(|(row, published, _)| {
+            let content = published.filter(|_| row.state == ResourceState::Published)?;
+            let conditions = &content.sharing.conditions;
+            let descriptions: Vec<String> = conditions
+                .iter()
+                .filter_map(|c| match c {
+                    ShareCondition::Other { description } => Some(description.clone()),
+                    _ => None,
+                })
+                .collect();
+            if descriptions.is_empty() {
+                return None;
+            }
+            let department = departments.iter().find(|d| d.id == row.provider_department_id)?;
+            Some(ManualCondition {
+                code: row.code,
+                name: content.name,
+                department_id: department.id,
+                department_name: department.name.clone(),
+                only_manual: conditions.iter().all(|c| !c.machine_enforced()),
+                descriptions,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.department_id.cmp(&b.department_id).then(a.code.cmp(&b.code)));
+    Ok(out)
+}
