@@ -75,6 +75,8 @@ pub struct CatalogProfile {
     pub project_exception: bool,
     /// Opened entries record a passed security and confidentiality review (安全保密审查, SYS-38b).
     pub open_security_review: bool,
+    /// Objections to an entry's share or open type are settled by the parties together (FS-16).
+    pub classification_objections: bool,
 }
 
 /// LS-29a 预编 and YZ-8b 初步数据目录: drafted; SYS-14a 提交…同级公共数据主管部门: submitted; CS-13a

@@ -37,7 +37,12 @@ const DEPARTMENTS: &[(&str, &str, &str, Option<usize>)] = &[
     ("区公安分局", "District Public Security Sub-bureau", "department", Some(0)),
     ("区民政局", "District Civil Affairs Bureau", "department", Some(1)),
     ("区市场监督管理局", "District Market Regulation", "department", Some(2)),
+    // The government-disclosure authority (政务公开主管部门, FS-16b).
+    ("市人民政府办公室", "General Office of the Municipal Government", "department", None),
 ];
+
+/// The index in `DEPARTMENTS` of the government-disclosure authority.
+const DISCLOSURE_DEPARTMENT: usize = 22;
 
 /// (username, display name, role, department index)
 const ACCOUNTS: &[(&str, &str, Role, Option<usize>)] = &[
@@ -51,6 +56,7 @@ const ACCOUNTS: &[(&str, &str, Role, Option<usize>)] = &[
     ("officer-rs", "周强（人社局数据专员）", Role::DeptDataOfficer, Some(4)),
     ("officer-sj", "吴敏（市场监管局数据专员）", Role::DeptDataOfficer, Some(6)),
     ("admin-js", "赵海（区数据局）", Role::AuthorityAdmin, Some(18)),
+    ("officer-gk", "郑洁（政府办政务公开）", Role::DeptDataOfficer, Some(DISCLOSURE_DEPARTMENT)),
 ];
 
 /// The demo accounts: (username, role).
@@ -118,6 +124,7 @@ pub async fn seed(p: &Platform) -> Result<()> {
         )
         .await?;
     }
+    crate::catalog::objections::set_disclosure_department(p, &cli, &profile.city_code, dept_ids[DISCLOSURE_DEPARTMENT]).await?;
     // Some history: sign-ins, a refused attempt, a token for the police bureau's exchange system.
     for (username, _) in accounts().into_iter().take(5) {
         let _ = crate::auth::login(p, username, DEMO_PASSWORD, "127.0.0.1").await;

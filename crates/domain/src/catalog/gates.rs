@@ -116,6 +116,8 @@ mod tests {
             project_needs_information_catalog: false,
             project_needs_open_plan: false,
             project_exception: false,
+            open_security_review: false,
+            classification_objections: false,
         }
     }
 

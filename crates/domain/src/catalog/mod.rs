@@ -1,12 +1,14 @@
 //! The resource catalog (目录): what an entry says (`entry`), its share and open attributes (`attrs`), the rules
 //! an entry must meet before review (`rules`), the states an entry and its revisions pass through (`lifecycle`),
-//! the field-by-field difference between two revisions (`diff`), and the shapes the API shows (`view`).
+//! the field-by-field difference between two revisions (`diff`), objections to a classification and how they
+//! settle (`objections`), and the shapes the API shows (`view`).
 
 pub mod attrs;
 pub mod diff;
 pub mod entry;
 pub mod gates;
 pub mod lifecycle;
+pub mod objections;
 pub mod rules;
 pub mod view;
 

@@ -311,6 +311,37 @@ pub async fn change_attributes(p: &Platform, actor: &Actor, code: &str, input: A
     synced_view(p, actor, code).await
 }
 
+/// Publishes `proposed` at once as an attribute change decided outside review (an objection the parties settled,
+/// FS-16), inside the caller's transaction; answers the new revision. The entry must have no revision in progress.
+pub(crate) async fn apply_decided_attributes(p: &Platform, tx: &mut store::Tx, actor: &Actor, entry: &Entry, proposed: &ResourceContent, evidence: &str) -> Result<i64> {
+    if entry.row.working_rev.is_some() {
+        return Err(Error::invalid(
+            "revision_pending",
+            "该资源有未完成的修订，须由提供部门先完成或撤销，协商结果才能生效",
+            "The entry has a revision in progress: its provider finishes it first, then the settled type applies",
+        ));
+    }
+    let now = p.now_us();
+    let rev = store::catalog::last_rev(tx, entry.row.id).await? + 1;
+    let revision = NewRevision {
+        resource_id: entry.row.id,
+        rev,
+        kind: RevisionKind::AttributeChange,
+        content: proposed,
+        note: evidence,
+        evidence,
+        downgrade: false,
+        created_by: actor.user_id,
+    };
+    store::catalog::insert_revision(tx, &revision, now).await?;
+    let mut event = actor.event("resource.attributes", "resource", &entry.row.code);
+    event.detail = format!("revision {rev}");
+    event.purpose = evidence.into();
+    store::audit::append(tx, &event, now).await?;
+    publish(p, tx, actor, entry, rev, proposed).await?;
+    Ok(rev)
+}
+
 /// Takes a published entry out of the catalog; a new revision can publish it again. The reason is required
 /// (FS-17a).
 pub async fn withdraw(p: &Platform, actor: &Actor, code: &str, reason: &str) -> Result<ResourceView> {
@@ -393,7 +424,7 @@ async fn working(conn: &mut store::Conn, entry: &Entry, rev: i64) -> Result<stor
         .ok_or_else(|| Error::Internal(store::Error::Corrupt(format!("revision {rev} of {} is missing", entry.row.code))))
 }
 
-async fn published_content(conn: &mut store::Conn, entry: &Entry) -> Result<Option<ResourceContent>> {
+pub(crate) async fn published_content(conn: &mut store::Conn, entry: &Entry) -> Result<Option<ResourceContent>> {
     match entry.row.published_rev {
         Some(rev) => Ok(Some(working(conn, entry, rev).await?.content)),
         None => Ok(None),

@@ -1,6 +1,6 @@
 //! The catalog's use cases. `entries` writes entries and moves them through review; `import` reads a catalog
 //! from a spreadsheet; `read` answers what an
-//! actor may see; `reports` are the supervisor's reports (classification, unenforceable conditions); `obligations` keeps update deadlines after a change of law or duties; `open_changes` is the open
+//! actor may see; `reports` are the supervisor's reports (classification, unenforceable conditions); `objections` settles disagreements about an entry's type (FS-16); `obligations` keeps update deadlines after a change of law or duties; `open_changes` is the open
 //! catalog's public change log; `projects` gates IT
 //! projects on their entries; `schema` is the authority's list of required fields; `search` keeps the node's
 //! full-text index in step and answers searches; `views` derives the share and open catalogs and the lists, and
@@ -9,6 +9,7 @@
 
 pub mod entries;
 pub mod import;
+pub mod objections;
 pub mod obligations;
 pub mod open_changes;
 pub mod projects;

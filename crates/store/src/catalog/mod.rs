@@ -3,6 +3,7 @@
 //! obligations and IT projects are in their own modules.
 
 pub mod lists;
+pub mod objections;
 pub mod open_changes;
 pub mod obligations;
 pub mod projects;

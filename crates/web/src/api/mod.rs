@@ -5,6 +5,7 @@ pub mod auth;
 pub mod calendar;
 pub mod catalog;
 pub mod health;
+pub mod objections;
 pub mod orgs;
 pub mod projects;
 pub mod tokens;

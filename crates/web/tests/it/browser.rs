@@ -236,8 +236,10 @@ pub async fn browser_regions_tokens_and_accounts(app: TestApp) {
     let row = page.split("<td>不动产登记系统</td>").nth(1).expect("the new token is listed");
     let id = row.split("id=\"revoke-").nth(1).and_then(|r| r.split('"').next()).expect("a revoke button").to_string();
     s.click(&format!("#revoke-{id}")).await;
-    let page = s.wait_without(&format!("id=\"revoke-{id}\"")).await;
-    assert!(page.contains("已吊销"), "the token shows as revoked");
+    // The button goes first (the form submits), then the reloaded page shows the token revoked.
+    s.wait_without(&format!("id=\"revoke-{id}\"")).await;
+    let page = s.wait_for("已吊销").await;
+    assert!(!page.contains(&format!("id=\"revoke-{id}\"")), "the token shows as revoked, with no button");
     assert_no_error(&page, "after revoking");
     assert!(!page.contains("id=\"token-secret\""), "the secret is never shown again");
     assert_eq!(app.call(reqwest::Method::GET, "/api/v1/me", Some(&secret), None).await.status(), 401);
@@ -370,7 +372,7 @@ pub async fn browser_fs_17b_the_pass_button_is_offered_only_to_another_officer(a
         sign_in_with(&s, &app, user, password).await;
         s.go(&format!("{}/catalog/{code}", app.base)).await;
         let page = s.wait_for("id=\"resource-code\"").await;
-        assert_no_error(&page, &user);
+        assert_no_error(&page, user);
         assert_eq!(page.contains("id=\"pass\""), offered, "{user} is offered the review: {offered}");
         s.close().await;
     }

@@ -58,6 +58,11 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("POST /api/v1/resources/{code}/withdraw", CATALOGERS),
         ("POST /api/v1/resources/{code}/obsolete", ADMIN),
         ("GET /api/v1/resources/{code}/history", SIGNED_IN),
+        ("POST /api/v1/resources/{code}/objections", CATALOGERS),
+        ("GET /api/v1/catalog/objections", SIGNED_IN),
+        ("GET /api/v1/catalog/objections/{id}", SIGNED_IN),
+        ("POST /api/v1/catalog/objections/{id}/positions", CATALOGERS),
+        ("PUT /api/v1/catalog/disclosure-authorities/{region}", ADMIN),
         ("GET /api/v1/catalog/queue", REVIEWERS),
         ("GET /api/v1/catalog/schema", SIGNED_IN),
         ("PUT /api/v1/catalog/schema", ADMIN),
@@ -168,7 +173,9 @@ pub async fn authorization_matrix_covers_every_route(app: TestApp) {
             .replace("{view}", "share")
             .replace("{kind}/{year}", "negative_list/2026")
             .replace("/projects/{id}", &format!("/projects/{project_id}"))
-            .replace("/obligations/{id}", "/obligations/1");
+            .replace("/obligations/{id}", "/obligations/1")
+            .replace("/objections/{id}", "/objections/1")
+            .replace("{region}", "230500");
         let path = match spec.path {
             "/api/v1/calendar/deadline" => format!("{path}?from=2026-09-30&working_days=5"),
             "/api/v1/projects/{id}/check" => format!("{path}?gate=approval"),

@@ -47,3 +47,118 @@ pub async fn fs_14f_conditions_in_words_are_reported_as_not_machine_enforced(app
     let (status, _) = app.json(Method::GET, "/api/v1/catalog/reports/conditions", Some(&officer), None).await;
     assert_eq!(status, 403, "a department does not supervise");
 }
+
+async fn objection_state(app: &TestApp, token: &str, id: i64) -> serde_json::Value {
+    let (status, body) = app.json(Method::GET, &format!("/api/v1/catalog/objections/{id}"), Some(token), None).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// FS-16a: another department objects to an entry's share type; the source department and the same-level
+/// authority decide together, and once both agree the new type is in force and the case is closed.
+pub async fn fs_16a_a_share_type_objection_is_settled_by_the_source_and_the_authority(app: TestApp) {
+    // 双鸭山 sets no such procedure: objections are refused outright.
+    let officer = app.login("officer-sj").await;
+    let code = create(&app, &officer, app.department_id("市场监督管理局").await, complete("shuangyashan-2026", "企业年报信息")).await;
+    publish(&app, &code, &officer).await;
+    let raise = json!({"kind": "share", "proposed_attr": "none", "grounds": "涉及商业秘密"});
+    let (status, body) = app.json(Method::POST, &format!("/api/v1/resources/{code}/objections"), Some(&app.login("officer").await), Some(raise)).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("objections_not_in_regime")), "{body}");
+
+    let app = app.sibling("foshan-2020").await;
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let mut content = complete("foshan-2020", "出入境证件信息");
+    content["sharing"] = json!({"attr": "none", "basis": [{"instrument": "law", "name": "《中华人民共和国出境入境管理法》"}], "period_months": 12});
+    let code = create(&app, &officer, police, content).await;
+    publish(&app, &code, &officer).await;
+
+    let civil = app.login("officer-mz").await;
+    let raise = json!({"kind": "share", "proposed_attr": "conditional", "grounds": "办理涉外婚姻登记须核验出入境证件，宜有条件共享"});
+    let (status, case) = app.json(Method::POST, &format!("/api/v1/resources/{code}/objections"), Some(&civil), Some(raise.clone())).await;
+    assert_eq!(status, 201, "{case}");
+    let id = case["id"].as_i64().unwrap();
+    let parties: Vec<(&str, &str)> = case["parties"].as_array().unwrap().iter().map(|p| (p["party"].as_str().unwrap(), p["department"].as_str().unwrap())).collect();
+    assert_eq!(parties, [("source", "佛山市公安局"), ("authority", "佛山市数据局")], "the deciders are set by the rule: {case}");
+    assert_eq!((case["state"].as_str(), case["current_attr"].as_str()), (Some("negotiating"), Some("none")));
+    let (status, _) = app.json(Method::POST, &format!("/api/v1/resources/{code}/objections"), Some(&civil), Some(raise)).await;
+    assert_eq!(status, 409, "one case at a time");
+
+    let position = |outcome: &str, sharing: Option<serde_json::Value>| {
+        let mut b = json!({"outcome": outcome, "comment": "经协商"});
+        if let Some(s) = sharing {
+            b["sharing"] = s;
+        }
+        b
+    };
+    let path = format!("/api/v1/catalog/objections/{id}/positions");
+    let (status, body) = app.json(Method::POST, &path, Some(&civil), Some(position("change", None))).await;
+    assert_eq!(status, 403, "the objecting department does not decide: {body}");
+    let (status, body) = app.json(Method::POST, &path, Some(&officer), Some(position("change", None))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("proposal_required")), "{body}");
+    let conditional = json!({
+        "attr": "conditional", "ops": ["compare"], "period_months": 12,
+        "conditions": [{"kind": "specific_departments", "department_ids": [app.department_id("民政局").await], "use_purpose": "涉外婚姻登记核验"}],
+        "basis": [{"instrument": "law", "name": "《中华人民共和国出境入境管理法》"}]
+    });
+    let (status, body) = app.json(Method::POST, &path, Some(&officer), Some(position("change", Some(conditional)))).await;
+    assert_eq!((status, body["state"].as_str()), (200, Some("negotiating")), "{body}");
+
+    let admin = app.login("admin").await;
+    let (_, body) = app.json(Method::POST, &path, Some(&admin), Some(position("keep", None))).await;
+    assert_eq!(body["state"], "negotiating", "they disagree: {body}");
+    let (_, entry) = app.json(Method::GET, &format!("/api/v1/resources/{code}"), Some(&admin), None).await;
+    assert_eq!(entry["published"]["content"]["sharing"]["attr"], "none", "nothing changes while they negotiate");
+
+    let (status, body) = app.json(Method::POST, &path, Some(&admin), Some(position("change", None))).await;
+    assert_eq!((status, body["state"].as_str()), (200, Some("changed")), "{body}");
+    let (_, entry) = app.json(Method::GET, &format!("/api/v1/resources/{code}"), Some(&admin), None).await;
+    assert_eq!(entry["published"]["content"]["sharing"]["attr"], "conditional", "{entry}");
+    assert_eq!(entry["published"]["rev"], body["applied_rev"]);
+    let (status, closed) = app.json(Method::POST, &path, Some(&officer), Some(position("keep", None))).await;
+    assert_eq!((status, closed["error"]["code"].as_str()), (400, Some("objection_closed")));
+    let (_, audit) = app.json(Method::GET, "/api/v1/audit/events?action=catalog.objection.settle", Some(&app.login("auditor").await), None).await;
+    assert_eq!(audit["total"], 1, "{audit}");
+}
+
+/// FS-16b: an objection to the open type also needs the government-disclosure authority; with only the source and
+/// the data authority agreed, it stays open.
+pub async fn fs_16b_an_open_type_objection_also_needs_the_disclosure_authority(app: TestApp) {
+    let app = app.sibling("foshan-2020").await;
+    let officer = app.login("officer-sj").await;
+    let market = app.department_id("市场监督管理局").await;
+    let mut content = complete("foshan-2020", "企业行政处罚信息");
+    content["items"] = json!([{"name": "tyshxydm", "label": "统一社会信用代码", "data_type": "string", "is_key": true, "identifier": "uscc"}]);
+    content["opening"] = json!({"attr": "none", "not_open_reason": "public_interest"});
+    let code = create(&app, &officer, market, content).await;
+    publish(&app, &code, &officer).await;
+    let police = app.login("officer").await;
+    let (status, case) = app
+        .json(Method::POST, &format!("/api/v1/resources/{code}/objections"), Some(&police), Some(json!({"kind": "open", "proposed_attr": "unconditional", "grounds": "行政处罚决定依法应当公开"})))
+        .await;
+    assert_eq!(status, 201, "{case}");
+    let id = case["id"].as_i64().unwrap();
+    let labels: Vec<&str> = case["parties"].as_array().unwrap().iter().map(|p| p["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["数源部门", "同级政务数据主管部门", "政务公开主管部门"]);
+    assert_eq!(case["parties"][2]["department"], "佛山市人民政府办公室", "{case}");
+    let path = format!("/api/v1/catalog/objections/{id}/positions");
+    let opening = json!({"attr": "unconditional", "ops": ["bulk_obtain"], "scope": "全市行政处罚决定"});
+    let (status, body) = app.json(Method::POST, &path, Some(&officer), Some(json!({"outcome": "change", "comment": "同意公开", "opening": opening}))).await;
+    assert_eq!(status, 200, "{body}");
+    let admin = app.login("admin").await;
+    let (_, body) = app.json(Method::POST, &path, Some(&admin), Some(json!({"outcome": "change", "comment": "同意"}))).await;
+    assert_eq!(body["state"], "negotiating", "waits for the disclosure authority: {body}");
+    assert!(body["parties"][2]["position"].is_null());
+    let (_, open) = app.json(Method::GET, &format!("/api/v1/open/resources/{code}"), None, None).await;
+    assert_eq!(open["error"]["code"], "not_found", "not open yet: {open}");
+
+    let disclosure = app.login("officer-gk").await;
+    let (_, seen) = app.json(Method::GET, "/api/v1/catalog/objections?open=true", Some(&disclosure), None).await;
+    assert!(seen["items"].as_array().unwrap().iter().any(|o| o["id"] == id), "the disclosure authority sees the case: {seen}");
+    let (status, body) = app.json(Method::POST, &path, Some(&disclosure), Some(json!({"outcome": "change", "comment": "符合政府信息公开要求"}))).await;
+    assert_eq!((status, body["state"].as_str()), (200, Some("changed")), "{body}");
+    let state = objection_state(&app, &admin, id).await;
+    assert!(state["closed_at"].is_string());
+    let (status, _) = app.json(Method::GET, &format!("/api/v1/open/resources/{code}"), None, None).await;
+    assert_eq!(status, 200, "open once all three agree");
+}
