@@ -77,6 +77,17 @@ pub struct CatalogProfile {
     pub open_security_review: bool,
     /// Objections to an entry's share or open type are settled by the parties together (FS-16).
     pub classification_objections: bool,
+    /// The day (MM-DD) by which departments submit a year's lists where the regime has yearly lists (CS-25a sets
+    /// none; the authority may set another per year).
+    pub annual_list_cutoff: String,
+}
+
+impl CatalogProfile {
+    /// The cut-off day of `year`'s lists, from `annual_list_cutoff`.
+    pub fn annual_list_cutoff(&self, year: i32) -> Option<chrono::NaiveDate> {
+        let (month, day) = self.annual_list_cutoff.split_once('-')?;
+        chrono::NaiveDate::from_ymd_opt(year, month.parse().ok()?, day.parse().ok()?)
+    }
 }
 
 /// LS-29a 预编 and YZ-8b 初步数据目录: drafted; SYS-14a 提交…同级公共数据主管部门: submitted; CS-13a
@@ -312,6 +323,7 @@ mod tests {
             for role in Role::ALL {
                 assert!(p.labels.roles.contains_key(role.as_str()), "{id} labels role {role}");
             }
+            assert!(p.catalog.annual_list_cutoff(2027).is_some(), "{id}: the lists' cut-off is a day (MM-DD)");
         }
         assert_eq!(Profile::shipped("nowhere-2099").unwrap_err().code, "unknown_profile");
     }

@@ -1,4 +1,4 @@
-//! The catalog's use cases. `entries` writes entries and moves them through review; `import` reads a catalog
+//! The catalog's use cases. `annual_lists` takes each department's yearly lists (CS-25a); `entries` writes entries and moves them through review; `import` reads a catalog
 //! from a spreadsheet; `read` answers what an
 //! actor may see; `reports` are the supervisor's reports (classification, unenforceable conditions); `objections` settles disagreements about an entry's type (FS-16); `obligations` keeps update deadlines after a change of law or duties; `open_changes` is the open
 //! catalog's public change log; `projects` gates IT
@@ -7,6 +7,7 @@
 //! exports them. This module holds what they share: loading an entry with its provider and reviewing level, and
 //! who may do what to it.
 
+pub mod annual_lists;
 pub mod entries;
 pub mod import;
 pub mod objections;

@@ -59,6 +59,7 @@ fn column(key: &str, label: &str, label_en: &str) -> Column {
 /// One published entry with what the views show of its provider.
 struct Entry {
     code: String,
+    department_id: i64,
     provider: String,
     provider_uscc: String,
     region: String,
@@ -77,6 +78,7 @@ async fn published(conn: &mut store::Conn) -> Result<Vec<Entry>> {
         let provider = departments.iter().find(|d| d.id == row.provider_department_id);
         out.push(Entry {
             code: row.code.clone(),
+            department_id: row.provider_department_id,
             provider: provider.map(|d| d.name.clone()).unwrap_or_default(),
             provider_uscc: provider.map(|d| d.uscc.clone()).unwrap_or_default(),
             region: regions.iter().find(|r| r.id == row.region_id).map(|r| r.name.clone()).unwrap_or_default(),
@@ -108,14 +110,23 @@ fn join<T>(v: &[T], f: impl Fn(&T) -> String) -> String {
     v.iter().map(f).collect::<Vec<_>>().join("、")
 }
 
-/// A view derived from the published catalog now.
-pub async fn derive(p: &Platform, actor: &Actor, view: &str) -> Result<Table> {
-    derive_for(p, actor, view, None).await
+/// Which part of the catalog a view covers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope<'a> {
+    /// A district's code: its own entries (its open catalog, SYS-36b; its lists, SYS-38a); the city's code or
+    /// none: the whole city's.
+    pub region_code: Option<&'a str>,
+    /// One department's entries (its yearly lists, CS-25a).
+    pub department_id: Option<i64>,
 }
 
-/// A view of one region's catalog: a district's own entries (its open catalog, SYS-36b; its lists, SYS-38a), or
-/// with the city's code, the whole city's.
-pub async fn derive_for(p: &Platform, actor: &Actor, view: &str, region_code: Option<&str>) -> Result<Table> {
+/// A view derived from the published catalog now.
+pub async fn derive(p: &Platform, actor: &Actor, view: &str) -> Result<Table> {
+    derive_for(p, actor, view, Scope::default()).await
+}
+
+/// A view of part of the catalog, derived now.
+pub async fn derive_for(p: &Platform, actor: &Actor, view: &str, scope: Scope<'_>) -> Result<Table> {
     let (_, title, _) = *VIEWS.iter().find(|(v, _, _)| *v == view).ok_or_else(|| {
         let names: Vec<&str> = VIEWS.iter().map(|v| v.0).collect();
         Error::invalid("unknown_view", format!("未知视图“{view}”，可选：{}", names.join("、")), format!("Unknown view '{view}'; one of: {}", names.join(", ")))
@@ -125,7 +136,10 @@ pub async fn derive_for(p: &Platform, actor: &Actor, view: &str, region_code: Op
     }
     let mut conn = p.store.read().await?;
     let mut entries = published(&mut conn).await?;
-    if let Some(code) = region_code.filter(|c| !c.is_empty()) {
+    if let Some(department_id) = scope.department_id {
+        entries.retain(|e| e.department_id == department_id);
+    }
+    if let Some(code) = scope.region_code.filter(|c| !c.is_empty()) {
         let region = store::orgs::region_by_code(&mut conn, code)
             .await?
             .ok_or_else(|| Error::invalid("unknown_region", format!("区划代码“{code}”不存在"), format!("There is no region with code '{code}'")))?;

@@ -16,6 +16,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use service::catalog::obligations::{Obligation, ObligationInput};
 use service::catalog::search::{CatalogQuery, FacetValue};
+use service::catalog::views::Scope;
 
 use super::{List, Paging};
 use crate::error::{ApiError, ApiResult};
@@ -362,12 +363,12 @@ pub async fn view(
     ApiPath(view): ApiPath<String>,
     ApiQuery(q): ApiQuery<FormatQuery>,
 ) -> ApiResult<axum::response::Response> {
-    table_response(service::catalog::views::derive_for(&s.platform, &caller, &view, q.region.as_deref()).await?, q.format)
+    table_response(service::catalog::views::derive_for(&s.platform, &caller, &view, Scope { region_code: q.region.as_deref(), department_id: None }).await?, q.format)
 }
 
 /// The open catalog as a table or file, for anyone.
 pub async fn open_export(State(s): State<AppState>, Caller(caller): Caller, ApiQuery(q): ApiQuery<FormatQuery>) -> ApiResult<axum::response::Response> {
-    table_response(service::catalog::views::derive_for(&s.platform, &caller, "open", q.region.as_deref()).await?, q.format)
+    table_response(service::catalog::views::derive_for(&s.platform, &caller, "open", Scope { region_code: q.region.as_deref(), department_id: None }).await?, q.format)
 }
 
 pub async fn list(
@@ -385,6 +386,56 @@ pub async fn publish_list(
     ApiPath((kind, year)): ApiPath<(String, i32)>,
 ) -> ApiResult<Json<service::catalog::views::Table>> {
     Ok(Json(service::catalog::views::publish_list(&s.platform, &caller, &kind, year).await?))
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitListBody {
+    /// The submitting department; the caller's own when absent.
+    #[serde(default)]
+    pub department_id: Option<i64>,
+}
+
+pub async fn submit_list(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath((kind, year)): ApiPath<(String, i32)>,
+    ApiJson(b): ApiJson<SubmitListBody>,
+) -> ApiResult<(StatusCode, Json<service::catalog::views::Table>)> {
+    Ok((StatusCode::CREATED, Json(service::catalog::annual_lists::submit(&s.platform, &caller, &kind, year, b.department_id).await?)))
+}
+
+pub async fn submitted_list(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath((kind, year, department_id)): ApiPath<(String, i32, i64)>,
+    ApiQuery(q): ApiQuery<FileQuery>,
+) -> ApiResult<axum::response::Response> {
+    table_response(service::catalog::annual_lists::submitted(&s.platform, &caller, &kind, year, department_id).await?, q.format)
+}
+
+pub async fn submission_report(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(year): ApiPath<i32>,
+) -> ApiResult<Json<service::catalog::annual_lists::SubmissionReport>> {
+    Ok(Json(service::catalog::annual_lists::report(&s.platform, &caller, year).await?))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CutoffBody {
+    /// YYYY-MM-DD.
+    pub cutoff: NaiveDate,
+}
+
+pub async fn set_list_cutoff(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(year): ApiPath<i32>,
+    ApiJson(b): ApiJson<CutoffBody>,
+) -> ApiResult<Json<service::catalog::annual_lists::SubmissionReport>> {
+    Ok(Json(service::catalog::annual_lists::set_cutoff(&s.platform, &caller, year, b.cutoff).await?))
 }
 
 pub async fn reassessments(State(s): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<List<service::catalog::read::Reassessment>>> {

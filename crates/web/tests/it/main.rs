@@ -89,6 +89,7 @@ fn main() {
         supervision::fs_14f_conditions_in_words_are_reported_as_not_machine_enforced,
         supervision::fs_16a_a_share_type_objection_is_settled_by_the_source_and_the_authority,
         supervision::fs_16b_an_open_type_objection_also_needs_the_disclosure_authority,
+        supervision::cs_25a_departments_submit_their_three_lists_every_year,
         projects::sys_14a_sys_14c_approval_needs_the_catalog_submitted,
         projects::sys_69c_approval_needs_an_open_catalog_plan,
         projects::sys_14b_acceptance_names_the_unpublished_entry,

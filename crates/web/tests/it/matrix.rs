@@ -75,6 +75,10 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("GET /api/v1/catalog/views/{view}", SIGNED_IN),
         ("GET /api/v1/catalog/lists/{kind}/{year}", SIGNED_IN),
         ("POST /api/v1/catalog/lists/{kind}/{year}", ADMIN),
+        ("POST /api/v1/catalog/lists/{kind}/{year}/submissions", CATALOGERS),
+        ("GET /api/v1/catalog/lists/{kind}/{year}/submissions/{department_id}", OVERSEERS),
+        ("GET /api/v1/catalog/submissions/{year}", OVERSEERS),
+        ("PUT /api/v1/catalog/submissions/{year}/cutoff", ADMIN),
         ("GET /api/v1/open/export", ALL),
         ("GET /api/v1/open/resources", ALL),
         ("GET /api/v1/open/changes", ALL),
@@ -175,7 +179,8 @@ pub async fn authorization_matrix_covers_every_route(app: TestApp) {
             .replace("/projects/{id}", &format!("/projects/{project_id}"))
             .replace("/obligations/{id}", "/obligations/1")
             .replace("/objections/{id}", "/objections/1")
-            .replace("{region}", "230500");
+            .replace("{region}", "230500")
+            .replace("{department_id}", "1");
         let path = match spec.path {
             "/api/v1/calendar/deadline" => format!("{path}?from=2026-09-30&working_days=5"),
             "/api/v1/projects/{id}/check" => format!("{path}?gate=approval"),

@@ -162,3 +162,52 @@ pub async fn fs_16b_an_open_type_objection_also_needs_the_disclosure_authority(a
     let (status, _) = app.json(Method::GET, &format!("/api/v1/open/resources/{code}"), None, None).await;
     assert_eq!(status, 200, "open once all three agree");
 }
+
+/// CS-25a: every department submits its sharing, opening and application-scenario lists each year; after the
+/// configured cut-off the report names the department still missing one.
+pub async fn cs_25a_departments_submit_their_three_lists_every_year(app: TestApp) {
+    let (status, body) = app.json(Method::GET, "/api/v1/catalog/submissions/2026", Some(&app.login("admin").await), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("no_yearly_lists")), "双鸭山 has no yearly lists: {body}");
+
+    let app = app.sibling("changsha-2021").await;
+    app.clock.set_day("2026-12-10");
+    let officer = app.login("officer-sj").await;
+    let market = app.department_id("市场监督管理局").await;
+    let mut content = complete("changsha-2021", "企业登记信息");
+    content["items"] = json!([{"name": "tyshxydm", "label": "统一社会信用代码", "data_type": "string", "is_key": true, "identifier": "uscc"}]);
+    let code = create(&app, &officer, market, content).await;
+    publish(&app, &code, &officer).await;
+    let police = app.login("officer").await;
+    let other = create(&app, &police, app.department_id("公安局").await, complete("changsha-2021", "户籍人口基本信息")).await;
+    publish(&app, &other, &police).await;
+
+    for kind in ["share_list", "open_list"] {
+        let (status, table) = app.json(Method::POST, &format!("/api/v1/catalog/lists/{kind}/2026/submissions"), Some(&officer), Some(json!({}))).await;
+        assert_eq!(status, 201, "{table}");
+        if kind == "share_list" {
+            let codes: Vec<&str> = table["rows"].as_array().unwrap().iter().map(|r| r[0].as_str().unwrap()).collect();
+            assert_eq!(codes, [code.as_str()], "its own published entries only: {table}");
+        }
+    }
+    let (status, body) = app.json(Method::POST, "/api/v1/catalog/lists/scenario_list/2026/submissions", Some(&police), Some(json!({"department_id": market}))).await;
+    assert_eq!(status, 403, "not for another department: {body}");
+    let (status, body) = app.json(Method::POST, "/api/v1/catalog/lists/negative_list/2026/submissions", Some(&officer), Some(json!({}))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("unknown_list")), "{body}");
+
+    let admin = app.login("admin").await;
+    let row_of = |report: &serde_json::Value| report["departments"].as_array().unwrap_or_else(|| panic!("{report}")).iter().find(|d| d["department_id"] == market).cloned().unwrap_or_else(|| panic!("{report}"));
+    let (_, report) = app.json(Method::GET, "/api/v1/catalog/submissions/2026", Some(&admin), None).await;
+    let row = row_of(&report);
+    assert_eq!((row["missing"].clone(), row["overdue"].as_bool()), (json!(["scenario_list"]), Some(false)), "before the cut-off: {report}");
+    assert_eq!(report["cutoff"], "2026-12-31", "the profile's day until the authority sets one");
+    let (status, report) = app.json(Method::PUT, "/api/v1/catalog/submissions/2026/cutoff", Some(&admin), Some(json!({"cutoff": "2026-12-09"}))).await;
+    assert_eq!((status, report["cutoff"].as_str()), (200, Some("2026-12-09")), "{report}");
+    let (_, report) = app.json(Method::GET, "/api/v1/catalog/submissions/2026", Some(&admin), None).await;
+    let row = row_of(&report);
+    assert_eq!((row["missing"].clone(), row["overdue"].as_bool()), (json!(["scenario_list"]), Some(true)), "after it, 数据应用场景清单 is missing: {report}");
+    assert!(!report["departments"].as_array().unwrap().iter().any(|d| d["department_name"].as_str().unwrap().contains("数据局")), "the bureau itself submits none");
+    let (_, own) = app.json(Method::GET, "/api/v1/catalog/submissions/2026", Some(&officer), None).await;
+    assert_eq!(own["departments"].as_array().unwrap().len(), 1, "a department sees its own row: {own}");
+    let (status, kept) = app.json(Method::GET, &format!("/api/v1/catalog/lists/share_list/2026/submissions/{market}"), Some(&admin), None).await;
+    assert_eq!((status, kept["rows"].as_array().map(|r| r.len())), (200, Some(1)), "{kept}");
+}
