@@ -154,7 +154,7 @@ pub async fn submit(p: &Platform, actor: &Actor, code: &str) -> Result<ResourceV
 /// Submits without bringing the search index up to date, for bulk work.
 pub(crate) async fn submit_unsynced(p: &Platform, actor: &Actor, code: &str) -> Result<()> {
     let now = p.now_us();
-    let required = super::schema::required_fields(p).await?;
+    let schema = super::schema::schema(p).await?;
     let mut tx = p.store.begin().await?;
     let entry = load(p, &mut tx, code).await?;
     require_edit(&mut tx, actor, &entry).await?;
@@ -164,7 +164,7 @@ pub(crate) async fn submit_unsynced(p: &Platform, actor: &Actor, code: &str) -> 
     })?;
     let working = working(&mut tx, &entry, rev).await?;
     require(working.state, &[RevisionState::Draft, RevisionState::Returned], "提交", "submitted")?;
-    check_complete(&working.content, &p.profile.catalog_rules(Some(required)))?;
+    check_complete(&working.content, &p.profile.catalog_rules(Some(schema.required)))?;
     // A change of attributes only goes to the same-level authority (SYS-26); an edit takes the whole flow.
     let first = match working.kind {
         RevisionKind::AttributeChange => Step::AuthorityReview,
@@ -175,7 +175,7 @@ pub(crate) async fn submit_unsynced(p: &Platform, actor: &Actor, code: &str) -> 
     let seq = store::catalog::next_change_seq(&mut tx).await?;
     store::catalog::set_working(&mut tx, entry.row.id, Some(rev), None, seq, now).await?;
     let mut event = actor.event("resource.submit", "resource", code);
-    event.detail = format!("revision {rev} → {}", first.as_str());
+    event.detail = format!("revision {rev} → {} (norm v{})", first.as_str(), schema.version);
     store::audit::append(&mut tx, &event, now).await?;
     if p.profile.catalog.update_fulfilled_by == UpdateFulfilledBy::Submission {
         super::obligations::fulfil(p, &mut tx, actor, &entry, rev).await?;

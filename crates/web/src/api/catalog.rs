@@ -222,12 +222,12 @@ pub struct SchemaBody {
     pub required: Vec<Field>,
 }
 
-pub async fn schema(State(s): State<AppState>) -> ApiResult<Json<SchemaBody>> {
-    Ok(Json(SchemaBody { required: service::catalog::schema::required_fields(&s.platform).await? }))
+pub async fn schema(State(s): State<AppState>) -> ApiResult<Json<service::catalog::schema::Schema>> {
+    Ok(Json(service::catalog::schema::schema(&s.platform).await?))
 }
 
-pub async fn set_schema(State(s): State<AppState>, Caller(caller): Caller, ApiJson(b): ApiJson<SchemaBody>) -> ApiResult<Json<SchemaBody>> {
-    Ok(Json(SchemaBody { required: service::catalog::schema::set_required_fields(&s.platform, &caller, b.required).await? }))
+pub async fn set_schema(State(s): State<AppState>, Caller(caller): Caller, ApiJson(b): ApiJson<SchemaBody>) -> ApiResult<Json<service::catalog::schema::Schema>> {
+    Ok(Json(service::catalog::schema::set_required_fields(&s.platform, &caller, b.required).await?))
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

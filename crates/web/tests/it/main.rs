@@ -81,6 +81,8 @@ fn main() {
         catalog::fs_17b_the_editor_does_not_review_their_own_entry,
         catalog::cs_16d_a_fulfilled_update_is_filed_with_the_bureau,
         catalog::sys_11b_classification_is_reported_per_department,
+        catalog::fs_12a_the_city_norm_is_versioned_and_the_city_catalog_integrates_every_catalog,
+        catalog::yz_7a_institutions_compile_their_entries_and_the_competent_department_the_catalog,
         opening::sys_38b_fs_15d_opened_data_passes_a_security_review_and_personal_items_are_desensitized,
         opening::sys_37c_not_opened_data_opens_only_with_evidence,
         opening::ls_21a_the_open_catalog_publishes_its_changes,
