@@ -184,6 +184,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("open_scope", "开放范围", "Open scope"),
     ("open_priority", "民生紧密相关、社会迫切需要（优先开放）", "Close to livelihoods or urgently needed (opened first)"),
     ("security_review", "开放前安全保密审查", "Security review before opening"),
+    ("reclassification_reason", "分类分级调整原因（调整时必填）", "Why the classification changes (when it does)"),
     ("review_passed", "审查通过", "Passed"),
     ("review_reviewer", "审查人", "Reviewer"),
     ("review_date", "审查日期", "Review date"),

@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 
 use super::attrs::{change, Attr, Change};
+use super::vocabulary;
 use super::entry::{OperationStatus, ResourceContent};
 use super::Field;
 use crate::error::FieldIssue;
@@ -289,6 +290,42 @@ fn done(issues: Vec<FieldIssue>, code: &'static str, lead: &str, lead_en: &str) 
     }
 }
 
+vocabulary! {
+    /// Why a department changes how its data is classified or graded (SYS-11e: 内容、范围、时效、应用方向发生变化).
+    ReclassificationReason {
+        Content = "content", "内容变化", "its content changed";
+        Scope = "scope", "范围变化", "its scope changed";
+        Timeliness = "timeliness", "时效变化", "its timeliness changed";
+        ApplicationDirection = "application_direction", "应用方向变化", "its application direction changed";
+    }
+}
+
+/// Whether `proposed` classifies or grades the data differently from `published`: the subject category, the
+/// resource's security level, or any item's level (items matched by column name).
+pub fn reclassifies(published: &ResourceContent, proposed: &ResourceContent) -> bool {
+    let item_level = |c: &ResourceContent, name: &str| c.items.iter().find(|i| i.name == name).and_then(|i| i.level);
+    published.classification.trim() != proposed.classification.trim()
+        || published.security_level != proposed.security_level
+        || proposed.items.iter().any(|i| published.items.iter().any(|o| o.name == i.name) && item_level(published, &i.name) != i.level)
+}
+
+/// A reclassification states its reason where the regime asks (SYS-11e).
+pub fn check_reclassification(published: &ResourceContent, proposed: &ResourceContent, reason: Option<ReclassificationReason>) -> Result<(), Invalid> {
+    if reason.is_none() && reclassifies(published, proposed) {
+        return Err(Invalid::fields(
+            "reclassification_reason_required",
+            "分类分级发生变化",
+            "The classification changes",
+            vec![FieldIssue::new(
+                "reclassification_reason",
+                "调整分类或分级须说明原因：内容、范围、时效或应用方向发生变化",
+                "Say why the classification or grade changes: its content, scope, timeliness or application direction",
+            )],
+        ));
+    }
+    Ok(())
+}
+
 /// What changing a published entry's attributes needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttributeChange {
@@ -430,6 +467,21 @@ mod tests {
         c.coverage_start = chrono::NaiveDate::from_ymd_opt(2020, 1, 1);
         c.coverage_end = chrono::NaiveDate::from_ymd_opt(2019, 1, 1);
         assert_eq!(fields_of(check_shape(&c).unwrap_err()), ["coverage_period", "coverage_regions[0]"]);
+    }
+
+    #[test]
+    fn sys_11e_a_change_of_grade_states_why() {
+        let published = complete();
+        let mut proposed = published.clone();
+        proposed.summary = "婚姻登记记录，含补领".into();
+        assert!(check_reclassification(&published, &proposed, None).is_ok(), "no grading change");
+        proposed.items[0].level = Some(crate::catalog::entry::SecurityLevel::L3);
+        assert!(reclassifies(&published, &proposed), "an item's level");
+        assert_eq!(check_reclassification(&published, &proposed, None).unwrap_err().code, "reclassification_reason_required");
+        assert!(check_reclassification(&published, &proposed, Some(ReclassificationReason::Scope)).is_ok());
+        let mut added = published.clone();
+        added.items.push(item("xb", "性别"));
+        assert!(!reclassifies(&published, &added), "a new item is not a reclassification");
     }
 
     #[test]

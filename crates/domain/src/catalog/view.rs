@@ -9,6 +9,7 @@ use super::attrs::Attr;
 use super::diff::FieldChange;
 use super::entry::ResourceContent;
 use super::lifecycle::{ResourceState, RevisionState, Step};
+use super::rules::ReclassificationReason;
 
 /// Who provides an entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
@@ -42,6 +43,8 @@ pub struct RevisionView {
     pub note: String,
     /// It lowers a share or open attribute (SYS-26, SYS-37b).
     pub downgrade: bool,
+    /// Why it classifies or grades the data differently (SYS-11e).
+    pub reclassification: Option<ReclassificationReason>,
     pub updated_at: String,
     pub submitted_at: Option<String>,
     pub published_at: Option<String>,
@@ -122,6 +125,8 @@ pub struct HistoryEntry {
     pub state: RevisionState,
     pub kind: String,
     pub note: String,
+    /// Why it reclassified the data (SYS-11e).
+    pub reclassification: Option<ReclassificationReason>,
     pub created_at: String,
     pub submitted_at: Option<String>,
     pub published_at: Option<String>,

@@ -9,7 +9,7 @@
 use domain::catalog::attrs::Change;
 use domain::catalog::entry::ResourceContent;
 use domain::catalog::lifecycle::{require, ResourceState, RevisionState, Step};
-use domain::catalog::rules::{check_attribute_change, check_complete, check_shape};
+use domain::catalog::rules::{check_attribute_change, check_complete, check_reclassification, check_shape, ReclassificationReason};
 use domain::catalog::view::ResourceView;
 use domain::catalog::ResourceCode;
 use domain::profile::{keys, UpdateFulfilledBy};
@@ -91,6 +91,7 @@ pub(crate) async fn create_unsynced(p: &Platform, actor: &Actor, input: NewEntry
         evidence: "",
         downgrade: false,
         created_by: actor.user_id,
+        reclassification: "",
     };
     store::catalog::insert_revision(&mut tx, &revision, now).await?;
     let mut event = actor.event("resource.create", "resource", code.as_str());
@@ -101,7 +102,16 @@ pub(crate) async fn create_unsynced(p: &Platform, actor: &Actor, input: NewEntry
 }
 
 /// Saves new content: into the working draft, or into a new revision started from the published one.
-pub async fn update(p: &Platform, actor: &Actor, code: &str, content: ResourceContent, note: &str) -> Result<ResourceView> {
+/// `reclassification` says why it classifies or grades the data differently, where it does (SYS-11e).
+pub async fn update(
+    p: &Platform,
+    actor: &Actor,
+    code: &str,
+    content: ResourceContent,
+    note: &str,
+    reclassification: Option<ReclassificationReason>,
+) -> Result<ResourceView> {
+    let reason = reclassification.map(|r| r.as_str()).unwrap_or_default();
     check_shape(&content)?;
     let now = p.now_us();
     let mut tx = p.store.begin().await?;
@@ -116,7 +126,7 @@ pub async fn update(p: &Platform, actor: &Actor, code: &str, content: ResourceCo
         Some(rev) => {
             let working = working(&mut tx, &entry, rev).await?;
             require(working.state, &[RevisionState::Draft, RevisionState::Returned], "修改", "edited")?;
-            store::catalog::update_content(&mut tx, entry.row.id, rev, &content, note.trim(), downgrade, now).await?;
+            store::catalog::update_content(&mut tx, entry.row.id, rev, &content, note.trim(), reason, downgrade, now).await?;
             rev
         }
         None => {
@@ -130,6 +140,7 @@ pub async fn update(p: &Platform, actor: &Actor, code: &str, content: ResourceCo
                 evidence: "",
                 downgrade,
                 created_by: actor.user_id,
+                reclassification: reason,
             };
             store::catalog::insert_revision(&mut tx, &revision, now).await?;
             rev
@@ -165,6 +176,11 @@ pub(crate) async fn submit_unsynced(p: &Platform, actor: &Actor, code: &str) -> 
     let working = working(&mut tx, &entry, rev).await?;
     require(working.state, &[RevisionState::Draft, RevisionState::Returned], "提交", "submitted")?;
     check_complete(&working.content, &p.profile.catalog_rules(Some(schema.required)))?;
+    if p.profile.catalog.reclassification_reason {
+        if let Some(published) = published_content(&mut tx, &entry).await? {
+            check_reclassification(&published, &working.content, ReclassificationReason::parse(&working.reclassification))?;
+        }
+    }
     // A change of attributes only goes to the same-level authority (SYS-26); an edit takes the whole flow.
     let first = match working.kind {
         RevisionKind::AttributeChange => Step::AuthorityReview,
@@ -294,6 +310,7 @@ pub async fn change_attributes(p: &Platform, actor: &Actor, code: &str, input: A
         evidence: input.evidence.trim(),
         downgrade: change.needs_review(),
         created_by: actor.user_id,
+        reclassification: "",
     };
     store::catalog::insert_revision(&mut tx, &revision, now).await?;
     let mut event = actor.event("resource.attributes", "resource", code);
@@ -332,6 +349,7 @@ pub(crate) async fn apply_decided_attributes(p: &Platform, tx: &mut store::Tx, a
         evidence,
         downgrade: false,
         created_by: actor.user_id,
+        reclassification: "",
     };
     store::catalog::insert_revision(tx, &revision, now).await?;
     let mut event = actor.event("resource.attributes", "resource", &entry.row.code);

@@ -218,6 +218,7 @@ pub(crate) fn revision_view(p: &Platform, r: &RevisionRow) -> RevisionView {
         content: r.content.clone(),
         note: r.note.clone(),
         downgrade: r.downgrade,
+        reclassification: domain::catalog::rules::ReclassificationReason::parse(&r.reclassification),
         updated_at: format_rfc3339_local(from_micros(r.updated_at_us)),
         submitted_at: fmt(r.submitted_at_us),
         published_at: fmt(r.published_at_us),

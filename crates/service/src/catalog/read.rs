@@ -112,6 +112,7 @@ pub async fn history(p: &Platform, actor: &Actor, code: &str) -> Result<Vec<Hist
                 state: r.state,
                 kind: r.kind.as_str().into(),
                 note: r.note.clone(),
+                reclassification: domain::catalog::rules::ReclassificationReason::parse(&r.reclassification),
                 created_at: format_rfc3339_local(from_micros(r.created_at_us)),
                 submitted_at: fmt(r.submitted_at_us),
                 published_at: fmt(r.published_at_us),

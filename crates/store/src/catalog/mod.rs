@@ -61,6 +61,8 @@ pub struct RevisionRow {
     pub published_at_us: Option<i64>,
     /// Who submitted it for review.
     pub submitted_by: Option<i64>,
+    /// Why it classifies or grades the data differently (a `ReclassificationReason` key), or empty.
+    pub reclassification: String,
 }
 
 /// A full edit, or a change of attributes only (SYS-26, SYS-37b).
@@ -125,7 +127,7 @@ fn resource(row: &AnyRow) -> Result<ResourceRow> {
     })
 }
 
-const REVISION_COLS: &str = "resource_id, rev, state, step, kind, content, note, evidence, downgrade, created_by, created_at, updated_at, submitted_at, review_due, due_provisional, published_at, submitted_by";
+const REVISION_COLS: &str = "resource_id, rev, state, step, kind, content, note, evidence, downgrade, created_by, created_at, updated_at, submitted_at, review_due, due_provisional, published_at, submitted_by, reclassification";
 
 fn revision(row: &AnyRow) -> Result<RevisionRow> {
     revision_at(row, 0)
@@ -215,12 +217,13 @@ pub struct NewRevision<'a> {
     pub evidence: &'a str,
     pub downgrade: bool,
     pub created_by: Option<i64>,
+    pub reclassification: &'a str,
 }
 
 pub async fn insert_revision(conn: &mut Conn, r: &NewRevision<'_>, now_us: i64) -> Result<()> {
     sqlx::query(
-        "INSERT INTO resource_revisions (resource_id, rev, state, kind, content, note, evidence, downgrade, created_by, created_at, updated_at)
-         VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $9)",
+        "INSERT INTO resource_revisions (resource_id, rev, state, kind, content, note, evidence, downgrade, created_by, created_at, updated_at, reclassification)
+         VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $9, $10)",
     )
     .bind(r.resource_id)
     .bind(r.rev)
@@ -231,20 +234,32 @@ pub async fn insert_revision(conn: &mut Conn, r: &NewRevision<'_>, now_us: i64) 
     .bind(r.downgrade as i64)
     .bind(r.created_by)
     .bind(now_us)
+    .bind(r.reclassification)
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
 /// Replaces a draft's content.
-pub async fn update_content(conn: &mut Conn, resource_id: i64, rev: i64, content: &ResourceContent, note: &str, downgrade: bool, now_us: i64) -> Result<()> {
-    sqlx::query("UPDATE resource_revisions SET content = $1, note = $2, downgrade = $3, updated_at = $4 WHERE resource_id = $5 AND rev = $6")
+#[allow(clippy::too_many_arguments)]
+pub async fn update_content(
+    conn: &mut Conn,
+    resource_id: i64,
+    rev: i64,
+    content: &ResourceContent,
+    note: &str,
+    reclassification: &str,
+    downgrade: bool,
+    now_us: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE resource_revisions SET content = $1, note = $2, downgrade = $3, updated_at = $4, reclassification = $7 WHERE resource_id = $5 AND rev = $6")
         .bind(json(content)?)
         .bind(note)
         .bind(downgrade as i64)
         .bind(now_us)
         .bind(resource_id)
         .bind(rev)
+        .bind(reclassification)
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -509,6 +524,7 @@ fn revision_at(row: &AnyRow, offset: usize) -> Result<RevisionRow> {
         due_provisional: row.get::<i64, _>(offset + 14) != 0,
         published_at_us: row.get(offset + 15),
         submitted_by: row.get(offset + 16),
+        reclassification: row.get(offset + 17),
     })
 }
 

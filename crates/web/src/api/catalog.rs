@@ -11,6 +11,7 @@ use domain::catalog::attrs::Attr;
 use domain::catalog::entry::{Opening, ResourceContent, Sharing};
 use domain::catalog::lifecycle::RevisionState;
 use domain::catalog::view::{HistoryEntry, ResourceSummary, ResourceView};
+use domain::catalog::rules::ReclassificationReason;
 use domain::catalog::Field;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -119,6 +120,10 @@ pub struct UpdateBody {
     /// What changed and why.
     #[serde(default)]
     pub note: String,
+    /// Why the classification or grade changes, where it does (SYS-11e): `content`, `scope`, `timeliness` or
+    /// `application_direction`.
+    #[serde(default)]
+    pub reclassification_reason: Option<ReclassificationReason>,
 }
 
 pub async fn update(
@@ -127,7 +132,7 @@ pub async fn update(
     ApiPath(code): ApiPath<String>,
     ApiJson(b): ApiJson<UpdateBody>,
 ) -> ApiResult<Json<ResourceView>> {
-    Ok(Json(service::catalog::entries::update(&s.platform, &caller, &code, b.content, &b.note).await?))
+    Ok(Json(service::catalog::entries::update(&s.platform, &caller, &code, b.content, &b.note, b.reclassification_reason).await?))
 }
 
 pub async fn submit(State(s): State<AppState>, Caller(caller): Caller, ApiPath(code): ApiPath<String>) -> ApiResult<Json<ResourceView>> {

@@ -6,6 +6,7 @@ use domain::catalog::entry::{
     CatalogKind, DataFormat, IdentifierKind, ItemType, OperationStatus, ProvisionMethod, ResourceContent, SecurityLevel, UpdateFrequency,
 };
 use domain::catalog::lifecycle::RevisionState;
+use domain::catalog::rules::ReclassificationReason;
 use domain::catalog::view::ResourceView;
 use domain::FieldIssue;
 use service::catalog::read::Allowed;
@@ -56,6 +57,7 @@ fn options(state: &AppState, lang: Lang, departments: &[domain::orgs::Department
         open_ops => list(OpenOp::ALL, OpenOp::as_str, OpenOp::label, OpenOp::label_en, lang),
         instruments => list(Instrument::ALL, Instrument::as_str, Instrument::label, Instrument::label_en, lang),
         not_open_reasons => list(NotOpenReason::ALL, NotOpenReason::as_str, NotOpenReason::label, NotOpenReason::label_en, lang),
+        reclassification_reasons => list(ReclassificationReason::ALL, ReclassificationReason::as_str, ReclassificationReason::label, ReclassificationReason::label_en, lang),
         condition_kinds => domain::catalog::attrs::ShareCondition::KINDS.iter().map(|(k, zh, en)| (k.to_string(), pick_label(lang, zh, en))).collect::<Vec<_>>(),
         departments => departments.iter().map(|d| (d.id, d.name.clone())).collect::<Vec<_>>(),
         open_attr => state.platform.profile.features.open_attr,
@@ -499,8 +501,9 @@ async fn save(state: AppState, page: Page, code: Option<String>, pairs: Vec<(Str
         return form_page(&state, &page, code.as_deref(), &content, BLANK_ITEMS, "edit", (Some(message), None, StatusCode::BAD_REQUEST), issues).await;
     }
     let note = values.get("note").to_string();
+    let reclassification = ReclassificationReason::parse(values.get("reclassification_reason"));
     let result = match &code {
-        Some(code) => service::catalog::entries::update(&state.platform, &actor, code, content.clone(), &note).await,
+        Some(code) => service::catalog::entries::update(&state.platform, &actor, code, content.clone(), &note, reclassification).await,
         None => {
             let provider = values.get("provider_department_id").parse::<i64>().ok();
             let input = service::catalog::entries::NewEntry { provider_department_id: provider, code: None, content: content.clone(), note };

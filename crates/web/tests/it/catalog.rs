@@ -1095,3 +1095,29 @@ pub async fn yz_7a_institutions_compile_their_entries_and_the_competent_departme
     let (_, table) = app.json(Method::GET, "/api/v1/catalog/views/catalog", Some(&officer), None).await;
     assert!(table["rows"].as_array().unwrap().iter().any(|r| r[0] == code.as_str()), "{table}");
 }
+
+/// SYS-11e: when its content, scope, timeliness or use changes, a department regrades its data; the change says
+/// which, and the history keeps both grades.
+pub async fn sys_11e_a_reclassification_states_its_reason_and_history_keeps_both_grades(app: TestApp) {
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let mut content = complete("shuangyashan-2026", "流动人口登记信息");
+    let code = create(&app, &officer, police, content.clone()).await;
+    publish(&app, &code, &officer).await;
+    content["items"][0]["level"] = json!("important");
+    let path = format!("/api/v1/resources/{code}");
+    let (status, _) = app.json(Method::PUT, &path, Some(&officer), Some(json!({"content": content.clone()}))).await;
+    assert_eq!(status, 200, "a draft may be saved without it");
+    let (status, body) = act(&app, &officer, &code, "submit", json!({})).await;
+    assert_eq!((status, field_names(&body)), (400, vec!["reclassification_reason".to_string()]), "{body}");
+    let (status, body) = app.json(Method::PUT, &path, Some(&officer), Some(json!({"content": content.clone(), "reclassification_reason": "gossip"}))).await;
+    assert_eq!(status, 422, "only the regulation's reasons: {body}");
+    let (status, _) = app.json(Method::PUT, &path, Some(&officer), Some(json!({"content": content, "reclassification_reason": "scope", "note": "纳入重点人员管控范围"}))).await;
+    assert_eq!(status, 200);
+    publish(&app, &code, &officer).await;
+    let (_, history) = app.json(Method::GET, &format!("/api/v1/resources/{code}/history"), Some(&officer), None).await;
+    let last = history["items"].as_array().unwrap().iter().find(|h| h["rev"] == 2).unwrap_or_else(|| panic!("{history}"));
+    assert_eq!(last["reclassification"], "scope", "{last}");
+    let change = last["changes"].as_array().unwrap().iter().find(|c| c["field"].as_str().unwrap().contains("level")).unwrap_or_else(|| panic!("{last}"));
+    assert!(change["before"].as_str().unwrap().contains("l4") && change["after"].as_str().unwrap().contains("important"), "{change}");
+}
