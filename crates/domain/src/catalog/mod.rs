@@ -1,7 +1,8 @@
 //! The resource catalog (目录): what an entry says (`entry`), its share and open attributes (`attrs`), the rules
 //! an entry must meet before review (`rules`), the states an entry and its revisions pass through (`lifecycle`),
 //! the field-by-field difference between two revisions (`diff`), objections to a classification and how they
-//! settle (`objections`), and the shapes the API shows (`view`).
+//! settle (`objections`), the classification standard entries are graded by (`scheme`), and the shapes the API
+//! shows (`view`).
 
 pub mod attrs;
 pub mod diff;
@@ -10,6 +11,7 @@ pub mod gates;
 pub mod lifecycle;
 pub mod objections;
 pub mod rules;
+pub mod scheme;
 pub mod view;
 
 /// Builders the catalog's unit tests share.

@@ -166,6 +166,7 @@ pub async fn submit(p: &Platform, actor: &Actor, code: &str) -> Result<ResourceV
 pub(crate) async fn submit_unsynced(p: &Platform, actor: &Actor, code: &str) -> Result<()> {
     let now = p.now_us();
     let schema = super::schema::schema(p).await?;
+    let scheme = super::classification::scheme(p).await?;
     let mut tx = p.store.begin().await?;
     let entry = load(p, &mut tx, code).await?;
     require_edit(&mut tx, actor, &entry).await?;
@@ -176,6 +177,7 @@ pub(crate) async fn submit_unsynced(p: &Platform, actor: &Actor, code: &str) -> 
     let working = working(&mut tx, &entry, rev).await?;
     require(working.state, &[RevisionState::Draft, RevisionState::Returned], "提交", "submitted")?;
     check_complete(&working.content, &p.profile.catalog_rules(Some(schema.required)))?;
+    super::classification::check(&scheme, &working.content)?;
     if p.profile.catalog.reclassification_reason {
         if let Some(published) = published_content(&mut tx, &entry).await? {
             check_reclassification(&published, &working.content, ReclassificationReason::parse(&working.reclassification))?;

@@ -235,6 +235,34 @@ pub async fn set_schema(State(s): State<AppState>, Caller(caller): Caller, ApiJs
     Ok(Json(service::catalog::schema::set_required_fields(&s.platform, &caller, b.required).await?))
 }
 
+pub async fn classification_scheme(State(s): State<AppState>) -> ApiResult<Json<domain::catalog::scheme::ClassificationScheme>> {
+    Ok(Json(service::catalog::classification::scheme(&s.platform).await?))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SchemeBody {
+    /// The subject categories entries may use; empty admits any.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// The grades in use; empty admits every grade.
+    #[serde(default)]
+    pub levels: Vec<domain::catalog::entry::SecurityLevel>,
+}
+
+pub async fn set_classification_scheme(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(b): ApiJson<SchemeBody>,
+) -> ApiResult<Json<domain::catalog::scheme::ClassificationScheme>> {
+    Ok(Json(service::catalog::classification::set_scheme(&s.platform, &caller, b.categories, b.levels).await?))
+}
+
+pub async fn reclassifications(State(s): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<List<service::catalog::classification::Reclassification>>> {
+    let items = service::catalog::classification::reclassifications(&s.platform, &caller).await?;
+    Ok(Json(List { total: items.len() as i64, items }))
+}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ObligationQuery {

@@ -1121,3 +1121,38 @@ pub async fn sys_11e_a_reclassification_states_its_reason_and_history_keeps_both
     let change = last["changes"].as_array().unwrap().iter().find(|c| c["field"].as_str().unwrap().contains("level")).unwrap_or_else(|| panic!("{last}"));
     assert!(change["before"].as_str().unwrap().contains("l4") && change["after"].as_str().unwrap().contains("important"), "{change}");
 }
+
+/// SYS-11a: the city authority sets the classification and grading standard in versions; entries classified under
+/// an earlier version that the new one does not admit appear in their department's list to reclassify, and leave
+/// it once reclassified.
+pub async fn sys_11a_a_new_standard_lists_the_entries_to_reclassify(app: TestApp) {
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let code = create(&app, &officer, police, complete("shuangyashan-2026", "户籍人口基本信息")).await;
+    publish(&app, &code, &officer).await;
+    let admin = app.login("admin").await;
+    let (_, v0) = app.json(Method::GET, "/api/v1/catalog/classification-scheme", Some(&officer), None).await;
+    assert_eq!(v0["version"], 0);
+    let (status, body) = app.json(Method::PUT, "/api/v1/catalog/classification-scheme", Some(&app.login("admin-js").await), Some(json!({"categories": ["人口"]}))).await;
+    assert_eq!(status, 403, "a district authority does not set it: {body}");
+    let standard = json!({"categories": ["自然人", "法人", "空间地理", "电子证照", "统计"], "levels": ["l1", "l2", "l3", "l4", "important", "core"]});
+    let (status, v1) = app.json(Method::PUT, "/api/v1/catalog/classification-scheme", Some(&admin), Some(standard)).await;
+    assert_eq!((status, v1["version"].as_i64()), (200, Some(1)), "{v1}");
+
+    let (_, list) = app.json(Method::GET, "/api/v1/catalog/reclassifications", Some(&officer), None).await;
+    let row = list["items"].as_array().unwrap().iter().find(|r| r["code"] == code.as_str()).unwrap_or_else(|| panic!("{list}"));
+    assert_eq!((row["scheme_version"].as_i64(), row["issues"][0]["field"].as_str()), (Some(1), Some("classification")), "{row}");
+    let (_, others) = app.json(Method::GET, "/api/v1/catalog/reclassifications", Some(&app.login("officer-sj").await), None).await;
+    assert!(!others["items"].as_array().unwrap().iter().any(|r| r["code"] == code.as_str()), "another department's list holds only its own");
+
+    let mut content = complete("shuangyashan-2026", "户籍人口基本信息");
+    let path = format!("/api/v1/resources/{code}");
+    app.json(Method::PUT, &path, Some(&officer), Some(json!({"content": content.clone()}))).await;
+    let (status, body) = act(&app, &officer, &code, "submit", json!({})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("not_in_classification_scheme")), "{body}");
+    content["classification"] = json!("自然人");
+    app.json(Method::PUT, &path, Some(&officer), Some(json!({"content": content, "reclassification_reason": "content"}))).await;
+    publish(&app, &code, &officer).await;
+    let (_, list) = app.json(Method::GET, "/api/v1/catalog/reclassifications", Some(&officer), None).await;
+    assert!(!list["items"].as_array().unwrap().iter().any(|r| r["code"] == code.as_str()), "reclassified: {list}");
+}
