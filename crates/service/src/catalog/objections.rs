@@ -66,7 +66,7 @@ pub struct NewObjectionInput {
     pub grounds: String,
 }
 
-/// A party's position; the source department's agreement to change carries its new section.
+/// A party's position; the source department's agreement to change may carry its new section.
 pub struct PositionInput {
     pub outcome: Outcome,
     pub comment: String,
@@ -241,13 +241,44 @@ pub async fn record_position(p: &Platform, actor: &Actor, id: i64, input: Positi
     get(p, actor, id).await
 }
 
-/// The published content with the source department's new section for `kind`, stating the proposed type.
+/// The published content with the source department's new section for `kind`, stating the proposed type. Without
+/// a section of its own, the published one is taken with the type changed and what the new type forbids dropped
+/// (operations and conditions of data no longer shared or opened); the rules then say what it still lacks.
 fn proposed_content(p: &Platform, published: &ResourceContent, kind: ObjectionKind, proposed: Attr, sharing: Option<Sharing>, opening: Option<Opening>) -> Result<ResourceContent> {
     let mut changed = published.clone();
-    let missing = |zh: &str, en: &str| Error::invalid("proposal_required", format!("同意调整时须提交调整后的{zh}"), format!("Agreeing to change, give the new {en} section"));
     match kind {
-        ObjectionKind::Share => changed.sharing = sharing.ok_or_else(|| missing("共享信息（sharing）", "sharing"))?,
-        ObjectionKind::Open => changed.opening = opening.ok_or_else(|| missing("开放信息（opening）", "opening"))?,
+        ObjectionKind::Share => {
+            changed.sharing = sharing.unwrap_or_else(|| {
+                let mut s = published.sharing.clone();
+                s.attr = Some(proposed);
+                if proposed != Attr::Conditional {
+                    s.conditions.clear();
+                }
+                if proposed == Attr::None {
+                    s.ops.clear();
+                }
+                s
+            })
+        }
+        ObjectionKind::Open => {
+            changed.opening = opening.unwrap_or_else(|| {
+                let mut o = published.opening.clone();
+                if p.profile.features.open_attr {
+                    o.attr = Some(proposed);
+                } else {
+                    o.to_public = Some(proposed != Attr::None);
+                }
+                if proposed != Attr::Conditional {
+                    o.conditions = Default::default();
+                }
+                if proposed == Attr::None {
+                    o.ops.clear();
+                } else {
+                    o.not_open_reason = None;
+                }
+                o
+            })
+        }
     }
     if attr_of(p, &changed, kind) != proposed {
         return Err(Error::invalid(

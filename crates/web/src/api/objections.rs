@@ -36,10 +36,12 @@ pub async fn raise(State(s): State<AppState>, Caller(caller): Caller, ApiPath(co
 pub struct PositionBody {
     pub outcome: Outcome,
     pub comment: String,
-    /// The source department's new sharing section, agreeing to change a share type.
+    /// The source department's new sharing section, agreeing to change a share type; without one, the published
+    /// section with the type changed.
     #[serde(default)]
     pub sharing: Option<Sharing>,
-    /// The source department's new opening section, agreeing to change an open type.
+    /// The source department's new opening section, agreeing to change an open type; without one, the published
+    /// section with the type changed.
     #[serde(default)]
     pub opening: Option<Opening>,
 }

@@ -19,7 +19,7 @@ const CATALOGERS: &[Role] = &[Role::AuthorityAdmin, Role::DeptDataOfficer];
 const PER_PAGE: i64 = 20;
 
 /// The regime's word for an attribute, in the page's language.
-fn attr_label(state: &AppState, lang: Lang, attr: Attr, open: bool) -> String {
+pub(super) fn attr_label(state: &AppState, lang: Lang, attr: Attr, open: bool) -> String {
     match (lang, open) {
         (Lang::Zh, false) => state.platform.profile.share_label(attr).to_string(),
         (Lang::Zh, true) => state.platform.profile.open_label(attr).to_string(),
@@ -358,6 +358,14 @@ fn render_entry(
         })
         .collect();
     let showing_working = view.published.is_none() && view.working.is_some();
+    // Another department may object to a published entry's type where the regime settles such objections (FS-16).
+    let may_object = console
+        && state.platform.profile.catalog.classification_objections
+        && view.state == domain::catalog::lifecycle::ResourceState::Published
+        && actor.is_some_and(|a| a.has(Role::DeptDataOfficer) && a.department_id != Some(view.provider.id));
+    let objection_kinds: Vec<(&str, &str)> =
+        domain::catalog::objections::ObjectionKind::ALL.iter().map(|k| (k.as_str(), if lang == Lang::Zh { k.label() } else { k.label_en() })).collect();
+    let attr_choices: Vec<(&str, String)> = Attr::ALL.iter().map(|a| (a.as_str(), format!("{} / {}", attr_label(state, lang, *a, false), attr_label(state, lang, *a, true)))).collect();
     render(
         state,
         page,
@@ -371,7 +379,7 @@ fn render_entry(
             may_review, may_withdraw => may_edit && view.state == domain::catalog::lifecycle::ResourceState::Published,
             may_attributes => may_edit && view.working.is_none() && view.published.is_some(),
             may_obsolete => console && actor.is_some_and(|a| a.has(Role::AuthorityAdmin)) && view.state != domain::catalog::lifecycle::ResourceState::Obsolete,
-            history, console, error, notice,
+            history, console, error, notice, may_object, objection_kinds, attr_choices,
         },
     )
 }

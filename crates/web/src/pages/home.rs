@@ -54,6 +54,24 @@ pub(super) async fn home(State(state): State<AppState>, page: Page) -> Response 
         let overdue = open.iter().filter(|o| o.overdue).count();
         let link = if actor.has(Role::AuthorityAdmin) { "/catalog/queue" } else { "/catalog/mine" };
         todo.push(context! { label => t_("todo_obligations"), count => open.len(), overdue, link });
+        let reclassify = service::catalog::classification::reclassifications(p, &actor).await.map(|r| r.len()).unwrap_or(0);
+        if reclassify > 0 {
+            todo.push(context! { label => t_("todo_reclassify"), count => reclassify, overdue => 0, link => "/catalog/governance" });
+        }
+    }
+    if p.profile.catalog.classification_objections {
+        let open = service::catalog::objections::list(p, &actor, true).await.map(|o| o.len()).unwrap_or(0);
+        if open > 0 {
+            todo.push(context! { label => t_("todo_objections"), count => open, overdue => 0, link => "/catalog/governance" });
+        }
+    }
+    if p.profile.features.three_lists && actor.has(Role::DeptDataOfficer) {
+        use chrono::Datelike;
+        if let Ok(report) = service::catalog::annual_lists::report(p, &actor, p.clock.today().year()).await {
+            let missing: usize = report.departments.iter().map(|d| d.missing.len()).sum();
+            let overdue: usize = report.departments.iter().filter(|d| d.overdue).map(|d| d.missing.len()).sum();
+            todo.push(context! { label => t_("todo_lists"), count => missing, overdue, link => "/catalog/governance" });
+        }
     }
     render(
         &state,

@@ -44,6 +44,7 @@ pub fn templates() -> Environment<'static> {
         ("catalog_detail.html", include_str!("../../templates/catalog_detail.html")),
         ("catalog_form.html", include_str!("../../templates/catalog_form.html")),
         ("catalog_queue.html", include_str!("../../templates/catalog_queue.html")),
+        ("catalog_governance.html", include_str!("../../templates/catalog_governance.html")),
     ] {
         env.add_template(name, src).expect("templates parse");
     }
@@ -55,6 +56,7 @@ mod audit;
 mod calendar;
 mod catalog;
 mod catalog_form;
+mod governance;
 mod home;
 mod session;
 mod tokens;
@@ -77,6 +79,10 @@ pub fn router() -> Router<AppState> {
         .route("/catalog/new", get(catalog::new_form).post(catalog::save_new))
         .route("/catalog/queue", get(catalog::queue))
         .route("/catalog/mine", get(catalog::mine))
+        .route("/catalog/governance", get(governance::governance))
+        .route("/catalog/governance/objections/{id}", post(governance::position))
+        .route("/catalog/governance/lists/{kind}", post(governance::submit_list))
+        .route("/catalog/{code}/objection", post(governance::raise))
         .route("/catalog/{code}", get(catalog::detail))
         .route("/catalog/{code}/edit", get(catalog::edit_form).post(catalog::save_existing))
         .route("/catalog/{code}/attributes", get(catalog::attributes_form).post(catalog::save_attributes))
@@ -194,7 +200,6 @@ fn authority_form(page: &Page, submitted_csrf: &str) -> Result<Actor, Response> 
     Ok(actor)
 }
 
-/// After a form: the confirmation (with what was saved) or the error, on the re-rendered page.
 /// A form's result on the re-rendered page: an error or a confirmation, and the status.
 type Outcome = (Option<String>, Option<String>, StatusCode);
 

@@ -377,3 +377,68 @@ pub async fn browser_fs_17b_the_pass_button_is_offered_only_to_another_officer(a
         s.close().await;
     }
 }
+
+/// FS-16a, CS-25a in the console: another department objects from the entry's page; the authority and the source
+/// department take their positions on the governance page, and the case closes with the type kept.
+pub async fn browser_fs_16a_cs_25a_objections_and_yearly_lists_in_the_console(app: TestApp) {
+    use crate::catalog::{complete, create, publish};
+    let driver = Driver::start().await;
+    // 双鸭山 has no objections or yearly lists: the page shows what it has.
+    let profile = tempfile::tempdir().unwrap();
+    let s = Session::open(&driver, profile.path()).await;
+    sign_in(&s, &app, "admin").await;
+    s.go(&format!("{}/catalog/governance", app.base)).await;
+    let page = s.wait_for("id=\"reclassify\"").await;
+    assert_no_error(&page, "the governance page without objections");
+    assert!(!page.contains("id=\"objections\""));
+    s.close().await;
+
+    let app = app.sibling("foshan-2020").await;
+    let officer = app.login("officer").await;
+    let code = create(&app, &officer, app.department_id("公安局").await, complete("foshan-2020", "居民身份证申领信息")).await;
+    publish(&app, &code, &officer).await;
+
+    let profile = tempfile::tempdir().unwrap();
+    let s = Session::open(&driver, profile.path()).await;
+    sign_in(&s, &app, "officer-mz").await;
+    s.go(&format!("{}/catalog/{code}", app.base)).await;
+    s.wait_for("id=\"raise-objection\"").await;
+    s.click("#objection-attr option[value=conditional]").await;
+    s.type_into("#objection-grounds", "涉及个人信息，宜仅向特定部门共享").await;
+    s.click("#raise-objection").await;
+    let page = s.wait_for("id=\"notice\"").await;
+    assert_no_error(&page, "after raising the objection");
+    assert!(page.contains("居民身份证申领信息") && page.contains("待表态"), "the case is listed, awaiting the parties");
+    s.close().await;
+    let (_, cases) = app.json(reqwest::Method::GET, "/api/v1/catalog/objections", Some(&officer), None).await;
+    let id = cases["items"][0]["id"].as_i64().unwrap();
+
+    for user in ["admin", "officer"] {
+        let profile = tempfile::tempdir().unwrap();
+        let s = Session::open(&driver, profile.path()).await;
+        sign_in(&s, &app, user).await;
+        s.go(&format!("{}/catalog/governance", app.base)).await;
+        s.wait_for(&format!("id=\"position-{id}\"")).await;
+        s.click(&format!("#outcome-{id} option[value=keep]")).await;
+        s.type_into(&format!("#comment-{id}"), "现行类型有法律依据，维持").await;
+        s.click(&format!("#position-{id}")).await;
+        let page = s.wait_for("id=\"notice\"").await;
+        assert_no_error(&page, user);
+        s.close().await;
+    }
+    let (_, case) = app.json(reqwest::Method::GET, &format!("/api/v1/catalog/objections/{id}"), Some(&officer), None).await;
+    assert_eq!(case["state"], "kept", "{case}");
+
+    // CS-25a in the console: 长沙's departments submit their yearly lists from the same page.
+    let cs = app.sibling("changsha-2021").await;
+    let profile = tempfile::tempdir().unwrap();
+    let s = Session::open(&driver, profile.path()).await;
+    sign_in(&s, &cs, "officer-sj").await;
+    s.go(&format!("{}/catalog/governance", cs.base)).await;
+    s.wait_for("id=\"submit-share_list\"").await;
+    s.click("#submit-share_list").await;
+    let page = s.wait_for("id=\"notice\"").await;
+    assert_no_error(&page, "after submitting a yearly list");
+    assert!(!page.contains("id=\"submit-share_list\"") && page.contains("id=\"submit-scenario_list\""), "one submitted, two to go");
+    s.close().await;
+}
