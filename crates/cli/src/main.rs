@@ -128,21 +128,26 @@ enum DepartmentsCommand {
 enum CatalogCommand {
     /// Import entries from an XLSX or CSV file (UTF-8 or GBK): one row per data item, the resource's columns on its
     /// first row. Headers are the Chinese names (数据资源名称, 数据格式, 共享属性, 数据项名称, 数据项字段名 …) or
-    /// the export's keys. Entries with a bad row are left out and each problem is reported by line. Exits 0 when
-    /// every entry was imported, 2 when some rows were refused.
+    /// the export's keys. The file goes in whole or not at all: if any line has a problem (a bad cell, a name
+    /// repeated in the file or already cataloged, a missing required field with --submit, mixed encodings) nothing
+    /// is imported and each problem is reported by line and column. Exits 0 when the file was imported, 2 when it
+    /// was refused.
     Import {
         #[arg(long, default_value = "./shuyuan-data")]
         data_dir: PathBuf,
         /// The provider's unified social credit code, for rows without a 提供部门代码.
         #[arg(long)]
         provider: Option<String>,
-        /// Submit each imported entry for review (it must then be complete).
+        /// Submit each imported entry for review (each must then be complete).
         #[arg(long)]
         submit: bool,
+        /// How a CSV is encoded: auto (UTF-8 if the whole file is, else GBK), utf-8 or gbk.
+        #[arg(long, default_value = "auto")]
+        encoding: String,
         file: PathBuf,
     },
     /// Export a view of the published catalog: catalog, share, open, share_list, open_list, scenario_list,
-    /// responsibility_list or negative_list.
+    /// responsibility_list, negative_list or open_responsibility_list.
     Export {
         #[arg(long, default_value = "./shuyuan-data")]
         data_dir: PathBuf,
@@ -349,9 +354,11 @@ async fn run(cli: Cli) -> Result<i32> {
 
 async fn catalog(command: CatalogCommand) -> Result<i32> {
     match command {
-        CatalogCommand::Import { data_dir, provider, submit, file } => {
+        CatalogCommand::Import { data_dir, provider, submit, encoding, file } => {
+            let encoding = service::catalog::import::Encoding::parse(&encoding)
+                .ok_or_else(|| anyhow::anyhow!("未知编码“{encoding}”：可选 auto、utf-8、gbk / unknown encoding '{encoding}': auto, utf-8 or gbk"))?;
             let p = open(&data_dir).await?;
-            let rows = service::catalog::import::read_table(&file).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let rows = service::catalog::import::read_table(&file, encoding).map_err(|e| anyhow::anyhow!("{e}"))?;
             let bar = ProgressBar::new(rows.len().saturating_sub(1) as u64);
             bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} 行 rows {msg}").expect("template"));
             let report = service::catalog::import::import(&p, &Actor::cli(), &rows, provider.as_deref(), submit, |line| bar.set_position(line.saturating_sub(1) as u64))

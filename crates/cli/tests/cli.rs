@@ -61,46 +61,90 @@ fn unknown_profile_and_missing_config_explain_what_to_do() {
     assert!(out.contains("demo") && out.contains("audit"));
 }
 
-/// A department's catalog spreadsheet comes in with one row per item; an entry with a bad cell is left out and
-/// the problem is named by line; a GBK CSV reads the same as UTF-8.
+/// A department's catalog spreadsheet comes in with one row per item. A file with any problem imports nothing and
+/// the report names each by line and column: a bad cell, a repeated name, wrong columns, a missing required field,
+/// GBK given as UTF-8 and the reverse, or a file mixing the two. Fixed, the whole file goes in.
 #[test]
-fn catalog_import_reports_bad_rows_by_line_and_imports_the_rest() {
+fn catalog_import_refuses_a_file_with_any_bad_line_and_names_each() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
     assert_eq!(shuyuan(&["init", "--profile", "lishui-2020", "--data-dir", data]).0, 0);
     let uscc = "11331100MB0001201Q";
     let (code, out, err) = shuyuan(&["departments", "add", "--data-dir", data, "--name", "丽水市民政局", "--region", "331100", "--uscc", uscc]);
     assert_eq!(code, 0, "{out}{err}");
+    let import = |file: &std::path::Path, extra: &[&str]| {
+        let mut args = vec!["catalog", "import", "--data-dir", data, "--provider", uscc];
+        args.extend_from_slice(extra);
+        args.push(file.to_str().unwrap());
+        shuyuan(&args)
+    };
 
     let sheet = dir.path().join("目录.xlsx");
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let ws = book.add_worksheet();
-    let rows: [&[&str]; 5] = [
-        &["数据资源名称*", "数据资源摘要", "数据格式", "更新频率", "共享属性", "是否向社会开放", "数据项名称", "数据项字段名", "数据项类型"],
+    let write_sheet = |rows: &[&[&str]]| {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let ws = book.add_worksheet();
+        for (r, row) in rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                ws.write_string(r as u32, c as u16, *cell).unwrap();
+            }
+        }
+        book.save(&sheet).unwrap();
+    };
+    let header: &[&str] = &["数据资源名称*", "数据资源摘要", "数据格式", "更新频率", "共享属性", "是否向社会开放", "数据项名称", "数据项字段名", "数据项类型"];
+    write_sheet(&[
+        header,
         &["婚姻登记信息", "婚姻登记记录", "数据库表", "每日", "受限共享", "否", "男方姓名", "nfxm", "字符型"],
         &["", "", "", "", "", "", "登记日期", "djrq", "日期型"],
         &["殡葬服务机构信息", "机构名录", "数据库", "每季度", "无条件共享", "是", "机构名称", "jgmc", "字符型"],
         &["养老机构信息", "机构名录", "数据库表", "每季度", "无条件共享", "是", "机构名称", "jgmc", "字符型"],
-    ];
-    for (r, row) in rows.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            ws.write_string(r as u32, c as u16, *cell).unwrap();
-        }
-    }
-    book.save(&sheet).unwrap();
-    let (code, out, err) = shuyuan(&["catalog", "import", "--data-dir", data, "--provider", uscc, sheet.to_str().unwrap()]);
-    assert_eq!(code, 2, "some rows were refused: {out}{err}");
-    assert!(out.contains("imported 2"), "{out}");
-    assert!(out.contains("第4行") && out.contains("数据格式“数据库”"), "the bad row is named: {out}");
+        &["婚姻登记信息", "重复的一行", "数据库表", "每日", "受限共享", "否", "女方姓名", "nvxm", "字符型"],
+    ]);
+    let (code, out, err) = import(&sheet, &[]);
+    assert_eq!(code, 2, "refused: {out}{err}");
+    assert!(out.contains("imported 0"), "nothing from a rejected file: {out}");
+    assert!(out.contains("第4行") && out.contains("数据格式“数据库”"), "the bad cell is named: {out}");
+    assert!(out.contains("第6行") && out.contains("与第2行重复"), "the repeated name is named: {out}");
 
-    // The same sheet as GBK CSV, fixed, submitted for review.
+    write_sheet(&[
+        header,
+        &["婚姻登记信息", "婚姻登记记录", "数据库表", "每日", "受限共享", "否", "男方姓名", "nfxm", "字符型"],
+        &["", "", "", "", "", "", "登记日期", "djrq", "日期型"],
+        &["殡葬服务机构信息", "机构名录", "数据库表", "每季度", "无条件共享", "是", "机构名称", "jgmc", "字符型"],
+        &["养老机构信息", "机构名录", "数据库表", "每季度", "无条件共享", "是", "机构名称", "jgmc", "字符型"],
+    ]);
+    let (code, out, err) = import(&sheet, &[]);
+    assert_eq!(code, 0, "fixed, it goes in whole: {out}{err}");
+    assert!(out.contains("imported 3"), "{out}");
+    let (code, out, _) = import(&sheet, &[]);
+    assert_eq!(code, 2, "a second import would duplicate the catalog: {out}");
+    assert!(out.contains("已有同名资源“婚姻登记信息”") && out.contains("imported 0"), "{out}");
+
     let csv = dir.path().join("目录.csv");
-    let text = "数据资源名称,数据格式,更新频率,共享属性,是否向社会开放,数据项名称,数据项字段名\n殡葬服务机构信息,数据库表,每季度,无条件共享,是,机构名称,jgmc\n";
+    // Wrong columns.
+    std::fs::write(&csv, "名称,格式\n低保对象信息,数据库表\n").unwrap();
+    let (code, out, _) = import(&csv, &[]);
+    assert!(code == 2 && out.contains("表头缺少“数据资源名称”列"), "{out}");
+    // GBK, read as such, but too incomplete to submit: the missing field is named and nothing is imported.
+    let text = "数据资源名称,数据格式,更新频率,共享属性,是否向社会开放,数据项名称,数据项字段名\n社会福利机构信息,数据库表,每季度,无条件共享,是,机构名称,jgmc\n";
     let (gbk, _, _) = encoding_rs::GBK.encode(text);
     std::fs::write(&csv, &gbk).unwrap();
-    let (code, out, err) = shuyuan(&["catalog", "import", "--data-dir", data, "--provider", uscc, "--submit", csv.to_str().unwrap()]);
-    assert_eq!(code, 2, "imported, but too incomplete to submit: {out}{err}");
-    assert!(out.contains("未能提交审核") && out.contains("数据资源摘要"), "{out}");
+    let (code, out, err) = import(&csv, &["--submit"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.contains("第2行") && out.contains("数据资源摘要") && out.contains("imported 0"), "{out}");
+    // GBK declared as UTF-8, and UTF-8 declared as GBK.
+    let (code, _, err) = import(&csv, &["--encoding", "utf-8"]);
+    assert!(code != 0 && err.contains("第1行") && err.contains("--encoding gbk"), "{err}");
+    std::fs::write(&csv, text).unwrap();
+    let (code, _, err) = import(&csv, &["--encoding", "gbk"]);
+    assert!(code != 0 && err.contains("第1行") && err.contains("UTF-8"), "{err}");
+    // A UTF-8 file with a GBK line pasted in.
+    let mut mixed = text.as_bytes().to_vec();
+    mixed.extend_from_slice(&encoding_rs::GBK.encode("儿童福利信息,数据库表,每日,无条件共享,否,儿童姓名,etxm\n").0);
+    std::fs::write(&csv, &mixed).unwrap();
+    let (code, _, err) = import(&csv, &[]);
+    assert!(code != 0 && err.contains("第3行第1列"), "the first line in the other encoding: {err}");
+    let (code, out, _) = shuyuan(&["catalog", "export", "--data-dir", data, "--view", "catalog", "--format", "json", "--out", dir.path().join("x.json").to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
 
     let export = dir.path().join("catalog.csv");
     let (code, out, _) = shuyuan(&["catalog", "export", "--data-dir", data, "--view", "catalog", "--format", "csv", "--out", export.to_str().unwrap()]);

@@ -44,6 +44,14 @@ async fn synced_view(p: &Platform, actor: &Actor, code: &str) -> Result<Resource
 /// Creates a draft entry and answers its code, leaving the search index behind: bulk work syncs it once at the
 /// end.
 pub(crate) async fn create_unsynced(p: &Platform, actor: &Actor, input: NewEntry) -> Result<String> {
+    let mut tx = p.store.begin().await?;
+    let code = create_in(p, &mut tx, actor, input).await?;
+    tx.commit().await?;
+    Ok(code)
+}
+
+/// Creates a draft entry inside the caller's transaction (an import creates a whole file in one).
+pub(crate) async fn create_in(p: &Platform, tx: &mut store::Tx, actor: &Actor, input: NewEntry) -> Result<String> {
     let provider_id = input.provider_department_id.or(actor.department_id).ok_or_else(|| {
         Error::invalid("provider_required", "请指定提供部门（provider_department_id）", "Name the providing department (provider_department_id)")
     })?;
@@ -52,13 +60,12 @@ pub(crate) async fn create_unsynced(p: &Platform, actor: &Actor, input: NewEntry
     }
     check_shape(&input.content)?;
     let now = p.now_us();
-    let mut tx = p.store.begin().await?;
-    let provider = store::orgs::department_by_id(&mut tx, provider_id)
+    let provider = store::orgs::department_by_id(tx, provider_id)
         .await?
         .ok_or_else(|| Error::not_found(format!("部门{provider_id}不存在"), format!("Department {provider_id} does not exist")))?;
-    let region = super::region(&mut tx, provider.region_id).await?;
+    let region = super::region(tx, provider.region_id).await?;
     if actor.has(Role::AuthorityAdmin) && actor.department_id != Some(provider.id) && actor.kind != crate::actor::ActorKind::Cli {
-        let dept = actor_department(&mut tx, actor).await?;
+        let dept = actor_department(tx, actor).await?;
         let city = region.parent_id.unwrap_or(region.id);
         if !super::authority_covers(dept.as_ref(), &region, city) {
             return Err(Error::forbidden(
@@ -69,9 +76,9 @@ pub(crate) async fn create_unsynced(p: &Platform, actor: &Actor, input: NewEntry
     }
     let code = match &input.code {
         Some(c) => ResourceCode::parse(c)?,
-        None => ResourceCode::assign(&region.code, provider.id, store::catalog::next_code_number(&mut tx, provider.id).await?),
+        None => ResourceCode::assign(&region.code, provider.id, store::catalog::next_code_number(tx, provider.id).await?),
     };
-    let seq = store::catalog::next_change_seq(&mut tx).await?;
+    let seq = store::catalog::next_change_seq(tx).await?;
     let new = NewResource {
         code: code.as_str(),
         provider_department_id: provider.id,
@@ -79,7 +86,7 @@ pub(crate) async fn create_unsynced(p: &Platform, actor: &Actor, input: NewEntry
         name: input.content.name.trim(),
         catalog_kind: input.content.catalog_kind.as_str(),
     };
-    let id = store::catalog::insert_resource(&mut tx, &new, seq, now).await.map_err(|e| {
+    let id = store::catalog::insert_resource(tx, &new, seq, now).await.map_err(|e| {
         Error::from_store_conflict(e, format!("资源代码{code}已被使用"), format!("Resource code {code} is taken"))
     })?;
     let revision = NewRevision {
@@ -93,11 +100,10 @@ pub(crate) async fn create_unsynced(p: &Platform, actor: &Actor, input: NewEntry
         created_by: actor.user_id,
         reclassification: "",
     };
-    store::catalog::insert_revision(&mut tx, &revision, now).await?;
+    store::catalog::insert_revision(tx, &revision, now).await?;
     let mut event = actor.event("resource.create", "resource", code.as_str());
     event.detail = format!("{} · {}", input.content.name.trim(), provider.name);
-    store::audit::append(&mut tx, &event, now).await?;
-    tx.commit().await?;
+    store::audit::append(tx, &event, now).await?;
     Ok(code.as_str().to_string())
 }
 
@@ -164,22 +170,40 @@ pub async fn submit(p: &Platform, actor: &Actor, code: &str) -> Result<ResourceV
 
 /// Submits without bringing the search index up to date, for bulk work.
 pub(crate) async fn submit_unsynced(p: &Platform, actor: &Actor, code: &str) -> Result<()> {
-    let now = p.now_us();
-    let schema = super::schema::schema(p).await?;
-    let scheme = super::classification::scheme(p).await?;
+    let norms = Norms::read(p).await?;
     let mut tx = p.store.begin().await?;
-    let entry = load(p, &mut tx, code).await?;
-    require_edit(&mut tx, actor, &entry).await?;
+    submit_in(p, &mut tx, actor, code, &norms).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What a submission is checked against: the compilation norm and the classification standard in force.
+pub(crate) struct Norms {
+    pub schema: super::schema::Schema,
+    pub scheme: domain::catalog::scheme::ClassificationScheme,
+}
+
+impl Norms {
+    pub(crate) async fn read(p: &Platform) -> Result<Norms> {
+        Ok(Norms { schema: super::schema::schema(p).await?, scheme: super::classification::scheme(p).await? })
+    }
+}
+
+/// Submits inside the caller's transaction.
+pub(crate) async fn submit_in(p: &Platform, tx: &mut store::Tx, actor: &Actor, code: &str, norms: &Norms) -> Result<()> {
+    let now = p.now_us();
+    let entry = load(p, tx, code).await?;
+    require_edit(tx, actor, &entry).await?;
     refuse_obsolete(&entry)?;
     let rev = entry.row.working_rev.ok_or_else(|| {
         Error::invalid("nothing_to_submit", "没有待提交的修订：请先修改目录", "There is no revision to submit: edit the entry first")
     })?;
-    let working = working(&mut tx, &entry, rev).await?;
+    let working = working(tx, &entry, rev).await?;
     require(working.state, &[RevisionState::Draft, RevisionState::Returned], "提交", "submitted")?;
-    check_complete(&working.content, &p.profile.catalog_rules(Some(schema.required)))?;
-    super::classification::check(&scheme, &working.content)?;
+    check_complete(&working.content, &p.profile.catalog_rules(Some(norms.schema.required.clone())))?;
+    super::classification::check(&norms.scheme, &working.content)?;
     if p.profile.catalog.reclassification_reason {
-        if let Some(published) = published_content(&mut tx, &entry).await? {
+        if let Some(published) = published_content(tx, &entry).await? {
             check_reclassification(&published, &working.content, ReclassificationReason::parse(&working.reclassification))?;
         }
     }
@@ -189,16 +213,15 @@ pub(crate) async fn submit_unsynced(p: &Platform, actor: &Actor, code: &str) -> 
         RevisionKind::Edit => p.profile.review_flow().steps(entry.district_reviewed())[0],
     };
     let due = review_due(p);
-    store::catalog::submit(&mut tx, entry.row.id, rev, first, due, actor.user_id, now).await?;
-    let seq = store::catalog::next_change_seq(&mut tx).await?;
-    store::catalog::set_working(&mut tx, entry.row.id, Some(rev), None, seq, now).await?;
+    store::catalog::submit(tx, entry.row.id, rev, first, due, actor.user_id, now).await?;
+    let seq = store::catalog::next_change_seq(tx).await?;
+    store::catalog::set_working(tx, entry.row.id, Some(rev), None, seq, now).await?;
     let mut event = actor.event("resource.submit", "resource", code);
-    event.detail = format!("revision {rev} → {} (norm v{})", first.as_str(), schema.version);
-    store::audit::append(&mut tx, &event, now).await?;
+    event.detail = format!("revision {rev} → {} (norm v{})", first.as_str(), norms.schema.version);
+    store::audit::append(tx, &event, now).await?;
     if p.profile.catalog.update_fulfilled_by == UpdateFulfilledBy::Submission {
-        super::obligations::fulfil(p, &mut tx, actor, &entry, rev).await?;
+        super::obligations::fulfil(p, tx, actor, &entry, rev).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 

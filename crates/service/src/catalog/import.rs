@@ -1,7 +1,8 @@
 //! Importing a catalog from the spreadsheet departments keep today: one row per data item, the resource's columns
 //! filled on its first row (or repeated), headers in Chinese (or the export's English keys). CSV may be UTF-8 or
-//! GBK/GB18030; XLSX is read with calamine. Every row is checked; an entry with a bad row is not imported, and
-//! the report names each problem by line, so the department fixes the sheet and imports again.
+//! GBK/GB18030 (detected, or declared), and a file mixing the two is refused at the first line that differs; XLSX is
+//! read with calamine. Every row is checked before anything is written; a file with any problem imports nothing,
+//! and the report names each problem by line and column, so the department fixes the sheet and imports again.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -74,8 +75,29 @@ pub struct ImportReport {
     pub errors: Vec<LineError>,
 }
 
-/// Reads a CSV (UTF-8, or GBK/GB18030 when not UTF-8) or XLSX file into rows of cells.
-pub fn read_table(path: &Path) -> Result<Vec<Vec<String>>> {
+/// How a CSV file's bytes are to be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Encoding {
+    /// UTF-8 when the whole file is UTF-8, else GBK/GB18030; a file mixing the two is refused.
+    #[default]
+    Auto,
+    Utf8,
+    Gbk,
+}
+
+impl Encoding {
+    pub fn parse(s: &str) -> Option<Encoding> {
+        match s.to_ascii_lowercase().replace('_', "-").as_str() {
+            "auto" => Some(Encoding::Auto),
+            "utf-8" | "utf8" => Some(Encoding::Utf8),
+            "gbk" | "gb18030" | "gb2312" => Some(Encoding::Gbk),
+            _ => None,
+        }
+    }
+}
+
+/// Reads a CSV (in `encoding`) or XLSX file into rows of cells.
+pub fn read_table(path: &Path, encoding: Encoding) -> Result<Vec<Vec<String>>> {
     let bad = |zh: String, en: String| Error::invalid("unreadable_file", zh, en);
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
     if !matches!(ext.as_str(), "xlsx" | "xlsm" | "csv" | "txt") {
@@ -97,7 +119,7 @@ pub fn read_table(path: &Path) -> Result<Vec<Vec<String>>> {
             Ok(range.rows().map(|r| r.iter().map(cell_text).collect()).collect())
         }
         "csv" | "txt" => {
-            let text = decode(&bytes);
+            let text = decode(&bytes, encoding).map_err(|e| Error::invalid("wrong_encoding", e.message, e.message_en))?;
             let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
             let mut rows = Vec::new();
             for (i, record) in reader.records().enumerate() {
@@ -110,12 +132,76 @@ pub fn read_table(path: &Path) -> Result<Vec<Vec<String>>> {
     }
 }
 
-/// UTF-8 (with or without a byte-order mark), else GB18030 (a superset of GBK), as Chinese spreadsheets save.
-fn decode(bytes: &[u8]) -> String {
+/// How one line's bytes read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LineBytes {
+    Ascii,
+    /// Valid UTF-8 with Chinese (or other non-ASCII) text.
+    Utf8,
+    /// Not UTF-8: GBK, or something else.
+    Other,
+}
+
+fn classify(line: &[u8]) -> LineBytes {
+    if line.is_ascii() {
+        LineBytes::Ascii
+    } else if std::str::from_utf8(line).is_ok() {
+        LineBytes::Utf8
+    } else {
+        LineBytes::Other
+    }
+}
+
+/// Where in a line the first byte that is not ASCII sits, as a column (cells counted by commas).
+fn column_of(line: &[u8]) -> usize {
+    let at = line.iter().position(|b| !b.is_ascii()).unwrap_or(0);
+    line[..at].iter().filter(|b| **b == b',').count() + 1
+}
+
+/// Decodes a CSV's bytes. A UTF-8 file is read as UTF-8 (a byte-order mark dropped), a GBK/GB18030 one as GB18030,
+/// as Chinese spreadsheet programs save; a file whose lines are in both, or that is not in the declared encoding,
+/// is refused at the first line that differs, so no garbled text is imported.
+fn decode(bytes: &[u8], encoding: Encoding) -> std::result::Result<String, LineError> {
     let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
+    let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
+    let first = |kind: LineBytes| lines.iter().position(|l| classify(l) == kind);
+    let refuse = |i: usize, zh: String, en: String| {
+        let (line, column) = (i + 1, column_of(lines[i]));
+        LineError { line, column: format!("第{column}列"), message: format!("第{line}行第{column}列：{zh}"), message_en: format!("Line {line}, column {column}: {en}") }
+    };
+    let gb18030 = |bytes: &[u8]| encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes).map(|s| s.into_owned());
+    let gbk_strictly = || match gb18030(bytes) {
+        Some(text) => Ok(text),
+        None => {
+            let i = lines.iter().position(|l| gb18030(l).is_none()).unwrap_or(0);
+            Err(refuse(i, "既不是UTF-8也不是GBK编码的文字".into(), "the text is neither UTF-8 nor GBK".into()))
+        }
+    };
+    match encoding {
+        Encoding::Utf8 => match std::str::from_utf8(bytes) {
+            Ok(text) => Ok(text.to_string()),
+            Err(_) => Err(refuse(
+                first(LineBytes::Other).unwrap_or(0),
+                "不是UTF-8编码（文件可能是GBK编码：请改用 --encoding gbk 或 auto）".into(),
+                "not UTF-8 (the file may be GBK: use --encoding gbk or auto)".into(),
+            )),
+        },
+        Encoding::Gbk => match first(LineBytes::Utf8) {
+            Some(i) => Err(refuse(i, "文件是UTF-8编码，却声明为GBK（请改用 --encoding utf-8 或 auto）".into(), "the file is UTF-8, declared GBK (use --encoding utf-8 or auto)".into())),
+            None => gbk_strictly(),
+        },
+        Encoding::Auto => match (first(LineBytes::Utf8), first(LineBytes::Other)) {
+            (_, None) => Ok(String::from_utf8_lossy(bytes).into_owned()),
+            (None, Some(_)) => gbk_strictly(),
+            (Some(utf8), Some(other)) => {
+                let (i, zh, en) = if utf8 < other {
+                    (other, "与前面各行的UTF-8编码不同（疑似混入GBK编码的内容）", "is not UTF-8 like the lines before it (GBK text mixed in?)")
+                } else {
+                    (utf8, "与前面各行的GBK编码不同（疑似混入UTF-8编码的内容）", "is not GBK like the lines before it (UTF-8 text mixed in?)")
+                };
+                Err(refuse(i, format!("本行编码{zh}，请统一另存为UTF-8或GBK后重新导入"), format!("this line {en}; save the whole file in one encoding and import again")))
+            }
+        },
     }
 }
 
@@ -324,58 +410,105 @@ pub fn parse(rows: &[Vec<String>]) -> (Vec<Parsed>, Vec<LineError>) {
 }
 
 /// Imports a file as drafts (submitting each where `submit`), in the name of `actor`. `provider_code` is the
-/// provider's credit code for rows that do not name one.
+/// provider's credit code for rows that do not name one. The file goes in whole or not at all: every entry is
+/// checked first (cells, provider, names repeated in the file or already in the provider's catalog, and with
+/// `submit` what submission requires), and if any line has a problem nothing is imported and the report names
+/// each one. The entries are then written in one transaction, so a failure midway leaves nothing behind either.
 pub async fn import(p: &Platform, actor: &Actor, rows: &[Vec<String>], provider_code: Option<&str>, submit: bool, mut progress: impl FnMut(usize)) -> Result<ImportReport> {
     let (entries, mut errors) = parse(rows);
-    let (departments, _) = crate::orgs::list_departments(p, 10_000, 0).await?;
-    let bad_lines: std::collections::BTreeSet<usize> = errors.iter().map(|e| e.line).collect();
     let mut report = ImportReport { rows: rows.len().saturating_sub(1), created: vec![], submitted: vec![], errors: vec![] };
-    let line_ranges: Vec<(usize, usize)> = entries
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.line, entries.get(i + 1).map(|n| n.line).unwrap_or(usize::MAX)))
-        .collect();
-    for (entry, (start, end)) in entries.into_iter().zip(line_ranges) {
-        progress(start);
-        if bad_lines.range(start..end).next().is_some() {
-            continue;
-        }
-        let mut fail = |zh: String, en: String| {
-            errors.push(LineError { line: start, column: String::new(), message: format!("第{start}行：{zh}"), message_en: format!("Line {start}: {en}") });
+    let (departments, _) = crate::orgs::list_departments(p, 10_000, 0).await?;
+    let existing = existing_names(p).await?;
+    let norms = crate::catalog::entries::Norms::read(p).await?;
+    let rules = p.profile.catalog_rules(Some(norms.schema.required.clone()));
+    let mut seen: BTreeMap<(i64, String), usize> = BTreeMap::new();
+    let mut ready = Vec::new();
+    for entry in entries {
+        let line = entry.line;
+        let mut fail = |column: &str, zh: String, en: String| {
+            errors.push(LineError { line, column: column.into(), message: format!("第{line}行：{zh}"), message_en: format!("Line {line}: {en}") });
         };
         let Some(code) = entry.provider_code.as_deref().or(provider_code) else {
-            fail("未指定提供部门代码（填写“提供部门代码”列或使用 --provider）".into(), "No provider credit code (fill 提供部门代码 or pass --provider)".into());
+            fail("提供部门代码", "未指定提供部门代码（填写“提供部门代码”列或使用 --provider）".into(), "No provider credit code (fill 提供部门代码 or pass --provider)".into());
             continue;
         };
         let Some(provider) = departments.iter().find(|d| d.uscc == code.trim()) else {
-            fail(format!("提供部门代码{code}未登记"), format!("No department has credit code {code}"));
+            fail("提供部门代码", format!("提供部门代码{code}未登记"), format!("No department has credit code {code}"));
             continue;
         };
-        let new = crate::catalog::entries::NewEntry { provider_department_id: Some(provider.id), code: entry.code.clone(), content: entry.content, note: "批量导入".into() };
-        match crate::catalog::entries::create_unsynced(p, actor, new).await {
+        let name = entry.content.name.trim().to_string();
+        if let Some(first) = seen.insert((provider.id, name.clone()), line) {
+            fail("数据资源名称", format!("数据资源名称“{name}”与第{first}行重复"), format!("Resource name '{name}' repeats line {first}"));
+        } else if let Some(code) = existing.get(&(provider.id, name.clone())) {
+            fail("数据资源名称", format!("{}已有同名资源“{name}”（{code}）", provider.name), format!("{} already has a resource named '{name}' ({code})", provider.name));
+        }
+        let checked = domain::catalog::rules::check_shape(&entry.content).and_then(|()| if submit { domain::catalog::rules::check_complete(&entry.content, &rules) } else { Ok(()) });
+        if let Err(invalid) = checked {
+            for issue in invalid.fields {
+                let column = COLUMNS.iter().find(|(k, _)| *k == issue.field).map(|(_, zh)| *zh).unwrap_or(issue.field.as_str()).to_string();
+                fail(&column, issue.message, issue.message_en);
+            }
+        }
+        if submit {
+            let issues = norms.scheme.issues(&entry.content);
+            for issue in issues {
+                fail("资源分类", issue.message, issue.message_en);
+            }
+        }
+        ready.push((line, provider.id, entry));
+    }
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| e.line);
+        report.errors = errors;
+        return Ok(report);
+    }
+    let mut tx = p.store.begin().await?;
+    for (line, provider_id, entry) in ready {
+        progress(line);
+        let new = crate::catalog::entries::NewEntry { provider_department_id: Some(provider_id), code: entry.code.clone(), content: entry.content, note: "批量导入".into() };
+        let written = async {
+            let code = crate::catalog::entries::create_in(p, &mut tx, actor, new).await?;
+            if submit {
+                crate::catalog::entries::submit_in(p, &mut tx, actor, &code, &norms).await?;
+            }
+            Ok::<_, Error>(code)
+        }
+        .await;
+        match written {
             Ok(code) => {
                 if submit {
-                    match crate::catalog::entries::submit_unsynced(p, actor, &code).await {
-                        Ok(()) => report.submitted.push(code.clone()),
-                        Err(e) => {
-                            let (zh, en) = messages(e);
-                            fail(format!("已导入为草稿，但未能提交审核：{zh}"), format!("imported as a draft, but not submitted: {en}"));
-                        }
-                    }
+                    report.submitted.push(code.clone());
                 }
                 report.created.push(code);
             }
             Err(e) => {
+                // Nothing of the file is kept: the transaction is dropped, and the report says where it stopped.
                 let (zh, en) = messages(e);
-                fail(zh, en);
+                report.created.clear();
+                report.submitted.clear();
+                report.errors = vec![LineError { line, column: String::new(), message: format!("第{line}行：{zh}；未导入任何资源"), message_en: format!("Line {line}: {en}; nothing was imported") }];
+                return Ok(report);
             }
         }
     }
+    tx.commit().await?;
     // Drafts and submissions leave the open index unchanged, but the change counter moved: one catch-up.
     crate::catalog::search::after_change(p).await;
-    errors.sort_by_key(|e| e.line);
-    report.errors = errors;
     Ok(report)
+}
+
+/// The names each provider's catalog already holds (obsolete entries aside), with their codes.
+async fn existing_names(p: &Platform) -> Result<BTreeMap<(i64, String), String>> {
+    let mut conn = p.store.read().await?;
+    let rows = store::catalog::all_with_contents(&mut conn).await?;
+    Ok(rows
+        .into_iter()
+        .filter(|(row, _, _)| row.state != domain::catalog::lifecycle::ResourceState::Obsolete)
+        .flat_map(|(row, published, working)| {
+            let names: Vec<String> = [published, working].into_iter().flatten().map(|c| c.name.trim().to_string()).collect();
+            names.into_iter().map(move |n| ((row.provider_department_id, n), row.code.clone()))
+        })
+        .collect())
 }
 
 fn messages(e: Error) -> (String, String) {
@@ -425,9 +558,19 @@ mod tests {
     }
 
     #[test]
-    fn gbk_files_are_decoded() {
+    fn gbk_files_are_decoded_and_mixed_or_mislabelled_files_refused() {
         let (gbk, _, _) = encoding_rs::GBK.encode("数据资源名称\n婚姻登记信息");
-        assert_eq!(decode(&gbk), "数据资源名称\n婚姻登记信息");
-        assert_eq!(decode("\u{feff}名称".as_bytes()), "名称");
+        assert_eq!(decode(&gbk, Encoding::Auto).unwrap(), "数据资源名称\n婚姻登记信息");
+        assert_eq!(decode(&gbk, Encoding::Gbk).unwrap(), "数据资源名称\n婚姻登记信息");
+        assert_eq!(decode("\u{feff}名称".as_bytes(), Encoding::Auto).unwrap(), "名称");
+        let e = decode(&gbk, Encoding::Utf8).unwrap_err();
+        assert_eq!(e.line, 1, "GBK given as UTF-8: {}", e.message);
+        let e = decode("name,数据资源名称\nx,婚姻登记信息".as_bytes(), Encoding::Gbk).unwrap_err();
+        assert_eq!((e.line, e.column.as_str()), (1, "第2列"), "UTF-8 given as GBK: {}", e.message);
+        let mut mixed = "数据资源名称,数据格式\n婚姻登记信息,数据库表\n".as_bytes().to_vec();
+        mixed.extend_from_slice(&encoding_rs::GBK.encode("殡葬服务机构信息,数据库表").0);
+        let e = decode(&mixed, Encoding::Auto).unwrap_err();
+        assert_eq!(e.line, 3, "{}", e.message);
+        assert!(e.message.starts_with("第3行第1列"), "{}", e.message);
     }
 }
