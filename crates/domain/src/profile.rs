@@ -77,6 +77,8 @@ pub struct CatalogProfile {
     pub open_security_review: bool,
     /// Objections to an entry's share or open type are settled by the parties together (FS-16).
     pub classification_objections: bool,
+    /// Sectors (系统) have a designated responsible department that keeps the sector's catalog (LS-8a).
+    pub sectors: bool,
     /// A change of classification or grade states its reason (SYS-11e).
     pub reclassification_reason: bool,
     /// The day (MM-DD) by which departments submit a year's lists where the regime has yearly lists (CS-25a sets

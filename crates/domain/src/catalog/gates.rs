@@ -118,6 +118,7 @@ mod tests {
             project_exception: false,
             open_security_review: false,
             classification_objections: false,
+            sectors: false,
             reclassification_reason: false,
             annual_list_cutoff: "12-31".into(),
         }

@@ -3,7 +3,7 @@
 //! from a spreadsheet; `read` answers what an
 //! actor may see; `reports` are the supervisor's reports (classification, unenforceable conditions); `objections` settles disagreements about an entry's type (FS-16); `obligations` keeps update deadlines after a change of law or duties; `open_changes` is the open
 //! catalog's public change log; `projects` gates IT
-//! projects on their entries; `schema` is the authority's list of required fields; `search` keeps the node's
+//! projects on their entries; `schema` is the authority's list of required fields; `sectors` designates each sector's responsible department (LS-8a); `search` keeps the node's
 //! full-text index in step and answers searches; `views` derives the share and open catalogs and the lists, and
 //! exports them. This module holds what they share: loading an entry with its provider and reviewing level, and
 //! who may do what to it.
@@ -20,6 +20,7 @@ pub mod read;
 pub mod reports;
 pub mod schema;
 pub mod search;
+pub mod sectors;
 pub mod views;
 
 use domain::catalog::entry::ResourceContent;
@@ -42,6 +43,9 @@ pub(crate) struct Entry {
     /// the regime has district catalogs), else the city (SYS-12c).
     pub reviewing_region: Region,
     pub city_region: Region,
+    /// The department responsible for the entry's sector, where the regime designates one (LS-8a): it keeps the
+    /// sector's catalog with the provider.
+    pub sector_department_id: Option<i64>,
 }
 
 impl Entry {
@@ -88,7 +92,12 @@ pub(crate) async fn entry_of(p: &Platform, conn: &mut store::Conn, row: Resource
     } else {
         city_region.clone()
     };
-    Ok(Entry { row, provider, region, reviewing_region, city_region })
+    let sector_department_id = if p.profile.catalog.sectors && !row.industry.trim().is_empty() {
+        store::catalog::sectors::responsible(conn, row.industry.trim()).await?
+    } else {
+        None
+    };
+    Ok(Entry { row, provider, region, reviewing_region, city_region, sector_department_id })
 }
 
 pub(crate) async fn region(conn: &mut store::Conn, id: i64) -> Result<Region> {
@@ -146,7 +155,8 @@ pub(crate) fn edit_refusal(actor: &Actor, actor_dept: Option<&Department>, entry
             format!("Resource {} belongs to the catalog of {}: its own or the city's authority keeps it", entry.row.code, entry.region.name),
         ));
     }
-    if may_edit(actor, entry.provider.id) {
+    let sector_keeper = actor.has(Role::DeptDataOfficer) && entry.sector_department_id.is_some() && actor.department_id == entry.sector_department_id;
+    if may_edit(actor, entry.provider.id) || sector_keeper {
         None
     } else {
         Some(Error::forbidden(
@@ -165,8 +175,8 @@ pub(crate) fn may_see_working(actor: &Actor, provider_id: i64) -> bool {
 
 /// May the actor take this review step on the entry? The service center checks; the authority of the reviewing
 /// region reviews; the city authority re-reviews. An authority administrator with no department acts for the
-/// city.
-/// The department's own review is taken by one of its data officers other than the one who submitted it (FS-17b).
+/// city. The department's own review is taken by one of its data officers other than the one who submitted it
+/// (FS-17b).
 pub(crate) fn may_review(actor: &Actor, actor_dept: Option<&Department>, step: Step, entry: &Entry, submitted_by: Option<i64>) -> bool {
     if actor.kind == ActorKind::Cli {
         return true;

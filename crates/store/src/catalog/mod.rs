@@ -7,6 +7,7 @@ pub mod objections;
 pub mod open_changes;
 pub mod obligations;
 pub mod projects;
+pub mod sectors;
 
 use domain::catalog::attrs::Attr;
 use domain::catalog::entry::ResourceContent;

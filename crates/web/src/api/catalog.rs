@@ -235,6 +235,26 @@ pub async fn set_schema(State(s): State<AppState>, Caller(caller): Caller, ApiJs
     Ok(Json(service::catalog::schema::set_required_fields(&s.platform, &caller, b.required).await?))
 }
 
+pub async fn sectors(State(s): State<AppState>) -> ApiResult<Json<List<service::catalog::sectors::Sector>>> {
+    let items = service::catalog::sectors::list(&s.platform).await?;
+    Ok(Json(List { total: items.len() as i64, items }))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SectorBody {
+    pub responsible_department_id: i64,
+}
+
+pub async fn designate_sector(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(b): ApiJson<SectorBody>,
+) -> ApiResult<Json<service::catalog::sectors::Sector>> {
+    Ok(Json(service::catalog::sectors::designate(&s.platform, &caller, &name, b.responsible_department_id).await?))
+}
+
 pub async fn classification_scheme(State(s): State<AppState>) -> ApiResult<Json<domain::catalog::scheme::ClassificationScheme>> {
     Ok(Json(service::catalog::classification::scheme(&s.platform).await?))
 }

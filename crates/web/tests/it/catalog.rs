@@ -1156,3 +1156,33 @@ pub async fn sys_11a_a_new_standard_lists_the_entries_to_reclassify(app: TestApp
     let (_, list) = app.json(Method::GET, "/api/v1/catalog/reclassifications", Some(&officer), None).await;
     assert!(!list["items"].as_array().unwrap().iter().any(|r| r["code"] == code.as_str()), "reclassified: {list}");
 }
+
+/// LS-8a: the city authority designates a sector's responsible department (a department cannot designate itself);
+/// that department then keeps the sector's entries, other departments do not.
+pub async fn ls_8a_a_designated_sector_department_keeps_the_sectors_catalog(app: TestApp) {
+    let app = app.sibling("lishui-2020").await;
+    let civil = app.login("officer-mz").await;
+    let mut content = complete("lishui-2020", "社区戒毒康复人员信息");
+    content["industry"] = json!("公共安全");
+    let code = create(&app, &civil, app.department_id("民政局").await, content.clone()).await;
+    publish(&app, &code, &civil).await;
+    let police = app.login("officer").await;
+    let police_id = app.department_id("公安局").await;
+    let path = format!("/api/v1/resources/{code}");
+    content["summary"] = json!("社区戒毒康复人员信息，按日更新，含执行地");
+    let (status, _) = app.json(Method::PUT, &path, Some(&police), Some(json!({"content": content.clone()}))).await;
+    assert_eq!(status, 403, "not yet responsible for the sector");
+    let sector = "/api/v1/sectors/%E5%85%AC%E5%85%B1%E5%AE%89%E5%85%A8";
+    let (status, _) = app.json(Method::PUT, sector, Some(&police), Some(json!({"responsible_department_id": police_id}))).await;
+    assert_eq!(status, 403, "a department does not designate itself");
+    let (status, body) = app.json(Method::PUT, sector, Some(&app.login("admin").await), Some(json!({"responsible_department_id": police_id}))).await;
+    assert_eq!((status, body["name"].as_str(), body["responsible_department"].as_str()), (200, Some("公共安全"), Some("丽水市公安局")), "{body}");
+    let (status, body) = app.json(Method::PUT, &path, Some(&police), Some(json!({"content": content.clone()}))).await;
+    assert_eq!(status, 200, "the sector's department keeps its catalog: {body}");
+    let (status, _) = act(&app, &police, &code, "submit", json!({})).await;
+    assert_eq!(status, 200);
+    let (status, _) = app.json(Method::PUT, &path, Some(&app.login("officer-sj").await), Some(json!({"content": content}))).await;
+    assert_eq!(status, 403, "another department does not");
+    let (_, list) = app.json(Method::GET, "/api/v1/sectors", Some(&civil), None).await;
+    assert_eq!(list["total"], 1, "{list}");
+}

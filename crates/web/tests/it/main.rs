@@ -85,6 +85,7 @@ fn main() {
         catalog::yz_7a_institutions_compile_their_entries_and_the_competent_department_the_catalog,
         catalog::sys_11e_a_reclassification_states_its_reason_and_history_keeps_both_grades,
         catalog::sys_11a_a_new_standard_lists_the_entries_to_reclassify,
+        catalog::ls_8a_a_designated_sector_department_keeps_the_sectors_catalog,
         opening::sys_38b_fs_15d_opened_data_passes_a_security_review_and_personal_items_are_desensitized,
         opening::sys_37c_not_opened_data_opens_only_with_evidence,
         opening::ls_21a_the_open_catalog_publishes_its_changes,

@@ -66,6 +66,8 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("GET /api/v1/catalog/classification-scheme", SIGNED_IN),
         ("PUT /api/v1/catalog/classification-scheme", ADMIN),
         ("GET /api/v1/catalog/reclassifications", OVERSEERS),
+        ("GET /api/v1/sectors", SIGNED_IN),
+        ("PUT /api/v1/sectors/{name}", ADMIN),
         ("GET /api/v1/catalog/queue", REVIEWERS),
         ("GET /api/v1/catalog/schema", SIGNED_IN),
         ("PUT /api/v1/catalog/schema", ADMIN),
@@ -183,7 +185,8 @@ pub async fn authorization_matrix_covers_every_route(app: TestApp) {
             .replace("/obligations/{id}", "/obligations/1")
             .replace("/objections/{id}", "/objections/1")
             .replace("{region}", "230500")
-            .replace("{department_id}", "1");
+            .replace("{department_id}", "1")
+            .replace("{name}", "public");
         let path = match spec.path {
             "/api/v1/calendar/deadline" => format!("{path}?from=2026-09-30&working_days=5"),
             "/api/v1/projects/{id}/check" => format!("{path}?gate=approval"),
