@@ -77,6 +77,9 @@ pub struct CatalogProfile {
     pub open_security_review: bool,
     /// Objections to an entry's share or open type are settled by the parties together (FS-16).
     pub classification_objections: bool,
+    /// A revision someone other than its provider wrote waits for the provider's opinion before publication
+    /// (YZ-7c).
+    pub consult_provider: bool,
     /// Sectors (系统) have a designated responsible department that keeps the sector's catalog (LS-8a).
     pub sectors: bool,
     /// A change of classification or grade states its reason (SYS-11e).

@@ -119,6 +119,7 @@ mod tests {
             open_security_review: false,
             classification_objections: false,
             sectors: false,
+            consult_provider: false,
             reclassification_reason: false,
             annual_list_cutoff: "12-31".into(),
         }

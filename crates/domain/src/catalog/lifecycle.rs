@@ -96,6 +96,14 @@ impl ReviewFlow {
 }
 
 vocabulary! {
+    /// The providing institution's answer when consulted about a revision someone else wrote (YZ-7c).
+    Opinion {
+        Agree = "agree", "同意", "agree";
+        Disagree = "disagree", "不同意", "disagree";
+    }
+}
+
+vocabulary! {
     /// How publishing or withdrawing moves an entry in the open catalog, as its public change log says (LS-21a).
     OpenChange {
         Added = "added", "新增", "added";

@@ -101,6 +101,7 @@ pub(crate) async fn create_in(p: &Platform, tx: &mut store::Tx, actor: &Actor, i
         reclassification: "",
     };
     store::catalog::insert_revision(tx, &revision, now).await?;
+    super::consultations::open_if_needed(p, tx, actor, id, provider.id, 1).await?;
     let mut event = actor.event("resource.create", "resource", code.as_str());
     event.detail = format!("{} · {}", input.content.name.trim(), provider.name);
     store::audit::append(tx, &event, now).await?;
@@ -155,6 +156,7 @@ pub async fn update(
     let seq = store::catalog::next_change_seq(&mut tx).await?;
     let name = (entry.row.state != ResourceState::Published).then_some(content.name.trim());
     store::catalog::set_working(&mut tx, entry.row.id, Some(rev), name, seq, now).await?;
+    super::consultations::open_if_needed(p, &mut tx, actor, entry.row.id, entry.provider.id, rev).await?;
     let mut event = actor.event("resource.update", "resource", code);
     event.detail = format!("revision {rev}");
     store::audit::append(&mut tx, &event, now).await?;
@@ -256,6 +258,7 @@ pub async fn pass(p: &Platform, actor: &Actor, code: &str, comment: &str) -> Res
             store::audit::append(&mut tx, &event, now).await?;
         }
         None => {
+            super::consultations::require_answered(&mut tx, &entry, rev).await?;
             let mut event = actor.event("resource.review.pass", "resource", code);
             event.detail = format!("revision {rev}: {} → published", step.as_str());
             event.purpose = comment.trim().into();

@@ -1,5 +1,6 @@
 //! The catalog's use cases. `annual_lists` takes each department's yearly lists (CS-25a); `classification`
-//! is the classification and grading standard and what must be reclassified under it (SYS-11a); `entries` writes entries and moves them through review; `import` reads a catalog
+//! is the classification and grading standard and what must be reclassified under it (SYS-11a);
+//! `consultations` asks the provider's opinion on revisions others write (YZ-7c); `entries` writes entries and moves them through review; `import` reads a catalog
 //! from a spreadsheet; `read` answers what an
 //! actor may see; `reports` are the supervisor's reports (classification, unenforceable conditions); `objections` settles disagreements about an entry's type (FS-16); `obligations` keeps update deadlines after a change of law or duties; `open_changes` is the open
 //! catalog's public change log; `projects` gates IT
@@ -10,6 +11,7 @@
 
 pub mod annual_lists;
 pub mod classification;
+pub mod consultations;
 pub mod entries;
 pub mod import;
 pub mod objections;

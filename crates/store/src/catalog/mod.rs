@@ -2,6 +2,7 @@
 //! taken, the numbers codes are made of, and the change counter a search index catches up from. Update
 //! obligations and IT projects are in their own modules.
 
+pub mod consultations;
 pub mod lists;
 pub mod objections;
 pub mod open_changes;

@@ -235,6 +235,28 @@ pub async fn set_schema(State(s): State<AppState>, Caller(caller): Caller, ApiJs
     Ok(Json(service::catalog::schema::set_required_fields(&s.platform, &caller, b.required).await?))
 }
 
+pub async fn consultation(State(s): State<AppState>, Caller(caller): Caller, ApiPath(code): ApiPath<String>) -> ApiResult<Json<service::catalog::consultations::ConsultationView>> {
+    Ok(Json(service::catalog::consultations::get(&s.platform, &caller, &code).await?))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpinionBody {
+    pub opinion: domain::catalog::lifecycle::Opinion,
+    /// Required when disagreeing.
+    #[serde(default)]
+    pub comment: String,
+}
+
+pub async fn answer_consultation(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(b): ApiJson<OpinionBody>,
+) -> ApiResult<Json<service::catalog::consultations::ConsultationView>> {
+    Ok(Json(service::catalog::consultations::answer(&s.platform, &caller, &code, b.opinion, &b.comment).await?))
+}
+
 pub async fn sectors(State(s): State<AppState>) -> ApiResult<Json<List<service::catalog::sectors::Sector>>> {
     let items = service::catalog::sectors::list(&s.platform).await?;
     Ok(Json(List { total: items.len() as i64, items }))

@@ -212,7 +212,7 @@ pub(super) async fn detail(State(state): State<AppState>, page: Page, Path(code)
 
 pub(super) async fn open_detail(State(state): State<AppState>, page: Page, Path(code): Path<String>) -> Response {
     match service::catalog::read::get_open(&state.platform, &code).await {
-        Ok(view) => render_entry(&state, &page, &view, vec![], &department_names(&state).await, None, (None, None, StatusCode::OK)),
+        Ok(view) => render_entry(&state, &page, &view, &department_names(&state).await, None, (None, None, StatusCode::OK)),
         Err(e) => render(&state, &page, "error.html", StatusCode::NOT_FOUND, context! { title => error_message(&page, e) }),
     }
 }
@@ -223,7 +223,14 @@ async fn detail_page(state: &AppState, page: &Page, actor: &Actor, code: &str, o
         Err(e) => return render(state, page, "error.html", StatusCode::NOT_FOUND, context! { title => error_message(page, e) }),
     };
     let history = service::catalog::read::history(&state.platform, actor, code).await.unwrap_or_default();
-    render_entry(state, page, &view, history, &department_names(state).await, Some(allowed), outcome)
+    let consultation = service::catalog::consultations::get(&state.platform, actor, code).await.ok();
+    let answerable = consultation.is_some() && actor.has(Role::DeptDataOfficer) && actor.department_id == Some(view.provider.id);
+    let zh = page.lang == Lang::Zh;
+    let consultation = consultation.map(|c| {
+        let opinion = c.opinion.map(|o| if zh { o.label() } else { o.label_en() });
+        context! { department => c.department, opened_by => c.opened_by, opinion, comment => c.comment, answerable }
+    });
+    render_entry(state, page, &view, &department_names(state).await, Some(ConsoleView { allowed, history, consultation }), outcome)
 }
 
 async fn department_names(state: &AppState) -> BTreeMap<i64, String> {
@@ -306,18 +313,26 @@ pub(super) fn short_time(t: &str) -> String {
     t.get(..16).map(|s| s.replace('T', " ")).unwrap_or_else(|| t.to_string())
 }
 
+/// What the console shows of an entry beyond the open catalog's page.
+struct ConsoleView {
+    /// What the actor may do.
+    allowed: Allowed,
+    history: Vec<domain::catalog::view::HistoryEntry>,
+    /// The provider's consultation on the working revision (YZ-7c), where one is open.
+    consultation: Option<Value>,
+}
+
 fn render_entry(
     state: &AppState,
     page: &Page,
     view: &ResourceView,
-    history: Vec<domain::catalog::view::HistoryEntry>,
     names: &BTreeMap<i64, String>,
-    // What the actor may do, on the console; `None` on the open catalog's page.
-    allowed: Option<Allowed>,
+    // `None` on the open catalog's page.
+    console_view: Option<ConsoleView>,
     (error, notice, status): Outcome,
 ) -> Response {
-    let console = allowed.is_some();
-    let allowed = allowed.unwrap_or_default();
+    let console = console_view.is_some();
+    let ConsoleView { allowed, history, consultation } = console_view.unwrap_or(ConsoleView { allowed: Allowed::default(), history: vec![], consultation: None });
     let lang = page.lang;
     let actor = page.actor.as_ref();
     let shown = view.published.as_ref().or(view.working.as_ref());
@@ -379,7 +394,7 @@ fn render_entry(
             may_review, may_withdraw => may_edit && view.state == domain::catalog::lifecycle::ResourceState::Published,
             may_attributes => may_edit && view.working.is_none() && view.published.is_some(),
             may_obsolete => console && actor.is_some_and(|a| a.has(Role::AuthorityAdmin)) && view.state != domain::catalog::lifecycle::ResourceState::Obsolete,
-            history, console, error, notice, may_object, objection_kinds, attr_choices,
+            history, console, error, notice, may_object, objection_kinds, attr_choices, consultation,
         },
     )
 }
@@ -409,6 +424,13 @@ pub(super) async fn action(State(state): State<AppState>, page: Page, Path((code
         "return" => service::catalog::entries::return_to_provider(p, &actor, &code, &form.reason).await,
         "withdraw" => service::catalog::entries::withdraw(p, &actor, &code, &form.reason).await,
         "obsolete" => service::catalog::entries::make_obsolete(p, &actor, &code, &form.reason).await,
+        "agree" | "disagree" => {
+            let opinion = domain::catalog::lifecycle::Opinion::parse(&action).unwrap_or(domain::catalog::lifecycle::Opinion::Agree);
+            match service::catalog::consultations::answer(p, &actor, &code, opinion, &form.comment).await {
+                Ok(_) => service::catalog::read::get(p, &actor, &code).await,
+                Err(e) => Err(e),
+            }
+        }
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     let outcome = outcome(&page, result, |v| v.code.clone());

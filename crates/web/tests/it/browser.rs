@@ -378,9 +378,9 @@ pub async fn browser_fs_17b_the_pass_button_is_offered_only_to_another_officer(a
     }
 }
 
-/// FS-16a, CS-25a in the console: another department objects from the entry's page; the authority and the source
+/// FS-16a, CS-25a, YZ-7c in the console: another department objects from the entry's page; the authority and the source
 /// department take their positions on the governance page, and the case closes with the type kept.
-pub async fn browser_fs_16a_cs_25a_objections_and_yearly_lists_in_the_console(app: TestApp) {
+pub async fn browser_fs_16a_cs_25a_yz_7c_objections_lists_and_consultations_in_the_console(app: TestApp) {
     use crate::catalog::{complete, create, publish};
     let driver = Driver::start().await;
     // 双鸭山 has no objections or yearly lists: the page shows what it has.
@@ -440,5 +440,27 @@ pub async fn browser_fs_16a_cs_25a_objections_and_yearly_lists_in_the_console(ap
     let page = s.wait_for("id=\"notice\"").await;
     assert_no_error(&page, "after submitting a yearly list");
     assert!(!page.contains("id=\"submit-share_list\"") && page.contains("id=\"submit-scenario_list\""), "one submitted, two to go");
+    s.close().await;
+
+    // YZ-7c in the console: 鄞州's institution answers the consultation on its entry from the entry's page.
+    let yz = app.sibling("yinzhou-2023").await;
+    let officer = yz.login("officer-mz").await;
+    let mut content = complete("yinzhou-2023", "婚姻登记信息");
+    let code = create(&yz, &officer, yz.department_id("民政局").await, content.clone()).await;
+    publish(&yz, &code, &officer).await;
+    content["summary"] = json!("全区婚姻登记记录");
+    let admin = yz.login("admin").await;
+    yz.json(reqwest::Method::PUT, &format!("/api/v1/resources/{code}"), Some(&admin), Some(json!({"content": content}))).await;
+    let profile = tempfile::tempdir().unwrap();
+    let s = Session::open(&driver, profile.path()).await;
+    sign_in(&s, &yz, "officer-mz").await;
+    s.go(&format!("{}/catalog/{code}", yz.base)).await;
+    let page = s.wait_for("id=\"agree\"").await;
+    assert!(page.contains("待答复"), "the consultation awaits the institution");
+    s.type_into("#consultation-comment", "同意").await;
+    s.click("#agree").await;
+    let page = s.wait_for("id=\"notice\"").await;
+    assert_no_error(&page, "after answering the consultation");
+    assert!(!page.contains("id=\"agree\""), "answered once");
     s.close().await;
 }

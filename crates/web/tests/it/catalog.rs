@@ -1186,3 +1186,33 @@ pub async fn ls_8a_a_designated_sector_department_keeps_the_sectors_catalog(app:
     let (_, list) = app.json(Method::GET, "/api/v1/sectors", Some(&civil), None).await;
     assert_eq!(list["total"], 1, "{list}");
 }
+
+/// YZ-7c: when the competent department changes an institution's entry while compiling the district catalog, the
+/// institution is consulted, and the change is not published until it has answered.
+pub async fn yz_7c_the_providing_institution_is_consulted_before_its_entry_changes(app: TestApp) {
+    let app = app.sibling("yinzhou-2023").await;
+    let officer = app.login("officer-mz").await;
+    let mut content = complete("yinzhou-2023", "婚姻登记信息");
+    let code = create(&app, &officer, app.department_id("民政局").await, content.clone()).await;
+    publish(&app, &code, &officer).await;
+    let admin = app.login("admin").await;
+    content["summary"] = json!("全区婚姻登记记录，含补发结婚证");
+    let (status, _) = app.json(Method::PUT, &format!("/api/v1/resources/{code}"), Some(&admin), Some(json!({"content": content}))).await;
+    assert_eq!(status, 200);
+    let (status, body) = act(&app, &admin, &code, "submit", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = act(&app, &admin, &code, "pass", json!({})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("conflict")), "the institution has not answered: {body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("民政局"), "{body}");
+    let (_, consultation) = app.json(Method::GET, &format!("/api/v1/resources/{code}/consultation"), Some(&officer), None).await;
+    assert!(consultation["opinion"].is_null(), "{consultation}");
+    let path = format!("/api/v1/resources/{code}/consultation");
+    let (status, _) = app.json(Method::POST, &path, Some(&app.login("officer-sj").await), Some(json!({"opinion": "agree"}))).await;
+    assert_eq!(status, 403, "only the institution answers");
+    let (status, body) = app.json(Method::POST, &path, Some(&officer), Some(json!({"opinion": "disagree"}))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("comment_required")), "{body}");
+    let (status, body) = app.json(Method::POST, &path, Some(&officer), Some(json!({"opinion": "agree", "comment": "同意调整摘要"}))).await;
+    assert_eq!((status, body["opinion"].as_str()), (200, Some("agree")), "{body}");
+    let (status, body) = act(&app, &admin, &code, "pass", json!({})).await;
+    assert_eq!((status, body["state"].as_str(), body["published"]["rev"].as_i64()), (200, Some("published"), Some(2)), "{body}");
+}

@@ -86,6 +86,7 @@ fn main() {
         catalog::sys_11e_a_reclassification_states_its_reason_and_history_keeps_both_grades,
         catalog::sys_11a_a_new_standard_lists_the_entries_to_reclassify,
         catalog::ls_8a_a_designated_sector_department_keeps_the_sectors_catalog,
+        catalog::yz_7c_the_providing_institution_is_consulted_before_its_entry_changes,
         opening::sys_38b_fs_15d_opened_data_passes_a_security_review_and_personal_items_are_desensitized,
         opening::sys_37c_not_opened_data_opens_only_with_evidence,
         opening::ls_21a_the_open_catalog_publishes_its_changes,
@@ -108,7 +109,7 @@ fn main() {
         browser::browser_an_entry_is_cataloged_reviewed_and_found,
         browser::browser_editing_in_the_console_keeps_the_relations,
         browser::browser_fs_17b_the_pass_button_is_offered_only_to_another_officer,
-        browser::browser_fs_16a_cs_25a_objections_and_yearly_lists_in_the_console,
+        browser::browser_fs_16a_cs_25a_yz_7c_objections_lists_and_consultations_in_the_console,
     ];
     let mut trials = Vec::new();
     for backend in [TestBackend::Sqlite, TestBackend::Postgres] {

@@ -58,6 +58,8 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("POST /api/v1/resources/{code}/withdraw", CATALOGERS),
         ("POST /api/v1/resources/{code}/obsolete", ADMIN),
         ("GET /api/v1/resources/{code}/history", SIGNED_IN),
+        ("GET /api/v1/resources/{code}/consultation", &["authority_admin", "service_operator", "dept_data_officer"]),
+        ("POST /api/v1/resources/{code}/consultation", CATALOGERS),
         ("POST /api/v1/resources/{code}/objections", CATALOGERS),
         ("GET /api/v1/catalog/objections", SIGNED_IN),
         ("GET /api/v1/catalog/objections/{id}", SIGNED_IN),
