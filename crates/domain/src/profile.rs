@@ -73,6 +73,8 @@ pub struct CatalogProfile {
     pub project_needs_open_plan: bool,
     /// The authority may approve a project without its catalog, with a reason (原则上, LS-29a).
     pub project_exception: bool,
+    /// A new system goes online (completed) only with its docking document and reserved interfaces (CS-13c).
+    pub project_needs_docking: bool,
     /// Opened entries record a passed security and confidentiality review (安全保密审查, SYS-38b).
     pub open_security_review: bool,
     /// Objections to an entry's share or open type are settled by the parties together (FS-16).

@@ -1,6 +1,7 @@
 //! The gates an IT project passes on its catalog entries: at approval (立项) its entries must exist, or be
 //! submitted, or be published, as the regime says (LS-29a, SYS-14a, YZ-8b, CS-13a), with an open-catalog plan
-//! where required (SYS-69c); at acceptance (验收) every entry must be published (LS-29b, SYS-14b, YZ-8c, CS-13b).
+//! where required (SYS-69c); going online (建成), a new system states its docking document and interfaces where
+//! the regime asks (CS-13c); at acceptance (验收) every entry must be published (LS-29b, SYS-14b, YZ-8c, CS-13b).
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -81,6 +82,30 @@ pub fn approval(entries: &[LinkedEntry], rules: &CatalogProfile) -> GateReport {
     GateReport::of(problems)
 }
 
+/// What a new business system states of its docking with the platform (CS-13c).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Docking {
+    pub document: String,
+    pub share_interface: String,
+    pub open_interface: String,
+}
+
+/// The gate to go online (建成上线): the system comes with its docking description and reserves standard share and
+/// open interfaces (CS-13c: 预留通用标准的数据共享和开放接口，编制数据对接说明文档).
+pub fn online(docking: &Docking) -> GateReport {
+    let mut problems = Vec::new();
+    for (field, value, zh, en) in [
+        ("docking_document", &docking.document, "缺少数据对接说明文档", "The docking description document is missing"),
+        ("share_interface", &docking.share_interface, "未登记预留的数据共享接口", "No reserved data-sharing interface is registered"),
+        ("open_interface", &docking.open_interface, "未登记预留的数据开放接口", "No reserved open-data interface is registered"),
+    ] {
+        if value.trim().is_empty() {
+            problems.push(FieldIssue::new(field, zh, en));
+        }
+    }
+    GateReport::of(problems)
+}
+
 /// The acceptance gate.
 pub fn acceptance(entries: &[LinkedEntry]) -> GateReport {
     let mut problems = Vec::new();
@@ -121,6 +146,7 @@ mod tests {
             sectors: false,
             consult_provider: false,
             reclassification_reason: false,
+            project_needs_docking: false,
             annual_list_cutoff: "12-31".into(),
         }
     }

@@ -1,6 +1,7 @@
 //! IT projects: a department registers a project, links the catalog entries it must deliver, and moves it through
 //! planning → approved → construction → completed → accepted. Approval and acceptance are gated on the entries
-//! (`domain::catalog::gates`); the report says which entries are missing or unpublished.
+//! (`domain::catalog::gates`); the report says which entries are missing or unpublished. Where the regime asks
+//! (CS-13c), a new system is completed (goes online) only with its docking document and reserved interfaces.
 
 use domain::catalog::gates::{self, GateReport, LinkedEntry};
 use domain::catalog::ResourceCode;
@@ -32,7 +33,19 @@ pub struct Project {
     pub exception_reason: String,
     /// The codes of the entries it must deliver.
     pub resources: Vec<String>,
+    /// The system's 数据对接说明文档 (title and where it is kept) and the share and open interfaces it reserves
+    /// (CS-13c).
+    pub docking_document: String,
+    pub share_interface: String,
+    pub open_interface: String,
     pub created_at: String,
+}
+
+/// A new system's docking with the platform (CS-13c).
+pub struct DockingInput {
+    pub document: String,
+    pub share_interface: String,
+    pub open_interface: String,
 }
 
 pub struct ProjectInput {
@@ -124,15 +137,54 @@ pub async fn link(p: &Platform, actor: &Actor, id: i64, codes: &[String]) -> Res
     get(p, actor, id).await
 }
 
-/// The gate for the project's next step: approval while it is planned, acceptance once completed.
+/// Records a system's docking document and the share and open interfaces it reserves.
+pub async fn set_docking(p: &Platform, actor: &Actor, id: i64, input: DockingInput) -> Result<Project> {
+    let now = p.now_us();
+    let mut tx = p.store.begin().await?;
+    let project = store::catalog::projects::by_id(&mut tx, id).await?.ok_or_else(|| project_not_found(id))?;
+    if !may_manage(actor, project.department_id) {
+        return Err(Error::forbidden("只能管理本部门的信息化项目", "You can only manage your own department's projects"));
+    }
+    let fields = [input.document.trim(), input.share_interface.trim(), input.open_interface.trim()];
+    if fields.iter().any(|f| f.chars().count() > 1000) {
+        return Err(Error::invalid("text_too_long", "每项至多1000个字符", "Each field has at most 1000 characters"));
+    }
+    store::catalog::projects::set_docking(&mut tx, id, fields[0], fields[1], fields[2], now).await?;
+    let mut event = actor.event("project.docking", "it_project", id.to_string());
+    event.detail = fields[0].to_string();
+    store::audit::append(&mut tx, &event, now).await?;
+    tx.commit().await?;
+    get(p, actor, id).await
+}
+
+/// The gate the regime sets before a new system goes online (CS-13c); passed where it sets none.
+fn online_gate(p: &Platform, project: &ProjectRow) -> GateReport {
+    if p.profile.catalog.project_needs_docking && project.kind == "new" {
+        gates::online(&gates::Docking {
+            document: project.docking_document.clone(),
+            share_interface: project.share_interface.clone(),
+            open_interface: project.open_interface.clone(),
+        })
+    } else {
+        GateReport { passed: true, problems: vec![] }
+    }
+}
+
+/// The gate for the project's next step: approval while it is planned, online when it is built, acceptance once
+/// completed.
 pub async fn check(p: &Platform, _actor: &Actor, id: i64, gate: &str) -> Result<GateReport> {
     let mut conn = p.store.read().await?;
-    store::catalog::projects::by_id(&mut conn, id).await?.ok_or_else(|| project_not_found(id))?;
+    let project = store::catalog::projects::by_id(&mut conn, id).await?.ok_or_else(|| project_not_found(id))?;
     let entries = linked_entries(p, &mut conn, id).await?;
     match gate {
         "approval" => Ok(gates::approval(&entries, &p.profile.catalog)),
+        "online" => Ok(online_gate(p, &project)),
         "acceptance" => Ok(gates::acceptance(&entries)),
-        _ => Err(Error::invalid("invalid_gate", "检查项须为 approval（立项）或 acceptance（验收）", "The gate is approval or acceptance")),
+        _ => Err(Error::invalid(
+            "invalid_gate",
+            "检查项须为 approval（立项）、online（建成上线）或 acceptance（验收）",
+            "The gate is approval, online or acceptance",
+        )),
     }
 }
 
@@ -158,6 +210,7 @@ pub async fn set_stage(p: &Platform, actor: &Actor, id: i64, stage: &str, except
     let entries = linked_entries(p, &mut tx, id).await?;
     let report = match stage {
         "approved" => Some(gates::approval(&entries, &p.profile.catalog)),
+        "completed" => Some(online_gate(p, &project)),
         "accepted" => Some(gates::acceptance(&entries)),
         _ => None,
     };
@@ -166,8 +219,12 @@ pub async fn set_stage(p: &Platform, actor: &Actor, id: i64, stage: &str, except
         let reason = exception_reason.map(str::trim).filter(|r| !r.is_empty());
         let excepted = stage == "approved" && p.profile.catalog.project_exception && actor.has(Role::AuthorityAdmin) && reason.is_some();
         if !excepted {
-            let code = if stage == "approved" { "project_catalog_missing" } else { "project_catalog_unpublished" };
-            return Err(domain::Invalid::fields(code, "项目未通过目录检查", "The project fails its catalog check", report.problems).into());
+            let code = match stage {
+                "approved" => "project_catalog_missing",
+                "completed" => "project_docking_missing",
+                _ => "project_catalog_unpublished",
+            };
+            return Err(domain::Invalid::fields(code, "项目未通过检查", "The project fails its check", report.problems).into());
         }
         exception = reason;
     }
@@ -228,6 +285,9 @@ async fn show(conn: &mut store::Conn, row: ProjectRow) -> Result<Project> {
         stage: row.stage,
         exception_reason: row.exception_reason,
         resources,
+        docking_document: row.docking_document,
+        share_interface: row.share_interface,
+        open_interface: row.open_interface,
         created_at: format_rfc3339_local(from_micros(row.created_at_us)),
     })
 }

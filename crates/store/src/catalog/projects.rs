@@ -18,6 +18,10 @@ pub struct ProjectRow {
     pub created_at_us: i64,
     pub updated_at_us: i64,
     pub approved_at_us: Option<i64>,
+    /// The system's 数据对接说明文档: its title and where it is kept (CS-13c).
+    pub docking_document: String,
+    pub share_interface: String,
+    pub open_interface: String,
 }
 
 pub struct NewProject<'a> {
@@ -41,7 +45,7 @@ pub async fn insert(conn: &mut Conn, p: &NewProject<'_>, now_us: i64) -> Result<
     Ok(row.get(0))
 }
 
-const COLS: &str = "id, name, department_id, funding, kind, stage, exception_reason, created_at, updated_at, approved_at";
+const COLS: &str = "id, name, department_id, funding, kind, stage, exception_reason, created_at, updated_at, approved_at, docking_document, share_interface, open_interface";
 
 fn project(row: &AnyRow) -> ProjectRow {
     ProjectRow {
@@ -55,6 +59,9 @@ fn project(row: &AnyRow) -> ProjectRow {
         created_at_us: row.get(7),
         updated_at_us: row.get(8),
         approved_at_us: row.get(9),
+        docking_document: row.get(10),
+        share_interface: row.get(11),
+        open_interface: row.get(12),
     }
 }
 
@@ -82,6 +89,19 @@ pub async fn set_stage(conn: &mut Conn, id: i64, stage: &str, exception_reason: 
     .bind(id)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// Records the system's docking document and reserved interfaces.
+pub async fn set_docking(conn: &mut Conn, id: i64, document: &str, share_interface: &str, open_interface: &str, now_us: i64) -> Result<()> {
+    sqlx::query("UPDATE it_projects SET docking_document = $1, share_interface = $2, open_interface = $3, updated_at = $4 WHERE id = $5")
+        .bind(document)
+        .bind(share_interface)
+        .bind(open_interface)
+        .bind(now_us)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 

@@ -56,10 +56,26 @@ pub async fn link(State(s): State<AppState>, Caller(caller): Caller, ApiPath(id)
     Ok(Json(service::catalog::projects::link(&s.platform, &caller, id, &b.codes).await?))
 }
 
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DockingBody {
+    /// The 数据对接说明文档: its title and where it is kept (a link or archive number).
+    pub docking_document: String,
+    /// The reserved data-sharing interface (e.g. its address and specification).
+    pub share_interface: String,
+    /// The reserved open-data interface.
+    pub open_interface: String,
+}
+
+pub async fn docking(State(s): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<i64>, ApiJson(b): ApiJson<DockingBody>) -> ApiResult<Json<Project>> {
+    let input = service::catalog::projects::DockingInput { document: b.docking_document, share_interface: b.share_interface, open_interface: b.open_interface };
+    Ok(Json(service::catalog::projects::set_docking(&s.platform, &caller, id, input).await?))
+}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckQuery {
-    /// `approval` (立项) or `acceptance` (验收).
+    /// `approval` (立项), `online` (建成上线) or `acceptance` (验收).
     pub gate: String,
 }
 

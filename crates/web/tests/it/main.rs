@@ -102,6 +102,7 @@ fn main() {
         projects::ls_29a_ls_29b_approval_needs_a_precompiled_catalog_or_an_authority_exception,
         projects::yz_8b_the_construction_plan_needs_a_preliminary_catalog,
         projects::cs_13a_a_project_needs_a_published_information_catalog,
+        projects::cs_13c_a_new_system_goes_online_with_its_docking_document_and_interfaces,
         projects::projects_refuse_other_departments_entries_and_bad_values,
         openapi::openapi_document_lists_every_route_and_resolves_every_reference,
         browser::browser_login_and_register_a_department,

@@ -94,6 +94,7 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("POST /api/v1/projects", CATALOGERS),
         ("GET /api/v1/projects/{id}", OVERSEERS),
         ("POST /api/v1/projects/{id}/resources", CATALOGERS),
+        ("PUT /api/v1/projects/{id}/docking", CATALOGERS),
         ("GET /api/v1/projects/{id}/check", OVERSEERS),
         ("POST /api/v1/projects/{id}/stage", CATALOGERS),
         ("GET /api/v1/audit/events", AUDITOR),

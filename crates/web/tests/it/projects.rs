@@ -163,3 +163,41 @@ pub async fn projects_refuse_other_departments_entries_and_bad_values(app: TestA
     let (status, _) = app.json(Method::POST, "/api/v1/projects", Some(&mz), Some(json!({"name": "x", "department_id": police, "funding": "fiscal", "kind": "new"}))).await;
     assert_eq!(status, 403, "another department's project");
 }
+
+/// CS-13c: a new business system goes online only with its data-docking description and reserved share and open
+/// interfaces; the refusal names what is missing.
+pub async fn cs_13c_a_new_system_goes_online_with_its_docking_document_and_interfaces(app: TestApp) {
+    let app = app.sibling("changsha-2021").await;
+    let officer = app.login("officer").await;
+    let police = app.department_id("公安局").await;
+    let id = project(&app, &officer, police, "fiscal", "new").await;
+    let mut info = complete("changsha-2021", "出入境管理信息");
+    info["catalog_kind"] = json!("information");
+    let info = create(&app, &officer, police, info).await;
+    publish(&app, &info, &officer).await;
+    link(&app, &officer, id, &[&info]).await;
+    assert_eq!(stage(&app, &officer, id, "approved").await.0, 200);
+    assert_eq!(stage(&app, &officer, id, "construction").await.0, 200);
+    let (status, body) = stage(&app, &officer, id, "completed").await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("project_docking_missing")), "{body}");
+    assert!(problems(&body).iter().any(|m| m.contains("数据对接说明文档")), "names the missing document: {body}");
+    let path = format!("/api/v1/projects/{id}/docking");
+    let (status, body) = app
+        .json(Method::PUT, &path, Some(&officer), Some(json!({"docking_document": "出入境管理系统数据对接说明 v1.0（档案号 GA-2026-017）", "share_interface": "", "open_interface": ""})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, report) = app.json(Method::GET, &format!("/api/v1/projects/{id}/check?gate=online"), Some(&officer), None).await;
+    let fields: Vec<&str> = report["problems"].as_array().unwrap().iter().map(|p| p["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["share_interface", "open_interface"], "{report}");
+    let (status, _) = app
+        .json(Method::PUT, &path, Some(&officer), Some(json!({
+            "docking_document": "出入境管理系统数据对接说明 v1.0（档案号 GA-2026-017）",
+            "share_interface": "https://gateway.example.gov.cn/share/crj/v1 （RESTful，JSON）",
+            "open_interface": "https://open.example.gov.cn/api/crj/v1"
+        })))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(stage(&app, &officer, id, "completed").await.0, 200);
+    let (status, _) = app.json(Method::PUT, &path, Some(&app.login("officer-mz").await), Some(json!({"docking_document": "x", "share_interface": "x", "open_interface": "x"}))).await;
+    assert_eq!(status, 403, "another department's project");
+}
