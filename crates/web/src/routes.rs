@@ -209,6 +209,8 @@ pub fn api_routes() -> Vec<RouteSpec> {
             catalog::set_schema, req = Some(schema::<catalog::SchemaBody>), resp = Some(schema::<service::catalog::schema::Schema>)),
         route!(GET "/api/v1/catalog/reports/classification", Roles(SUPERVISORS), "How far each department has classified and graded its entries",
             catalog::classification_report, req = None, resp = Some(schema::<List<service::catalog::reports::ClassificationRow>>)),
+        route!(GET "/api/v1/catalog/reports/departments", Roles(SUPERVISORS), "Each department's catalog: completeness, conformity, open entries, timely updates",
+            catalog::department_report, req = None, resp = Some(schema::<List<service::catalog::reports::DepartmentCatalogMetrics>>)),
         route!(GET "/api/v1/catalog/reports/conditions", Roles(SUPERVISORS), "Published entries shared on conditions the platform cannot enforce (other), for supervision",
             catalog::conditions_report, req = None, resp = Some(schema::<List<service::catalog::reports::ManualCondition>>)),
         route!(GET "/api/v1/catalog/reassessments", Roles(CATALOG_READERS), "Published entries whose attributes are due for their periodic reassessment",

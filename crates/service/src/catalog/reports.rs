@@ -1,5 +1,6 @@
 //! The supervisor's reports on the catalog: how far each department has classified and graded its entries
-//! (SYS-11b), and the share conditions the platform cannot enforce by itself (FS-14f).
+//! (SYS-11b), the share conditions the platform cannot enforce by itself (FS-14f), and how each department keeps
+//! its catalog — complete, conforming, opened, updated on time (SYS-36e, SYS-69b).
 
 use std::collections::BTreeMap;
 
@@ -121,5 +122,100 @@ pub async fn manual_conditions(p: &Platform, actor: &Actor) -> Result<Vec<Manual
         })
         .collect();
     out.sort_by(|a, b| a.department_id.cmp(&b.department_id).then(a.code.cmp(&b.code)));
+    Ok(out)
+}
+
+/// How a department keeps its catalog, in the dimensions the authority evaluates (SYS-36e: 目录编制、质量管理、
+/// 目录开放、目录更新; SYS-69b: 完整、规范、及时).
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct DepartmentCatalogMetrics {
+    pub region_code: String,
+    pub department_id: i64,
+    pub department_name: String,
+    /// Published entries.
+    pub entries: i64,
+    /// Of the fields the norm in force requires, the share its published entries fill, in percent.
+    pub completeness_percent: f64,
+    /// The share of its published entries the classification standard in force admits (规范), in percent.
+    pub conforming_percent: f64,
+    /// Published entries in the open catalog.
+    pub open_entries: i64,
+    /// Update obligations that fell due or were fulfilled, and of those the ones fulfilled by their due day.
+    pub updates_due: i64,
+    pub updates_on_time: i64,
+    /// `updates_on_time / updates_due` in percent; none while nothing fell due.
+    pub timeliness_percent: Option<f64>,
+    /// The pass rate of its delivered data against its items; none until data is delivered (aggregation).
+    pub quality_pass_percent: Option<f64>,
+}
+
+fn percent(part: f64, whole: f64) -> f64 {
+    if whole == 0.0 {
+        100.0
+    } else {
+        (part * 1000.0 / whole).round() / 10.0
+    }
+}
+
+/// Every department with published entries or update obligations, by region.
+pub async fn department_metrics(p: &Platform, actor: &Actor) -> Result<Vec<DepartmentCatalogMetrics>> {
+    require_supervisor(actor)?;
+    let norms = crate::catalog::entries::Norms::read(p).await?;
+    let rules = p.profile.catalog_rules(Some(norms.schema.required.clone()));
+    let required: Vec<&str> = norms.schema.required.iter().map(|f| f.as_str()).collect();
+    let open_attr = p.profile.features.open_attr;
+    let today = p.clock.today();
+    let mut conn = p.store.read().await?;
+    let rows = store::catalog::all_with_contents(&mut conn).await?;
+    let obligations = store::catalog::obligations::list(&mut conn, None, false).await?;
+    let (departments, _) = store::orgs::list_departments(&mut conn, 10_000, 0).await?;
+    let regions = store::orgs::list_regions(&mut conn).await?;
+    drop(conn);
+    // Per department: entries, filled required fields, conforming entries, open entries.
+    let mut tally: BTreeMap<i64, (i64, f64, i64, i64)> = BTreeMap::new();
+    for (row, published, _) in rows {
+        let (ResourceState::Published, Some(content)) = (row.state, published) else { continue };
+        let missing = match domain::catalog::rules::check_complete(&content, &rules) {
+            Ok(()) => 0,
+            Err(e) => e.fields.iter().filter(|f| required.contains(&f.field.as_str())).count(),
+        };
+        let slot = tally.entry(row.provider_department_id).or_default();
+        slot.0 += 1;
+        slot.1 += if required.is_empty() { 1.0 } else { 1.0 - missing as f64 / required.len() as f64 };
+        slot.2 += norms.scheme.issues(&content).is_empty() as i64;
+        slot.3 += content.is_open(open_attr) as i64;
+    }
+    let mut updates: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    for o in &obligations {
+        let fell_due = o.fulfilled_on.is_some() || o.due_on.is_some_and(|d| d < today);
+        if !fell_due {
+            continue;
+        }
+        let slot = updates.entry(o.department_id).or_default();
+        slot.0 += 1;
+        slot.1 += matches!((o.fulfilled_on, o.due_on), (Some(done), Some(due)) if done <= due) as i64;
+    }
+    let mut out: Vec<DepartmentCatalogMetrics> = departments
+        .iter()
+        .filter(|d| tally.contains_key(&d.id) || updates.contains_key(&d.id))
+        .map(|d| {
+            let (entries, filled, conforming, open_entries) = tally.get(&d.id).copied().unwrap_or_default();
+            let (updates_due, updates_on_time) = updates.get(&d.id).copied().unwrap_or_default();
+            DepartmentCatalogMetrics {
+                region_code: regions.iter().find(|r| r.id == d.region_id).map(|r| r.code.clone()).unwrap_or_default(),
+                department_id: d.id,
+                department_name: d.name.clone(),
+                entries,
+                completeness_percent: percent(filled, entries as f64),
+                conforming_percent: percent(conforming as f64, entries as f64),
+                open_entries,
+                updates_due,
+                updates_on_time,
+                timeliness_percent: (updates_due > 0).then(|| percent(updates_on_time as f64, updates_due as f64)),
+                quality_pass_percent: None,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.region_code.cmp(&b.region_code).then(a.department_id.cmp(&b.department_id)));
     Ok(out)
 }

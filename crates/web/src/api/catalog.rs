@@ -527,6 +527,11 @@ pub async fn classification_report(State(s): State<AppState>, Caller(caller): Ca
     Ok(Json(List { total: items.len() as i64, items }))
 }
 
+pub async fn department_report(State(s): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<List<service::catalog::reports::DepartmentCatalogMetrics>>> {
+    let items = service::catalog::reports::department_metrics(&s.platform, &caller).await?;
+    Ok(Json(List { total: items.len() as i64, items }))
+}
+
 pub async fn conditions_report(State(s): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<List<service::catalog::reports::ManualCondition>>> {
     let items = service::catalog::reports::manual_conditions(&s.platform, &caller).await?;
     Ok(Json(List { total: items.len() as i64, items }))

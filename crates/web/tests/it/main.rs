@@ -96,6 +96,7 @@ fn main() {
         supervision::fs_16a_a_share_type_objection_is_settled_by_the_source_and_the_authority,
         supervision::fs_16b_an_open_type_objection_also_needs_the_disclosure_authority,
         supervision::cs_25a_departments_submit_their_three_lists_every_year,
+        supervision::sys_36e_sys_69b_each_departments_catalog_is_evaluated,
         projects::sys_14a_sys_14c_approval_needs_the_catalog_submitted,
         projects::sys_69c_approval_needs_an_open_catalog_plan,
         projects::sys_14b_acceptance_names_the_unpublished_entry,

@@ -75,6 +75,7 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("PUT /api/v1/catalog/schema", ADMIN),
         ("GET /api/v1/catalog/reports/classification", &["authority_admin", "service_operator", "auditor"]),
         ("GET /api/v1/catalog/reports/conditions", &["authority_admin", "service_operator", "auditor"]),
+        ("GET /api/v1/catalog/reports/departments", &["authority_admin", "service_operator", "auditor"]),
         ("GET /api/v1/catalog/reassessments", &["authority_admin", "service_operator", "dept_data_officer"]),
         ("GET /api/v1/catalog/obligations", OVERSEERS),
         ("POST /api/v1/catalog/obligations", CATALOGERS),

@@ -211,3 +211,47 @@ pub async fn cs_25a_departments_submit_their_three_lists_every_year(app: TestApp
     let (status, kept) = app.json(Method::GET, &format!("/api/v1/catalog/lists/share_list/2026/submissions/{market}"), Some(&admin), None).await;
     assert_eq!((status, kept["rows"].as_array().map(|r| r.len())), (200, Some(1)), "{kept}");
 }
+
+/// SYS-36e, SYS-69b: the authority evaluates each department's catalog — complete under the norm in force,
+/// conforming to the classification standard, opened, and updated on time; data quality joins once data is
+/// delivered.
+pub async fn sys_36e_sys_69b_each_departments_catalog_is_evaluated(app: TestApp) {
+    let officer = app.login("officer-sj").await;
+    let market = app.department_id("市场监督管理局").await;
+    let mut opened = complete("shuangyashan-2026", "企业登记信息");
+    opened["classification"] = json!("法人");
+    opened["items"] = json!([{"name": "tyshxydm", "label": "统一社会信用代码", "data_type": "string", "is_key": true, "identifier": "uscc"}]);
+    opened["opening"] = crate::catalog::opened(json!({"attr": "unconditional", "ops": ["bulk_obtain"], "scope": "全市"}));
+    let a = create(&app, &officer, market, opened).await;
+    publish(&app, &a, &officer).await;
+    let mut closed = complete("shuangyashan-2026", "食品经营许可信息");
+    closed["classification"] = json!("许可");
+    closed.as_object_mut().unwrap().remove("reference_standards");
+    let b = create(&app, &officer, market, closed).await;
+    publish(&app, &b, &officer).await;
+
+    let admin = app.login("admin").await;
+    let (_, norm) = app.json(Method::GET, "/api/v1/catalog/schema", Some(&admin), None).await;
+    let mut required = norm["required"].as_array().unwrap().clone();
+    let before = required.len() as f64;
+    required.push(json!("reference_standards"));
+    app.json(Method::PUT, "/api/v1/catalog/schema", Some(&admin), Some(json!({"required": required}))).await;
+    app.json(Method::PUT, "/api/v1/catalog/classification-scheme", Some(&admin), Some(json!({"categories": ["法人", "人口"]}))).await;
+    let (status, body) = app
+        .json(Method::POST, "/api/v1/catalog/obligations", Some(&admin), Some(json!({"department_id": market, "cause": "law_change", "description": "《市场主体登记管理条例》施行", "occurred_on": "2026-09-01"})))
+        .await;
+    assert_eq!(status, 201, "{body}");
+
+    let (status, report) = app.json(Method::GET, "/api/v1/catalog/reports/departments", Some(&app.login("auditor").await), None).await;
+    assert_eq!(status, 200, "{report}");
+    let row = report["items"].as_array().unwrap().iter().find(|r| r["department_id"] == market).unwrap_or_else(|| panic!("{report}"));
+    let expected_completeness = ((1.0 + before / (before + 1.0)) / 2.0 * 1000.0).round() / 10.0;
+    assert_eq!(row["entries"], 2, "{row}");
+    assert_eq!(row["completeness_percent"].as_f64(), Some(expected_completeness), "compilation: {row}");
+    assert_eq!(row["conforming_percent"].as_f64(), Some(50.0), "conformity to the standard: {row}");
+    assert_eq!(row["open_entries"], 1, "opening: {row}");
+    assert_eq!((row["updates_due"].as_i64(), row["updates_on_time"].as_i64(), row["timeliness_percent"].as_f64()), (Some(1), Some(0), Some(0.0)), "updates: {row}");
+    assert!(row["quality_pass_percent"].is_null(), "no data delivered yet: {row}");
+    let (status, _) = app.json(Method::GET, "/api/v1/catalog/reports/departments", Some(&officer), None).await;
+    assert_eq!(status, 403);
+}
