@@ -280,7 +280,12 @@ fn proposed_content(p: &Platform, published: &ResourceContent, kind: ObjectionKi
             })
         }
     }
-    if attr_of(p, &changed, kind) != proposed {
+    // The type as stated: a conditional one still lacking its conditions is for the rules to name, not a mismatch.
+    let stated = match kind {
+        ObjectionKind::Share => changed.sharing.attr.unwrap_or(Attr::Unconditional),
+        ObjectionKind::Open => changed.effective_open_attr(p.profile.features.open_attr),
+    };
+    if stated != proposed {
         return Err(Error::invalid(
             "proposal_mismatch",
             format!("调整后的{}须为异议拟议的类型", kind.label()),
