@@ -1,8 +1,9 @@
-//! Identifiers parsed at the boundary: unified social credit codes (GB 32100) and administrative division codes
-//! (GB/T 2260). A value of these types is valid by construction.
+//! Identifiers parsed at the boundary: unified social credit codes (GB 32100), citizen ID numbers (GB 11643) and
+//! administrative division codes (GB/T 2260). A value of these types is valid by construction.
 
 use std::fmt;
 
+use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 
 use crate::Invalid;
@@ -162,9 +163,128 @@ impl fmt::Display for RegionCode {
     }
 }
 
+/// Weights of the 17 digits of a citizen ID number (GB 11643-1999): 2^(18-i) mod 11.
+const CITIZEN_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+/// The check character for each remainder mod 11.
+const CITIZEN_CHECK: &[u8; 11] = b"10X98765432";
+
+/// A citizen ID number (公民身份号码): 6 digits of address code, 8 of birth date, 3 of sequence and the GB 11643
+/// check character (a digit or X).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct CitizenId(String);
+
+/// Why a value is not a citizen ID number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CitizenIdProblem {
+    /// Not 18 characters.
+    Length(usize),
+    /// A character at this (1-based) position is not a digit (or X last).
+    Character(usize),
+    /// The province code (first two digits) does not exist.
+    Province,
+    /// Characters 7 to 14 are not a date from 1900 on.
+    BirthDate,
+    /// The check character should be this one.
+    Check(char),
+}
+
+impl CitizenIdProblem {
+    pub fn messages(self) -> (String, String) {
+        match self {
+            CitizenIdProblem::Length(n) => (format!("公民身份号码应为18位，收到{n}位"), format!("a citizen ID number has 18 characters, not {n}")),
+            CitizenIdProblem::Character(i) => (format!("公民身份号码第{i}位不是数字"), format!("character {i} of the citizen ID number is not a digit")),
+            CitizenIdProblem::Province => ("公民身份号码前两位不是有效的省级代码".into(), "the first two digits are not a province code".into()),
+            CitizenIdProblem::BirthDate => ("公民身份号码第7至14位不是有效的出生日期".into(), "characters 7 to 14 are not a valid birth date".into()),
+            CitizenIdProblem::Check(c) => (format!("公民身份号码校验位错误，应为“{c}”"), format!("the check character should be '{c}'")),
+        }
+    }
+}
+
+impl CitizenId {
+    /// Parses an ID already trimmed and in half-width characters (a lower-case x is read as X).
+    pub fn parse(input: &str) -> Result<CitizenId, CitizenIdProblem> {
+        let b = input.as_bytes();
+        if b.len() != 18 || !input.is_ascii() {
+            return Err(CitizenIdProblem::Length(input.chars().count()));
+        }
+        let mut sum = 0u32;
+        for (i, c) in b[..17].iter().enumerate() {
+            if !c.is_ascii_digit() {
+                return Err(CitizenIdProblem::Character(i + 1));
+            }
+            sum += (c - b'0') as u32 * CITIZEN_WEIGHTS[i];
+        }
+        let last = b[17].to_ascii_uppercase();
+        if !(last.is_ascii_digit() || last == b'X') {
+            return Err(CitizenIdProblem::Character(18));
+        }
+        // 11–15 north, 21–23 north-east, 31–37 east, 41–46 central south, 50–54 south-west, 61–65 north-west,
+        // 71 Taiwan, 81–82 Hong Kong and Macao.
+        let province = (b[0] - b'0') * 10 + (b[1] - b'0');
+        if !matches!(province, 11..=15 | 21..=23 | 31..=37 | 41..=46 | 50..=54 | 61..=65 | 71 | 81 | 82) {
+            return Err(CitizenIdProblem::Province);
+        }
+        let digits = |r: std::ops::Range<usize>| input[r].parse::<u32>().unwrap_or(0);
+        let birth = chrono::NaiveDate::from_ymd_opt(digits(6..10) as i32, digits(10..12), digits(12..14));
+        if birth.is_none_or(|d| d.year() < 1900) {
+            return Err(CitizenIdProblem::BirthDate);
+        }
+        let expected = CITIZEN_CHECK[(sum % 11) as usize];
+        if last != expected {
+            return Err(CitizenIdProblem::Check(expected as char));
+        }
+        let mut id = input[..17].to_string();
+        id.push(last as char);
+        Ok(CitizenId(id))
+    }
+
+    /// Completes 17 digits with their check character; for generated demo data.
+    pub fn complete(first17: &str) -> CitizenId {
+        let sum: u32 = first17.bytes().zip(CITIZEN_WEIGHTS).map(|(c, w)| (c - b'0') as u32 * w).sum();
+        CitizenId(format!("{first17}{}", CITIZEN_CHECK[(sum % 11) as usize] as char))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn birth_date(&self) -> chrono::NaiveDate {
+        let digits = |r: std::ops::Range<usize>| self.0[r].parse::<u32>().unwrap_or(1);
+        chrono::NaiveDate::from_ymd_opt(digits(6..10) as i32, digits(10..12), digits(12..14)).unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sys_16b_citizen_ids_carry_a_valid_birth_date_and_the_gb11643_check_character() {
+        // The example of GB 11643-1999's appendix.
+        assert_eq!(CitizenId::parse("11010519491231002X").map(|c| c.birth_date().to_string()), Ok("1949-12-31".to_string()));
+        assert!(CitizenId::parse("11010519491231002x").is_ok(), "a lower-case x");
+        assert_eq!(CitizenId::parse("110105194912310021"), Err(CitizenIdProblem::Check('X')));
+        assert_eq!(CitizenId::parse("11010519491331002X"), Err(CitizenIdProblem::BirthDate), "month 13");
+        assert_eq!(CitizenId::parse("11010518991231002X").unwrap_err(), CitizenIdProblem::BirthDate);
+        assert_eq!(CitizenId::parse("1101051949123100"), Err(CitizenIdProblem::Length(16)));
+        assert_eq!(CitizenId::parse("99010519491231002X"), Err(CitizenIdProblem::Province));
+        assert_eq!(CitizenId::parse("1101051949123100AX"), Err(CitizenIdProblem::Character(17)));
+        let made = CitizenId::complete("23050219900101123");
+        assert!(CitizenId::parse(made.as_str()).is_ok());
+        // Every single-digit change of a valid number is caught.
+        let valid = "11010519491231002X";
+        for i in 0..17 {
+            for d in b'0'..=b'9' {
+                let mut s = valid.as_bytes().to_vec();
+                if s[i] == d {
+                    continue;
+                }
+                s[i] = d;
+                assert!(CitizenId::parse(std::str::from_utf8(&s).unwrap()).is_err(), "position {i} to {}", d as char);
+            }
+        }
+    }
 
     #[test]
     fn sys_16c_gb32100_check_character_accepts_valid_codes() {

@@ -1,8 +1,8 @@
 //! The resource catalog (目录): what an entry says (`entry`), its share and open attributes (`attrs`), the rules
 //! an entry must meet before review (`rules`), the states an entry and its revisions pass through (`lifecycle`),
 //! the field-by-field difference between two revisions (`diff`), objections to a classification and how they
-//! settle (`objections`), the classification standard entries are graded by (`scheme`), and the shapes the API
-//! shows (`view`).
+//! settle (`objections`), the classification standard entries are graded by (`scheme`), delivered values checked
+//! against the items (`validate`), and the shapes the API shows (`view`).
 
 pub mod attrs;
 pub mod diff;
@@ -12,6 +12,7 @@ pub mod lifecycle;
 pub mod objections;
 pub mod rules;
 pub mod scheme;
+pub mod validate;
 pub mod view;
 
 /// Builders the catalog's unit tests share.
