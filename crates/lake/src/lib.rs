@@ -1,0 +1,473 @@
+//! The lake: each resource's data as immutable Parquet files, one per dataset version, under a folder of the data
+//! directory. A version is written to `tmp/` first and moved into `versions/{resource}/` only when complete and
+//! flushed to disk; the control plane then records it in the same transaction as its audit event, so a reader —
+//! who finds versions only through the control plane — never sees a partial one. Files in `tmp/`, and files no
+//! recorded version names, are left-overs of an interrupted delivery and are swept on start.
+
+use std::fs::{self, File};
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::builder::{ArrayBuilder, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("lake io: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("parquet: {0}")]
+    Parquet(#[from] parquet::errors::ParquetError),
+    #[error("arrow: {0}")]
+    Arrow(#[from] arrow_schema::ArrowError),
+    /// A value that the caller's validation should have refused.
+    #[error("value '{value}' does not fit column {column}")]
+    Value { column: String, value: String },
+    #[error("path outside the lake: {0}")]
+    Path(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The physical type of a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    Utf8,
+    Int64,
+    Float64,
+    /// YYYY-MM-DD.
+    Date,
+    /// YYYY-MM-DD HH:MM[:SS], Asia/Shanghai wall time kept as written.
+    Timestamp,
+    /// `true` or `false`.
+    Boolean,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    pub ty: ColumnType,
+}
+
+/// Rows per record batch handed to the Parquet writer; bounds memory whatever the file's size.
+const BATCH_ROWS: usize = 16_384;
+/// Rows per Parquet row group.
+const ROW_GROUP_ROWS: usize = 131_072;
+
+/// The lake under one folder.
+#[derive(Debug, Clone)]
+pub struct Lake {
+    root: PathBuf,
+}
+
+/// A version written to `tmp/`, not yet in the lake.
+#[derive(Debug)]
+pub struct Staged {
+    tmp: PathBuf,
+    pub rows: u64,
+    pub bytes: u64,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
+}
+
+impl Lake {
+    /// Opens (creating) the lake under `root`.
+    pub fn open(root: &Path) -> Result<Lake> {
+        fs::create_dir_all(root.join("tmp"))?;
+        fs::create_dir_all(root.join("versions"))?;
+        fs::create_dir_all(root.join("quarantine"))?;
+        Ok(Lake { root: root.to_path_buf() })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn tmp_path(&self, ext: &str) -> PathBuf {
+        let name: String = (0..16).map(|_| format!("{:02x}", rand::random::<u8>())).collect();
+        self.root.join("tmp").join(format!("{name}.{ext}"))
+    }
+
+    /// Starts writing a version with these columns.
+    pub fn stage(&self, columns: &[Column]) -> Result<VersionWriter> {
+        VersionWriter::create(self.tmp_path("parquet"), columns)
+    }
+
+    /// Moves a staged version into the lake as `versions/{resource}/v{version}.parquet` and answers that relative
+    /// path. The move is a rename within one file system, so the file appears whole or not at all.
+    pub fn commit(&self, staged: Staged, resource: &str, version: i64) -> Result<String> {
+        let rel = format!("versions/{}/v{version:06}.parquet", safe(resource)?);
+        let dest = self.root.join(&rel);
+        if let Some(dir) = dest.parent() {
+            fs::create_dir_all(dir)?;
+        }
+        fs::rename(&staged.tmp, &dest)?;
+        if let Some(dir) = dest.parent() {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(rel)
+    }
+
+    /// Drops a staged version.
+    pub fn discard(&self, staged: Staged) {
+        let _ = fs::remove_file(&staged.tmp);
+    }
+
+    /// A writer of quarantined rows (CSV), kept with the batch report.
+    pub fn quarantine(&self, header: &[&str]) -> Result<QuarantineWriter> {
+        let path = self.tmp_path("csv");
+        let mut file = std::io::BufWriter::new(File::create(&path)?);
+        // A byte-order mark, so spreadsheet programs read the Chinese.
+        file.write_all(&[0xEF, 0xBB, 0xBF])?;
+        let mut q = QuarantineWriter { path, file, rows: 0 };
+        q.write_record(header.iter().copied())?;
+        Ok(q)
+    }
+
+    /// Moves a quarantine file into `quarantine/{batch}.csv`; answers the relative path.
+    pub fn keep_quarantine(&self, q: QuarantineWriter, batch: i64) -> Result<String> {
+        let QuarantineWriter { path, mut file, .. } = q;
+        file.flush()?;
+        file.get_ref().sync_all()?;
+        drop(file);
+        let rel = format!("quarantine/{batch}.csv");
+        fs::rename(&path, self.root.join(&rel))?;
+        Ok(rel)
+    }
+
+    pub fn drop_quarantine(&self, q: QuarantineWriter) {
+        let _ = fs::remove_file(&q.path);
+    }
+
+    /// The bytes of a lake file named by its relative path.
+    pub fn read_file(&self, rel: &str) -> Result<Vec<u8>> {
+        Ok(fs::read(self.resolve(rel)?)?)
+    }
+
+    fn resolve(&self, rel: &str) -> Result<PathBuf> {
+        if rel.split('/').any(|p| p.is_empty() || p == ".." || p == ".") || rel.starts_with('/') {
+            return Err(Error::Path(rel.into()));
+        }
+        Ok(self.root.join(rel))
+    }
+
+    /// Reads a version back, every value as text (none for null), with its column names.
+    pub fn read_rows(&self, rel: &str) -> Result<(Vec<String>, Vec<Vec<Option<String>>>)> {
+        let file = File::open(self.resolve(rel)?)?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)?.build()?;
+        let mut names = Vec::new();
+        let mut rows = Vec::new();
+        for batch in reader {
+            let batch = batch?;
+            if names.is_empty() {
+                names = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+            }
+            let columns: Vec<ArrayRef> = batch.columns().to_vec();
+            for r in 0..batch.num_rows() {
+                rows.push(columns.iter().map(|c| text(c, r)).collect());
+            }
+        }
+        Ok((names, rows))
+    }
+
+    /// Removes files of interrupted deliveries older than `older_than` (so a delivery under way on another node
+    /// is left alone): files in `tmp/`, and version files not in `keep` (the relative paths the control plane
+    /// records). Answers how many were removed.
+    pub fn sweep(&self, keep: &std::collections::HashSet<String>, older_than: std::time::Duration) -> Result<usize> {
+        let old = |path: &Path| -> Result<bool> {
+            let modified = fs::metadata(path)?.modified()?;
+            Ok(modified.elapsed().unwrap_or_default() >= older_than)
+        };
+        let mut removed = 0;
+        for entry in fs::read_dir(self.root.join("tmp"))? {
+            let path = entry?.path();
+            if old(&path)? {
+                fs::remove_file(path)?;
+                removed += 1;
+            }
+        }
+        for dir in fs::read_dir(self.root.join("versions"))? {
+            let dir = dir?;
+            if !dir.file_type()?.is_dir() {
+                continue;
+            }
+            for file in fs::read_dir(dir.path())? {
+                let file = file?;
+                let rel = format!("versions/{}/{}", dir.file_name().to_string_lossy(), file.file_name().to_string_lossy());
+                if !keep.contains(&rel) && old(&file.path())? {
+                    fs::remove_file(file.path())?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// A resource code as a folder name: letters, digits and `-` only.
+fn safe(resource: &str) -> Result<&str> {
+    if !resource.is_empty() && resource.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        Ok(resource)
+    } else {
+        Err(Error::Path(resource.into()))
+    }
+}
+
+fn text(column: &ArrayRef, row: usize) -> Option<String> {
+    use arrow_array::{Array, BooleanArray, Date32Array, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray};
+    if column.is_null(row) {
+        return None;
+    }
+    let any = column.as_any();
+    if let Some(a) = any.downcast_ref::<StringArray>() {
+        return Some(a.value(row).to_string());
+    }
+    if let Some(a) = any.downcast_ref::<Int64Array>() {
+        return Some(a.value(row).to_string());
+    }
+    if let Some(a) = any.downcast_ref::<Float64Array>() {
+        return Some(a.value(row).to_string());
+    }
+    if let Some(a) = any.downcast_ref::<BooleanArray>() {
+        return Some(a.value(row).to_string());
+    }
+    if let Some(a) = any.downcast_ref::<Date32Array>() {
+        return a.value_as_date(row).map(|d| d.to_string());
+    }
+    if let Some(a) = any.downcast_ref::<TimestampMicrosecondArray>() {
+        return a.value_as_datetime(row).map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string());
+    }
+    None
+}
+
+/// Writes one version's rows to a Parquet file in `tmp/`, a batch at a time.
+pub struct VersionWriter {
+    path: PathBuf,
+    schema: SchemaRef,
+    columns: Vec<Column>,
+    builders: Vec<Box<dyn ArrayBuilder>>,
+    pending: usize,
+    rows: u64,
+    writer: ArrowWriter<File>,
+}
+
+fn builder(ty: ColumnType) -> Box<dyn ArrayBuilder> {
+    match ty {
+        ColumnType::Utf8 => Box::new(StringBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 16)),
+        ColumnType::Int64 => Box::new(Int64Builder::with_capacity(BATCH_ROWS)),
+        ColumnType::Float64 => Box::new(Float64Builder::with_capacity(BATCH_ROWS)),
+        ColumnType::Date => Box::new(Date32Builder::with_capacity(BATCH_ROWS)),
+        ColumnType::Timestamp => Box::new(TimestampMicrosecondBuilder::with_capacity(BATCH_ROWS)),
+        ColumnType::Boolean => Box::new(BooleanBuilder::with_capacity(BATCH_ROWS)),
+    }
+}
+
+fn data_type(ty: ColumnType) -> DataType {
+    match ty {
+        ColumnType::Utf8 => DataType::Utf8,
+        ColumnType::Int64 => DataType::Int64,
+        ColumnType::Float64 => DataType::Float64,
+        ColumnType::Date => DataType::Date32,
+        ColumnType::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, None),
+        ColumnType::Boolean => DataType::Boolean,
+    }
+}
+
+const EPOCH: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(1970, 1, 1) {
+    Some(d) => d,
+    None => panic!("1970-01-01 is a date"),
+};
+
+impl VersionWriter {
+    fn create(path: PathBuf, columns: &[Column]) -> Result<VersionWriter> {
+        let fields: Vec<Field> = columns.iter().map(|c| Field::new(&c.name, data_type(c.ty), true)).collect();
+        let schema = Arc::new(Schema::new(fields));
+        let props = WriterProperties::builder().set_compression(Compression::SNAPPY).set_max_row_group_size(ROW_GROUP_ROWS).build();
+        let writer = ArrowWriter::try_new(File::create(&path)?, schema.clone(), Some(props))?;
+        Ok(VersionWriter { path, schema, columns: columns.to_vec(), builders: columns.iter().map(|c| builder(c.ty)).collect(), pending: 0, rows: 0, writer })
+    }
+
+    /// Appends a row of checked values (none for empty), one per column, in order.
+    pub fn push(&mut self, values: &[Option<&str>]) -> Result<()> {
+        for ((value, column), b) in values.iter().zip(&self.columns).zip(self.builders.iter_mut()) {
+            let bad = || Error::Value { column: column.name.clone(), value: value.unwrap_or_default().chars().take(40).collect() };
+            let any = b.as_any_mut();
+            match (column.ty, value) {
+                (ColumnType::Utf8, v) => any.downcast_mut::<StringBuilder>().expect("builder of its type").append_option(*v),
+                (ColumnType::Int64, v) => {
+                    let parsed = v.map(|s| s.parse::<i64>().map_err(|_| bad())).transpose()?;
+                    any.downcast_mut::<Int64Builder>().expect("builder of its type").append_option(parsed)
+                }
+                (ColumnType::Float64, v) => {
+                    let parsed = v.map(|s| s.parse::<f64>().map_err(|_| bad())).transpose()?;
+                    any.downcast_mut::<Float64Builder>().expect("builder of its type").append_option(parsed)
+                }
+                (ColumnType::Date, v) => {
+                    let parsed = v
+                        .map(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map(|d| (d - EPOCH).num_days() as i32).map_err(|_| bad()))
+                        .transpose()?;
+                    any.downcast_mut::<Date32Builder>().expect("builder of its type").append_option(parsed)
+                }
+                (ColumnType::Timestamp, v) => {
+                    let parsed = v
+                        .map(|s| {
+                            chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
+                                .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M"))
+                                .map(|t| t.and_utc().timestamp_micros())
+                                .map_err(|_| bad())
+                        })
+                        .transpose()?;
+                    any.downcast_mut::<TimestampMicrosecondBuilder>().expect("builder of its type").append_option(parsed)
+                }
+                (ColumnType::Boolean, v) => {
+                    let parsed = v.map(|s| s.parse::<bool>().map_err(|_| bad())).transpose()?;
+                    any.downcast_mut::<BooleanBuilder>().expect("builder of its type").append_option(parsed)
+                }
+            }
+        }
+        self.pending += 1;
+        self.rows += 1;
+        if self.pending >= BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.pending == 0 {
+            return Ok(());
+        }
+        let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(|b| b.finish()).collect();
+        let batch = RecordBatch::try_new(self.schema.clone(), arrays)?;
+        self.writer.write(&batch)?;
+        self.pending = 0;
+        Ok(())
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Finishes the file, flushes it to disk and fingerprints it.
+    pub fn finish(mut self) -> Result<Staged> {
+        self.flush()?;
+        let file = self.writer.into_inner()?;
+        file.sync_all()?;
+        drop(file);
+        let mut hasher = Sha256::new();
+        let mut reader = BufReader::new(File::open(&self.path)?);
+        let mut buf = vec![0u8; 1 << 16];
+        let mut bytes = 0u64;
+        loop {
+            let n = reader.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            bytes += n as u64;
+            hasher.update(&buf[..n]);
+        }
+        Ok(Staged { tmp: self.path, rows: self.rows, bytes, sha256: hex::encode(hasher.finalize()) })
+    }
+
+    /// Gives up the version: its file is removed.
+    pub fn abandon(self) {
+        let path = self.path.clone();
+        drop(self);
+        let _ = fs::remove_file(path);
+    }
+}
+
+/// Quarantined rows, as CSV.
+pub struct QuarantineWriter {
+    path: PathBuf,
+    file: std::io::BufWriter<File>,
+    pub rows: u64,
+}
+
+impl QuarantineWriter {
+    pub fn write_record<'a>(&mut self, cells: impl IntoIterator<Item = &'a str>) -> Result<()> {
+        let mut first = true;
+        for cell in cells {
+            if !first {
+                self.file.write_all(b",")?;
+            }
+            first = false;
+            if cell.contains([',', '"', '\n', '\r']) {
+                self.file.write_all(b"\"")?;
+                self.file.write_all(cell.replace('"', "\"\"").as_bytes())?;
+                self.file.write_all(b"\"")?;
+            } else {
+                self.file.write_all(cell.as_bytes())?;
+            }
+        }
+        self.file.write_all(b"\n")?;
+        self.rows += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn columns() -> Vec<Column> {
+        vec![
+            Column { name: "zjhm".into(), ty: ColumnType::Utf8 },
+            Column { name: "csrq".into(), ty: ColumnType::Date },
+            Column { name: "nl".into(), ty: ColumnType::Int64 },
+            Column { name: "hz".into(), ty: ColumnType::Boolean },
+        ]
+    }
+
+    #[test]
+    fn a_version_appears_whole_only_when_committed_and_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::open(dir.path()).unwrap();
+        let mut w = lake.stage(&columns()).unwrap();
+        for i in 0..40_000 {
+            let age = (i % 90).to_string();
+            w.push(&[Some("11010519491231002X"), Some("1949-12-31"), Some(&age), if i % 2 == 0 { Some("true") } else { None }]).unwrap();
+        }
+        let staged = w.finish().unwrap();
+        assert_eq!(staged.rows, 40_000);
+        assert_eq!(staged.sha256.len(), 64);
+        assert!(fs::read_dir(dir.path().join("versions")).unwrap().next().is_none(), "nothing in the lake before the commit");
+        let rel = lake.commit(staged, "230500-002-00001", 1).unwrap();
+        assert_eq!(rel, "versions/230500-002-00001/v000001.parquet");
+        let (names, rows) = lake.read_rows(&rel).unwrap();
+        assert_eq!(names, ["zjhm", "csrq", "nl", "hz"]);
+        assert_eq!(rows.len(), 40_000);
+        assert_eq!(rows[1], [Some("11010519491231002X".to_string()), Some("1949-12-31".into()), Some("1".into()), None]);
+        assert!(lake.read_rows("../etc/passwd").is_err(), "paths stay in the lake");
+        assert!(lake.commit(lake.stage(&columns()).unwrap().finish().unwrap(), "../x", 1).is_err());
+    }
+
+    #[test]
+    fn sweep_removes_what_no_version_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::open(dir.path()).unwrap();
+        let kept = lake.commit(lake.stage(&columns()).unwrap().finish().unwrap(), "R-1", 1).unwrap();
+        let orphan = lake.commit(lake.stage(&columns()).unwrap().finish().unwrap(), "R-1", 2).unwrap();
+        let _interrupted = lake.stage(&columns()).unwrap();
+        let keep: std::collections::HashSet<String> = [kept.clone()].into();
+        assert_eq!(lake.sweep(&keep, std::time::Duration::from_secs(3600)).unwrap(), 0, "another node may be delivering them");
+        assert_eq!(lake.sweep(&keep, std::time::Duration::ZERO).unwrap(), 2, "the orphan and the unfinished temp file");
+        assert!(dir.path().join(&kept).exists() && !dir.path().join(&orphan).exists());
+    }
+
+    #[test]
+    fn a_value_the_validation_should_have_refused_is_an_error_not_a_guess() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::open(dir.path()).unwrap();
+        let mut w = lake.stage(&columns()).unwrap();
+        assert!(matches!(w.push(&[Some("x"), Some("1949-13-01"), None, None]), Err(Error::Value { .. })));
+        w.abandon();
+        assert!(fs::read_dir(dir.path().join("tmp")).unwrap().next().is_none());
+    }
+}
