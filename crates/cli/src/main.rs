@@ -97,6 +97,21 @@ enum Command {
         #[command(subcommand)]
         command: CatalogCommand,
     },
+    /// 数据归集 / Deliver a file of a resource's data: every row is checked against the published items, failing rows
+    /// are quarantined with their reasons, and the accepted rows become the resource's next dataset version — unless
+    /// more than the limit (5% by default) fail, when the batch is refused whole and the previous version stays.
+    /// Prints the batch report. Exits 0 when the batch is committed, 2 when it is refused.
+    Ingest {
+        #[arg(long, default_value = "./shuyuan-data")]
+        data_dir: PathBuf,
+        /// The resource's code (资源代码), e.g. 230500-003-00001.
+        #[arg(long)]
+        resource: String,
+        /// How the CSV is encoded: auto (UTF-8 if it is, else GBK), utf-8 or gbk.
+        #[arg(long, default_value = "auto")]
+        encoding: String,
+        file: PathBuf,
+    },
     /// 列出策略配置 / List the policy profiles shipped with this build.
     Profiles,
 }
@@ -326,6 +341,7 @@ async fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Catalog { command } => catalog(command).await,
+        Command::Ingest { data_dir, resource, encoding, file } => ingest(&data_dir, &resource, &encoding, &file).await,
         Command::Departments { command: DepartmentsCommand::Add { data_dir, name, kind, region, uscc } } => {
             let p = open(&data_dir).await?;
             let input = service::orgs::DepartmentInput { name, name_en: String::new(), kind, region_code: region, uscc };
@@ -407,6 +423,40 @@ async fn init(data_dir: &std::path::Path, config: &Config, admin: &str, password
     Ok(())
 }
 
+async fn ingest(data_dir: &std::path::Path, resource: &str, encoding: &str, file: &std::path::Path) -> Result<i32> {
+    let encoding = service::catalog::import::Encoding::parse(encoding)
+        .ok_or_else(|| anyhow::anyhow!("未知编码“{encoding}”：可选 auto、utf-8、gbk / unknown encoding '{encoding}': auto, utf-8 or gbk"))?;
+    let p = open(data_dir).await?;
+    service::aggregation::attach(&p, &data_dir.join("lake")).await?;
+    let size = std::fs::metadata(file).map(|m| m.len()).with_context(|| format!("读取 / read {}", file.display()))?;
+    let bar = ProgressBar::new(size);
+    bar.set_style(ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} 剩余/eta {eta}").expect("template"));
+    let shown = bar.clone();
+    let report = service::aggregation::ingest_file(&p, &Actor::cli(), resource, file, encoding, move |read| shown.set_position(read)).await?;
+    bar.finish_and_clear();
+    let committed = report.state == "committed";
+    println!(
+        "批次 / batch {}：{}{}",
+        report.batch_id,
+        if committed { "已入库 / committed" } else { "整批拒收 / refused" },
+        report.version.map(|v| format!("，版本 / version {v}")).unwrap_or_default()
+    );
+    println!(
+        "读取 / read {} 行 rows；接收 / accepted {}；隔离 / quarantined {}（{}%，上限 / limit {}%）；规范化 / normalized {}",
+        report.rows_read, report.rows_accepted, report.rows_quarantined, report.failure_percent, report.max_failure_percent, report.rows_normalized
+    );
+    if let (Some(zh), Some(en)) = (&report.refusal, &report.refusal_en) {
+        println!("  ! {zh} / {en}");
+    }
+    for problem in &report.problems {
+        println!("  - {} {}：{} 行 rows", problem.item, problem.code, problem.count);
+    }
+    for sample in &report.samples {
+        println!("  第{}行 / line {}：{} / {}", sample.line, sample.line, sample.message, sample.message_en);
+    }
+    Ok(if committed { 0 } else { 2 })
+}
+
 async fn open(data_dir: &std::path::Path) -> Result<Arc<Platform>> {
     let config = Config::load(data_dir)?;
     let store = store::Store::open(&config.database_url).await.with_context(|| format!("open {}", config.database_url))?;
@@ -416,6 +466,7 @@ async fn open(data_dir: &std::path::Path) -> Result<Arc<Platform>> {
 async fn serve(data_dir: &std::path::Path, config: Config) -> Result<i32> {
     let store = store::Store::open(&config.database_url).await.with_context(|| format!("open {}", config.database_url))?;
     let platform = Platform::open(store, Arc::new(SystemClock)).await?;
+    service::aggregation::attach(&platform, &data_dir.join("lake")).await.with_context(|| format!("open the lake in {}", data_dir.join("lake").display()))?;
     let index_dir = config.index_dir(data_dir);
     service::catalog::search::attach(&platform, &index_dir).await.with_context(|| format!("open the catalog index in {}", index_dir.display()))?;
     let listener = tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("listen on {}", config.listen))?;

@@ -154,3 +154,56 @@ fn catalog_import_refuses_a_file_with_any_bad_line_and_names_each() {
     assert_eq!(code, 2);
     assert!(err.contains(".xlsx"), "{err}");
 }
+
+/// `shuyuan ingest` streams a file in with a progress bar, prints the batch report and exits 0 when the batch is
+/// committed, 2 when it is refused.
+#[tokio::test]
+async fn ingest_commits_a_good_file_and_refuses_a_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    assert_eq!(shuyuan(&["init", "--profile", "lishui-2020", "--data-dir", data]).0, 0);
+    let uscc = "11331100MB0001201Q";
+    assert_eq!(shuyuan(&["departments", "add", "--data-dir", data, "--name", "丽水市公安局", "--region", "331100", "--uscc", uscc]).0, 0);
+    // The entry, published in-process as the command line (which takes every review step).
+    let code = {
+        let url = format!("sqlite://{}", dir.path().join("shuyuan.db").display());
+        let p = service::Platform::open(store::Store::open(&url).await.unwrap(), std::sync::Arc::new(domain::clock::SystemClock)).await.unwrap();
+        let actor = service::Actor::cli();
+        let (departments, _) = service::orgs::list_departments(&p, 100, 0).await.unwrap();
+        let police = departments.iter().find(|d| d.uscc == uscc).unwrap().id;
+        let content: domain::catalog::entry::ResourceContent = serde_json::from_value(serde_json::json!({
+            "name": "户籍人口基本信息", "summary": "户籍人口", "format": "table", "update_frequency": "daily",
+            "sharing": {"attr": "unconditional", "ops": ["view"]}, "opening": {"to_public": false}, "classification": "人口",
+            "items": [
+                {"name": "zjhm", "label": "公民身份号码", "data_type": "string", "is_key": true, "identifier": "citizen_id"},
+                {"name": "xm", "label": "姓名", "data_type": "string"}
+            ]
+        }))
+        .unwrap();
+        let input = service::catalog::entries::NewEntry { provider_department_id: Some(police), code: None, content, note: String::new() };
+        let view = service::catalog::entries::create(&p, &actor, input).await.unwrap();
+        service::catalog::entries::submit(&p, &actor, &view.code).await.unwrap();
+        let view = service::catalog::entries::pass(&p, &actor, &view.code, "").await.unwrap();
+        assert_eq!(view.state.as_str(), "published");
+        p.store.close().await;
+        view.code
+    };
+    let good = dir.path().join("人口.csv");
+    let mut text = String::from("公民身份号码,姓名\n");
+    for n in 0..300u32 {
+        text.push_str(&format!("{},居民{n}\n", domain::ids::CitizenId::complete(&format!("33110219900101{n:03}")).as_str()));
+    }
+    std::fs::write(&good, &text).unwrap();
+    let (status, out, err) = shuyuan(&["ingest", "--data-dir", data, "--resource", &code, good.to_str().unwrap()]);
+    assert_eq!(status, 0, "{out}{err}");
+    assert!(out.contains("已入库 / committed") && out.contains("版本 / version 1") && out.contains("接收 / accepted 300"), "{out}");
+    assert!(dir.path().join("lake").join("versions").join(&code).read_dir().unwrap().count() == 1, "one version file in the lake");
+
+    let bad = dir.path().join("坏.csv");
+    std::fs::write(&bad, "公民身份号码,姓名,婚姻状况\n110105194912310021,张三,已婚\n").unwrap();
+    let (status, out, _) = shuyuan(&["ingest", "--data-dir", data, "--resource", &code, bad.to_str().unwrap()]);
+    assert_eq!(status, 2, "{out}");
+    assert!(out.contains("整批拒收 / refused") && out.contains("婚姻状况"), "{out}");
+    let (status, _, err) = shuyuan(&["ingest", "--data-dir", data, "--resource", &code, "--encoding", "latin1", good.to_str().unwrap()]);
+    assert!(status != 0 && err.contains("auto、utf-8、gbk"), "{err}");
+}

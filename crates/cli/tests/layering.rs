@@ -15,6 +15,8 @@ const OWNERS: &[(&str, &str)] = &[
     ("datafusion", "shuyuan-lake"),
     ("parquet", "shuyuan-lake"),
     ("arrow", "shuyuan-lake"),
+    ("arrow-array", "shuyuan-lake"),
+    ("arrow-schema", "shuyuan-lake"),
     ("object_store", "shuyuan-lake"),
     ("tantivy", "shuyuan-search"),
 ];

@@ -35,6 +35,9 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Column names and rows of values as text (none for null).
+pub type Rows = (Vec<String>, Vec<Vec<Option<String>>>);
+
 /// The physical type of a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnType {
@@ -99,10 +102,13 @@ impl Lake {
         VersionWriter::create(self.tmp_path("parquet"), columns)
     }
 
-    /// Moves a staged version into the lake as `versions/{resource}/v{version}.parquet` and answers that relative
-    /// path. The move is a rename within one file system, so the file appears whole or not at all.
+    /// Moves a staged version into the lake as `versions/{resource}/v{version}-{unique}.parquet` and answers that
+    /// relative path. The move is a rename within one file system, so the file appears whole or not at all; the
+    /// unique part means two deliveries racing for the same number never overwrite each other's file (the control
+    /// plane lets one of them have the number).
     pub fn commit(&self, staged: Staged, resource: &str, version: i64) -> Result<String> {
-        let rel = format!("versions/{}/v{version:06}.parquet", safe(resource)?);
+        let unique = staged.tmp.file_stem().and_then(|s| s.to_str()).unwrap_or("x").to_string();
+        let rel = format!("versions/{}/v{version:06}-{unique}.parquet", safe(resource)?);
         let dest = self.root.join(&rel);
         if let Some(dir) = dest.parent() {
             fs::create_dir_all(dir)?;
@@ -117,6 +123,13 @@ impl Lake {
     /// Drops a staged version.
     pub fn discard(&self, staged: Staged) {
         let _ = fs::remove_file(&staged.tmp);
+    }
+
+    /// Removes a committed file whose version the control plane did not record.
+    pub fn remove(&self, rel: &str) {
+        if let Ok(path) = self.resolve(rel) {
+            let _ = fs::remove_file(path);
+        }
     }
 
     /// A writer of quarantined rows (CSV), kept with the batch report.
@@ -158,7 +171,7 @@ impl Lake {
     }
 
     /// Reads a version back, every value as text (none for null), with its column names.
-    pub fn read_rows(&self, rel: &str) -> Result<(Vec<String>, Vec<Vec<Option<String>>>)> {
+    pub fn read_rows(&self, rel: &str) -> Result<Rows> {
         let file = File::open(self.resolve(rel)?)?;
         let reader = ParquetRecordBatchReaderBuilder::try_new(file)?.build()?;
         let mut names = Vec::new();
@@ -439,7 +452,7 @@ mod tests {
         assert_eq!(staged.sha256.len(), 64);
         assert!(fs::read_dir(dir.path().join("versions")).unwrap().next().is_none(), "nothing in the lake before the commit");
         let rel = lake.commit(staged, "230500-002-00001", 1).unwrap();
-        assert_eq!(rel, "versions/230500-002-00001/v000001.parquet");
+        assert!(rel.starts_with("versions/230500-002-00001/v000001-") && rel.ends_with(".parquet"), "{rel}");
         let (names, rows) = lake.read_rows(&rel).unwrap();
         assert_eq!(names, ["zjhm", "csrq", "nl", "hz"]);
         assert_eq!(rows.len(), 40_000);

@@ -3,6 +3,7 @@
 //! [`audit::AuditWriter`].
 
 pub mod actor;
+pub mod aggregation;
 pub mod audit;
 pub mod auth;
 pub mod calendar;

@@ -22,6 +22,8 @@ pub struct Platform {
     /// The node's catalog search index, once attached (`catalog::search::attach`).
     pub(crate) index: std::sync::OnceLock<Arc<search::CatalogIndex>>,
     pub(crate) index_sync: tokio::sync::Mutex<()>,
+    /// The node's data lake, once attached (`aggregation::attach`).
+    pub(crate) lake: std::sync::OnceLock<Arc<lake::Lake>>,
 }
 
 /// How often a node looks for a calendar another node has loaded.
@@ -50,6 +52,7 @@ impl Platform {
             audit_writer,
             index: Default::default(),
             index_sync: Default::default(),
+            lake: Default::default(),
         });
         tokio::spawn(refresh_calendar_periodically(Arc::downgrade(&platform)));
         Ok(platform)

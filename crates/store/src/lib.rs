@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod lake;
 pub mod catalog;
 pub mod orgs;
 pub mod settings;

@@ -1,5 +1,6 @@
 //! JSON handlers of `/api/v1`, one module per capability.
 
+pub mod aggregation;
 pub mod audit;
 pub mod auth;
 pub mod calendar;

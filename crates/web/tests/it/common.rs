@@ -56,6 +56,7 @@ pub async fn spawn_profile(backend: store::testing::TestBackend, profile: &str) 
     let clock = Arc::new(TestClock::default());
     let platform = Platform::open(store, clock.clone()).await.unwrap();
     service::catalog::search::attach(&platform, &dir.path().join("index")).await.unwrap();
+    service::aggregation::attach(&platform, &dir.path().join("lake")).await.unwrap();
     service::demo::seed(&platform).await.unwrap();
     let app = web::app(platform.clone(), web::WebOptions { secure_cookies: false, ..Default::default() });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -2,6 +2,7 @@
 //! PostgreSQL database (when `SHUYUAN_TEST_POSTGRES_URL` is set; reported as ignored otherwise), and a real
 //! headless Chromium for the console.
 
+mod aggregation;
 mod bad_input;
 mod browser;
 mod catalog;
@@ -97,6 +98,10 @@ fn main() {
         supervision::fs_16b_an_open_type_objection_also_needs_the_disclosure_authority,
         supervision::cs_25a_departments_submit_their_three_lists_every_year,
         supervision::sys_36e_sys_69b_each_departments_catalog_is_evaluated,
+        aggregation::sys_07c_ls_12b_yz_12c_a_delivered_file_becomes_a_traceable_version,
+        aggregation::sys_16b_sys_17c_failing_rows_are_quarantined_with_their_reasons,
+        aggregation::ls_10a_a_column_outside_the_catalog_refuses_the_batch,
+        aggregation::aggregation_bad_files_are_refused_and_the_previous_version_stays,
         projects::sys_14a_sys_14c_approval_needs_the_catalog_submitted,
         projects::sys_69c_approval_needs_an_open_catalog_plan,
         projects::sys_14b_acceptance_names_the_unpublished_entry,

@@ -58,6 +58,9 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("POST /api/v1/resources/{code}/withdraw", CATALOGERS),
         ("POST /api/v1/resources/{code}/obsolete", ADMIN),
         ("GET /api/v1/resources/{code}/history", SIGNED_IN),
+        ("GET /api/v1/resources/{code}/versions", SIGNED_IN),
+        ("GET /api/v1/batches/{id}", SIGNED_IN),
+        ("GET /api/v1/batches/{id}/quarantine", CATALOGERS),
         ("GET /api/v1/resources/{code}/consultation", &["authority_admin", "service_operator", "dept_data_officer"]),
         ("POST /api/v1/resources/{code}/consultation", CATALOGERS),
         ("POST /api/v1/resources/{code}/objections", CATALOGERS),
@@ -188,6 +191,7 @@ pub async fn authorization_matrix_covers_every_route(app: TestApp) {
             .replace("/projects/{id}", &format!("/projects/{project_id}"))
             .replace("/obligations/{id}", "/obligations/1")
             .replace("/objections/{id}", "/objections/1")
+            .replace("/batches/{id}", "/batches/1")
             .replace("{region}", "230500")
             .replace("{department_id}", "1")
             .replace("{name}", "public");

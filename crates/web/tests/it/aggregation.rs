@@ -1,0 +1,204 @@
+//! Aggregation: files delivered as batches, checked against the published items, quarantined or committed as
+//! dataset versions, on SQLite and PostgreSQL control planes with a real lake folder.
+
+use std::path::PathBuf;
+
+use domain::ids::CitizenId;
+use reqwest::Method;
+use serde_json::json;
+use service::aggregation::BatchReport;
+use service::catalog::import::Encoding;
+
+use crate::catalog::{complete, create, publish};
+use crate::common::TestApp;
+
+/// A published population resource of the police bureau: citizen ID (key), name, birth date, phone.
+async fn population(app: &TestApp, officer: &str) -> String {
+    let mut content = complete("shuangyashan-2026", "户籍人口基本信息");
+    content["items"] = json!([
+        {"name": "zjhm", "label": "公民身份号码", "data_type": "string", "is_key": true, "identifier": "citizen_id", "level": "l4"},
+        {"name": "xm", "label": "姓名", "data_type": "string", "required": true},
+        {"name": "csrq", "label": "出生日期", "data_type": "date"},
+        {"name": "lxdh", "label": "联系电话", "data_type": "string", "identifier": "phone"}
+    ]);
+    let code = create(app, officer, app.department_id("公安局").await, content).await;
+    publish(app, &code, officer).await;
+    code
+}
+
+fn id(n: usize) -> String {
+    CitizenId::complete(&format!("230502{}{:03}", 19_800_101 + (n % 28) as u32, n % 1000)).as_str().to_string()
+}
+
+/// A citizen ID number with a wrong check character.
+fn wrong_check(n: usize) -> String {
+    let good = id(n);
+    let last = good.chars().last().unwrap();
+    let other = "0123456789X".chars().find(|c| *c != last).unwrap();
+    format!("{}{other}", &good[..17])
+}
+
+/// A CSV of `rows` good people, with `extra` lines appended as they are.
+fn people(rows: usize, extra: &[&str]) -> String {
+    let mut text = String::from("公民身份号码,姓名,出生日期,联系电话\n");
+    for n in 0..rows {
+        text.push_str(&format!("{},居民{n},1980-01-{:02},1380000{:04}\n", id(n), 1 + n % 28, n));
+    }
+    for line in extra {
+        text.push_str(line);
+        text.push('\n');
+    }
+    text
+}
+
+struct Delivery {
+    dir: tempfile::TempDir,
+}
+
+impl Delivery {
+    fn new() -> Delivery {
+        Delivery { dir: tempfile::tempdir().unwrap() }
+    }
+
+    fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+}
+
+async fn ingest(app: &TestApp, token: &str, code: &str, path: &std::path::Path, encoding: Encoding) -> Result<BatchReport, service::Error> {
+    let (actor, _) = service::auth::authenticate(&app.platform, token, "127.0.0.1").await.unwrap();
+    service::aggregation::ingest_file(&app.platform, &actor, code, path, encoding, |_| {}).await
+}
+
+async fn versions(app: &TestApp, token: &str, code: &str) -> Vec<i64> {
+    let (status, body) = app.json(Method::GET, &format!("/api/v1/resources/{code}/versions"), Some(token), None).await;
+    assert_eq!(status, 200, "{body}");
+    body["items"].as_array().unwrap().iter().map(|v| v["version"].as_i64().unwrap()).collect()
+}
+
+/// SYS-07c, LS-12b, YZ-12c: a department delivers a file; the batch records the resource, the source, the time,
+/// the count and the checksum, and becomes the resource's version 1, traceable to the batch and who delivered it.
+pub async fn sys_07c_ls_12b_yz_12c_a_delivered_file_becomes_a_traceable_version(app: TestApp) {
+    let officer = app.login("officer").await;
+    let code = population(&app, &officer).await;
+    let d = Delivery::new();
+    let report = ingest(&app, &officer, &code, &d.file("人口.csv", people(100, &[]).as_bytes()), Encoding::Auto).await.unwrap();
+    assert_eq!((report.state.as_str(), report.version, report.rows_accepted, report.rows_quarantined), ("committed", Some(1), 100, 0), "{report:?}");
+    let (status, versions) = app.json(Method::GET, &format!("/api/v1/resources/{code}/versions"), Some(&app.login("officer-sj").await), None).await;
+    assert_eq!(status, 200);
+    let v = &versions["items"][0];
+    assert_eq!((v["version"].as_i64(), v["rows"].as_i64(), v["batch_id"].as_i64()), (Some(1), Some(100), Some(report.batch_id)), "{versions}");
+    assert_eq!(v["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(v["columns"], json!(["zjhm", "xm", "csrq", "lxdh"]));
+    let (status, batch) = app.json(Method::GET, &format!("/api/v1/batches/{}", report.batch_id), Some(&officer), None).await;
+    assert_eq!(status, 200, "{batch}");
+    assert_eq!((batch["source_name"].as_str(), batch["delivered_by"].as_str(), batch["version"].as_i64()), (Some("人口.csv"), Some("officer"), Some(1)), "{batch}");
+    assert!(batch["delivered_at"].as_str().unwrap().ends_with("+08:00"));
+    let (_, events) = app.json(Method::GET, &format!("/api/v1/audit/events?action=aggregation.batch&object_id={code}"), Some(&app.login("auditor").await), None).await;
+    assert_eq!(events["total"], 1, "the commit and its audit event go together: {events}");
+    let (status, _) = app.json(Method::GET, &format!("/api/v1/batches/{}", report.batch_id), Some(&app.login("officer-sj").await), None).await;
+    assert_eq!(status, 403, "another department does not read the report");
+}
+
+/// SYS-16b, SYS-17c: each row is checked against its items before it is accepted — citizen IDs by GB 11643,
+/// required values, the key's uniqueness — and failing rows go to the quarantine with the reason per item; safe
+/// normalization (full-width digits, spaces, date separators) is counted, never hidden.
+pub async fn sys_16b_sys_17c_failing_rows_are_quarantined_with_their_reasons(app: TestApp) {
+    let officer = app.login("officer").await;
+    let code = population(&app, &officer).await;
+    let wrong = wrong_check(900);
+    let full_width: String = id(500).chars().map(|c| if c.is_ascii_digit() { char::from_u32(c as u32 + 0xFEE0).unwrap() } else { c }).collect();
+    let extra = [
+        format!("{wrong},错号,1980-01-02,13800001111"),
+        ",无号,1980-01-02,13800001112".to_string(),
+        format!("{},重复,1980-01-02,13800001113", id(3)),
+        format!("{full_width}, 全角 ,1980/01/05,13800001114"),
+        format!("{},坏电话,1980-01-06,12345", id(600)),
+    ];
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    let d = Delivery::new();
+    let report = ingest(&app, &officer, &code, &d.file("人口.csv", people(200, &extra).as_bytes()), Encoding::Auto).await.unwrap();
+    assert_eq!((report.state.as_str(), report.rows_read, report.rows_accepted, report.rows_quarantined), ("committed", 205, 201, 4), "{report:?}");
+    assert_eq!(report.rows_normalized, 1, "the full-width row was normalized and counted");
+    let count = |item: &str, code: &str| report.problems.iter().find(|p| p.item == item && p.code == code).map(|p| p.count);
+    assert_eq!(count("zjhm", "invalid_citizen_id"), Some(1), "{:?}", report.problems);
+    assert_eq!(count("zjhm", "missing"), Some(1));
+    assert_eq!(count("zjhm", "duplicate_key"), Some(1));
+    assert_eq!(count("lxdh", "invalid_phone"), Some(1));
+    let sample = report.samples.iter().find(|s| s.line == 202).unwrap_or_else(|| panic!("{:?}", report.samples));
+    assert!(sample.message.contains("公民身份号码") && sample.message.contains("校验位"), "{sample:?}");
+    let duplicate = report.samples.iter().find(|s| s.line == 204).unwrap();
+    assert!(duplicate.message.contains("与第5行重复"), "{duplicate:?}");
+
+    let r = app.call(Method::GET, &format!("/api/v1/batches/{}/quarantine", report.batch_id), Some(&officer), None).await;
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines.len(), 5, "a header and the four rows: {text}");
+    assert!(lines[1].starts_with("202,") && lines[1].contains(&wrong), "line, reasons and the row as delivered: {}", lines[1]);
+    let other = app.call(Method::GET, &format!("/api/v1/batches/{}/quarantine", report.batch_id), Some(&app.login("officer-sj").await), None).await;
+    assert_eq!(other.status(), 403, "raw values stay with the provider");
+}
+
+/// LS-10a: data is delivered within the catalog's scope: a column that is not one of the entry's items refuses the
+/// batch, naming it, and nothing is stored.
+pub async fn ls_10a_a_column_outside_the_catalog_refuses_the_batch(app: TestApp) {
+    let officer = app.login("officer").await;
+    let code = population(&app, &officer).await;
+    let mut text = String::from("公民身份号码,姓名,婚姻状况\n");
+    text.push_str(&format!("{},张三,已婚\n", id(1)));
+    let d = Delivery::new();
+    let report = ingest(&app, &officer, &code, &d.file("x.csv", text.as_bytes()), Encoding::Auto).await.unwrap();
+    assert_eq!(report.state, "refused");
+    assert!(report.refusal.as_deref().unwrap().contains("婚姻状况"), "{report:?}");
+    assert!(versions(&app, &officer, &code).await.is_empty());
+    let (_, batch) = app.json(Method::GET, &format!("/api/v1/batches/{}", report.batch_id), Some(&officer), None).await;
+    assert_eq!(batch["state"], "refused", "the refused batch is on record: {batch}");
+}
+
+/// Bad files: too many invalid IDs, an empty file, a header alone, GBK declared as UTF-8, a missing key column, a
+/// 10 MB field, a ragged row, a resource not yet published, another department's resource. Each gets a clear
+/// answer and the previous version stays in force.
+pub async fn aggregation_bad_files_are_refused_and_the_previous_version_stays(app: TestApp) {
+    let officer = app.login("officer").await;
+    let code = population(&app, &officer).await;
+    let d = Delivery::new();
+    assert_eq!(ingest(&app, &officer, &code, &d.file("v1.csv", people(50, &[]).as_bytes()), Encoding::Auto).await.unwrap().version, Some(1));
+
+    let bad: Vec<String> = (0..6).map(|n| format!("{},坏{n},1980-01-02,", wrong_check(900 + n))).collect();
+    let bad: Vec<&str> = bad.iter().map(String::as_str).collect();
+    let report = ingest(&app, &officer, &code, &d.file("bad.csv", people(54, &bad).as_bytes()), Encoding::Auto).await.unwrap();
+    assert_eq!(report.state, "refused", "{report:?}");
+    assert!(report.failure_percent > report.max_failure_percent && report.refusal.as_deref().unwrap().contains("整批不予入库"), "{report:?}");
+    assert!(report.quarantine, "the failing rows can still be looked at");
+    assert_eq!(versions(&app, &officer, &code).await, [1], "the previous version stays");
+
+    for (name, bytes, expect) in [
+        ("empty.csv", Vec::new(), "文件是空的"),
+        ("header.csv", "公民身份号码,姓名\n".as_bytes().to_vec(), "没有数据行"),
+        ("gbk.csv", encoding_rs::GBK.encode(&people(3, &[])).0.into_owned(), "不是UTF-8"),
+        ("nokey.csv", "姓名,出生日期\n张三,1980-01-01\n".as_bytes().to_vec(), "缺少必填数据项的列"),
+    ] {
+        let report = ingest(&app, &officer, &code, &d.file(name, &bytes), Encoding::Utf8).await.unwrap();
+        assert_eq!(report.state, "refused", "{name}: {report:?}");
+        assert!(report.refusal.as_deref().unwrap().contains(expect), "{name}: {report:?}");
+    }
+    // GBK detected is read like UTF-8.
+    let gbk = ingest(&app, &officer, &code, &d.file("gbk.csv", &encoding_rs::GBK.encode(&people(30, &[])).0), Encoding::Auto).await.unwrap();
+    assert_eq!((gbk.state.as_str(), gbk.rows_accepted), ("committed", 30), "{gbk:?}");
+
+    let huge = format!("{},{},1980-01-02,", id(777), "名".repeat(3_500_000));
+    let ragged = format!("{},缺列", id(778));
+    let report = ingest(&app, &officer, &code, &d.file("odd.csv", people(60, &[&huge, &ragged]).as_bytes()), Encoding::Auto).await.unwrap();
+    assert_eq!((report.state.as_str(), report.rows_accepted, report.rows_quarantined), ("committed", 60, 2), "{:?}", report.problems);
+    assert!(report.problems.iter().any(|p| p.code == "too_long") && report.problems.iter().any(|p| p.code == "ragged_row"), "{:?}", report.problems);
+    assert_eq!(versions(&app, &officer, &code).await, [3, 2, 1]);
+
+    let draft = create(&app, &officer, app.department_id("公安局").await, complete("shuangyashan-2026", "暂住人口信息")).await;
+    let err = ingest(&app, &officer, &draft, &d.file("v.csv", people(2, &[]).as_bytes()), Encoding::Auto).await.unwrap_err();
+    assert!(matches!(&err, service::Error::Invalid(i) if i.code == "not_published"), "{err:?}");
+    let err = ingest(&app, &app.login("officer-sj").await, &code, &d.file("v.csv", people(2, &[]).as_bytes()), Encoding::Auto).await.unwrap_err();
+    assert!(matches!(err, service::Error::Forbidden { .. }), "another department does not deliver it");
+}
