@@ -44,6 +44,14 @@ enum Command {
         /// Policy profile: lishui-2020, shuangyashan-2026, changsha-2021, yinzhou-2023, foshan-2020.
         #[arg(long, default_value = DEFAULT_PROFILE)]
         profile: String,
+        /// Create the demo folder and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// 生成演示数据 / Write the demo city's data files, the same bytes for the same seed.
+    Generate {
+        #[command(subcommand)]
+        command: GenerateCommand,
     },
     /// 初始化部署 / Write a config and initialize the database for a policy profile.
     Init {
@@ -136,6 +144,26 @@ enum DepartmentsCommand {
     List {
         #[arg(long, default_value = "./shuyuan-data")]
         data_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum GenerateCommand {
+    /// The population (columns gmsfhm, xm, xb, csrq, lxdh, zz of the demo's 户籍人口基本信息): valid citizen ID
+    /// numbers of the profile's districts, names, sex, birth dates, phones, addresses; about 145 bytes a row.
+    People {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Percent of rows given a wrong check character, to test refusals.
+        #[arg(long, default_value_t = 0.0)]
+        invalid_percent: f64,
+        /// The profile whose city and districts people live in.
+        #[arg(long, default_value = DEFAULT_PROFILE)]
+        profile: String,
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -281,7 +309,21 @@ fn main() {
 
 async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
-        Command::Demo { data_dir, listen, profile } => demo(data_dir, listen, profile).await,
+        Command::Demo { data_dir, listen, profile, no_serve } => demo(data_dir, listen, profile, no_serve).await,
+        Command::Generate { command: GenerateCommand::People { rows, seed, invalid_percent, profile, out } } => {
+            let profile = Profile::shipped(&profile).map_err(|e| anyhow::anyhow!("{}", e.message_en))?;
+            let districts: Vec<(String, String)> = profile.districts.iter().map(|d| (d.code.clone(), d.name.clone())).collect();
+            let file = std::fs::File::create(&out).with_context(|| format!("创建 / create {}", out.display()))?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+            let bar = ProgressBar::new(rows);
+            bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} 行 rows {per_sec}").expect("template"));
+            let spec = service::demo::people::People { rows, seed, districts: &districts, city_name: &profile.city_name, invalid_percent };
+            service::demo::people::write_csv(&mut w, &spec, |n| bar.set_position(n))?;
+            std::io::Write::flush(&mut w)?;
+            bar.finish_and_clear();
+            println!("已生成 / wrote {rows} 行 rows → {}", out.display());
+            Ok(0)
+        }
         Command::Init { profile, data_dir, database_url, listen, admin, admin_password } => {
             init_logging(false);
             Profile::shipped(&profile).map_err(|e| anyhow::anyhow!("{}", e.message_en))?;
@@ -482,7 +524,7 @@ fn is_loopback(listen: &str) -> bool {
     listen.starts_with("127.") || listen.starts_with("localhost") || listen.starts_with("[::1]")
 }
 
-async fn demo(data_dir: PathBuf, listen: String, profile: String) -> Result<i32> {
+async fn demo(data_dir: PathBuf, listen: String, profile: String, no_serve: bool) -> Result<i32> {
     init_logging(false);
     let config_path = data_dir.join(config::FILE);
     if config_path.exists() {
@@ -509,6 +551,9 @@ async fn demo(data_dir: PathBuf, listen: String, profile: String) -> Result<i32>
         };
         println!("目录 / catalog: {entries} entries");
         println!("已创建演示城市 / created the demo city ({profile}) in {}", data_dir.display());
+    }
+    if no_serve {
+        return Ok(0);
     }
     let mut config = Config::load(&data_dir)?;
     config.listen = listen;

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod clock;
 pub mod error;
+pub mod freshness;
 pub mod ids;
 pub mod orgs;
 pub mod profile;

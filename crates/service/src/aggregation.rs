@@ -624,3 +624,58 @@ pub async fn quarantine(p: &Platform, actor: &Actor, id: i64) -> Result<Vec<u8>>
     let path = batch.quarantine_path.ok_or_else(|| Error::not_found(format!("批次{id}没有隔离的行"), format!("Batch {id} quarantined no rows")))?;
     lake_of(p)?.read_file(&path).map_err(internal)
 }
+
+/// A published resource's freshness: when it was last delivered, when the next delivery is due, whether it is late
+/// (SYS-17b, LS-8c).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Freshness {
+    pub code: String,
+    pub name: String,
+    pub provider_id: i64,
+    pub provider: String,
+    pub update_frequency: domain::catalog::entry::UpdateFrequency,
+    /// The last committed version's time; none before the first delivery.
+    pub last_delivery: Option<String>,
+    /// When the next delivery is due (from publication while nothing is delivered); none for irregular data.
+    pub due: Option<String>,
+    pub late: bool,
+}
+
+/// The published resources with a declared update frequency, late ones first: a department's own for its data
+/// officers, every one for the authority, the service center and auditors.
+pub async fn freshness(p: &Platform, actor: &Actor) -> Result<Vec<Freshness>> {
+    let all = actor.kind == ActorKind::Cli || actor.has_any(&[Role::AuthorityAdmin, Role::ServiceOperator, Role::Auditor]);
+    if !all && !actor.has(Role::DeptDataOfficer) {
+        return Err(Error::forbidden("无权查看归集时效", "You may not see delivery freshness"));
+    }
+    let now = p.clock.now();
+    let mut conn = p.store.read().await?;
+    let rows = store::catalog::all_with_contents(&mut conn).await?;
+    let last = store::lake::last_versions(&mut conn).await?;
+    let (departments, _) = store::orgs::list_departments(&mut conn, 10_000, 0).await?;
+    drop(conn);
+    let mut out = Vec::new();
+    for (row, published, _) in rows {
+        let (domain::catalog::lifecycle::ResourceState::Published, Some(content)) = (row.state, published) else { continue };
+        let Some(frequency) = content.update_frequency else { continue };
+        if !all && actor.department_id != Some(row.provider_department_id) {
+            continue;
+        }
+        let delivered = last.get(&row.id).copied();
+        let Some(since) = delivered.or(row.published_at_us) else { continue };
+        let due = domain::freshness::next_due(frequency, from_micros(since));
+        let provider = departments.iter().find(|d| d.id == row.provider_department_id).map(|d| d.name.clone()).unwrap_or_default();
+        out.push(Freshness {
+            code: row.code,
+            name: content.name,
+            provider_id: row.provider_department_id,
+            provider,
+            update_frequency: frequency,
+            last_delivery: delivered.map(|u| format_rfc3339_local(from_micros(u))),
+            due: due.map(format_rfc3339_local),
+            late: due.is_some_and(|d| now > d),
+        });
+    }
+    out.sort_by(|a, b| b.late.cmp(&a.late).then(a.due.cmp(&b.due)));
+    Ok(out)
+}

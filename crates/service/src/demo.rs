@@ -9,6 +9,7 @@ use crate::users::UserInput;
 use crate::{Actor, Platform, Result};
 
 mod catalog;
+pub mod people;
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "shuyuan-demo";

@@ -146,3 +146,9 @@ pub async fn all_paths(conn: &mut Conn) -> Result<Vec<String>> {
     let rows = sqlx::query("SELECT path FROM dataset_versions").fetch_all(&mut *conn).await?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
+
+/// Each resource's last committed version time.
+pub async fn last_versions(conn: &mut Conn) -> Result<std::collections::HashMap<i64, i64>> {
+    let rows = sqlx::query("SELECT resource_id, MAX(created_at) FROM dataset_versions GROUP BY resource_id").fetch_all(&mut *conn).await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}

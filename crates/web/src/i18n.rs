@@ -163,6 +163,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("submit_list", "报送", "Submit"),
     ("manual_conditions", "需人工执行的共享条件", "Conditions people enforce"),
     ("only_manual", "全部人工执行", "all by people"),
+    ("todo_late_deliveries", "逾期未报送数据的资源", "Resources late in delivering data"),
     ("todo_objections", "协商中的类型异议", "Objections under negotiation"),
     ("todo_reclassify", "待重新分类分级", "Entries to reclassify"),
     ("todo_lists", "未报送的年度清单", "Yearly lists missing"),

@@ -179,6 +179,8 @@ pub fn api_routes() -> Vec<RouteSpec> {
             catalog::history, req = None, resp = Some(schema::<List<domain::catalog::view::HistoryEntry>>)),
         route!(GET "/api/v1/resources/{code}/versions", Authenticated, "The resource's dataset versions, newest first",
             aggregation::versions, req = None, resp = Some(schema::<List<service::aggregation::VersionView>>)),
+        route!(GET "/api/v1/aggregation/freshness", Roles(OVERSEERS), "Published resources' last delivery, next due delivery and lateness, late first",
+            aggregation::freshness, req = None, resp = Some(schema::<List<service::aggregation::Freshness>>)),
         route!(GET "/api/v1/batches/{id}", Authenticated, "A batch's report: counts, problems by item, samples, refusal",
             aggregation::batch, req = None, resp = Some(schema::<service::aggregation::BatchReport>)),
         route!(GET "/api/v1/batches/{id}/quarantine", Roles(CATALOGERS), "A batch's quarantined rows as CSV (the provider and the authority)",

@@ -30,3 +30,8 @@ pub async fn quarantine(State(s): State<AppState>, Caller(caller): Caller, ApiPa
     )
         .into_response())
 }
+
+pub async fn freshness(State(s): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<List<service::aggregation::Freshness>>> {
+    let items = service::aggregation::freshness(&s.platform, &caller).await?;
+    Ok(Json(List { total: items.len() as i64, items }))
+}

@@ -59,6 +59,12 @@ pub(super) async fn home(State(state): State<AppState>, page: Page) -> Response 
             todo.push(context! { label => t_("todo_reclassify"), count => reclassify, overdue => 0, link => "/catalog/governance" });
         }
     }
+    if actor.has_any(&[Role::AuthorityAdmin, Role::DeptDataOfficer]) {
+        let late = service::aggregation::freshness(p, &actor).await.map(|f| f.iter().filter(|x| x.late).count()).unwrap_or(0);
+        if late > 0 {
+            todo.push(context! { label => t_("todo_late_deliveries"), count => late, overdue => late, link => "/catalog/mine" });
+        }
+    }
     if p.profile.catalog.classification_objections {
         let open = service::catalog::objections::list(p, &actor, true).await.map(|o| o.len()).unwrap_or(0);
         if open > 0 {

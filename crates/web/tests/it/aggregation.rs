@@ -202,3 +202,28 @@ pub async fn aggregation_bad_files_are_refused_and_the_previous_version_stays(ap
     let err = ingest(&app, &app.login("officer-sj").await, &code, &d.file("v.csv", people(2, &[]).as_bytes()), Encoding::Auto).await.unwrap_err();
     assert!(matches!(err, service::Error::Forbidden { .. }), "another department does not deliver it");
 }
+
+/// SYS-17b, LS-8c: the next delivery is due one declared interval after the last; a daily feed last delivered on
+/// the 1st at 10:00 is late on the 3rd, and the department and the authority see it.
+pub async fn sys_17b_ls_8c_a_feed_past_its_interval_is_late(app: TestApp) {
+    app.clock.set_day("2026-03-01");
+    let officer = app.login("officer").await;
+    let code = population(&app, &officer).await;
+    let d = Delivery::new();
+    ingest(&app, &officer, &code, &d.file("人口.csv", people(10, &[]).as_bytes()), Encoding::Auto).await.unwrap();
+    let row_of = |list: &serde_json::Value| list["items"].as_array().unwrap().iter().find(|f| f["code"] == code.as_str()).cloned();
+    let (_, list) = app.json(Method::GET, "/api/v1/aggregation/freshness", Some(&officer), None).await;
+    let row = row_of(&list).unwrap_or_else(|| panic!("{list}"));
+    assert_eq!((row["late"].as_bool(), row["due"].as_str()), (Some(false), Some("2026-03-02T10:00:00+08:00")), "{row}");
+    assert_eq!(row["last_delivery"], "2026-03-01T10:00:00+08:00");
+
+    app.clock.set_day("2026-03-03");
+    let officer = app.login("officer").await;
+    let (_, list) = app.json(Method::GET, "/api/v1/aggregation/freshness", Some(&officer), None).await;
+    assert_eq!(row_of(&list).unwrap()["late"], true, "{list}");
+    assert_eq!(list["items"][0]["late"], true, "late ones first");
+    let (_, all) = app.json(Method::GET, "/api/v1/aggregation/freshness", Some(&app.login("admin").await), None).await;
+    assert_eq!(row_of(&all).unwrap()["late"], true, "the authority sees it too");
+    let (_, other) = app.json(Method::GET, "/api/v1/aggregation/freshness", Some(&app.login("officer-sj").await), None).await;
+    assert!(row_of(&other).is_none(), "another department sees its own only");
+}
