@@ -5,7 +5,7 @@
 //! recorded version names, are left-overs of an interrupted delivery and are swept on start.
 
 use std::fs::{self, File};
-use std::io::{BufReader, Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -259,7 +259,9 @@ fn text(column: &ArrayRef, row: usize) -> Option<String> {
     None
 }
 
-/// Writes one version's rows to a Parquet file in `tmp/`, a batch at a time.
+/// Writes one version's rows to a Parquet file in `tmp/`, a batch at a time. Encoding and compressing run on a
+/// thread of their own, fed through a short queue, so checking the next rows overlaps writing the last ones; the
+/// file is fingerprinted as it is written.
 pub struct VersionWriter {
     path: PathBuf,
     schema: SchemaRef,
@@ -267,7 +269,27 @@ pub struct VersionWriter {
     builders: Vec<Box<dyn ArrayBuilder>>,
     pending: usize,
     rows: u64,
-    writer: ArrowWriter<File>,
+    queue: Option<std::sync::mpsc::SyncSender<RecordBatch>>,
+    encoder: Option<std::thread::JoinHandle<Result<Hashing>>>,
+}
+
+/// A file that fingerprints and counts what is written to it.
+struct Hashing {
+    file: File,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl Write for Hashing {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
 }
 
 fn builder(ty: ColumnType) -> Box<dyn ArrayBuilder> {
@@ -297,13 +319,41 @@ const EPOCH: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(1970, 1, 
     None => panic!("1970-01-01 is a date"),
 };
 
+/// YYYY-MM-DD without a format parser.
+fn iso_date(s: &str) -> Option<chrono::NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| b[r].iter().try_fold(0u32, |n, c| c.is_ascii_digit().then(|| n * 10 + (c - b'0') as u32));
+    chrono::NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+}
+
 impl VersionWriter {
     fn create(path: PathBuf, columns: &[Column]) -> Result<VersionWriter> {
         let fields: Vec<Field> = columns.iter().map(|c| Field::new(&c.name, data_type(c.ty), true)).collect();
         let schema = Arc::new(Schema::new(fields));
         let props = WriterProperties::builder().set_compression(Compression::SNAPPY).set_max_row_group_size(ROW_GROUP_ROWS).build();
-        let writer = ArrowWriter::try_new(File::create(&path)?, schema.clone(), Some(props))?;
-        Ok(VersionWriter { path, schema, columns: columns.to_vec(), builders: columns.iter().map(|c| builder(c.ty)).collect(), pending: 0, rows: 0, writer })
+        let sink = Hashing { file: File::create(&path)?, hasher: Sha256::new(), bytes: 0 };
+        let mut writer = ArrowWriter::try_new(std::io::BufWriter::with_capacity(1 << 20, sink), schema.clone(), Some(props))?;
+        let (queue, batches) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
+        let encoder = std::thread::spawn(move || -> Result<Hashing> {
+            for batch in batches {
+                writer.write(&batch)?;
+            }
+            let buffered = writer.into_inner()?;
+            buffered.into_inner().map_err(|e| Error::Io(e.into_error()))
+        });
+        Ok(VersionWriter {
+            path,
+            schema,
+            columns: columns.to_vec(),
+            builders: columns.iter().map(|c| builder(c.ty)).collect(),
+            pending: 0,
+            rows: 0,
+            queue: Some(queue),
+            encoder: Some(encoder),
+        })
     }
 
     /// Appends a row of checked values (none for empty), one per column, in order.
@@ -322,9 +372,7 @@ impl VersionWriter {
                     any.downcast_mut::<Float64Builder>().expect("builder of its type").append_option(parsed)
                 }
                 (ColumnType::Date, v) => {
-                    let parsed = v
-                        .map(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map(|d| (d - EPOCH).num_days() as i32).map_err(|_| bad()))
-                        .transpose()?;
+                    let parsed = v.map(|s| iso_date(s).map(|d| (d - EPOCH).num_days() as i32).ok_or_else(bad)).transpose()?;
                     any.downcast_mut::<Date32Builder>().expect("builder of its type").append_option(parsed)
                 }
                 (ColumnType::Timestamp, v) => {
@@ -358,41 +406,40 @@ impl VersionWriter {
         }
         let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(|b| b.finish()).collect();
         let batch = RecordBatch::try_new(self.schema.clone(), arrays)?;
-        self.writer.write(&batch)?;
         self.pending = 0;
+        let sent = self.queue.as_ref().map(|q| q.send(batch).is_ok()).unwrap_or(false);
+        if !sent {
+            // The encoder stopped: its error says why.
+            return Err(self.join().err().unwrap_or_else(|| Error::Io(std::io::Error::other("the Parquet encoder stopped"))));
+        }
         Ok(())
+    }
+
+    /// Ends the encoder and answers the file it wrote.
+    fn join(&mut self) -> Result<Hashing> {
+        self.queue = None;
+        match self.encoder.take() {
+            Some(handle) => handle.join().map_err(|_| Error::Io(std::io::Error::other("the Parquet encoder panicked")))?,
+            None => Err(Error::Io(std::io::Error::other("the Parquet encoder already ended"))),
+        }
     }
 
     pub fn rows(&self) -> u64 {
         self.rows
     }
 
-    /// Finishes the file, flushes it to disk and fingerprints it.
+    /// Finishes the file, flushes it to disk and answers its fingerprint.
     pub fn finish(mut self) -> Result<Staged> {
         self.flush()?;
-        let file = self.writer.into_inner()?;
-        file.sync_all()?;
-        drop(file);
-        let mut hasher = Sha256::new();
-        let mut reader = BufReader::new(File::open(&self.path)?);
-        let mut buf = vec![0u8; 1 << 16];
-        let mut bytes = 0u64;
-        loop {
-            let n = reader.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            bytes += n as u64;
-            hasher.update(&buf[..n]);
-        }
-        Ok(Staged { tmp: self.path, rows: self.rows, bytes, sha256: hex::encode(hasher.finalize()) })
+        let sink = self.join()?;
+        sink.file.sync_all()?;
+        Ok(Staged { tmp: self.path.clone(), rows: self.rows, bytes: sink.bytes, sha256: hex::encode(sink.hasher.finalize()) })
     }
 
     /// Gives up the version: its file is removed.
-    pub fn abandon(self) {
-        let path = self.path.clone();
-        drop(self);
-        let _ = fs::remove_file(path);
+    pub fn abandon(mut self) {
+        let _ = self.join();
+        let _ = fs::remove_file(&self.path);
     }
 }
 

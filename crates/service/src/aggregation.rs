@@ -6,7 +6,7 @@
 //! before its row and audit event commit together (the lake's own order of writing makes the rest safe).
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::Hasher;
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
@@ -393,13 +393,36 @@ impl<R: Read, F: FnMut(u64)> Read for Counting<R, F> {
     }
 }
 
+/// A 64-bit fingerprint of a row's key (FNV-1a over the values, each ended by 0xff, which UTF-8 never holds). Keys
+/// are remembered by fingerprint only, so memory stays at a few bytes a row; two different keys sharing one is
+/// about as likely as 1 in 10^7 over ten million rows.
 fn key_hash(values: &[&str]) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for v in values {
-        v.hash(&mut h);
-        0xffu8.hash(&mut h);
+        for b in v.bytes().chain(std::iter::once(0xff)) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
     }
-    h.finish()
+    h
+}
+
+/// The fingerprints are already hashes: the map uses them as they are.
+#[derive(Default)]
+struct Identity(u64);
+
+impl Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | *b as u64;
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 /// Reads and checks a CSV file, writing accepted rows to a staged version and the others to the quarantine.
@@ -432,11 +455,15 @@ fn check_file(lake: &Lake, items: &[Item], file: std::fs::File, encoding: Encodi
         }
         Encoding::Gbk => true,
     };
+    // UTF-8 goes to the CSV reader as it is (the reader checks it); GBK is transcoded on the way.
+    let bom = if head.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
     let stream = std::io::Cursor::new(head).chain(counting);
     let reader: Box<dyn Read> = if gbk {
         Box::new(encoding_rs_io::DecodeReaderBytesBuilder::new().encoding(Some(encoding_rs::GB18030)).build(stream))
     } else {
-        Box::new(encoding_rs_io::DecodeReaderBytesBuilder::new().encoding(Some(encoding_rs::UTF_8)).bom_sniffing(true).build(stream))
+        let mut stream = stream;
+        std::io::copy(&mut (&mut stream).take(bom), &mut std::io::sink())?;
+        Box::new(stream)
     };
     let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).buffer_capacity(1 << 16).from_reader(reader);
     let mut record = csv::StringRecord::new();
@@ -473,6 +500,8 @@ fn check_file(lake: &Lake, items: &[Item], file: std::fs::File, encoding: Encodi
         let names: Vec<String> = absent.iter().map(|i| format!("{}（{}）", i.label, i.name)).collect();
         return Ok(Err(Refusal { zh: format!("缺少必填数据项的列：{}", names.join("、")), en: format!("Columns of required items are missing: {}", names.join(", ")) }));
     }
+    // For each item, the file column it is read from.
+    let column_of: Vec<Option<usize>> = (0..items.len()).map(|i| mapping.iter().position(|m| *m == Some(i))).collect();
     let columns: Vec<Column> = items.iter().map(|i| Column { name: i.name.clone(), ty: column_type(i) }).collect();
     let mut writer = lake.stage(&columns)?;
     let mut header = vec!["行号", "问题"];
@@ -480,7 +509,7 @@ fn check_file(lake: &Lake, items: &[Item], file: std::fs::File, encoding: Encodi
     let header: Vec<String> = header.iter().map(|s| s.to_string()).collect();
     let mut quarantine = lake.quarantine(&header.iter().map(String::as_str).collect::<Vec<_>>())?;
     let key_items: Vec<usize> = items.iter().enumerate().filter(|(_, i)| i.is_key).map(|(i, _)| i).collect();
-    let mut keys: HashMap<u64, u64> = HashMap::new();
+    let mut keys: HashMap<u64, u64, std::hash::BuildHasherDefault<Identity>> = HashMap::default();
     let mut problem_counts: HashMap<(usize, &'static str), i64> = HashMap::new();
     let mut samples = Vec::new();
     let (mut rows_read, mut rows_accepted, mut rows_normalized) = (0i64, 0i64, 0i64);
@@ -510,14 +539,9 @@ fn check_file(lake: &Lake, items: &[Item], file: std::fs::File, encoding: Encodi
         } else {
             let mut values: Vec<Option<std::borrow::Cow<str>>> = vec![None; items.len()];
             let mut normalized = false;
-            let mut cells: Vec<Option<&str>> = vec![None; items.len()];
-            for (cell, slot) in record.iter().zip(&mapping) {
-                if let Some(i) = slot {
-                    cells[*i] = Some(cell);
-                }
-            }
             for (i, item) in items.iter().enumerate() {
-                match check(item, cells[i].unwrap_or("")) {
+                let cell = column_of[i].and_then(|c| record.get(c)).unwrap_or("");
+                match check(item, cell) {
                     Ok(c) => {
                         normalized |= c.normalized;
                         values[i] = c.value;

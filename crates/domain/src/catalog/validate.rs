@@ -104,10 +104,10 @@ pub fn check<'a>(item: &Item, raw: &'a str) -> Result<Checked<'a>, Problem> {
     }
     let value = match item.identifier {
         IdentifierKind::CitizenId => {
-            let id = CitizenId::parse(&value).map_err(Problem::CitizenId)?;
-            if id.as_str() != value {
+            CitizenId::check(&value).map_err(Problem::CitizenId)?;
+            if value.ends_with('x') {
                 normalized = true;
-                Cow::Owned(id.as_str().to_string())
+                Cow::Owned(value.to_ascii_uppercase())
             } else {
                 value
             }
@@ -143,6 +143,8 @@ pub fn check<'a>(item: &Item, raw: &'a str) -> Result<Checked<'a>, Problem> {
             }
             value
         }
+        // Already in the stored form: checked without a copy.
+        ItemType::Date if iso_date(&value).is_some() => value,
         ItemType::Date => match date(&value) {
             Some(d) if d == value => value,
             Some(d) => {
@@ -179,6 +181,16 @@ pub fn check<'a>(item: &Item, raw: &'a str) -> Result<Checked<'a>, Problem> {
         return Err(Problem::NotInValues);
     }
     Ok(Checked { value: Some(value), normalized })
+}
+
+/// A date already written YYYY-MM-DD, read without a format parser (the common case, checked millions of times).
+pub fn iso_date(s: &str) -> Option<chrono::NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| b[r].iter().try_fold(0u32, |n, c| c.is_ascii_digit().then(|| n * 10 + (c - b'0') as u32));
+    chrono::NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
 }
 
 /// Full-width digits, letters and punctuation (U+FF01–U+FF5E) as their ASCII forms.
