@@ -157,6 +157,25 @@ pub async fn ingest_file(
     encoding: Encoding,
     progress: impl FnMut(u64) + Send + 'static,
 ) -> Result<BatchReport> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    ingest(p, actor, code, path, &name, encoding, progress).await
+}
+
+/// Delivers an uploaded file (spooled to `path`) under the name it was sent with.
+pub async fn ingest_upload(p: &Platform, actor: &Actor, code: &str, path: &Path, name: &str, encoding: Encoding) -> Result<BatchReport> {
+    let name: String = name.chars().filter(|c| !c.is_control()).take(200).collect();
+    ingest(p, actor, code, path, &name, encoding, |_| {}).await
+}
+
+async fn ingest(
+    p: &Platform,
+    actor: &Actor,
+    code: &str,
+    path: &Path,
+    source_name: &str,
+    encoding: Encoding,
+    progress: impl FnMut(u64) + Send + 'static,
+) -> Result<BatchReport> {
     let lake = lake_of(p)?;
     let mut conn = p.store.read().await?;
     let entry = crate::catalog::load(p, &mut conn, code).await?;
@@ -186,7 +205,6 @@ pub async fn ingest_file(
     let file = std::fs::File::open(path).map_err(|e| {
         Error::invalid("unreadable_file", format!("无法读取文件{}：{e}", path.display()), format!("Cannot read {}: {e}", path.display()))
     })?;
-    let source_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let items = content.items.clone();
     let checked = tokio::task::spawn_blocking({
         let lake = lake.clone();
@@ -197,7 +215,7 @@ pub async fn ingest_file(
     let now = p.now_us();
     let checked = match checked {
         Ok(Ok(c)) => c,
-        Ok(Err(refusal)) => return refuse(p, actor, &entry, &source_name, None, refusal, max_failure, now).await,
+        Ok(Err(refusal)) => return refuse(p, actor, &entry, source_name, None, refusal, max_failure, now).await,
         Err(e) => return Err(internal(e)),
     };
     let failure = if checked.rows_read == 0 { 0.0 } else { (checked.rows_read - checked.rows_accepted) as f64 * 100.0 / checked.rows_read as f64 };
@@ -206,16 +224,16 @@ pub async fn ingest_file(
         lake.discard(checked.staged);
         lake.drop_quarantine(checked.quarantine);
         let refusal = Refusal { zh: "文件只有表头，没有数据行".into(), en: "The file has a header and no rows".into() };
-        return refuse(p, actor, &entry, &source_name, None, refusal, max_failure, now).await;
+        return refuse(p, actor, &entry, source_name, None, refusal, max_failure, now).await;
     }
     if failure > max_failure {
         let refusal = Refusal {
             zh: format!("未通过校验的行占{failure}%，超过{max_failure}%的上限，整批不予入库；上一版本数据不受影响"),
             en: format!("{failure}% of the rows failed, above the {max_failure}% limit: the batch is refused whole and the previous version stays"),
         };
-        return refuse(p, actor, &entry, &source_name, Some(checked), refusal, max_failure, now).await;
+        return refuse(p, actor, &entry, source_name, Some(checked), refusal, max_failure, now).await;
     }
-    commit(p, &lake, actor, &entry, &source_name, checked, failure, max_failure, now).await
+    commit(p, &lake, actor, &entry, source_name, checked, failure, max_failure, now).await
 }
 
 /// The columns a version of `items` has, as the version records them.

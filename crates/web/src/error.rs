@@ -59,6 +59,17 @@ impl ApiError {
     pub fn bad_request(code: &'static str, message: impl Into<String>, message_en: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, code, message, message_en)
     }
+
+    /// A failure of this server's own (a disk that cannot be written): logged with its detail, answered without.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "internal error");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "服务器内部错误，已记录日志，请稍后重试或联系管理员",
+            "Internal error; it has been logged. Try again later or contact the administrator",
+        )
+    }
 }
 
 impl From<service::Error> for ApiError {

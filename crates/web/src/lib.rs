@@ -25,11 +25,13 @@ pub struct WebOptions {
     pub secure_cookies: bool,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// The largest data file a delivery may upload, in bytes (streamed to disk, never held in memory).
+    pub max_upload_bytes: u64,
 }
 
 impl Default for WebOptions {
     fn default() -> Self {
-        WebOptions { secure_cookies: true, max_body_bytes: 1024 * 1024 }
+        WebOptions { secure_cookies: true, max_body_bytes: 1024 * 1024, max_upload_bytes: 4 << 30 }
     }
 }
 

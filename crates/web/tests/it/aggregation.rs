@@ -227,3 +227,43 @@ pub async fn sys_17b_ls_8c_a_feed_past_its_interval_is_late(app: TestApp) {
     let (_, other) = app.json(Method::GET, "/api/v1/aggregation/freshness", Some(&app.login("officer-sj").await), None).await;
     assert!(row_of(&other).is_none(), "another department sees its own only");
 }
+
+/// SYS-07c, file upload through the API: the file is the request body (streamed to disk, not held in memory);
+/// a committed batch answers 201 with its report, a refused one 422 with the error and the report; the wrong media
+/// type and an unknown encoding are refused before anything is read.
+pub async fn sys_07c_a_file_uploaded_through_the_api_is_delivered(app: TestApp) {
+    let officer = app.login("officer").await;
+    let code = population(&app, &officer).await;
+    let upload = |token: String, query: &'static str, kind: &'static str, body: Vec<u8>| {
+        let (app, code) = (&app, code.clone());
+        async move {
+            let r = app
+                .client
+                .post(format!("{}/api/v1/resources/{code}/batches{query}", app.base))
+                .bearer_auth(token)
+                .header("content-type", kind)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (status, body) = upload(officer.clone(), "?name=%E4%BA%BA%E5%8F%A3.csv", "text/csv", people(40, &[]).into_bytes()).await;
+    assert_eq!((status, body["state"].as_str(), body["version"].as_i64()), (201, Some("committed"), Some(1)), "{body}");
+    assert_eq!(body["source_name"], "人口.csv");
+    let gbk = encoding_rs::GBK.encode(&people(40, &[])).0.into_owned();
+    let (status, body) = upload(officer.clone(), "?encoding=gbk", "text/csv; charset=gbk", gbk).await;
+    assert_eq!((status, body["version"].as_i64()), (201, Some(2)), "{body}");
+    let (status, body) = upload(officer.clone(), "", "text/csv", "公民身份号码,姓名,婚姻状况\n110105194912310021,张三,已婚\n".as_bytes().to_vec()).await;
+    assert_eq!((status, body["error"]["code"].as_str(), body["batch"]["state"].as_str()), (422, Some("batch_refused"), Some("refused")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("婚姻状况") && body["error"]["message_en"].is_string());
+    let (status, body) = upload(officer.clone(), "", "application/json", b"{}".to_vec()).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (415, Some("unsupported_media_type")), "{body}");
+    let (status, body) = upload(officer.clone(), "?encoding=latin1", "text/csv", b"x".to_vec()).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_query")), "{body}");
+    let (status, _) = upload(app.login("officer-sj").await, "", "text/csv", people(2, &[]).into_bytes()).await;
+    assert_eq!(status, 403, "another department does not deliver it");
+    assert_eq!(versions(&app, &officer, &code).await, [2, 1]);
+}

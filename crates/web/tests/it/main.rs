@@ -103,6 +103,7 @@ fn main() {
         aggregation::ls_10a_a_column_outside_the_catalog_refuses_the_batch,
         aggregation::aggregation_bad_files_are_refused_and_the_previous_version_stays,
         aggregation::sys_17b_ls_8c_a_feed_past_its_interval_is_late,
+        aggregation::sys_07c_a_file_uploaded_through_the_api_is_delivered,
         projects::sys_14a_sys_14c_approval_needs_the_catalog_submitted,
         projects::sys_69c_approval_needs_an_open_catalog_plan,
         projects::sys_14b_acceptance_names_the_unpublished_entry,
