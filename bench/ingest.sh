@@ -15,7 +15,7 @@ rm -rf "$work" && mkdir -p "$work"
 echo "== $(date -Iseconds), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 cargo build --release -q -p shuyuan
 bin="$CARGO_TARGET_DIR/release/shuyuan"
-"$bin" demo --data-dir "$work/data" --no-serve > /dev/null
+"$bin" demo --data-dir "$work/data" --no-serve --people 0 > /dev/null
 code=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT code FROM resources WHERE name='户籍人口基本信息' AND state='published' ORDER BY id LIMIT 1\").fetchone()[0])" "$work/data/shuyuan.db")
 "$bin" generate people --rows "$rows" --out "$work/people.csv" > /dev/null
 size=$(stat -c %s "$work/people.csv")

@@ -47,6 +47,9 @@ enum Command {
         /// Create the demo folder and exit without serving.
         #[arg(long)]
         no_serve: bool,
+        /// People generated and delivered as the demo's population data (0 for none).
+        #[arg(long, default_value_t = 1_000_000)]
+        people: u64,
     },
     /// 生成演示数据 / Write the demo city's data files, the same bytes for the same seed.
     Generate {
@@ -309,7 +312,7 @@ fn main() {
 
 async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
-        Command::Demo { data_dir, listen, profile, no_serve } => demo(data_dir, listen, profile, no_serve).await,
+        Command::Demo { data_dir, listen, profile, no_serve, people } => demo(data_dir, listen, profile, no_serve, people).await,
         Command::Generate { command: GenerateCommand::People { rows, seed, invalid_percent, profile, out } } => {
             let profile = Profile::shipped(&profile).map_err(|e| anyhow::anyhow!("{}", e.message_en))?;
             let districts: Vec<(String, String)> = profile.districts.iter().map(|d| (d.code.clone(), d.name.clone())).collect();
@@ -524,7 +527,7 @@ fn is_loopback(listen: &str) -> bool {
     listen.starts_with("127.") || listen.starts_with("localhost") || listen.starts_with("[::1]")
 }
 
-async fn demo(data_dir: PathBuf, listen: String, profile: String, no_serve: bool) -> Result<i32> {
+async fn demo(data_dir: PathBuf, listen: String, profile: String, no_serve: bool, people: u64) -> Result<i32> {
     init_logging(false);
     let config_path = data_dir.join(config::FILE);
     if config_path.exists() {
@@ -537,6 +540,17 @@ async fn demo(data_dir: PathBuf, listen: String, profile: String, no_serve: bool
             let platform = open(&data_dir).await?;
             service::demo::seed(&platform).await?;
             let entries = service::demo::seed_catalog(&platform).await?;
+            if people > 0 {
+                service::aggregation::attach(&platform, &data_dir.join("lake")).await?;
+                let spinner = ProgressBar::new_spinner();
+                spinner.set_message(format!("生成并归集 / generating and delivering {people} people…"));
+                spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+                let report = service::demo::seed_people(&platform, &data_dir, people).await?;
+                spinner.finish_and_clear();
+                if let Some(r) = report {
+                    println!("人口数据 / population: {} rows, version {}", r.rows_accepted, r.version.unwrap_or_default());
+                }
+            }
             platform.store.close().await;
             anyhow::Ok(entries)
         }

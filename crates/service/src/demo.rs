@@ -160,3 +160,25 @@ pub async fn seed_catalog(p: &Platform) -> Result<usize> {
     let district_admin = actor_of(crate::users::user_by_username(p, "admin-js").await?);
     catalog::seed(p, &Actor::cli(), &service, &admin, &district_admin).await
 }
+
+/// Delivers `rows` generated people (`demo::people`) as the data of the demo's published 户籍人口基本信息, so the
+/// demo city has a real population to share; answers the batch report, or none when no such entry is published.
+pub async fn seed_people(p: &Platform, work_dir: &std::path::Path, rows: u64) -> Result<Option<crate::aggregation::BatchReport>> {
+    let mut conn = p.store.read().await?;
+    let rows_found = store::catalog::all_with_contents(&mut conn).await?;
+    drop(conn);
+    let published = |r: &store::catalog::ResourceRow| r.state == domain::catalog::lifecycle::ResourceState::Published && r.name == "户籍人口基本信息";
+    let Some((row, _, _)) = rows_found.into_iter().find(|(r, _, _)| published(r)) else { return Ok(None) };
+    let districts: Vec<(String, String)> = p.profile.districts.iter().map(|d| (d.code.clone(), d.name.clone())).collect();
+    let path = work_dir.join("demo-people.csv");
+    let write = || -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path)?);
+        let spec = people::People { rows, seed: 1, districts: &districts, city_name: &p.profile.city_name, invalid_percent: 0.0 };
+        people::write_csv(&mut out, &spec, |_| {})?;
+        std::io::Write::flush(&mut out)
+    };
+    write().map_err(|e| crate::Error::Internal(store::Error::Corrupt(format!("demo people: {e}"))))?;
+    let report = crate::aggregation::ingest_file(p, &Actor::cli(), &row.code, &path, crate::catalog::import::Encoding::Utf8, |_| {}).await;
+    let _ = std::fs::remove_file(&path);
+    Ok(Some(report?))
+}
