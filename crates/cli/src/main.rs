@@ -108,7 +108,7 @@ enum Command {
         #[command(subcommand)]
         command: CatalogCommand,
     },
-    /// 数据归集 / Deliver a file of a resource's data: every row is checked against the published items, failing rows
+    /// 数据归集 / Deliver a file (CSV in UTF-8 or GBK, or XLSX) of a resource's data: every row is checked against the published items, failing rows
     /// are quarantined with their reasons, and the accepted rows become the resource's next dataset version — unless
     /// more than the limit (5% by default) fail, when the batch is refused whole and the previous version stays.
     /// Prints the batch report. Exits 0 when the batch is committed, 2 when it is refused.

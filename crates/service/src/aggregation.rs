@@ -202,6 +202,82 @@ async fn ingest(
     if content.items.is_empty() {
         return Err(Error::invalid("no_items", "该资源的目录没有数据项，无法校验数据", "The entry has no items to check the data against"));
     }
+    // A spreadsheet is turned into CSV first (its one sheet is read whole: spreadsheets are the small deliveries).
+    let is_xlsx = |n: &str| {
+        let n = n.to_ascii_lowercase();
+        n.ends_with(".xlsx") || n.ends_with(".xlsm")
+    };
+    let converted = if is_xlsx(source_name) || is_xlsx(&path.to_string_lossy()) {
+        let out = lake.root().join("tmp").join(format!("{}.csv", p.now_us()));
+        let (from, to) = (path.to_path_buf(), out.clone());
+        let converted = tokio::task::spawn_blocking(move || xlsx_to_csv(&from, &to))
+            .await
+            .map_err(|e| Error::Internal(store::Error::Corrupt(format!("xlsx task: {e}"))))?;
+        match converted {
+            Ok(()) => Some(out),
+            Err(refusal) => {
+                let _ = std::fs::remove_file(&out);
+                return refuse(p, actor, &entry, source_name, None, refusal, max_failure, p.now_us()).await;
+            }
+        }
+    } else {
+        None
+    };
+    let result = ingest_csv(p, &lake, actor, &entry, converted.as_deref().unwrap_or(path), source_name, if converted.is_some() { Encoding::Utf8 } else { encoding }, content, max_failure, progress).await;
+    if let Some(out) = converted {
+        let _ = std::fs::remove_file(out);
+    }
+    result
+}
+
+/// Writes the first sheet of an XLSX file as CSV; refuses a sheet whose header has merged cells (each column needs
+/// its own item name).
+fn xlsx_to_csv(path: &Path, out: &Path) -> std::result::Result<(), Refusal> {
+    use calamine::Reader;
+    let unreadable = |e: String| Refusal { zh: format!("不是有效的XLSX文件：{e}"), en: format!("Not a valid XLSX file: {e}") };
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(path).map_err(|e: calamine::XlsxError| unreadable(e.to_string()))?;
+    let range = book.worksheet_range_at(0).ok_or_else(|| unreadable("没有工作表 / no sheet".into()))?.map_err(|e| unreadable(e.to_string()))?;
+    let header_row = range.start().map(|(r, _)| r).unwrap_or(0);
+    let merged = book.merge_cells_by_sheet_id(0).unwrap_or_default();
+    if let Some(m) = merged.iter().find(|m| m.start.0 <= header_row && header_row <= m.end.0) {
+        let cell = |(r, c): (u32, u32)| {
+            let mut col = String::new();
+            let mut n = c + 1;
+            while n > 0 {
+                col.insert(0, (b'A' + ((n - 1) % 26) as u8) as char);
+                n = (n - 1) / 26;
+            }
+            format!("{col}{}", r + 1)
+        };
+        let (a, b) = (cell(m.start), cell(m.end));
+        return Err(Refusal {
+            zh: format!("表头有合并单元格（{a}:{b}）：请取消合并，每列写一个数据项名称"),
+            en: format!("The header has merged cells ({a}:{b}): unmerge them and give each column its item name"),
+        });
+    }
+    let write = || -> std::io::Result<()> {
+        let mut w = csv::Writer::from_path(out)?;
+        for row in range.rows() {
+            w.write_record(row.iter().map(crate::catalog::import::cell_text))?;
+        }
+        w.flush()
+    };
+    write().map_err(|e| Refusal { zh: format!("无法转换XLSX：{e}"), en: format!("Cannot convert the XLSX: {e}") })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn ingest_csv(
+    p: &Platform,
+    lake: &Arc<Lake>,
+    actor: &Actor,
+    entry: &crate::catalog::Entry,
+    path: &Path,
+    source_name: &str,
+    encoding: Encoding,
+    content: ResourceContent,
+    max_failure: f64,
+    progress: impl FnMut(u64) + Send + 'static,
+) -> Result<BatchReport> {
     let file = std::fs::File::open(path).map_err(|e| {
         Error::invalid("unreadable_file", format!("无法读取文件{}：{e}", path.display()), format!("Cannot read {}: {e}", path.display()))
     })?;
@@ -215,7 +291,7 @@ async fn ingest(
     let now = p.now_us();
     let checked = match checked {
         Ok(Ok(c)) => c,
-        Ok(Err(refusal)) => return refuse(p, actor, &entry, source_name, None, refusal, max_failure, now).await,
+        Ok(Err(refusal)) => return refuse(p, actor, entry, source_name, None, refusal, max_failure, now).await,
         Err(e) => return Err(internal(e)),
     };
     let failure = if checked.rows_read == 0 { 0.0 } else { (checked.rows_read - checked.rows_accepted) as f64 * 100.0 / checked.rows_read as f64 };
@@ -224,16 +300,16 @@ async fn ingest(
         lake.discard(checked.staged);
         lake.drop_quarantine(checked.quarantine);
         let refusal = Refusal { zh: "文件只有表头，没有数据行".into(), en: "The file has a header and no rows".into() };
-        return refuse(p, actor, &entry, source_name, None, refusal, max_failure, now).await;
+        return refuse(p, actor, entry, source_name, None, refusal, max_failure, now).await;
     }
     if failure > max_failure {
         let refusal = Refusal {
             zh: format!("未通过校验的行占{failure}%，超过{max_failure}%的上限，整批不予入库；上一版本数据不受影响"),
             en: format!("{failure}% of the rows failed, above the {max_failure}% limit: the batch is refused whole and the previous version stays"),
         };
-        return refuse(p, actor, &entry, source_name, Some(checked), refusal, max_failure, now).await;
+        return refuse(p, actor, entry, source_name, Some(checked), refusal, max_failure, now).await;
     }
-    commit(p, &lake, actor, &entry, source_name, checked, failure, max_failure, now).await
+    commit(p, lake, actor, entry, source_name, checked, failure, max_failure, now).await
 }
 
 /// The columns a version of `items` has, as the version records them.

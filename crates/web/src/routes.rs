@@ -177,7 +177,7 @@ pub fn api_routes() -> Vec<RouteSpec> {
             catalog::obsolete, req = Some(schema::<catalog::ReasonBody>), resp = Some(schema::<domain::catalog::view::ResourceView>)),
         route!(GET "/api/v1/resources/{code}/history", Authenticated, "Every revision with its field-by-field changes and reviews",
             catalog::history, req = None, resp = Some(schema::<List<domain::catalog::view::HistoryEntry>>)),
-        route!(POST "/api/v1/resources/{code}/batches", Roles(CATALOGERS), "Deliver a CSV file (the body, text/csv) as a batch: 201 committed, 422 refused with the report",
+        route!(POST "/api/v1/resources/{code}/batches", Roles(CATALOGERS), "Deliver a CSV or XLSX file (the body, text/csv or the XLSX media type) as a batch: 201 committed, 422 refused with the report",
             aggregation::upload, req = None, resp = Some(schema::<service::aggregation::BatchReport>)),
         route!(GET "/api/v1/resources/{code}/versions", Authenticated, "The resource's dataset versions, newest first",
             aggregation::versions, req = None, resp = Some(schema::<List<service::aggregation::VersionView>>)),

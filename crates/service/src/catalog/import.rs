@@ -205,7 +205,7 @@ fn decode(bytes: &[u8], encoding: Encoding) -> std::result::Result<String, LineE
     }
 }
 
-fn cell_text(c: &calamine::Data) -> String {
+pub(crate) fn cell_text(c: &calamine::Data) -> String {
     match c {
         calamine::Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
         // Excel counts days from 1899-12-30.

@@ -33,8 +33,8 @@ pub struct RefusedBatch {
     pub batch: BatchReport,
 }
 
-/// Delivers a CSV file as the request body (`Content-Type: text/csv`), streamed to disk: 201 with the report when
-/// the batch is committed, 422 with the error and the report when it is refused whole.
+/// Delivers a CSV (`Content-Type: text/csv`) or XLSX file as the request body, streamed to disk: 201 with the report
+/// when the batch is committed, 422 with the error and the report when it is refused whole.
 pub async fn upload(
     State(s): State<AppState>,
     Caller(caller): Caller,
@@ -44,8 +44,14 @@ pub async fn upload(
     body: axum::body::Body,
 ) -> ApiResult<axum::response::Response> {
     let kind = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
-    if !(kind.starts_with("text/csv") || kind.starts_with("application/octet-stream")) {
-        return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "请以 Content-Type: text/csv 上传CSV文件", "Upload the CSV file with 'Content-Type: text/csv'"));
+    const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    if !(kind.starts_with("text/csv") || kind.starts_with("application/octet-stream") || kind.starts_with(XLSX)) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("请以 Content-Type: text/csv（CSV）或 {XLSX}（XLSX）上传"),
+            format!("Upload with 'Content-Type: text/csv' (CSV) or '{XLSX}' (XLSX)"),
+        ));
     }
     let encoding = match q.encoding.as_deref() {
         None => Encoding::Auto,
@@ -67,7 +73,11 @@ pub async fn upload(
         spool.write_all(&chunk).map_err(broken)?;
     }
     spool.flush().map_err(broken)?;
-    let name = q.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "upload.csv".into());
+    let fallback = if kind.starts_with(XLSX) { "upload.xlsx" } else { "upload.csv" };
+    let mut name = q.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| fallback.into());
+    if kind.starts_with(XLSX) && !name.to_ascii_lowercase().ends_with(".xlsx") {
+        name.push_str(".xlsx");
+    }
     let report = service::aggregation::ingest_upload(&s.platform, &caller, &code, spool.path(), &name, encoding).await?;
     if report.state == "committed" {
         return Ok((StatusCode::CREATED, Json(report)).into_response());

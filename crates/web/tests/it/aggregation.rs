@@ -267,3 +267,49 @@ pub async fn sys_07c_a_file_uploaded_through_the_api_is_delivered(app: TestApp) 
     assert_eq!(status, 403, "another department does not deliver it");
     assert_eq!(versions(&app, &officer, &code).await, [2, 1]);
 }
+
+/// CS-17c: a department's spreadsheet (XLSX) is delivered like a CSV; one whose header has merged cells is refused
+/// naming the cells.
+pub async fn cs_17c_a_spreadsheet_is_delivered_and_merged_headers_refused(app: TestApp) {
+    let officer = app.login("officer").await;
+    let code = population(&app, &officer).await;
+    let d = Delivery::new();
+    let sheet = |merged: bool| {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let ws = book.add_worksheet();
+        if merged {
+            ws.merge_range(0, 0, 0, 1, "身份信息", &rust_xlsxwriter::Format::new()).unwrap();
+            ws.write_string(1, 0, "公民身份号码").unwrap();
+        } else {
+            for (c, h) in ["公民身份号码", "姓名", "出生日期"].iter().enumerate() {
+                ws.write_string(0, c as u16, *h).unwrap();
+            }
+            for n in 0..25u32 {
+                ws.write_string(n + 1, 0, id(n as usize)).unwrap();
+                ws.write_string(n + 1, 1, format!("居民{n}")).unwrap();
+                ws.write_string(n + 1, 2, "1980-01-02").unwrap();
+            }
+        }
+        book.save_to_buffer().unwrap()
+    };
+    let report = ingest(&app, &officer, &code, &d.file("手工台账.xlsx", &sheet(false)), Encoding::Auto).await.unwrap();
+    assert_eq!((report.state.as_str(), report.rows_accepted, report.version), ("committed", 25, Some(1)), "{report:?}");
+    assert_eq!(report.source_name, "手工台账.xlsx");
+    let report = ingest(&app, &officer, &code, &d.file("合并表头.xlsx", &sheet(true)), Encoding::Auto).await.unwrap();
+    assert_eq!(report.state, "refused");
+    assert!(report.refusal.as_deref().unwrap().contains("A1:B1"), "names the merged cells: {report:?}");
+    let report = ingest(&app, &officer, &code, &d.file("坏.xlsx", b"not a zip"), Encoding::Auto).await.unwrap();
+    assert!(report.refusal.as_deref().unwrap().contains("不是有效的XLSX"), "{report:?}");
+    assert_eq!(versions(&app, &officer, &code).await, [1]);
+    let r = app
+        .client
+        .post(format!("{}/api/v1/resources/{code}/batches?name=%E5%8F%B0%E8%B4%A6", app.base))
+        .bearer_auth(&officer)
+        .header("content-type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        .body(sheet(false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "an XLSX uploaded through the API");
+    assert_eq!(versions(&app, &officer, &code).await, [2, 1]);
+}
