@@ -278,13 +278,14 @@ async fn ingest_csv(
     max_failure: f64,
     progress: impl FnMut(u64) + Send + 'static,
 ) -> Result<BatchReport> {
-    let file = std::fs::File::open(path).map_err(|e| {
+    std::fs::File::open(path).map_err(|e| {
         Error::invalid("unreadable_file", format!("无法读取文件{}：{e}", path.display()), format!("Cannot read {}: {e}", path.display()))
     })?;
     let items = content.items.clone();
+    let external_keys = external_keys_bytes(p).await?;
     let checked = tokio::task::spawn_blocking({
-        let lake = lake.clone();
-        move || check_file(&lake, &items, file, encoding, progress)
+        let (lake, path) = (lake.clone(), path.to_path_buf());
+        move || check_file(&lake, &items, &path, encoding, external_keys, progress)
     })
     .await
     .map_err(|e| Error::Internal(store::Error::Corrupt(format!("ingest task: {e}"))))?;
@@ -310,6 +311,14 @@ async fn ingest_csv(
         return refuse(p, actor, entry, source_name, Some(checked), refusal, max_failure, now).await;
     }
     commit(p, lake, actor, entry, source_name, checked, failure, max_failure, now).await
+}
+
+/// Files larger than this are checked for repeated keys in a first pass (`settings.ingest_external_keys_bytes`).
+pub const DEFAULT_EXTERNAL_KEYS_BYTES: u64 = 512 << 20;
+
+async fn external_keys_bytes(p: &Platform) -> Result<u64> {
+    let mut conn = p.store.read().await?;
+    Ok(store::settings::get(&mut conn, "ingest_external_keys_bytes").await?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_EXTERNAL_KEYS_BYTES))
 }
 
 /// The columns a version of `items` has, as the version records them.
@@ -519,9 +528,9 @@ impl Hasher for Identity {
     }
 }
 
-/// Reads and checks a CSV file, writing accepted rows to a staged version and the others to the quarantine.
-/// Answers a refusal when the file cannot be taken at all (encoding, columns).
-fn check_file(lake: &Lake, items: &[Item], file: std::fs::File, encoding: Encoding, progress: impl FnMut(u64)) -> lake::Result<Result<Checked, Refusal>> {
+/// Opens a CSV for reading records: the encoding decided (or checked against the declared one) on the first
+/// megabyte, GBK transcoded on the way, a UTF-8 byte-order mark dropped.
+fn open_records<'a>(file: std::fs::File, encoding: Encoding, progress: impl FnMut(u64) + 'a) -> std::io::Result<Result<csv::Reader<Box<dyn Read + 'a>>, Refusal>> {
     let mut counting = Counting { inner: std::io::BufReader::with_capacity(1 << 20, file), read: 0, tell: progress };
     // The encoding is decided on the first megabyte: valid UTF-8 (a character cut at the end aside) is UTF-8.
     let mut head = vec![0u8; 1 << 20];
@@ -552,14 +561,134 @@ fn check_file(lake: &Lake, items: &[Item], file: std::fs::File, encoding: Encodi
     // UTF-8 goes to the CSV reader as it is (the reader checks it); GBK is transcoded on the way.
     let bom = if head.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
     let stream = std::io::Cursor::new(head).chain(counting);
-    let reader: Box<dyn Read> = if gbk {
+    let reader: Box<dyn Read + 'a> = if gbk {
         Box::new(encoding_rs_io::DecodeReaderBytesBuilder::new().encoding(Some(encoding_rs::GB18030)).build(stream))
     } else {
         let mut stream = stream;
         std::io::copy(&mut (&mut stream).take(bom), &mut std::io::sink())?;
         Box::new(stream)
     };
-    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).buffer_capacity(1 << 16).from_reader(reader);
+    Ok(Ok(csv::ReaderBuilder::new().has_headers(false).flexible(true).buffer_capacity(1 << 16).from_reader(reader)))
+}
+
+/// Key fingerprints kept while checking: every accepted row's (the file fits in memory), or only those a first pass
+/// found repeated, each with the line it first appears on (a large file: memory stays flat). In the second case a
+/// key's later occurrences are quarantined even when its first row fails for another reason.
+enum Keys {
+    Seen(HashMap<u64, u64, std::hash::BuildHasherDefault<Identity>>),
+    Repeated(HashMap<u64, u64, std::hash::BuildHasherDefault<Identity>>),
+}
+
+impl Keys {
+    /// The first line of a key seen again on `line`, if it repeats an earlier one.
+    fn repeats(&mut self, fingerprint: u64, line: u64) -> Option<u64> {
+        match self {
+            Keys::Seen(seen) => seen.insert(fingerprint, line),
+            Keys::Repeated(repeated) => repeated.get(&fingerprint).copied().filter(|first| *first != line),
+        }
+    }
+}
+
+/// Fingerprints per sorted run spilled to disk by the first pass (16 bytes each: 64 MiB a run).
+const RUN: usize = 4 << 20;
+
+/// The first pass over a large file: every row's key fingerprint and line, sorted in runs on disk and merged, to
+/// find the keys that repeat and the line each first appears on.
+fn repeated_keys(dir: &Path, path: &Path, encoding: Encoding, items: &[Item], key_items: &[usize], column_of: &[Option<usize>], run_len: usize) -> std::io::Result<Keys> {
+    use std::io::{BufReader, BufWriter, Write};
+    let Ok(mut csv) = open_records(std::fs::File::open(path)?, encoding, |_| {})? else { return Ok(Keys::Repeated(HashMap::default())) };
+    let mut record = csv::StringRecord::new();
+    let _ = csv.read_record(&mut record);
+    let mut run: Vec<(u64, u64)> = Vec::with_capacity(run_len.min(1 << 20));
+    let mut files: Vec<tempfile::NamedTempFile> = Vec::new();
+    let spill = |run: &mut Vec<(u64, u64)>, files: &mut Vec<tempfile::NamedTempFile>| -> std::io::Result<()> {
+        run.sort_unstable();
+        let file = tempfile::NamedTempFile::new_in(dir)?;
+        let mut w = BufWriter::with_capacity(1 << 20, file.as_file());
+        for (fp, line) in run.iter() {
+            w.write_all(&fp.to_le_bytes())?;
+            w.write_all(&line.to_le_bytes())?;
+        }
+        w.flush()?;
+        drop(w);
+        files.push(file);
+        run.clear();
+        Ok(())
+    };
+    let mut line: u64 = 1;
+    while csv.read_record(&mut record).unwrap_or(false) {
+        line = record.position().map(|p| p.line()).unwrap_or(line + 1);
+        let mut key: Vec<std::borrow::Cow<str>> = Vec::with_capacity(key_items.len());
+        for i in key_items {
+            match check(&items[*i], column_of[*i].and_then(|c| record.get(c)).unwrap_or("")) {
+                Ok(c) => key.push(c.value.unwrap_or_default()),
+                Err(_) => break,
+            }
+        }
+        if key.len() == key_items.len() {
+            let parts: Vec<&str> = key.iter().map(|k| k.as_ref()).collect();
+            run.push((key_hash(&parts), line));
+            if run.len() >= run_len {
+                spill(&mut run, &mut files)?;
+            }
+        }
+    }
+    let mut repeated: HashMap<u64, u64, std::hash::BuildHasherDefault<Identity>> = HashMap::default();
+    let mut note = |previous: &mut Option<(u64, u64)>, (fp, line): (u64, u64)| {
+        match previous {
+            Some((p, first)) if *p == fp => {
+                repeated.entry(fp).or_insert(*first);
+            }
+            _ => *previous = Some((fp, line)),
+        }
+    };
+    let mut previous = None;
+    if files.is_empty() {
+        run.sort_unstable();
+        for pair in run {
+            note(&mut previous, pair);
+        }
+        return Ok(Keys::Repeated(repeated));
+    }
+    spill(&mut run, &mut files)?;
+    // Merge the runs: the smallest head first.
+    let mut readers: Vec<BufReader<&std::fs::File>> = files.iter().map(|f| BufReader::with_capacity(1 << 16, f.as_file())).collect();
+    for r in readers.iter_mut() {
+        std::io::Seek::rewind(r.get_mut())?;
+    }
+    let next = |r: &mut BufReader<&std::fs::File>| -> std::io::Result<Option<(u64, u64)>> {
+        let mut buf = [0u8; 16];
+        match std::io::Read::read_exact(r, &mut buf) {
+            Ok(()) => Ok(Some((u64::from_le_bytes(buf[..8].try_into().unwrap_or_default()), u64::from_le_bytes(buf[8..].try_into().unwrap_or_default())))),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
+            Err(e) => Err(e),
+        }
+    };
+    let mut heap = std::collections::BinaryHeap::new();
+    for (i, r) in readers.iter_mut().enumerate() {
+        if let Some(pair) = next(r)? {
+            heap.push(std::cmp::Reverse((pair, i)));
+        }
+    }
+    while let Some(std::cmp::Reverse((pair, i))) = heap.pop() {
+        note(&mut previous, pair);
+        if let Some(pair) = next(&mut readers[i])? {
+            heap.push(std::cmp::Reverse((pair, i)));
+        }
+    }
+    Ok(Keys::Repeated(repeated))
+}
+
+/// Reads and checks a CSV file, writing accepted rows to a staged version and the others to the quarantine.
+/// Answers a refusal when the file cannot be taken at all (encoding, columns). A file larger than `external_keys`
+/// bytes is read twice: first for its repeated keys, so memory stays flat whatever its size.
+fn check_file(lake: &Lake, items: &[Item], path: &Path, encoding: Encoding, external_keys: u64, progress: impl FnMut(u64)) -> lake::Result<Result<Checked, Refusal>> {
+    let file = std::fs::File::open(path)?;
+    let large = file.metadata()?.len() > external_keys;
+    let mut csv = match open_records(file, encoding, progress)? {
+        Ok(csv) => csv,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
     let mut record = csv::StringRecord::new();
     match csv.read_record(&mut record) {
         Ok(true) => {}
@@ -603,7 +732,11 @@ fn check_file(lake: &Lake, items: &[Item], file: std::fs::File, encoding: Encodi
     let header: Vec<String> = header.iter().map(|s| s.to_string()).collect();
     let mut quarantine = lake.quarantine(&header.iter().map(String::as_str).collect::<Vec<_>>())?;
     let key_items: Vec<usize> = items.iter().enumerate().filter(|(_, i)| i.is_key).map(|(i, _)| i).collect();
-    let mut keys: HashMap<u64, u64, std::hash::BuildHasherDefault<Identity>> = HashMap::default();
+    let mut keys = if large && !key_items.is_empty() {
+        repeated_keys(&lake.root().join("tmp"), path, encoding, items, &key_items, &column_of, RUN)?
+    } else {
+        Keys::Seen(HashMap::default())
+    };
     let mut problem_counts: HashMap<(usize, &'static str), i64> = HashMap::new();
     let mut samples = Vec::new();
     let (mut rows_read, mut rows_accepted, mut rows_normalized) = (0i64, 0i64, 0i64);
@@ -652,7 +785,7 @@ fn check_file(lake: &Lake, items: &[Item], file: std::fs::File, encoding: Encodi
             }
             if reasons.is_empty() && !key_items.is_empty() {
                 let key: Vec<&str> = key_items.iter().map(|i| values[*i].as_deref().unwrap_or("")).collect();
-                if let Some(first) = keys.insert(key_hash(&key), line) {
+                if let Some(first) = keys.repeats(key_hash(&key), line) {
                     let zh = format!("主键（{}）与第{first}行重复", key.join("，"));
                     *problem_counts.entry((key_items[0], "duplicate_key")).or_default() += 1;
                     if samples.len() < SAMPLES {
@@ -796,4 +929,45 @@ pub async fn freshness(p: &Platform, actor: &Actor) -> Result<Vec<Freshness>> {
     }
     out.sort_by(|a, b| b.late.cmp(&a.late).then(a.due.cmp(&b.due)));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::catalog::entry::IdentifierKind;
+
+    fn item(name: &str, key: bool) -> Item {
+        Item {
+            name: name.into(),
+            label: name.into(),
+            data_type: ItemType::String,
+            format: String::new(),
+            is_key: key,
+            required: false,
+            identifier: IdentifierKind::None,
+            level: None,
+            values: vec![],
+            description: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_first_pass_finds_repeated_keys_across_spilled_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.csv");
+        let mut text = String::from("k,v\n");
+        for n in 0..50 {
+            text.push_str(&format!("K{n},{n}\n"));
+        }
+        text.push_str("K3,again\nK47,again\nK3,thrice\n");
+        std::fs::write(&path, text).unwrap();
+        let items = [item("k", true), item("v", false)];
+        for run in [4, 1000] {
+            let Keys::Repeated(found) = repeated_keys(dir.path(), &path, Encoding::Auto, &items, &[0], &[Some(0), Some(1)], run).unwrap() else { panic!("repeated") };
+            let mut pairs: Vec<(u64, u64)> = found.into_iter().map(|(_, first)| (first, 0)).collect();
+            pairs.sort();
+            assert_eq!(pairs, [(5, 0), (49, 0)], "K3 first on line 5, K47 on line 49 (run of {run})");
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "the runs are removed");
+    }
 }

@@ -313,3 +313,20 @@ pub async fn cs_17c_a_spreadsheet_is_delivered_and_merged_headers_refused(app: T
     assert_eq!(r.status(), 201, "an XLSX uploaded through the API");
     assert_eq!(versions(&app, &officer, &code).await, [2, 1]);
 }
+
+/// A large file (here: any file, by setting the threshold to 0) is checked for repeated keys in a first pass, so
+/// memory stays flat; the report is the same as for a small file.
+pub async fn aggregation_large_files_find_repeated_keys_in_a_first_pass(app: TestApp) {
+    let officer = app.login("officer").await;
+    let code = population(&app, &officer).await;
+    let mut tx = app.platform.store.begin().await.unwrap();
+    store::settings::set(&mut tx, "ingest_external_keys_bytes", "0").await.unwrap();
+    tx.commit().await.unwrap();
+    let again = [format!("{},又一次,1980-01-02,", id(3)), format!("{},再一次,1980-01-02,", id(7))];
+    let again: Vec<&str> = again.iter().map(String::as_str).collect();
+    let d = Delivery::new();
+    let report = ingest(&app, &officer, &code, &d.file("大文件.csv", people(300, &again).as_bytes()), Encoding::Auto).await.unwrap();
+    assert_eq!((report.state.as_str(), report.rows_accepted, report.rows_quarantined), ("committed", 300, 2), "{report:?}");
+    let messages: Vec<&str> = report.samples.iter().map(|s| s.message.as_str()).collect();
+    assert!(messages.iter().any(|m| m.contains("与第5行重复")) && messages.iter().any(|m| m.contains("与第9行重复")), "{messages:?}");
+}

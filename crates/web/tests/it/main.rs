@@ -105,6 +105,7 @@ fn main() {
         aggregation::sys_17b_ls_8c_a_feed_past_its_interval_is_late,
         aggregation::sys_07c_a_file_uploaded_through_the_api_is_delivered,
         aggregation::cs_17c_a_spreadsheet_is_delivered_and_merged_headers_refused,
+        aggregation::aggregation_large_files_find_repeated_keys_in_a_first_pass,
         projects::sys_14a_sys_14c_approval_needs_the_catalog_submitted,
         projects::sys_69c_approval_needs_an_open_catalog_plan,
         projects::sys_14b_acceptance_names_the_unpublished_entry,
