@@ -835,6 +835,49 @@ pub async fn versions(p: &Platform, _actor: &Actor, code: &str) -> Result<Vec<Ve
         .collect())
 }
 
+/// One delivery of a resource, as its history lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct BatchSummary {
+    pub batch_id: i64,
+    /// `committed` or `refused`.
+    pub state: String,
+    pub source_name: String,
+    pub rows_read: i64,
+    pub rows_accepted: i64,
+    pub rows_quarantined: i64,
+    pub quarantine: bool,
+    pub delivered_by: String,
+    pub delivered_at: String,
+}
+
+/// A resource's deliveries, newest first (the last 100): for its provider, the authority, the service center and
+/// auditors.
+pub async fn history(p: &Platform, actor: &Actor, code: &str) -> Result<Vec<BatchSummary>> {
+    let mut conn = p.store.read().await?;
+    let entry = crate::catalog::load(p, &mut conn, code).await?;
+    let allowed = actor.kind == ActorKind::Cli
+        || actor.has_any(&[Role::AuthorityAdmin, Role::ServiceOperator, Role::Auditor])
+        || actor.department_id == Some(entry.provider.id);
+    if !allowed {
+        return Err(Error::forbidden("只有提供部门、数据主管部门和审计人员可以查看归集记录", "Only the provider, the authority and auditors see the delivery history"));
+    }
+    let rows = store::lake::batches_of(&mut conn, entry.row.id, 100).await?;
+    Ok(rows
+        .into_iter()
+        .map(|b| BatchSummary {
+            batch_id: b.id,
+            state: b.state,
+            source_name: b.source_name,
+            rows_read: b.rows_read,
+            rows_accepted: b.rows_accepted,
+            rows_quarantined: b.rows_quarantined,
+            quarantine: b.quarantine_path.is_some(),
+            delivered_by: b.created_by,
+            delivered_at: format_rfc3339_local(from_micros(b.created_at_us)),
+        })
+        .collect())
+}
+
 /// Who may read a batch's report and quarantine: the provider, the authority, the service center, the auditor.
 async fn readable_batch(p: &Platform, actor: &Actor, id: i64) -> Result<(BatchRow, crate::catalog::Entry)> {
     let not_found = || Error::not_found(format!("批次{id}不存在"), format!("Batch {id} does not exist"));

@@ -152,3 +152,13 @@ pub async fn last_versions(conn: &mut Conn) -> Result<std::collections::HashMap<
     let rows = sqlx::query("SELECT resource_id, MAX(created_at) FROM dataset_versions GROUP BY resource_id").fetch_all(&mut *conn).await?;
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
+
+/// A resource's batches, newest first.
+pub async fn batches_of(conn: &mut Conn, resource_id: i64, limit: i64) -> Result<Vec<BatchRow>> {
+    let rows = sqlx::query(&format!("SELECT {BATCH_COLS} FROM batches WHERE resource_id = $1 ORDER BY id DESC LIMIT $2"))
+        .bind(resource_id)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows.iter().map(batch).collect())
+}

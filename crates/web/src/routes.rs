@@ -179,6 +179,8 @@ pub fn api_routes() -> Vec<RouteSpec> {
             catalog::history, req = None, resp = Some(schema::<List<domain::catalog::view::HistoryEntry>>)),
         route!(POST "/api/v1/resources/{code}/batches", Roles(CATALOGERS), "Deliver a CSV or XLSX file (the body, text/csv or the XLSX media type) as a batch: 201 committed, 422 refused with the report",
             aggregation::upload, req = None, resp = Some(schema::<service::aggregation::BatchReport>)),
+        route!(GET "/api/v1/resources/{code}/batches", Roles(OVERSEERS), "The resource's deliveries, newest first (the provider, the authority, auditors)",
+            aggregation::history, req = None, resp = Some(schema::<List<service::aggregation::BatchSummary>>)),
         route!(GET "/api/v1/resources/{code}/versions", Authenticated, "The resource's dataset versions, newest first",
             aggregation::versions, req = None, resp = Some(schema::<List<service::aggregation::VersionView>>)),
         route!(GET "/api/v1/aggregation/freshness", Roles(OVERSEERS), "Published resources' last delivery, next due delivery and lateness, late first",

@@ -116,3 +116,8 @@ pub async fn freshness(State(s): State<AppState>, Caller(caller): Caller) -> Api
     let items = service::aggregation::freshness(&s.platform, &caller).await?;
     Ok(Json(List { total: items.len() as i64, items }))
 }
+
+pub async fn history(State(s): State<AppState>, Caller(caller): Caller, ApiPath(code): ApiPath<String>) -> ApiResult<Json<List<service::aggregation::BatchSummary>>> {
+    let items = service::aggregation::history(&s.platform, &caller, &code).await?;
+    Ok(Json(List { total: items.len() as i64, items }))
+}

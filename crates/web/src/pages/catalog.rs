@@ -230,7 +230,38 @@ async fn detail_page(state: &AppState, page: &Page, actor: &Actor, code: &str, o
         let opinion = c.opinion.map(|o| if zh { o.label() } else { o.label_en() });
         context! { department => c.department, opened_by => c.opened_by, opinion, comment => c.comment, answerable }
     });
-    render_entry(state, page, &view, &department_names(state).await, Some(ConsoleView { allowed, history, consultation }), outcome)
+    // Its data: versions and deliveries, for those who may see them.
+    let versions = service::aggregation::versions(&state.platform, actor, code).await.unwrap_or_default();
+    let batches = service::aggregation::history(&state.platform, actor, code).await.unwrap_or_default();
+    let deliveries = (!batches.is_empty() || !versions.is_empty()).then(|| {
+        context! {
+            versions => versions.iter().map(|v| context! { version => v.version, rows => v.rows, bytes => v.bytes, at => short_time(&v.created_at), sha => v.sha256.chars().take(12).collect::<String>() }).collect::<Vec<_>>(),
+            batches => batches.iter().map(|b| context! {
+                id => b.batch_id, committed => b.state == "committed", source => b.source_name, read => b.rows_read, accepted => b.rows_accepted,
+                quarantined => b.rows_quarantined, quarantine => b.quarantine, by => b.delivered_by, at => short_time(&b.delivered_at),
+            }).collect::<Vec<_>>(),
+        }
+    });
+    render_entry(state, page, &view, &department_names(state).await, Some(ConsoleView { allowed, history, consultation, deliveries }), outcome)
+}
+
+/// A batch's quarantined rows, downloaded from the console (the provider and the authority).
+pub(super) async fn quarantine(State(state): State<AppState>, page: Page, Path((_code, id)): Path<(String, i64)>) -> Response {
+    let actor = match page.require(&[Role::AuthorityAdmin, Role::DeptDataOfficer]) {
+        Ok(a) => a.clone(),
+        Err(r) => return r,
+    };
+    match service::aggregation::quarantine(&state.platform, &actor, id).await {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"batch-{id}-quarantine.csv\"")),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => render(&state, &page, "error.html", StatusCode::NOT_FOUND, context! { title => error_message(&page, e) }),
+    }
 }
 
 async fn department_names(state: &AppState) -> BTreeMap<i64, String> {
@@ -320,6 +351,8 @@ struct ConsoleView {
     history: Vec<domain::catalog::view::HistoryEntry>,
     /// The provider's consultation on the working revision (YZ-7c), where one is open.
     consultation: Option<Value>,
+    /// Its dataset versions and deliveries, where there are any.
+    deliveries: Option<Value>,
 }
 
 fn render_entry(
@@ -332,7 +365,8 @@ fn render_entry(
     (error, notice, status): Outcome,
 ) -> Response {
     let console = console_view.is_some();
-    let ConsoleView { allowed, history, consultation } = console_view.unwrap_or(ConsoleView { allowed: Allowed::default(), history: vec![], consultation: None });
+    let ConsoleView { allowed, history, consultation, deliveries } =
+        console_view.unwrap_or(ConsoleView { allowed: Allowed::default(), history: vec![], consultation: None, deliveries: None });
     let lang = page.lang;
     let actor = page.actor.as_ref();
     let shown = view.published.as_ref().or(view.working.as_ref());
@@ -394,7 +428,7 @@ fn render_entry(
             may_review, may_withdraw => may_edit && view.state == domain::catalog::lifecycle::ResourceState::Published,
             may_attributes => may_edit && view.working.is_none() && view.published.is_some(),
             may_obsolete => console && actor.is_some_and(|a| a.has(Role::AuthorityAdmin)) && view.state != domain::catalog::lifecycle::ResourceState::Obsolete,
-            history, console, error, notice, may_object, objection_kinds, attr_choices, consultation,
+            history, console, error, notice, may_object, objection_kinds, attr_choices, consultation, deliveries,
         },
     )
 }

@@ -83,6 +83,7 @@ pub fn router() -> Router<AppState> {
         .route("/catalog/governance/objections/{id}", post(governance::position))
         .route("/catalog/governance/lists/{kind}", post(governance::submit_list))
         .route("/catalog/{code}/objection", post(governance::raise))
+        .route("/catalog/{code}/batches/{id}/quarantine", get(catalog::quarantine))
         .route("/catalog/{code}", get(catalog::detail))
         .route("/catalog/{code}/edit", get(catalog::edit_form).post(catalog::save_existing))
         .route("/catalog/{code}/attributes", get(catalog::attributes_form).post(catalog::save_attributes))

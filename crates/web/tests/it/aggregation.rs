@@ -100,6 +100,10 @@ pub async fn sys_07c_ls_12b_yz_12c_a_delivered_file_becomes_a_traceable_version(
     assert_eq!(events["total"], 1, "the commit and its audit event go together: {events}");
     let (status, _) = app.json(Method::GET, &format!("/api/v1/batches/{}", report.batch_id), Some(&app.login("officer-sj").await), None).await;
     assert_eq!(status, 403, "another department does not read the report");
+    let (status, history) = app.json(Method::GET, &format!("/api/v1/resources/{code}/batches"), Some(&officer), None).await;
+    assert_eq!((status, history["total"].as_i64(), history["items"][0]["state"].as_str()), (200, Some(1), Some("committed")), "{history}");
+    let (status, _) = app.json(Method::GET, &format!("/api/v1/resources/{code}/batches"), Some(&app.login("officer-sj").await), None).await;
+    assert_eq!(status, 403, "nor its delivery history");
 }
 
 /// SYS-16b, SYS-17c: each row is checked against its items before it is accepted — citizen IDs by GB 11643,

@@ -464,3 +464,36 @@ pub async fn browser_fs_16a_cs_25a_yz_7c_objections_lists_and_consultations_in_t
     assert!(!page.contains("id=\"agree\""), "answered once");
     s.close().await;
 }
+
+/// SYS-07c in the console: the entry page shows the resource's data versions and deliveries, and the provider
+/// downloads a batch's quarantined rows.
+pub async fn browser_sys_07c_the_entry_page_shows_versions_and_deliveries(app: TestApp) {
+    use crate::catalog::{complete, create, publish};
+    let officer = app.login("officer").await;
+    let code = create(&app, &officer, app.department_id("公安局").await, complete("shuangyashan-2026", "户籍人口基本信息")).await;
+    publish(&app, &code, &officer).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("人口.csv");
+    let mut text = String::from("公民身份号码,姓名\n");
+    for n in 0..30u32 {
+        text.push_str(&format!("{},居民{n}\n", domain::ids::CitizenId::complete(&format!("23050219800101{n:03}")).as_str()));
+    }
+    text.push_str("230502198001010001,坏号\n");
+    std::fs::write(&file, text).unwrap();
+    let (actor, _) = service::auth::authenticate(&app.platform, &officer, "127.0.0.1").await.unwrap();
+    let report = service::aggregation::ingest_file(&app.platform, &actor, &code, &file, service::catalog::import::Encoding::Auto, |_| {}).await.unwrap();
+    assert_eq!((report.rows_accepted, report.rows_quarantined), (30, 1), "{report:?}");
+
+    let driver = Driver::start().await;
+    let profile = tempfile::tempdir().unwrap();
+    let s = Session::open(&driver, profile.path()).await;
+    sign_in(&s, &app, "officer").await;
+    s.go(&format!("{}/catalog/{code}", app.base)).await;
+    let page = s.wait_for("id=\"batches\"").await;
+    assert_no_error(&page, "the entry page with deliveries");
+    assert!(page.contains("数据版本与归集记录") && page.contains("v1") && page.contains("人口.csv"), "versions and batches are listed");
+    assert!(page.contains(&format!("id=\"quarantine-{}\"", report.batch_id)), "the quarantine can be downloaded");
+    s.close().await;
+    let cookie_less = app.client.get(format!("{}/catalog/{code}/batches/{}/quarantine", app.base, report.batch_id)).send().await.unwrap();
+    assert!(cookie_less.url().path().starts_with("/login") || cookie_less.status() != 200, "not without signing in");
+}

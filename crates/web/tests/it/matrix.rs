@@ -59,6 +59,7 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("POST /api/v1/resources/{code}/obsolete", ADMIN),
         ("GET /api/v1/resources/{code}/history", SIGNED_IN),
         ("POST /api/v1/resources/{code}/batches", CATALOGERS),
+        ("GET /api/v1/resources/{code}/batches", OVERSEERS),
         ("GET /api/v1/resources/{code}/versions", SIGNED_IN),
         ("GET /api/v1/aggregation/freshness", OVERSEERS),
         ("GET /api/v1/batches/{id}", SIGNED_IN),
