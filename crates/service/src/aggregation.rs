@@ -835,6 +835,37 @@ pub async fn versions(p: &Platform, _actor: &Actor, code: &str) -> Result<Vec<Ve
         .collect())
 }
 
+/// The limits aggregation applies, which the authority sets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// A batch with more failing rows than this, in percent, is refused whole.
+    pub max_failure_percent: f64,
+}
+
+pub async fn limits(p: &Platform) -> Result<Limits> {
+    let mut conn = p.store.read().await?;
+    let max_failure_percent = store::settings::get(&mut conn, "ingest_max_failure_percent").await?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_MAX_FAILURE_PERCENT);
+    Ok(Limits { max_failure_percent })
+}
+
+/// The authority sets the failure limit (0 to 100).
+pub async fn set_limits(p: &Platform, actor: &Actor, limits: Limits) -> Result<Limits> {
+    crate::orgs::require_authority(actor)?;
+    let percent = limits.max_failure_percent;
+    if !(0.0..=100.0).contains(&percent) {
+        return Err(Error::invalid("invalid_limit", "失败率上限须在0至100之间", "The failure limit is a percentage from 0 to 100"));
+    }
+    let now = p.now_us();
+    let mut tx = p.store.begin().await?;
+    store::settings::set(&mut tx, "ingest_max_failure_percent", &percent.to_string()).await?;
+    let mut event = actor.event("aggregation.limits.set", "settings", "ingest_max_failure_percent");
+    event.detail = percent.to_string();
+    store::audit::append(&mut tx, &event, now).await?;
+    tx.commit().await?;
+    self::limits(p).await
+}
+
 /// One delivery of a resource, as its history lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct BatchSummary {

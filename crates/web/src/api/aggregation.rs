@@ -121,3 +121,15 @@ pub async fn history(State(s): State<AppState>, Caller(caller): Caller, ApiPath(
     let items = service::aggregation::history(&s.platform, &caller, &code).await?;
     Ok(Json(List { total: items.len() as i64, items }))
 }
+
+pub async fn limits(State(s): State<AppState>) -> ApiResult<Json<service::aggregation::Limits>> {
+    Ok(Json(service::aggregation::limits(&s.platform).await?))
+}
+
+pub async fn set_limits(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    crate::extract::ApiJson(b): crate::extract::ApiJson<service::aggregation::Limits>,
+) -> ApiResult<Json<service::aggregation::Limits>> {
+    Ok(Json(service::aggregation::set_limits(&s.platform, &caller, b).await?))
+}

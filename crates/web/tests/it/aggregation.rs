@@ -178,6 +178,17 @@ pub async fn aggregation_bad_files_are_refused_and_the_previous_version_stays(ap
     assert!(report.failure_percent > report.max_failure_percent && report.refusal.as_deref().unwrap().contains("整批不予入库"), "{report:?}");
     assert!(report.quarantine, "the failing rows can still be looked at");
     assert_eq!(versions(&app, &officer, &code).await, [1], "the previous version stays");
+    // The authority may raise the limit; a department may not.
+    let admin = app.login("admin").await;
+    let (status, _) = app.json(Method::PUT, "/api/v1/aggregation/limits", Some(&officer), Some(json!({"max_failure_percent": 50.0}))).await;
+    assert_eq!(status, 403);
+    let (status, body) = app.json(Method::PUT, "/api/v1/aggregation/limits", Some(&admin), Some(json!({"max_failure_percent": 120.0}))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_limit")), "{body}");
+    let (status, body) = app.json(Method::PUT, "/api/v1/aggregation/limits", Some(&admin), Some(json!({"max_failure_percent": 15.0}))).await;
+    assert_eq!((status, body["max_failure_percent"].as_f64()), (200, Some(15.0)), "{body}");
+    let report = ingest(&app, &officer, &code, &d.file("bad.csv", people(54, &bad).as_bytes()), Encoding::Auto).await.unwrap();
+    assert_eq!((report.state.as_str(), report.rows_accepted, report.max_failure_percent), ("committed", 54, 15.0), "10% under a 15% limit: {report:?}");
+    app.json(Method::PUT, "/api/v1/aggregation/limits", Some(&admin), Some(json!({"max_failure_percent": 5.0}))).await;
 
     for (name, bytes, expect) in [
         ("empty.csv", Vec::new(), "文件是空的"),
@@ -198,7 +209,7 @@ pub async fn aggregation_bad_files_are_refused_and_the_previous_version_stays(ap
     let report = ingest(&app, &officer, &code, &d.file("odd.csv", people(60, &[&huge, &ragged]).as_bytes()), Encoding::Auto).await.unwrap();
     assert_eq!((report.state.as_str(), report.rows_accepted, report.rows_quarantined), ("committed", 60, 2), "{:?}", report.problems);
     assert!(report.problems.iter().any(|p| p.code == "too_long") && report.problems.iter().any(|p| p.code == "ragged_row"), "{:?}", report.problems);
-    assert_eq!(versions(&app, &officer, &code).await, [3, 2, 1]);
+    assert_eq!(versions(&app, &officer, &code).await, [4, 3, 2, 1]);
 
     let draft = create(&app, &officer, app.department_id("公安局").await, complete("shuangyashan-2026", "暂住人口信息")).await;
     let err = ingest(&app, &officer, &draft, &d.file("v.csv", people(2, &[]).as_bytes()), Encoding::Auto).await.unwrap_err();

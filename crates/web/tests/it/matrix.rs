@@ -61,6 +61,8 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("POST /api/v1/resources/{code}/batches", CATALOGERS),
         ("GET /api/v1/resources/{code}/batches", OVERSEERS),
         ("GET /api/v1/resources/{code}/versions", SIGNED_IN),
+        ("GET /api/v1/aggregation/limits", SIGNED_IN),
+        ("PUT /api/v1/aggregation/limits", ADMIN),
         ("GET /api/v1/aggregation/freshness", OVERSEERS),
         ("GET /api/v1/batches/{id}", SIGNED_IN),
         ("GET /api/v1/batches/{id}/quarantine", CATALOGERS),
