@@ -4,7 +4,8 @@
 # `shuyuan ingest` — every row checked against the items (citizen ID check character and birth date, required name,
 # unique key, phone, date) and written as a Parquet version with its batch and audit event — and the same file
 # through DuckDB's plain CSV→Parquet conversion (no validation), and frictionless validating the same rules
-# (bench/ingest_peer_frictionless.py). Rows/s and peak memory (max RSS) for each.
+# (bench/ingest_peer_frictionless.py) and Great Expectations (bench/ingest_peer_gx.py). Rows/s and peak memory (max
+# RSS) for each.
 # Writes nothing outside ./shuyuan-bench. Usage: bash bench/ingest.sh [ROWS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,4 +52,10 @@ if python3 -c "import frictionless" 2> /dev/null; then
   tail -1 "$work/out"
 else
   echo "frictionless: not installed (pip install frictionless)"
+fi
+if python3 -c "import great_expectations" 2> /dev/null; then
+  measure "great expectations (same rules, pandas)" python3 bench/ingest_peer_gx.py "$work/people.csv"
+  tail -1 "$work/out"
+else
+  echo "great expectations: not installed (pip install great_expectations)"
 fi
