@@ -319,16 +319,6 @@ const EPOCH: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(1970, 1, 
     None => panic!("1970-01-01 is a date"),
 };
 
-/// YYYY-MM-DD without a format parser.
-fn iso_date(s: &str) -> Option<chrono::NaiveDate> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| b[r].iter().try_fold(0u32, |n, c| c.is_ascii_digit().then(|| n * 10 + (c - b'0') as u32));
-    chrono::NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
-}
-
 impl VersionWriter {
     fn create(path: PathBuf, columns: &[Column]) -> Result<VersionWriter> {
         let fields: Vec<Field> = columns.iter().map(|c| Field::new(&c.name, data_type(c.ty), true)).collect();
@@ -372,7 +362,7 @@ impl VersionWriter {
                     any.downcast_mut::<Float64Builder>().expect("builder of its type").append_option(parsed)
                 }
                 (ColumnType::Date, v) => {
-                    let parsed = v.map(|s| iso_date(s).map(|d| (d - EPOCH).num_days() as i32).ok_or_else(bad)).transpose()?;
+                    let parsed = v.map(|s| domain::catalog::validate::iso_date(s).map(|d| (d - EPOCH).num_days() as i32).ok_or_else(bad)).transpose()?;
                     any.downcast_mut::<Date32Builder>().expect("builder of its type").append_option(parsed)
                 }
                 (ColumnType::Timestamp, v) => {

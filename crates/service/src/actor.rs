@@ -55,6 +55,12 @@ impl Actor {
         roles.iter().any(|r| self.has(*r))
     }
 
+    /// Whether the actor oversees every department's records: the authority, the service center, auditors and the
+    /// command line (supervision reports, delivery histories, lists).
+    pub fn oversees(&self) -> bool {
+        self.kind == ActorKind::Cli || self.has_any(&[Role::AuthorityAdmin, Role::ServiceOperator, Role::Auditor])
+    }
+
     pub fn roles_label(&self) -> String {
         match self.kind {
             ActorKind::System { .. } => "system".into(),

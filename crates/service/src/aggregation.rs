@@ -866,6 +866,11 @@ pub async fn set_limits(p: &Platform, actor: &Actor, limits: Limits) -> Result<L
     self::limits(p).await
 }
 
+/// Who may read a resource's deliveries: its provider and those who oversee every department.
+fn may_read_deliveries(actor: &Actor, entry: &crate::catalog::Entry) -> bool {
+    actor.oversees() || actor.department_id == Some(entry.provider.id)
+}
+
 /// One delivery of a resource, as its history lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct BatchSummary {
@@ -886,10 +891,7 @@ pub struct BatchSummary {
 pub async fn history(p: &Platform, actor: &Actor, code: &str) -> Result<Vec<BatchSummary>> {
     let mut conn = p.store.read().await?;
     let entry = crate::catalog::load(p, &mut conn, code).await?;
-    let allowed = actor.kind == ActorKind::Cli
-        || actor.has_any(&[Role::AuthorityAdmin, Role::ServiceOperator, Role::Auditor])
-        || actor.department_id == Some(entry.provider.id);
-    if !allowed {
+    if !may_read_deliveries(actor, &entry) {
         return Err(Error::forbidden("只有提供部门、数据主管部门和审计人员可以查看归集记录", "Only the provider, the authority and auditors see the delivery history"));
     }
     let rows = store::lake::batches_of(&mut conn, entry.row.id, 100).await?;
@@ -916,10 +918,7 @@ async fn readable_batch(p: &Platform, actor: &Actor, id: i64) -> Result<(BatchRo
     let batch = store::lake::batch_by_id(&mut conn, id).await?.ok_or_else(not_found)?;
     let resource = store::catalog::by_id(&mut conn, batch.resource_id).await?.ok_or_else(not_found)?;
     let entry = crate::catalog::entry_of(p, &mut conn, resource).await?;
-    let allowed = actor.kind == ActorKind::Cli
-        || actor.has_any(&[Role::AuthorityAdmin, Role::ServiceOperator, Role::Auditor])
-        || actor.department_id == Some(entry.provider.id);
-    if !allowed {
+    if !may_read_deliveries(actor, &entry) {
         return Err(Error::forbidden("只有提供部门、数据主管部门和审计人员可以查看批次报告", "Only the provider, the authority and auditors read batch reports"));
     }
     Ok((batch, entry))
@@ -969,7 +968,7 @@ pub struct Freshness {
 /// The published resources with a declared update frequency, late ones first: a department's own for its data
 /// officers, every one for the authority, the service center and auditors.
 pub async fn freshness(p: &Platform, actor: &Actor) -> Result<Vec<Freshness>> {
-    let all = actor.kind == ActorKind::Cli || actor.has_any(&[Role::AuthorityAdmin, Role::ServiceOperator, Role::Auditor]);
+    let all = actor.oversees();
     if !all && !actor.has(Role::DeptDataOfficer) {
         return Err(Error::forbidden("无权查看归集时效", "You may not see delivery freshness"));
     }

@@ -150,7 +150,7 @@ pub async fn report(p: &Platform, actor: &Actor, year: i32) -> Result<Submission
     drop(conn);
     let past_cutoff = p.clock.today() > cutoff;
     // A data officer sees their own department's row only.
-    let own_only = !(actor.kind == ActorKind::Cli || actor.has_any(&[Role::AuthorityAdmin, Role::ServiceOperator, Role::Auditor]));
+    let own_only = !actor.oversees();
     let rows = departments
         .into_iter()
         .filter(|d| d.active && matches!(d.kind, DepartmentKind::Department | DepartmentKind::PublicUtility))
@@ -173,7 +173,7 @@ pub async fn submitted(p: &Platform, actor: &Actor, kind: &str, year: i32, depar
     require_enabled(p)?;
     require_kind(kind)?;
     let own = actor.department_id == Some(department_id);
-    if !(own || actor.kind == ActorKind::Cli || actor.has_any(&[Role::AuthorityAdmin, Role::ServiceOperator, Role::Auditor])) {
+    if !(own || actor.oversees()) {
         return Err(Error::forbidden("无权查看其他部门报送的清单", "You may not see another department's submitted lists"));
     }
     let mut conn = p.store.read().await?;

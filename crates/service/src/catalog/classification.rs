@@ -11,7 +11,6 @@ use domain::{FieldIssue, Invalid};
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::actor::ActorKind;
 use crate::{Actor, Error, Platform, Result};
 
 const SETTING: &str = "classification_scheme";
@@ -86,7 +85,7 @@ pub struct Reclassification {
 /// The entries to reclassify: a department's own for its data officers, every one for the authority and
 /// supervisors.
 pub async fn reclassifications(p: &Platform, actor: &Actor) -> Result<Vec<Reclassification>> {
-    let all = actor.kind == ActorKind::Cli || actor.has_any(&[Role::AuthorityAdmin, Role::ServiceOperator, Role::Auditor]);
+    let all = actor.oversees();
     if !all && !actor.has(Role::DeptDataOfficer) {
         return Err(Error::forbidden("无权查看待重新分类分级的资源", "You may not see the entries to reclassify"));
     }

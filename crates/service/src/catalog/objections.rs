@@ -357,8 +357,7 @@ pub async fn set_disclosure_department(p: &Platform, actor: &Actor, region_code:
 
 /// Who may read an objection: the authority and supervisors, the raising department, and the parties.
 fn may_read(actor: &Actor, row: &ObjectionRow, entry: &Entry, disclosure: Option<&Department>) -> bool {
-    actor.kind == ActorKind::Cli
-        || actor.has_any(&[Role::AuthorityAdmin, Role::ServiceOperator, Role::Auditor])
+    actor.oversees()
         || actor.department_id.is_some_and(|d| d == row.raised_by_department_id || d == entry.provider.id || disclosure.is_some_and(|x| x.id == d))
 }
 

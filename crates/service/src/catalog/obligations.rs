@@ -89,7 +89,7 @@ pub async fn create(p: &Platform, actor: &Actor, input: ObligationInput) -> Resu
 
 /// A department's obligations, or everyone's for the authority and the service center.
 pub async fn list(p: &Platform, actor: &Actor, department_id: Option<i64>, open_only: bool) -> Result<Vec<Obligation>> {
-    let all = actor.kind == ActorKind::Cli || actor.has_any(&[Role::AuthorityAdmin, Role::ServiceOperator, Role::Auditor]);
+    let all = actor.oversees();
     let scope = if all {
         department_id
     } else {

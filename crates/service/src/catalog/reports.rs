@@ -6,15 +6,13 @@ use std::collections::BTreeMap;
 
 use domain::catalog::attrs::ShareCondition;
 use domain::catalog::lifecycle::ResourceState;
-use domain::roles::Role;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::actor::ActorKind;
 use crate::{Actor, Error, Platform, Result};
 
 fn require_supervisor(actor: &Actor) -> Result<()> {
-    if actor.kind == ActorKind::Cli || actor.has_any(&[Role::AuthorityAdmin, Role::ServiceOperator, Role::Auditor]) {
+    if actor.oversees() {
         Ok(())
     } else {
         Err(Error::forbidden("无权查看目录监督报告", "You may not see the catalog's supervision reports"))
