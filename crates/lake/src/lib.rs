@@ -18,6 +18,12 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use sha2::{Digest, Sha256};
 
+mod merge;
+mod parquet_in;
+
+pub use merge::Merged;
+pub use parquet_in::parquet_to_csv;
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("lake io: {0}")]
@@ -187,6 +193,24 @@ impl Lake {
             }
         }
         Ok((names, rows))
+    }
+
+    /// A page of a version's rows (`offset` rows skipped, at most `limit`), every value as text, with its column
+    /// names and the version's row count.
+    pub fn read_page(&self, rel: &str, offset: usize, limit: usize) -> Result<(Vec<String>, Vec<Vec<Option<String>>>, u64)> {
+        let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(self.resolve(rel)?)?)?;
+        let total = builder.metadata().file_metadata().num_rows().max(0) as u64;
+        let names: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
+        let reader = builder.with_offset(offset).with_limit(limit).with_batch_size(limit.clamp(1, 8192)).build()?;
+        let mut rows = Vec::new();
+        for batch in reader {
+            let batch = batch?;
+            let columns: Vec<ArrayRef> = batch.columns().to_vec();
+            for r in 0..batch.num_rows() {
+                rows.push(columns.iter().map(|c| text(c, r)).collect());
+            }
+        }
+        Ok((names, rows, total))
     }
 
     /// Removes files of interrupted deliveries older than `older_than` (so a delivery under way on another node
@@ -390,6 +414,13 @@ impl VersionWriter {
         Ok(())
     }
 
+    /// Appends a record batch already of this version's schema (rows carried over from another version).
+    pub(crate) fn push_batch(&mut self, batch: RecordBatch) -> Result<()> {
+        self.flush()?;
+        self.rows += batch.num_rows() as u64;
+        self.send(batch)
+    }
+
     fn flush(&mut self) -> Result<()> {
         if self.pending == 0 {
             return Ok(());
@@ -397,6 +428,10 @@ impl VersionWriter {
         let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(|b| b.finish()).collect();
         let batch = RecordBatch::try_new(self.schema.clone(), arrays)?;
         self.pending = 0;
+        self.send(batch)
+    }
+
+    fn send(&mut self, batch: RecordBatch) -> Result<()> {
         let sent = self.queue.as_ref().map(|q| q.send(batch).is_ok()).unwrap_or(false);
         if !sent {
             // The encoder stopped: its error says why.
@@ -442,24 +477,27 @@ pub struct QuarantineWriter {
 
 impl QuarantineWriter {
     pub fn write_record<'a>(&mut self, cells: impl IntoIterator<Item = &'a str>) -> Result<()> {
-        let mut first = true;
-        for cell in cells {
-            if !first {
-                self.file.write_all(b",")?;
-            }
-            first = false;
-            if cell.contains([',', '"', '\n', '\r']) {
-                self.file.write_all(b"\"")?;
-                self.file.write_all(cell.replace('"', "\"\"").as_bytes())?;
-                self.file.write_all(b"\"")?;
-            } else {
-                self.file.write_all(cell.as_bytes())?;
-            }
-        }
-        self.file.write_all(b"\n")?;
+        write_csv_record(&mut self.file, cells.into_iter())?;
         self.rows += 1;
         Ok(())
     }
+}
+
+/// Writes one CSV record, quoting the cells that need it.
+pub(crate) fn write_csv_record<'a>(w: &mut impl Write, cells: impl Iterator<Item = &'a str>) -> std::io::Result<()> {
+    for (i, cell) in cells.enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        if cell.contains([',', '"', '\n', '\r']) {
+            w.write_all(b"\"")?;
+            w.write_all(cell.replace('"', "\"\"").as_bytes())?;
+            w.write_all(b"\"")?;
+        } else {
+            w.write_all(cell.as_bytes())?;
+        }
+    }
+    w.write_all(b"\n")
 }
 
 #[cfg(test)]
@@ -519,5 +557,35 @@ mod tests {
         assert!(matches!(w.push(&[Some("x"), Some("1949-13-01"), None, None]), Err(Error::Value { .. })));
         w.abandon();
         assert!(fs::read_dir(dir.path().join("tmp")).unwrap().next().is_none());
+    }
+
+    #[test]
+    fn a_merge_replaces_rows_by_key_keeps_the_rest_and_reads_as_parquet_delivery() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::open(dir.path()).unwrap();
+        let mut w = lake.stage(&columns()).unwrap();
+        for (id, age) in [("A", "1"), ("B", "2"), ("C", "3")] {
+            w.push(&[Some(id), Some("2000-01-01"), Some(age), None]).unwrap();
+        }
+        let v1 = lake.commit(w.finish().unwrap(), "R-1", 1).unwrap();
+        let mut d = lake.stage(&columns()).unwrap();
+        d.push(&[Some("B"), Some("2000-01-01"), Some("20"), Some("true")]).unwrap();
+        d.push(&[Some("D"), Some("2001-02-03"), Some("4"), None]).unwrap();
+        let merged = lake.merge(&v1, d.finish().unwrap(), &columns(), &["zjhm"]).unwrap();
+        assert_eq!((merged.replaced, merged.kept, merged.staged.rows), (1, 2, 4));
+        let v2 = lake.commit(merged.staged, "R-1", 2).unwrap();
+        let (_, rows) = lake.read_rows(&v2).unwrap();
+        let ids: Vec<(String, String)> = rows.iter().map(|r| (r[0].clone().unwrap(), r[2].clone().unwrap())).collect();
+        assert_eq!(ids, [("A".into(), "1".into()), ("C".into(), "3".into()), ("B".into(), "20".into()), ("D".into(), "4".into())]);
+        assert_eq!(lake.read_rows(&v1).unwrap().1.len(), 3, "the previous version is untouched");
+        assert!(fs::read_dir(dir.path().join("tmp")).unwrap().next().is_none(), "the delta is removed");
+
+        let out = dir.path().join("out.csv");
+        assert_eq!(parquet_to_csv(&dir.path().join(&v2), &out).unwrap(), 4);
+        let csv = fs::read_to_string(&out).unwrap();
+        assert!(csv.starts_with("zjhm,csrq,nl,hz\nA,2000-01-01,1,\n"), "{csv}");
+        assert!(csv.contains("B,2000-01-01,20,true\n"), "{csv}");
+        std::fs::write(dir.path().join("bad.parquet"), b"PAR1 not really").unwrap();
+        assert!(parquet_to_csv(&dir.path().join("bad.parquet"), &out).is_err());
     }
 }

@@ -47,6 +47,12 @@ impl Actor {
         }
     }
 
+    /// The platform itself doing scheduled work (a sync job's run), trusted as the command line is; `name` says
+    /// which work in the audit log.
+    pub fn platform(name: impl Into<String>) -> Actor {
+        Actor { name: name.into(), client_addr: "scheduler".into(), ..Actor::cli() }
+    }
+
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod orgs;
 pub mod platform;
+pub mod secrets;
 pub mod setup;
 pub mod users;
 

@@ -24,6 +24,8 @@ pub struct Platform {
     pub(crate) index_sync: tokio::sync::Mutex<()>,
     /// The node's data lake, once attached (`aggregation::attach`).
     pub(crate) lake: std::sync::OnceLock<Arc<lake::Lake>>,
+    /// The node's key for sealed secrets, once attached (`secrets::attach`).
+    pub(crate) secrets: std::sync::OnceLock<Arc<crate::secrets::Sealer>>,
 }
 
 /// How often a node looks for a calendar another node has loaded.
@@ -53,6 +55,7 @@ impl Platform {
             index: Default::default(),
             index_sync: Default::default(),
             lake: Default::default(),
+            secrets: Default::default(),
         });
         tokio::spawn(refresh_calendar_periodically(Arc::downgrade(&platform)));
         Ok(platform)

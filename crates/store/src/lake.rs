@@ -22,6 +22,10 @@ pub struct BatchRow {
     pub quarantine_path: Option<String>,
     pub created_by: String,
     pub created_at_us: i64,
+    /// The caller's idempotency key, when it gave one.
+    pub external_id: Option<String>,
+    /// `replace` or `merge`.
+    pub mode: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,8 +44,8 @@ pub struct VersionRow {
 /// Records a batch; answers its id.
 pub async fn insert_batch(conn: &mut Conn, b: &BatchRow) -> Result<i64> {
     let row = sqlx::query(
-        "INSERT INTO batches (resource_id, channel, state, source_name, rows_read, rows_accepted, rows_quarantined, rows_normalized, report, quarantine_path, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        "INSERT INTO batches (resource_id, channel, state, source_name, rows_read, rows_accepted, rows_quarantined, rows_normalized, report, quarantine_path, created_by, created_at, external_id, mode)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
     )
     .bind(b.resource_id)
     .bind(&b.channel)
@@ -55,8 +59,11 @@ pub async fn insert_batch(conn: &mut Conn, b: &BatchRow) -> Result<i64> {
     .bind(&b.quarantine_path)
     .bind(&b.created_by)
     .bind(b.created_at_us)
+    .bind(&b.external_id)
+    .bind(&b.mode)
     .fetch_one(&mut *conn)
-    .await?;
+    .await
+    .map_err(crate::conflict(format!("batch {:?} of resource {}", b.external_id, b.resource_id)))?;
     Ok(row.get(0))
 }
 
@@ -66,7 +73,7 @@ pub async fn set_quarantine_path(conn: &mut Conn, id: i64, path: &str) -> Result
     Ok(())
 }
 
-const BATCH_COLS: &str = "id, resource_id, channel, state, source_name, rows_read, rows_accepted, rows_quarantined, rows_normalized, report, quarantine_path, created_by, created_at";
+const BATCH_COLS: &str = "id, resource_id, channel, state, source_name, rows_read, rows_accepted, rows_quarantined, rows_normalized, report, quarantine_path, created_by, created_at, external_id, mode";
 
 fn batch(r: &AnyRow) -> BatchRow {
     BatchRow {
@@ -83,7 +90,19 @@ fn batch(r: &AnyRow) -> BatchRow {
         quarantine_path: r.get(10),
         created_by: r.get(11),
         created_at_us: r.get(12),
+        external_id: r.get(13),
+        mode: r.get(14),
     }
+}
+
+/// The batch a caller delivered under an idempotency key.
+pub async fn batch_by_external(conn: &mut Conn, resource_id: i64, external_id: &str) -> Result<Option<BatchRow>> {
+    let row = sqlx::query(&format!("SELECT {BATCH_COLS} FROM batches WHERE resource_id = $1 AND external_id = $2"))
+        .bind(resource_id)
+        .bind(external_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.as_ref().map(batch))
 }
 
 pub async fn batch_by_id(conn: &mut Conn, id: i64) -> Result<Option<BatchRow>> {

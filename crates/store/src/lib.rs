@@ -12,6 +12,8 @@ pub mod lake;
 pub mod catalog;
 pub mod orgs;
 pub mod settings;
+pub mod source;
+pub mod sync;
 pub mod testing;
 pub mod tokens;
 pub mod users;

@@ -43,6 +43,47 @@ pub async fn drop_postgres_database(server_url: &str, database_url: &str) -> Res
     conn.close().await
 }
 
+pub const MYSQL_ENV: &str = "SHUYUAN_TEST_MYSQL_URL";
+
+/// The MySQL/MariaDB server for sync tests, if configured (`mysql://root@127.0.0.1:3306/test` here).
+pub fn mysql_server() -> Option<String> {
+    std::env::var(MYSQL_ENV).ok().filter(|s| !s.is_empty())
+}
+
+/// A department's database for sync tests: a fresh database on `server_url` (PostgreSQL or MySQL/MariaDB) with
+/// `statements` run in it. Answers its URL; [`drop_source_database`] removes it.
+pub async fn source_database(server_url: &str, label: &str, statements: &[&str]) -> Result<String, sqlx::Error> {
+    sqlx::any::install_default_drivers();
+    let name = format!("shuyuan_t_src_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), label);
+    let mut conn = sqlx::AnyConnection::connect(server_url).await?;
+    conn.execute(format!("CREATE DATABASE {name}").as_str()).await?;
+    conn.close().await?;
+    let (base, _) = server_url.rsplit_once('/').unwrap_or((server_url, ""));
+    let url = format!("{base}/{name}");
+    execute(&url, statements).await?;
+    Ok(url)
+}
+
+/// Runs statements, one by one, on the database at `url`.
+pub async fn execute(url: &str, statements: &[&str]) -> Result<(), sqlx::Error> {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url).await?;
+    for statement in statements {
+        conn.execute(*statement).await?;
+    }
+    conn.close().await
+}
+
+/// Drops a database [`source_database`] made.
+pub async fn drop_source_database(server_url: &str, url: &str) -> Result<(), sqlx::Error> {
+    let Some((_, name)) = url.rsplit_once('/') else { return Ok(()) };
+    if !name.starts_with("shuyuan_t_src_") || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Ok(());
+    }
+    let force = if server_url.starts_with("postgres") { " WITH (FORCE)" } else { "" };
+    execute(server_url, &[&format!("DROP DATABASE IF EXISTS {name}{force}")]).await
+}
+
 /// The two backends a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TestBackend {

@@ -30,6 +30,8 @@ pub enum Access {
     AnyUser,
     /// Users holding one of these roles.
     Roles(&'static [Role]),
+    /// Users holding one of these roles, and system tokens (the service checks the token's department).
+    RolesOrSystem(&'static [Role]),
 }
 
 impl Access {
@@ -39,6 +41,7 @@ impl Access {
             Access::Authenticated => actor.kind != ActorKind::Anonymous,
             Access::AnyUser => actor.kind == ActorKind::User,
             Access::Roles(roles) => actor.kind == ActorKind::User && actor.has_any(roles),
+            Access::RolesOrSystem(roles) => matches!(actor.kind, ActorKind::System { .. }) || (actor.kind == ActorKind::User && actor.has_any(roles)),
         }
     }
 
@@ -48,6 +51,7 @@ impl Access {
             Access::Authenticated => "any signed-in user or system token".into(),
             Access::AnyUser => "any signed-in user".into(),
             Access::Roles(roles) => roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
+            Access::RolesOrSystem(roles) => format!("{}, system tokens of the provider", Access::Roles(roles).describe()),
         }
     }
 }
@@ -177,18 +181,34 @@ pub fn api_routes() -> Vec<RouteSpec> {
             catalog::obsolete, req = Some(schema::<catalog::ReasonBody>), resp = Some(schema::<domain::catalog::view::ResourceView>)),
         route!(GET "/api/v1/resources/{code}/history", Authenticated, "Every revision with its field-by-field changes and reviews",
             catalog::history, req = None, resp = Some(schema::<List<domain::catalog::view::HistoryEntry>>)),
-        route!(POST "/api/v1/resources/{code}/batches", Roles(CATALOGERS), "Deliver a CSV or XLSX file (the body, text/csv or the XLSX media type) as a batch: 201 committed, 422 refused with the report",
+        route!(POST "/api/v1/resources/{code}/batches", RolesOrSystem(CATALOGERS), "Deliver a batch as the body: CSV, XLSX, JSON lines, JSON rows or Parquet by Content-Type; `?mode=merge` merges by key; an `Idempotency-Key` header makes a retry answer the first delivery (200, replayed). 201 committed, 422 refused with the report",
             aggregation::upload, req = None, resp = Some(schema::<service::aggregation::BatchReport>)),
         route!(GET "/api/v1/resources/{code}/batches", Roles(OVERSEERS), "The resource's deliveries, newest first (the provider, the authority, auditors)",
             aggregation::history, req = None, resp = Some(schema::<List<service::aggregation::BatchSummary>>)),
         route!(GET "/api/v1/resources/{code}/versions", Authenticated, "The resource's dataset versions, newest first",
             aggregation::versions, req = None, resp = Some(schema::<List<service::aggregation::VersionView>>)),
+        route!(GET "/api/v1/resources/{code}/versions/{version}/rows", Roles(CATALOGERS), "A page of a version's rows, any kept version (the provider and the authority)",
+            aggregation::version_rows, req = None, resp = Some(schema::<service::aggregation::VersionRows>)),
+        route!(GET "/api/v1/resources/{code}/versions/{version}/parquet", Roles(CATALOGERS), "A version's Parquet file as committed (the provider and the authority)",
+            aggregation::version_file, req = None, resp = None),
         route!(GET "/api/v1/aggregation/limits", Authenticated, "The limits aggregation applies (the failure rate above which a batch is refused whole)",
             aggregation::limits, req = None, resp = Some(schema::<service::aggregation::Limits>)),
         route!(PUT "/api/v1/aggregation/limits", Roles(ADMIN), "Set the failure limit",
             aggregation::set_limits, req = Some(schema::<service::aggregation::Limits>), resp = Some(schema::<service::aggregation::Limits>)),
         route!(GET "/api/v1/aggregation/freshness", Roles(OVERSEERS), "Published resources' last delivery, next due delivery and lateness, late first",
             aggregation::freshness, req = None, resp = Some(schema::<List<service::aggregation::Freshness>>)),
+        route!(POST "/api/v1/sync/test", Roles(CATALOGERS), "Test a department database connection: the table's columns and rows, and which items it supplies",
+            sync::test, req = Some(schema::<service::aggregation::sync::ConnectionTest>), resp = Some(schema::<service::aggregation::sync::ConnectionReport>)),
+        route!(GET "/api/v1/sync/jobs", Roles(OVERSEERS), "Database sync jobs (a department's own; every one for the authority)",
+            sync::list, req = None, resp = Some(schema::<List<service::aggregation::sync::SyncJob>>)),
+        route!(POST "/api/v1/sync/jobs", Roles(CATALOGERS), "Set up a database sync job (PostgreSQL or MySQL/MariaDB; full or incremental; scheduled or on demand) after testing its source",
+            sync::create, req = Some(schema::<service::aggregation::sync::NewSyncJob>), resp = Some(schema::<service::aggregation::sync::SyncJob>)),
+        route!(GET "/api/v1/sync/jobs/{id}", Roles(OVERSEERS), "A sync job: its source (password masked), cursor, schedule and last run",
+            sync::get, req = None, resp = Some(schema::<service::aggregation::sync::SyncJob>)),
+        route!(DELETE "/api/v1/sync/jobs/{id}", Roles(CATALOGERS), "Remove a sync job (its batches and versions stay)",
+            sync::delete, req = None, resp = None),
+        route!(POST "/api/v1/sync/jobs/{id}/runs", Roles(CATALOGERS), "Run a sync job now: the batch report, or none when an incremental run found nothing new",
+            sync::run, req = None, resp = Some(schema::<service::aggregation::sync::SyncRun>)),
         route!(GET "/api/v1/batches/{id}", Authenticated, "A batch's report: counts, problems by item, samples, refusal",
             aggregation::batch, req = None, resp = Some(schema::<service::aggregation::BatchReport>)),
         route!(GET "/api/v1/batches/{id}/quarantine", Roles(CATALOGERS), "A batch's quarantined rows as CSV (the provider and the authority)",

@@ -9,7 +9,7 @@ use axum::Json;
 use futures_util::StreamExt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use service::aggregation::{BatchReport, VersionView};
+use service::aggregation::{BatchReport, Delivery, Format, Mode, VersionView};
 use service::catalog::import::Encoding;
 
 use super::List;
@@ -20,10 +20,12 @@ use crate::AppState;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
-    /// `auto` (default: UTF-8 if the file is, else GBK), `utf-8` or `gbk`.
+    /// `auto` (default: UTF-8 if the file is, else GBK), `utf-8` or `gbk`; for CSV.
     pub encoding: Option<String>,
     /// The file's name, kept in the batch report.
     pub name: Option<String>,
+    /// `replace` (default: the batch is the whole dataset) or `merge` (new and changed rows, put in by key).
+    pub mode: Option<String>,
 }
 
 /// A refused batch: the error, and the report of what was found.
@@ -33,8 +35,11 @@ pub struct RefusedBatch {
     pub batch: BatchReport,
 }
 
-/// Delivers a CSV (`Content-Type: text/csv`) or XLSX file as the request body, streamed to disk: 201 with the report
-/// when the batch is committed, 422 with the error and the report when it is refused whole.
+const MEDIA_TYPES: &str = "text/csv, application/vnd.openxmlformats-officedocument.spreadsheetml.sheet (XLSX), application/x-ndjson (JSON lines), application/json ({\"rows\": [...]}), application/vnd.apache.parquet";
+
+/// Delivers the request body as a batch, streamed to disk: CSV, XLSX, JSON lines, JSON rows or Parquet by its
+/// `Content-Type`. 201 with the report when the batch is committed; 200 with the first report (`replayed`) when
+/// its `Idempotency-Key` was already delivered; 422 with the error and the report when it is refused whole.
 pub async fn upload(
     State(s): State<AppState>,
     Caller(caller): Caller,
@@ -43,19 +48,37 @@ pub async fn upload(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> ApiResult<axum::response::Response> {
-    let kind = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
-    const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-    if !(kind.starts_with("text/csv") || kind.starts_with("application/octet-stream") || kind.starts_with(XLSX)) {
+    let kind = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    // A generic binary body is taken as the file its name says.
+    let format = if kind.to_ascii_lowercase().starts_with("application/octet-stream") {
+        Some(Format::of_name(q.name.as_deref().unwrap_or("upload.csv")))
+    } else {
+        Format::of_media_type(kind)
+    };
+    let Some(format) = format else {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            format!("请以 Content-Type: text/csv（CSV）或 {XLSX}（XLSX）上传"),
-            format!("Upload with 'Content-Type: text/csv' (CSV) or '{XLSX}' (XLSX)"),
+            format!("不支持的Content-Type“{kind}”：可用 {MEDIA_TYPES}"),
+            format!("Unsupported Content-Type '{kind}': use {MEDIA_TYPES}"),
         ));
-    }
+    };
     let encoding = match q.encoding.as_deref() {
         None => Encoding::Auto,
         Some(e) => Encoding::parse(e).ok_or_else(|| ApiError::bad_request("invalid_query", format!("未知编码“{e}”：可选 auto、utf-8、gbk"), format!("Unknown encoding '{e}': auto, utf-8 or gbk")))?,
+    };
+    let mode = match q.mode.as_deref() {
+        None => Mode::Replace,
+        Some(m) => Mode::parse(m).ok_or_else(|| ApiError::bad_request("invalid_query", format!("未知交付方式“{m}”：可选 replace（整体替换）、merge（按主键合并）"), format!("Unknown mode '{m}': replace or merge")))?,
+    };
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| ApiError::bad_request("invalid_batch_key", "Idempotency-Key 须为可见ASCII字符", "The Idempotency-Key is visible ASCII"))?
+                .trim()
+                .to_string(),
+        ),
     };
     let limit = s.options.max_upload_bytes;
     let too_large = || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "upload_too_large", format!("文件超过{}MiB的上限", limit >> 20), format!("The file is over the {} MiB limit", limit >> 20));
@@ -73,12 +96,24 @@ pub async fn upload(
         spool.write_all(&chunk).map_err(broken)?;
     }
     spool.flush().map_err(broken)?;
-    let fallback = if kind.starts_with(XLSX) { "upload.xlsx" } else { "upload.csv" };
-    let mut name = q.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| fallback.into());
-    if kind.starts_with(XLSX) && !name.to_ascii_lowercase().ends_with(".xlsx") {
-        name.push_str(".xlsx");
+    let mut name = q.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| format!("upload.{}", format.extension()));
+    if Format::of_name(&name) != format {
+        name = format!("{name}.{}", format.extension());
     }
-    let report = service::aggregation::ingest_upload(&s.platform, &caller, &code, spool.path(), &name, encoding).await?;
+    // The push client (前置机) says who it is; other systems pushing by token are the API channel.
+    let agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let channel = if agent.starts_with("shuyuan-push/") {
+        "push"
+    } else if key.is_some() || matches!(caller.kind, service::actor::ActorKind::System { .. }) {
+        "api"
+    } else {
+        "file"
+    };
+    let delivery = Delivery { format, encoding, mode, channel, key, source_name: name };
+    let report = service::aggregation::deliver(&s.platform, &caller, &code, spool.path(), delivery, |_| {}).await?;
+    if report.replayed {
+        return Ok((StatusCode::OK, [("idempotent-replayed", "true")], Json(report)).into_response());
+    }
     if report.state == "committed" {
         return Ok((StatusCode::CREATED, Json(report)).into_response());
     }
@@ -94,6 +129,36 @@ pub async fn upload(
 pub async fn versions(State(s): State<AppState>, Caller(caller): Caller, ApiPath(code): ApiPath<String>) -> ApiResult<Json<List<VersionView>>> {
     let items = service::aggregation::versions(&s.platform, &caller, &code).await?;
     Ok(Json(List { total: items.len() as i64, items }))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// Rows to skip (default 0).
+    pub offset: Option<usize>,
+    /// Rows to answer, 1 to 1000 (default 100).
+    pub limit: Option<usize>,
+}
+
+pub async fn version_rows(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath((code, version)): ApiPath<(String, i64)>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<service::aggregation::VersionRows>> {
+    Ok(Json(service::aggregation::version_rows(&s.platform, &caller, &code, version, q.offset.unwrap_or(0), q.limit.unwrap_or(100)).await?))
+}
+
+pub async fn version_file(State(s): State<AppState>, Caller(caller): Caller, ApiPath((code, version)): ApiPath<(String, i64)>) -> ApiResult<axum::response::Response> {
+    let bytes = service::aggregation::version_file(&s.platform, &caller, &code, version).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/vnd.apache.parquet".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{code}-v{version}.parquet\"")),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 pub async fn batch(State(s): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<BatchReport>> {

@@ -13,7 +13,7 @@ use crate::catalog::{complete, create, publish};
 use crate::common::TestApp;
 
 /// A published population resource of the police bureau: citizen ID (key), name, birth date, phone.
-async fn population(app: &TestApp, officer: &str) -> String {
+pub(crate) async fn population(app: &TestApp, officer: &str) -> String {
     let mut content = complete("shuangyashan-2026", "户籍人口基本信息");
     content["items"] = json!([
         {"name": "zjhm", "label": "公民身份号码", "data_type": "string", "is_key": true, "identifier": "citizen_id", "level": "l4"},
@@ -26,7 +26,7 @@ async fn population(app: &TestApp, officer: &str) -> String {
     code
 }
 
-fn id(n: usize) -> String {
+pub(crate) fn id(n: usize) -> String {
     CitizenId::complete(&format!("230502{}{:03}", 19_800_101 + (n % 28) as u32, n % 1000)).as_str().to_string()
 }
 
@@ -39,7 +39,7 @@ fn wrong_check(n: usize) -> String {
 }
 
 /// A CSV of `rows` good people, with `extra` lines appended as they are.
-fn people(rows: usize, extra: &[&str]) -> String {
+pub(crate) fn people(rows: usize, extra: &[&str]) -> String {
     let mut text = String::from("公民身份号码,姓名,出生日期,联系电话\n");
     for n in 0..rows {
         text.push_str(&format!("{},居民{n},1980-01-{:02},1380000{:04}\n", id(n), 1 + n % 28, n));
@@ -72,7 +72,7 @@ async fn ingest(app: &TestApp, token: &str, code: &str, path: &std::path::Path, 
     service::aggregation::ingest_file(&app.platform, &actor, code, path, encoding, |_| {}).await
 }
 
-async fn versions(app: &TestApp, token: &str, code: &str) -> Vec<i64> {
+pub(crate) async fn versions(app: &TestApp, token: &str, code: &str) -> Vec<i64> {
     let (status, body) = app.json(Method::GET, &format!("/api/v1/resources/{code}/versions"), Some(token), None).await;
     assert_eq!(status, 200, "{body}");
     body["items"].as_array().unwrap().iter().map(|v| v["version"].as_i64().unwrap()).collect()
@@ -274,7 +274,7 @@ pub async fn sys_07c_a_file_uploaded_through_the_api_is_delivered(app: TestApp) 
     let (status, body) = upload(officer.clone(), "", "text/csv", "公民身份号码,姓名,婚姻状况\n110105194912310021,张三,已婚\n".as_bytes().to_vec()).await;
     assert_eq!((status, body["error"]["code"].as_str(), body["batch"]["state"].as_str()), (422, Some("batch_refused"), Some("refused")), "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("婚姻状况") && body["error"]["message_en"].is_string());
-    let (status, body) = upload(officer.clone(), "", "application/json", b"{}".to_vec()).await;
+    let (status, body) = upload(officer.clone(), "", "application/pdf", b"%PDF-1.4".to_vec()).await;
     assert_eq!((status, body["error"]["code"].as_str()), (415, Some("unsupported_media_type")), "{body}");
     let (status, body) = upload(officer.clone(), "?encoding=latin1", "text/csv", b"x".to_vec()).await;
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_query")), "{body}");

@@ -26,6 +26,12 @@ impl TestClock {
         let t = chrono_tz::Asia::Shanghai.from_local_datetime(&d.and_hms_opt(10, 0, 0).unwrap()).unwrap().with_timezone(&Utc);
         *self.fixed.lock().unwrap() = Some(t);
     }
+
+    /// Moves the clock on by `minutes` from where it is.
+    pub fn advance_minutes(&self, minutes: i64) {
+        let now = self.now();
+        *self.fixed.lock().unwrap() = Some(now + chrono::Duration::minutes(minutes));
+    }
 }
 
 pub struct TestApp {
@@ -57,6 +63,7 @@ pub async fn spawn_profile(backend: store::testing::TestBackend, profile: &str) 
     let platform = Platform::open(store, clock.clone()).await.unwrap();
     service::catalog::search::attach(&platform, &dir.path().join("index")).await.unwrap();
     service::aggregation::attach(&platform, &dir.path().join("lake")).await.unwrap();
+    service::secrets::attach(&platform, &dir.path().join("secret.key")).unwrap();
     service::demo::seed(&platform).await.unwrap();
     let app = web::app(platform.clone(), web::WebOptions { secure_cookies: false, ..Default::default() });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -7,11 +7,13 @@ mod bad_input;
 mod browser;
 mod catalog;
 mod common;
+mod delivery;
 mod matrix;
 mod openapi;
 mod opening;
 mod projects;
 mod supervision;
+mod sync;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -106,6 +108,10 @@ fn main() {
         aggregation::sys_07c_a_file_uploaded_through_the_api_is_delivered,
         aggregation::cs_17c_a_spreadsheet_is_delivered_and_merged_headers_refused,
         aggregation::aggregation_large_files_find_repeated_keys_in_a_first_pass,
+        delivery::sys_07c_ls_12b_a_system_pushes_rows_under_an_idempotent_batch_key,
+        delivery::sys_07c_parquet_files_are_delivered_and_versions_download_as_parquet,
+        sync::sys_07c_ls_12b_a_postgresql_table_syncs_full_then_incremental,
+        sync::sys_07c_ls_12b_a_mariadb_table_syncs_full_then_incremental,
         projects::sys_14a_sys_14c_approval_needs_the_catalog_submitted,
         projects::sys_69c_approval_needs_an_open_catalog_plan,
         projects::sys_14b_acceptance_names_the_unpublished_entry,

@@ -58,7 +58,15 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("POST /api/v1/resources/{code}/withdraw", CATALOGERS),
         ("POST /api/v1/resources/{code}/obsolete", ADMIN),
         ("GET /api/v1/resources/{code}/history", SIGNED_IN),
-        ("POST /api/v1/resources/{code}/batches", CATALOGERS),
+        ("POST /api/v1/resources/{code}/batches", &["system", "authority_admin", "dept_data_officer"]),
+        ("GET /api/v1/resources/{code}/versions/{version}/rows", CATALOGERS),
+        ("GET /api/v1/resources/{code}/versions/{version}/parquet", CATALOGERS),
+        ("POST /api/v1/sync/test", CATALOGERS),
+        ("GET /api/v1/sync/jobs", OVERSEERS),
+        ("POST /api/v1/sync/jobs", CATALOGERS),
+        ("GET /api/v1/sync/jobs/{id}", OVERSEERS),
+        ("DELETE /api/v1/sync/jobs/{id}", CATALOGERS),
+        ("POST /api/v1/sync/jobs/{id}/runs", CATALOGERS),
         ("GET /api/v1/resources/{code}/batches", OVERSEERS),
         ("GET /api/v1/resources/{code}/versions", SIGNED_IN),
         ("GET /api/v1/aggregation/limits", SIGNED_IN),
@@ -197,6 +205,8 @@ pub async fn authorization_matrix_covers_every_route(app: TestApp) {
             .replace("/obligations/{id}", "/obligations/1")
             .replace("/objections/{id}", "/objections/1")
             .replace("/batches/{id}", "/batches/1")
+            .replace("/jobs/{id}", "/jobs/1")
+            .replace("{version}", "1")
             .replace("{region}", "230500")
             .replace("{department_id}", "1")
             .replace("{name}", "public");

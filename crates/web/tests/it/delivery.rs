@@ -1,0 +1,125 @@
+//! Delivery channels besides the file upload: a department system pushing rows by API token under idempotent batch
+//! keys, merging by key, JSON lines and Parquet; and reading a version back (time travel).
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::aggregation::{id, people, population, versions};
+use crate::common::TestApp;
+
+/// A token for a department's system.
+async fn system_token(app: &TestApp, department: &str) -> String {
+    let admin = app.login("admin").await;
+    let department_id = app.department_id(department).await;
+    let (status, body) = app.json(Method::POST, "/api/v1/tokens", Some(&admin), Some(json!({"name": "人口库交换", "department_id": department_id}))).await;
+    assert_eq!(status, 201, "{body}");
+    body["secret"].as_str().unwrap().to_string()
+}
+
+/// Posts a body to the batches route; answers status, the replayed header and the JSON answer.
+async fn push(app: &TestApp, token: &str, code: &str, query: &str, kind: &str, key: Option<&str>, body: Vec<u8>) -> (u16, bool, Value) {
+    let mut req = app.client.post(format!("{}/api/v1/resources/{code}/batches{query}", app.base)).bearer_auth(token).header("content-type", kind).body(body);
+    if let Some(k) = key {
+        req = req.header("idempotency-key", k);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    let replayed = r.headers().get("idempotent-replayed").is_some();
+    (status, replayed, r.json().await.unwrap())
+}
+
+fn person(n: usize, name: &str) -> Value {
+    json!({"zjhm": id(n), "xm": name, "csrq": format!("1980-01-{:02}", 1 + n % 28), "lxdh": format!("1380000{n:04}")})
+}
+
+async fn rows(app: &TestApp, token: &str, code: &str, version: i64) -> Vec<Vec<Value>> {
+    let (status, page) = app.json(Method::GET, &format!("/api/v1/resources/{code}/versions/{version}/rows?limit=1000"), Some(token), None).await;
+    assert_eq!(status, 200, "{page}");
+    page["rows"].as_array().unwrap().iter().map(|r| r.as_array().unwrap().clone()).collect()
+}
+
+/// SYS-07c, LS-12b: a department's system pushes rows with its API token (接口服务). A retry under the same batch
+/// key delivers nothing again and answers the first report; `mode=merge` puts changed and new rows in by key;
+/// every version stays readable as it was.
+pub async fn sys_07c_ls_12b_a_system_pushes_rows_under_an_idempotent_batch_key(app: TestApp) {
+    let officer = app.login("officer").await;
+    let code = population(&app, &officer).await;
+    let token = system_token(&app, "公安局").await;
+    let first = json!({"rows": [person(1, "甲"), person(2, "乙"), person(3, "丙")]}).to_string().into_bytes();
+    let (status, replayed, report) = push(&app, &token, &code, "", "application/json", Some("hr-20261201-0001"), first.clone()).await;
+    assert_eq!((status, replayed), (201, false), "{report}");
+    assert_eq!((report["state"].as_str(), report["version"].as_i64(), report["rows_accepted"].as_i64()), (Some("committed"), Some(1), Some(3)), "{report}");
+    assert_eq!((report["channel"].as_str(), report["mode"].as_str()), (Some("api"), Some("replace")));
+    // The network dropped the answer: the system sends the same batch again.
+    let (status, replayed, again) = push(&app, &token, &code, "", "application/json", Some("hr-20261201-0001"), first).await;
+    assert_eq!((status, replayed, again["replayed"].as_bool()), (200, true, Some(true)), "{again}");
+    assert_eq!(again["batch_id"], report["batch_id"]);
+    assert_eq!(versions(&app, &officer, &code).await, [1], "nothing delivered twice");
+
+    // Changed and new rows, as JSON lines, merged by the key.
+    let lines = [person(2, "乙改"), person(4, "丁")].iter().map(|v| v.to_string()).collect::<Vec<_>>().join("\n");
+    let (status, _, merged) = push(&app, &token, &code, "?mode=merge", "application/x-ndjson", Some("hr-20261201-0002"), lines.into_bytes()).await;
+    assert_eq!((status, merged["version"].as_i64(), merged["rows_accepted"].as_i64(), merged["rows_in_version"].as_i64()), (201, Some(2), Some(2), Some(4)), "{merged}");
+    let now: Vec<(String, String)> = rows(&app, &officer, &code, 2).await.iter().map(|r| (r[0].as_str().unwrap().into(), r[1].as_str().unwrap().into())).collect();
+    assert_eq!(now, [(id(1), "甲".into()), (id(3), "丙".into()), (id(2), "乙改".into()), (id(4), "丁".into())]);
+    let then: Vec<String> = rows(&app, &officer, &code, 1).await.iter().map(|r| r[1].as_str().unwrap().into()).collect();
+    assert_eq!(then, ["甲", "乙", "丙"], "version 1 reads as it was committed");
+
+    // A malformed line refuses the batch, naming the line; nothing of version 2 is lost.
+    let broken = format!("{}\n{{\"zjhm\": \"{}\", \"xm\": ", person(5, "戊"), id(6));
+    let (status, _, refused) = push(&app, &token, &code, "?mode=merge", "application/x-ndjson", Some("hr-20261201-0003"), broken.into_bytes()).await;
+    assert_eq!((status, refused["error"]["code"].as_str()), (422, Some("batch_refused")), "{refused}");
+    assert!(refused["error"]["message"].as_str().unwrap().contains("第2行"), "{refused}");
+    let (status, _, refused) =
+        push(&app, &token, &code, "", "application/json", Some("hr-20261201-0004"), json!([{"zjhm": id(7), "xm": "己", "hyzk": "已婚"}]).to_string().into_bytes()).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused["error"]["message"].as_str().unwrap().contains("hyzk"), "a key outside the catalog: {refused}");
+    assert_eq!(versions(&app, &officer, &code).await, [2, 1]);
+    assert_eq!(rows(&app, &officer, &code, 2).await.len(), 4);
+
+    // Keys are checked; another department's system may not deliver here.
+    let (status, _, bad) = push(&app, &token, &code, "", "application/json", Some("has space"), b"[]".to_vec()).await;
+    assert_eq!((status, bad["error"]["code"].as_str()), (400, Some("invalid_batch_key")), "{bad}");
+    let (status, _, bad) = push(&app, &token, &code, "?mode=upsert", "application/json", None, b"[]".to_vec()).await;
+    assert_eq!((status, bad["error"]["code"].as_str()), (400, Some("invalid_query")), "{bad}");
+    let other = system_token(&app, "市市场监督管理局").await;
+    let (status, _, _) = push(&app, &other, &code, "", "application/json", Some("x-1"), json!([person(9, "庚")]).to_string().into_bytes()).await;
+    assert_eq!(status, 403);
+    let (status, _) = app.json(Method::GET, &format!("/api/v1/resources/{code}/versions/1/rows"), Some(&app.login("officer-sj").await), None).await;
+    assert_eq!(status, 403, "another department reads the data through sharing, not here");
+    let (status, body) = app.json(Method::GET, &format!("/api/v1/resources/{code}/versions/9/rows"), Some(&officer), None).await;
+    assert_eq!(status, 404, "{body}");
+}
+
+/// SYS-07c: a version's Parquet file downloads as committed (its SHA-256 is the version's checksum) and a Parquet
+/// file delivers like any other format; a file that only claims to be Parquet is refused.
+pub async fn sys_07c_parquet_files_are_delivered_and_versions_download_as_parquet(app: TestApp) {
+    let officer = app.login("officer").await;
+    let code = population(&app, &officer).await;
+    let r = app
+        .client
+        .post(format!("{}/api/v1/resources/{code}/batches", app.base))
+        .bearer_auth(&officer)
+        .header("content-type", "text/csv")
+        .body(people(50, &[]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = app.call(Method::GET, &format!("/api/v1/resources/{code}/versions/1/parquet"), Some(&officer), None).await;
+    assert_eq!(r.status(), 200);
+    let parquet = r.bytes().await.unwrap().to_vec();
+    assert!(parquet.starts_with(b"PAR1"));
+    let (_, listed) = app.json(Method::GET, &format!("/api/v1/resources/{code}/versions"), Some(&officer), None).await;
+    assert_eq!(listed["items"][0]["bytes"].as_u64(), Some(parquet.len() as u64));
+
+    let (status, _, report) = push(&app, &officer, &code, "?name=export.parquet", "application/vnd.apache.parquet", None, parquet).await;
+    assert_eq!((status, report["rows_accepted"].as_i64(), report["version"].as_i64()), (201, Some(50), Some(2)), "{report}");
+    assert_eq!(rows(&app, &officer, &code, 2).await, rows(&app, &officer, &code, 1).await, "the same rows, the same values");
+    let (status, _, refused) = push(&app, &officer, &code, "", "application/vnd.apache.parquet", None, b"PAR1 but not really".to_vec()).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused["error"]["message"].as_str().unwrap().contains("Parquet"), "{refused}");
+    let (status, _, refused) = push(&app, &officer, &code, "", "application/x-ndjson", None, Vec::new()).await;
+    assert_eq!(status, 422, "an empty push: {refused}");
+    assert_eq!(versions(&app, &officer, &code).await, [2, 1]);
+}
