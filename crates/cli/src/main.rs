@@ -2,6 +2,7 @@
 
 mod bench;
 mod config;
+mod push;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -108,7 +109,7 @@ enum Command {
         #[command(subcommand)]
         command: CatalogCommand,
     },
-    /// 数据归集 / Deliver a file (CSV in UTF-8 or GBK, or XLSX) of a resource's data: every row is checked against the published items, failing rows
+    /// 数据归集 / Deliver a file (CSV in UTF-8 or GBK, XLSX, JSON lines or Parquet, told by its extension) of a resource's data: every row is checked against the published items, failing rows
     /// are quarantined with their reasons, and the accepted rows become the resource's next dataset version — unless
     /// more than the limit (5% by default) fail, when the batch is refused whole and the previous version stays.
     /// Prints the batch report. Exits 0 when the batch is committed, 2 when it is refused.
@@ -122,6 +123,43 @@ enum Command {
         #[arg(long, default_value = "auto")]
         encoding: String,
         file: PathBuf,
+    },
+    /// 前置机推送 / Push files of a folder, or a table of the department's database, to a platform's batches API
+    /// with the department's API token. Each file goes under a batch key made from its bytes, so a rerun delivers
+    /// nothing twice; in a folder, delivered files are listed in `.shuyuan-pushed` and skipped. Exits 0 when every
+    /// batch is committed, 2 when one is refused.
+    ///
+    /// Example: shuyuan push --url https://data.example.gov.cn --resource 230500-003-00001 --mode merge ./outbox
+    Push {
+        /// The platform's address.
+        #[arg(long, env = "SHUYUAN_URL")]
+        url: String,
+        /// The department's API token (or SHUYUAN_TOKEN).
+        #[arg(long, env = "SHUYUAN_TOKEN", hide_env_values = true)]
+        token: String,
+        /// The resource's code (资源代码).
+        #[arg(long)]
+        resource: String,
+        /// replace: each file is the whole dataset; merge: new and changed rows, put in by key.
+        #[arg(long, default_value = "replace")]
+        mode: String,
+        /// How CSV files are encoded: auto, utf-8 or gbk.
+        #[arg(long, default_value = "auto")]
+        encoding: String,
+        /// A table's database (postgres://… or mysql://…), with --table.
+        #[arg(long, env = "SHUYUAN_SOURCE_URL", hide_env_values = true)]
+        source_url: Option<String>,
+        /// A table to read and push whole, with --source-url.
+        #[arg(long)]
+        table: Option<String>,
+        /// The table's columns to send, each `item=column` or `column` (default: every column).
+        #[arg(long, value_delimiter = ',')]
+        columns: Vec<String>,
+        /// Push again every this many minutes (new files in the folders, the table as it is then).
+        #[arg(long)]
+        every: Option<u64>,
+        /// Files (CSV, XLSX, JSON lines, JSON, Parquet) or folders of them.
+        paths: Vec<PathBuf>,
     },
     /// 列出策略配置 / List the policy profiles shipped with this build.
     Profiles,
@@ -387,6 +425,9 @@ async fn run(cli: Cli) -> Result<i32> {
         }
         Command::Catalog { command } => catalog(command).await,
         Command::Ingest { data_dir, resource, encoding, file } => ingest(&data_dir, &resource, &encoding, &file).await,
+        Command::Push { url, token, resource, mode, encoding, source_url, table, columns, every, paths } => {
+            push::run(push::Push { url, token, resource, mode, encoding, paths, source: source_url, table, columns, every }).await
+        }
         Command::Departments { command: DepartmentsCommand::Add { data_dir, name, kind, region, uscc } } => {
             let p = open(&data_dir).await?;
             let input = service::orgs::DepartmentInput { name, name_en: String::new(), kind, region_code: region, uscc };

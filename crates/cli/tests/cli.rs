@@ -185,6 +185,121 @@ async fn ingest_commits_a_good_file_and_refuses_a_bad_one() {
     assert!(status != 0 && err.contains("auto、utf-8、gbk"), "{err}");
 }
 
+/// The department's system token, made in-process as the command line.
+async fn system_token(dir: &std::path::Path, uscc: &str) -> String {
+    let url = format!("sqlite://{}", dir.join("shuyuan.db").display());
+    let p = service::Platform::open(store::Store::open(&url).await.unwrap(), std::sync::Arc::new(domain::clock::SystemClock)).await.unwrap();
+    let (departments, _) = service::orgs::list_departments(&p, 100, 0).await.unwrap();
+    let police = departments.iter().find(|d| d.uscc == uscc).unwrap().id;
+    let (_, secret) = service::auth::create_token(&p, &service::Actor::cli(), "前置机", police).await.unwrap();
+    p.store.close().await;
+    secret
+}
+
+/// `shuyuan serve` on a free port of 127.0.0.1, killed when dropped.
+struct Server(std::process::Child, String);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn serve(data: &str) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let child = Command::new(env!("CARGO_BIN_EXE_shuyuan"))
+        .args(["serve", "--data-dir", data, "--listen", &listen])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://{listen}");
+    for _ in 0..100 {
+        if reqwest::get(format!("{url}/healthz")).await.is_ok_and(|r| r.status().is_success()) {
+            return Server(child, url);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("shuyuan serve did not come up on {listen}");
+}
+
+/// SYS-07c (前置机推送): the push client sends a folder's files through the batches API with the department's token;
+/// a rerun sends nothing again (the folder's list), and without the list the platform answers the first delivery
+/// (the batch key); a refused file exits 2; a table of the department's PostgreSQL database is pushed whole.
+#[tokio::test]
+async fn sys_07c_the_push_client_sends_a_folder_and_a_table_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("platform");
+    let data = data.to_str().unwrap();
+    assert_eq!(shuyuan(&["init", "--profile", "lishui-2020", "--data-dir", data]).0, 0);
+    let uscc = "11331100MB0001201Q";
+    assert_eq!(shuyuan(&["departments", "add", "--data-dir", data, "--name", "丽水市公安局", "--region", "331100", "--uscc", uscc]).0, 0);
+    let code = published_population(std::path::Path::new(data), uscc).await;
+    let token = system_token(std::path::Path::new(data), uscc).await;
+    let server = serve(data).await;
+
+    let outbox = dir.path().join("outbox");
+    std::fs::create_dir(&outbox).unwrap();
+    let id = |n: u32| domain::ids::CitizenId::complete(&format!("33110219900101{n:03}")).as_str().to_string();
+    let mut csv = String::from("公民身份号码,姓名\n");
+    for n in 0..100 {
+        csv.push_str(&format!("{},居民{n}\n", id(n)));
+    }
+    std::fs::write(outbox.join("2026-12-01.csv"), csv).unwrap();
+    std::fs::write(outbox.join("2026-12-02.jsonl"), format!("{{\"zjhm\": \"{}\", \"xm\": \"居民一（更正）\"}}\n{{\"zjhm\": \"{}\", \"xm\": \"新生\"}}\n", id(1), id(200))).unwrap();
+    std::fs::write(outbox.join("readme.txt"), "not data").unwrap();
+    let push = |extra: &[&str]| {
+        let mut args = vec!["push", "--url", &server.1, "--resource", &code, "--mode", "merge"];
+        args.extend_from_slice(extra);
+        let out = Command::new(env!("CARGO_BIN_EXE_shuyuan")).args(&args).env("SHUYUAN_TOKEN", &token).output().unwrap();
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let folder = outbox.to_str().unwrap();
+    let (status, out, err) = push(&[folder]);
+    assert_eq!(status, 0, "{out}{err}");
+    assert!(out.contains("2026-12-01.csv") && out.contains("版本 / version 1") && out.contains("版本 / version 2"), "{out}");
+    assert!(!out.contains("readme"), "only data files are sent: {out}");
+    let (status, out, _) = push(&[folder]);
+    assert_eq!((status, out.trim()), (0, ""), "a rerun sends nothing: {out}");
+    std::fs::remove_file(outbox.join(".shuyuan-pushed")).unwrap();
+    let (status, out, _) = push(&[folder]);
+    assert_eq!(status, 0);
+    assert_eq!(out.matches("此前已交付 / delivered before").count(), 2, "the platform answers the first deliveries: {out}");
+    let versions = recorded_versions(std::path::Path::new(data)).await;
+    assert_eq!(versions.iter().map(|v| v.0).collect::<Vec<_>>(), [100, 101], "merged by key: {versions:?}");
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "公民身份号码,姓名,婚姻状况\n110105194912310021,张三,已婚\n").unwrap();
+    let (status, out, _) = push(&[bad.to_str().unwrap()]);
+    assert_eq!(status, 2, "{out}");
+    assert!(out.contains("整批拒收 / refused") && out.contains("婚姻状况"), "{out}");
+    let out = Command::new(env!("CARGO_BIN_EXE_shuyuan")).args(["push", "--url", &server.1, "--resource", &code, folder]).env("SHUYUAN_TOKEN", "sy_not-a-token").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("401"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // A table of the department's own PostgreSQL database, its columns named otherwise.
+    let Some(pg) = store::testing::postgres_server() else { panic!("SHUYUAN_TEST_POSTGRES_URL names the PostgreSQL server") };
+    let mut statements = vec!["CREATE TABLE rk (sfzh TEXT PRIMARY KEY, xingming TEXT, note TEXT)".to_string()];
+    for n in 300..350 {
+        statements.push(format!("INSERT INTO rk VALUES ('{}', '居民{n}', '备注')", id(n)));
+    }
+    let statements: Vec<&str> = statements.iter().map(String::as_str).collect();
+    let source = store::testing::source_database(&pg, "push", &statements).await.unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_shuyuan"))
+        .args(["push", "--url", &server.1, "--resource", &code, "--mode", "replace", "--table", "rk", "--columns", "zjhm=sfzh,xm=xingming"])
+        .env("SHUYUAN_TOKEN", &token)
+        .env("SHUYUAN_SOURCE_URL", &source)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("已读取 / read 50 行") && text.contains("版本 / version 3"), "{text}");
+    assert_eq!(recorded_versions(std::path::Path::new(data)).await.last().map(|v| v.0), Some(50));
+    store::testing::drop_source_database(&pg, &source).await.unwrap();
+}
+
 /// A published 户籍人口基本信息 (citizen ID key, name) of the department with credit code `uscc`, made in-process as
 /// the command line (which takes every review step).
 async fn published_population(dir: &std::path::Path, uscc: &str) -> String {
