@@ -51,6 +51,10 @@ enum Command {
         /// People generated and delivered as the demo's population data (0 for none).
         #[arg(long, default_value_t = 1_000_000)]
         people: u64,
+        /// Enterprises generated and delivered as the demo's 企业登记信息 (0 for none). The other published
+        /// resources get 20 to 500 rows each.
+        #[arg(long, default_value_t = 200_000)]
+        enterprises: u64,
     },
     /// 生成演示数据 / Write the demo city's data files, the same bytes for the same seed.
     Generate {
@@ -206,6 +210,18 @@ enum GenerateCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// The enterprises (columns tyshxydm, mc, fddbr, clrq, zs, ywzt of the demo's 企业登记信息): valid unified social
+    /// credit codes registered in the profile's districts, names, legal representatives, founding dates, addresses.
+    Enterprises {
+        #[arg(long, default_value_t = 200_000)]
+        rows: u64,
+        #[arg(long, default_value_t = 2)]
+        seed: u64,
+        #[arg(long, default_value = DEFAULT_PROFILE)]
+        profile: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -350,7 +366,7 @@ fn main() {
 
 async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
-        Command::Demo { data_dir, listen, profile, no_serve, people } => demo(data_dir, listen, profile, no_serve, people).await,
+        Command::Demo { data_dir, listen, profile, no_serve, people, enterprises } => demo(data_dir, listen, profile, no_serve, people, enterprises).await,
         Command::Generate { command: GenerateCommand::People { rows, seed, invalid_percent, profile, out } } => {
             let profile = Profile::shipped(&profile).map_err(|e| anyhow::anyhow!("{}", e.message_en))?;
             let districts: Vec<(String, String)> = profile.districts.iter().map(|d| (d.code.clone(), d.name.clone())).collect();
@@ -360,6 +376,20 @@ async fn run(cli: Cli) -> Result<i32> {
             bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} 行 rows {per_sec}").expect("template"));
             let spec = service::demo::people::People { rows, seed, districts: &districts, city_name: &profile.city_name, invalid_percent };
             service::demo::people::write_csv(&mut w, &spec, |n| bar.set_position(n))?;
+            std::io::Write::flush(&mut w)?;
+            bar.finish_and_clear();
+            println!("已生成 / wrote {rows} 行 rows → {}", out.display());
+            Ok(0)
+        }
+        Command::Generate { command: GenerateCommand::Enterprises { rows, seed, profile, out } } => {
+            let profile = Profile::shipped(&profile).map_err(|e| anyhow::anyhow!("{}", e.message_en))?;
+            let districts: Vec<(String, String)> = profile.districts.iter().map(|d| (d.code.clone(), d.name.clone())).collect();
+            let file = std::fs::File::create(&out).with_context(|| format!("创建 / create {}", out.display()))?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+            let bar = ProgressBar::new(rows);
+            bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} 行 rows {per_sec}").expect("template"));
+            let spec = service::demo::enterprises::Enterprises { rows, seed, districts: &districts, city_name: &profile.city_name };
+            service::demo::enterprises::write_csv(&mut w, &spec, |n| bar.set_position(n))?;
             std::io::Write::flush(&mut w)?;
             bar.finish_and_clear();
             println!("已生成 / wrote {rows} 行 rows → {}", out.display());
@@ -570,7 +600,7 @@ fn is_loopback(listen: &str) -> bool {
     listen.starts_with("127.") || listen.starts_with("localhost") || listen.starts_with("[::1]")
 }
 
-async fn demo(data_dir: PathBuf, listen: String, profile: String, no_serve: bool, people: u64) -> Result<i32> {
+async fn demo(data_dir: PathBuf, listen: String, profile: String, no_serve: bool, people: u64, enterprises: u64) -> Result<i32> {
     init_logging(false);
     let config_path = data_dir.join(config::FILE);
     if config_path.exists() {
@@ -583,17 +613,25 @@ async fn demo(data_dir: PathBuf, listen: String, profile: String, no_serve: bool
             let platform = open(&data_dir).await?;
             service::demo::seed(&platform).await?;
             let entries = service::demo::seed_catalog(&platform).await?;
+            service::aggregation::attach(&platform, &data_dir.join("lake")).await?;
+            let spinner = ProgressBar::new_spinner();
+            spinner.enable_steady_tick(std::time::Duration::from_millis(200));
             if people > 0 {
-                service::aggregation::attach(&platform, &data_dir.join("lake")).await?;
-                let spinner = ProgressBar::new_spinner();
                 spinner.set_message(format!("生成并归集 / generating and delivering {people} people…"));
-                spinner.enable_steady_tick(std::time::Duration::from_millis(200));
-                let report = service::demo::seed_people(&platform, &data_dir, people).await?;
-                spinner.finish_and_clear();
-                if let Some(r) = report {
-                    println!("人口数据 / population: {} rows, version {}", r.rows_accepted, r.version.unwrap_or_default());
+                if let Some(r) = service::demo::seed_people(&platform, &data_dir, people).await? {
+                    spinner.suspend(|| println!("人口数据 / population: {} rows, version {}", r.rows_accepted, r.version.unwrap_or_default()));
                 }
             }
+            if enterprises > 0 {
+                spinner.set_message(format!("生成并归集 / generating and delivering {enterprises} enterprises…"));
+                if let Some(r) = service::demo::seed_enterprises(&platform, &data_dir, enterprises).await? {
+                    spinner.suspend(|| println!("法人数据 / enterprises: {} rows, version {}", r.rows_accepted, r.version.unwrap_or_default()));
+                }
+            }
+            spinner.set_message("归集其他资源的数据 / delivering the other resources' data…");
+            let small = service::demo::seed_small(&platform, &data_dir).await?;
+            spinner.finish_and_clear();
+            println!("其他资源 / other resources: {small} delivered");
             platform.store.close().await;
             anyhow::Ok(entries)
         }

@@ -387,3 +387,35 @@ async fn an_ingestion_killed_at_random_points_never_leaves_a_partial_version() {
     assert_eq!(status, 0, "a restart ingests cleanly: {out}{err}");
     assert_eq!(recorded_versions(dir.path()).await.len(), recorded + 1);
 }
+
+/// The demo city comes with data: people with valid citizen IDs, enterprises with valid credit codes, and a first
+/// version for every other published resource.
+#[tokio::test]
+async fn the_demo_delivers_data_to_every_published_resource() {
+    use sqlx::Row;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let (status, out, err) = shuyuan(&["demo", "--data-dir", data, "--no-serve", "--people", "500", "--enterprises", "700"]);
+    assert_eq!(status, 0, "{out}{err}");
+    assert!(out.contains("population: 500 rows") && out.contains("enterprises: 700 rows"), "{out}");
+    let url = format!("sqlite://{}", dir.path().join("shuyuan.db").display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let unversioned: i64 = sqlx::query("SELECT COUNT(*) FROM resources r WHERE r.state = 'published' AND NOT EXISTS (SELECT 1 FROM dataset_versions v WHERE v.resource_id = r.id)")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(unversioned, 0, "every published resource has data");
+    let refused: i64 = sqlx::query("SELECT COUNT(*) FROM batches WHERE state <> 'committed' OR rows_quarantined > 0").fetch_one(&mut conn).await.unwrap().get(0);
+    assert_eq!(refused, 0, "the generated data passes every check");
+    let path: String = sqlx::query("SELECT v.path FROM dataset_versions v JOIN resources r ON r.id = v.resource_id WHERE r.name = '企业登记信息'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+        .get(0);
+    conn.close().await.unwrap();
+    let (names, rows) = lake::Lake::open(&dir.path().join("lake")).unwrap().read_rows(&path).unwrap();
+    assert_eq!(names[0], "tyshxydm");
+    assert_eq!(rows.len(), 700);
+    assert!(rows.iter().all(|r| domain::ids::Uscc::parse(r[0].as_deref().unwrap()).is_ok()));
+}

@@ -9,7 +9,10 @@ use crate::users::UserInput;
 use crate::{Actor, Platform, Result};
 
 mod catalog;
+pub mod enterprises;
 pub mod people;
+mod rng;
+pub mod small;
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "shuyuan-demo";
@@ -161,24 +164,69 @@ pub async fn seed_catalog(p: &Platform) -> Result<usize> {
     catalog::seed(p, &Actor::cli(), &service, &admin, &district_admin).await
 }
 
+/// The demo's published resource named `name`, if it is published.
+async fn published(p: &Platform, name: &str) -> Result<Option<(store::catalog::ResourceRow, Option<domain::catalog::entry::ResourceContent>)>> {
+    let mut conn = p.store.read().await?;
+    let rows = store::catalog::all_with_contents(&mut conn).await?;
+    Ok(rows.into_iter().find(|(r, _, _)| r.state == domain::catalog::lifecycle::ResourceState::Published && r.name == name).map(|(r, c, _)| (r, c)))
+}
+
+/// Writes a generated file to `path`, delivers it as resource `code` and removes it.
+async fn deliver_generated(
+    p: &Platform,
+    code: &str,
+    path: &std::path::Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> Result<crate::aggregation::BatchReport> {
+    let written = (|| {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+        write(&mut out)?;
+        std::io::Write::flush(&mut out)
+    })();
+    written.map_err(|e| crate::Error::Internal(store::Error::Corrupt(format!("demo data {}: {e}", path.display()))))?;
+    let report = crate::aggregation::ingest_file(p, &Actor::cli(), code, path, crate::catalog::import::Encoding::Utf8, |_| {}).await;
+    let _ = std::fs::remove_file(path);
+    report
+}
+
+fn districts(p: &Platform) -> Vec<(String, String)> {
+    p.profile.districts.iter().map(|d| (d.code.clone(), d.name.clone())).collect()
+}
+
 /// Delivers `rows` generated people (`demo::people`) as the data of the demo's published 户籍人口基本信息, so the
 /// demo city has a real population to share; answers the batch report, or none when no such entry is published.
 pub async fn seed_people(p: &Platform, work_dir: &std::path::Path, rows: u64) -> Result<Option<crate::aggregation::BatchReport>> {
+    let Some((row, _)) = published(p, "户籍人口基本信息").await? else { return Ok(None) };
+    let districts = districts(p);
+    let spec = people::People { rows, seed: 1, districts: &districts, city_name: &p.profile.city_name, invalid_percent: 0.0 };
+    Ok(Some(deliver_generated(p, &row.code, &work_dir.join("demo-people.csv"), |out| people::write_csv(out, &spec, |_| {})).await?))
+}
+
+/// Delivers `rows` generated enterprises (`demo::enterprises`) as the data of the demo's published 企业登记信息.
+pub async fn seed_enterprises(p: &Platform, work_dir: &std::path::Path, rows: u64) -> Result<Option<crate::aggregation::BatchReport>> {
+    let Some((row, _)) = published(p, "企业登记信息").await? else { return Ok(None) };
+    let districts = districts(p);
+    let spec = enterprises::Enterprises { rows, seed: 2, districts: &districts, city_name: &p.profile.city_name };
+    Ok(Some(deliver_generated(p, &row.code, &work_dir.join("demo-enterprises.csv"), |out| enterprises::write_csv(out, &spec, |_| {})).await?))
+}
+
+/// Gives every other published resource of the demo a first version of 20 to 500 rows made from its items
+/// (`demo::small`). Answers how many were delivered.
+pub async fn seed_small(p: &Platform, work_dir: &std::path::Path) -> Result<usize> {
     let mut conn = p.store.read().await?;
-    let rows_found = store::catalog::all_with_contents(&mut conn).await?;
+    let rows = store::catalog::all_with_contents(&mut conn).await?;
     drop(conn);
-    let published = |r: &store::catalog::ResourceRow| r.state == domain::catalog::lifecycle::ResourceState::Published && r.name == "户籍人口基本信息";
-    let Some((row, _, _)) = rows_found.into_iter().find(|(r, _, _)| published(r)) else { return Ok(None) };
-    let districts: Vec<(String, String)> = p.profile.districts.iter().map(|d| (d.code.clone(), d.name.clone())).collect();
-    let path = work_dir.join("demo-people.csv");
-    let write = || -> std::io::Result<()> {
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path)?);
-        let spec = people::People { rows, seed: 1, districts: &districts, city_name: &p.profile.city_name, invalid_percent: 0.0 };
-        people::write_csv(&mut out, &spec, |_| {})?;
-        std::io::Write::flush(&mut out)
-    };
-    write().map_err(|e| crate::Error::Internal(store::Error::Corrupt(format!("demo people: {e}"))))?;
-    let report = crate::aggregation::ingest_file(p, &Actor::cli(), &row.code, &path, crate::catalog::import::Encoding::Utf8, |_| {}).await;
-    let _ = std::fs::remove_file(&path);
-    Ok(Some(report?))
+    let district = p.profile.districts.first().map(|d| d.code.clone()).unwrap_or_else(|| p.profile.city_code.clone());
+    let mut delivered = 0;
+    for (n, (row, published, _)) in rows.into_iter().enumerate() {
+        let (domain::catalog::lifecycle::ResourceState::Published, Some(content)) = (row.state, published) else { continue };
+        if ["户籍人口基本信息", "企业登记信息"].contains(&row.name.as_str()) || content.items.is_empty() {
+            continue;
+        }
+        let count = 20 + (n as u64 * 37) % 480;
+        let path = work_dir.join(format!("demo-small-{}.csv", row.id));
+        let report = deliver_generated(p, &row.code, &path, |out| small::write_csv(out, &content.items, count, row.id as u64, &district)).await?;
+        delivered += (report.state == "committed") as usize;
+    }
+    Ok(delivered)
 }

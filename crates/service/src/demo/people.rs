@@ -7,30 +7,16 @@ use std::io::Write;
 
 use domain::ids::CitizenId;
 
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马", "罗"];
-const GIVEN: &[&str] = &["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀兰", "霞", "平", "刚", "桂英", "建华", "玉兰"];
-const STREETS: &[&str] = &["中心街道", "东平街道", "七星街道", "安邦街道", "新兴街道", "长胜街道", "二马路街道", "南翼街道"];
+use super::rng::Rng;
+
+pub(super) const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马", "罗"];
+pub(super) const GIVEN: &[&str] = &["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀兰", "霞", "平", "刚", "桂英", "建华", "玉兰"];
+pub(super) const STREETS: &[&str] = &["中心街道", "东平街道", "七星街道", "安邦街道", "新兴街道", "长胜街道", "二马路街道", "南翼街道"];
 const COMMUNITIES: &[&str] = &["友谊社区", "和平社区", "光明社区", "幸福社区", "新华社区", "民主社区", "胜利社区", "建设社区"];
-const ROADS: &[&str] = &["建设路", "团结路", "文化路", "新兴大街", "中山路", "人民路", "北山路", "向阳路"];
+pub(super) const ROADS: &[&str] = &["建设路", "团结路", "文化路", "新兴大街", "中山路", "人民路", "北山路", "向阳路"];
 
 /// Birth dates span 66 years from 1940.
 const DAYS: u64 = 24_090;
-
-/// A small, fast, deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// What to generate.
 pub struct People<'a> {
@@ -48,7 +34,7 @@ pub const HEADER: &str = "gmsfhm,xm,xb,csrq,lxdh,zz";
 
 /// Writes the CSV (UTF-8, a header line, `rows` lines); `progress` is told the rows written so far every 65,536.
 pub fn write_csv(out: &mut impl Write, spec: &People<'_>, mut progress: impl FnMut(u64)) -> std::io::Result<()> {
-    let mut rng = Rng(spec.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut rng = Rng::seeded(spec.seed);
     writeln!(out, "{HEADER}")?;
     let districts: Vec<(&str, &str)> =
         if spec.districts.is_empty() { vec![("110101", "东城区")] } else { spec.districts.iter().map(|(c, n)| (c.as_str(), n.as_str())).collect() };
