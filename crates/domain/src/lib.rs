@@ -11,5 +11,6 @@ pub mod ids;
 pub mod orgs;
 pub mod profile;
 pub mod roles;
+pub mod sources;
 
 pub use error::{FieldIssue, Invalid};

@@ -45,6 +45,26 @@ pub struct Profile {
     pub catalog: CatalogProfile,
     pub labels: Labels,
     pub deadlines: Vec<Deadline>,
+    /// Source departments the regulation itself names for base data (第十六条 of 双鸭山), seeded into the
+    /// register for the authority to map to its departments.
+    #[serde(default)]
+    pub sources: Vec<StatutorySource>,
+}
+
+/// A class of base data and the kinds of department the regulation makes its source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatutorySource {
+    /// The class as the regulation names it (户籍登记数据).
+    pub class: String,
+    pub subject: crate::sources::SourceSubject,
+    /// Words naming the departments (公安, 民政…): each is matched against the city's department names.
+    pub departments: Vec<String>,
+    /// Items the class covers, by label; collecting one of them elsewhere is 重复采集.
+    #[serde(default)]
+    pub items: Vec<String>,
+    /// Where the regulation says so.
+    pub basis: String,
 }
 
 /// How the regime runs its catalog: what an entry must say before review, which restrictive attributes cite a

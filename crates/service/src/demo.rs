@@ -144,6 +144,8 @@ pub async fn seed(p: &Platform) -> Result<()> {
         client_addr: "127.0.0.1".into(),
     };
     crate::auth::create_token(p, &officer_actor, "人口信息交换系统", dept_ids[2]).await?;
+    // The regulation's source departments, mapped to the demo's departments where their names say so.
+    crate::sources::adopt_statutory(p, &cli).await?;
     Ok(())
 }
 

@@ -14,6 +14,7 @@ pub mod orgs;
 pub mod platform;
 pub mod secrets;
 pub mod setup;
+pub mod sources;
 pub mod users;
 
 pub use actor::Actor;

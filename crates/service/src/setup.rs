@@ -55,6 +55,10 @@ pub async fn initialize(store: &Store, profile_id: &str, admin_username: &str, a
     )
     .await?;
     store::users::add_role(&mut tx, admin, Role::AuthorityAdmin, now_us).await?;
+    // The source departments the regulation names, for the authority to map to its departments.
+    for row in crate::sources::statutory_rows(&profile, &actor.name, now_us) {
+        store::sources::insert(&mut tx, &row).await?;
+    }
     let mut event = actor.event("platform.initialize", "profile", profile.id.clone());
     event.detail = format!("city {} with {} districts; administrator {admin_username}", profile.city_code, profile.districts.len());
     store::audit::append(&mut tx, &event, now_us).await?;

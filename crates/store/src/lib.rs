@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod orgs;
 pub mod settings;
 pub mod source;
+pub mod sources;
 pub mod sync;
 pub mod testing;
 pub mod tokens;

@@ -9,6 +9,7 @@ pub mod health;
 pub mod objections;
 pub mod orgs;
 pub mod projects;
+pub mod sources;
 pub mod sync;
 pub mod tokens;
 pub mod users;

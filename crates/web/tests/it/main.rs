@@ -12,6 +12,7 @@ mod matrix;
 mod openapi;
 mod opening;
 mod projects;
+mod sources;
 mod supervision;
 mod sync;
 
@@ -112,6 +113,9 @@ fn main() {
         delivery::sys_07c_parquet_files_are_delivered_and_versions_download_as_parquet,
         sync::sys_07c_ls_12b_a_postgresql_table_syncs_full_then_incremental,
         sync::sys_07c_ls_12b_a_mariadb_table_syncs_full_then_incremental,
+        sources::sys_16d_sys_16e_the_regulations_source_departments_are_registered,
+        sources::sys_15b_sys_15c_several_sources_need_a_division_of_the_items,
+        sources::cs_15b_yz_9b_a_repeated_collection_is_flagged_and_settled,
         projects::sys_14a_sys_14c_approval_needs_the_catalog_submitted,
         projects::sys_69c_approval_needs_an_open_catalog_plan,
         projects::sys_14b_acceptance_names_the_unpublished_entry,

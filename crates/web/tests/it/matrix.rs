@@ -62,6 +62,12 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("GET /api/v1/resources/{code}/versions/{version}/rows", CATALOGERS),
         ("GET /api/v1/resources/{code}/versions/{version}/parquet", CATALOGERS),
         ("POST /api/v1/sync/test", CATALOGERS),
+        ("GET /api/v1/sources", SIGNED_IN),
+        ("POST /api/v1/sources", ADMIN),
+        ("PUT /api/v1/sources/{id}", ADMIN),
+        ("POST /api/v1/sources/statutory", ADMIN),
+        ("GET /api/v1/sources/repeated", OVERSEERS),
+        ("POST /api/v1/sources/repeated", ADMIN),
         ("GET /api/v1/sync/jobs", OVERSEERS),
         ("POST /api/v1/sync/jobs", CATALOGERS),
         ("GET /api/v1/sync/jobs/{id}", OVERSEERS),
@@ -206,6 +212,7 @@ pub async fn authorization_matrix_covers_every_route(app: TestApp) {
             .replace("/objections/{id}", "/objections/1")
             .replace("/batches/{id}", "/batches/1")
             .replace("/jobs/{id}", "/jobs/1")
+            .replace("/sources/{id}", "/sources/1")
             .replace("{version}", "1")
             .replace("{region}", "230500")
             .replace("{department_id}", "1")
