@@ -584,7 +584,7 @@ async fn serve(data_dir: &std::path::Path, config: Config) -> Result<i32> {
     let platform = Platform::open(store, Arc::new(SystemClock)).await?;
     service::aggregation::attach(&platform, &data_dir.join("lake")).await.with_context(|| format!("open the lake in {}", data_dir.join("lake").display()))?;
     service::secrets::attach(&platform, &data_dir.join("secret.key")).with_context(|| format!("read the secret key in {}", data_dir.display()))?;
-    service::aggregation::sync::start_worker(&platform);
+    service::worker::start(&platform);
     let index_dir = config.index_dir(data_dir);
     service::catalog::search::attach(&platform, &index_dir).await.with_context(|| format!("open the catalog index in {}", index_dir.display()))?;
     let listener = tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("listen on {}", config.listen))?;

@@ -210,6 +210,20 @@ impl Calendar {
         Due { due: day, provisional }
     }
 
+    /// The `n`-th working day before `date`: when to warn that something due on `date` is coming (FS-44c: due
+    /// Monday 2024-03-11, one working day's lead, warned Friday 2024-03-08).
+    pub fn working_days_before(&self, date: NaiveDate, n: u32) -> NaiveDate {
+        let mut day = date;
+        let mut remaining = n;
+        while remaining > 0 {
+            day -= Duration::days(1);
+            if self.is_working_day(day) {
+                remaining -= 1;
+            }
+        }
+        day
+    }
+
     /// Working days from `start` (exclusive) to `end` (inclusive): how late something is.
     pub fn working_days_between(&self, start: NaiveDate, end: NaiveDate) -> i64 {
         if end <= start {

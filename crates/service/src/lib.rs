@@ -4,6 +4,7 @@
 
 pub mod actor;
 pub mod aggregation;
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
@@ -16,6 +17,7 @@ pub mod secrets;
 pub mod setup;
 pub mod sources;
 pub mod users;
+pub mod worker;
 
 pub use actor::Actor;
 pub use error::{Error, Result};

@@ -6,6 +6,7 @@
 //! Writes go through [`Store::begin`]: on SQLite a single writer connection (SQLite allows one writer at a time,
 //! and a dedicated connection avoids `SQLITE_BUSY` on lock upgrades); readers use their own pool.
 
+pub mod alerts;
 pub mod audit;
 pub mod calendar;
 pub mod lake;

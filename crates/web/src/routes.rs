@@ -197,6 +197,8 @@ pub fn api_routes() -> Vec<RouteSpec> {
             aggregation::set_limits, req = Some(schema::<service::aggregation::Limits>), resp = Some(schema::<service::aggregation::Limits>)),
         route!(GET "/api/v1/aggregation/freshness", Roles(OVERSEERS), "Published resources' last delivery, next due delivery and lateness, late first",
             aggregation::freshness, req = None, resp = Some(schema::<List<service::aggregation::Freshness>>)),
+        route!(GET "/api/v1/alerts", Roles(OVERSEERS), "Warnings and alerts (报送逾期预警): a department's own, every one for the authority; `open=true` for unresolved",
+            alerts::list, req = None, resp = Some(schema::<List<service::alerts::Alert>>)),
         route!(GET "/api/v1/sources", Authenticated, "The register of source departments (一数一源): each class of data, its items, its source departments and their division",
             sources::list, req = None, resp = Some(schema::<List<service::sources::Source>>)),
         route!(POST "/api/v1/sources", Roles(ADMIN), "Add a class of data to the register, with its source department(s)",

@@ -89,26 +89,41 @@ pub async fn version_file(p: &Platform, actor: &Actor, code: &str, version: i64)
 pub struct Limits {
     /// A batch with more failing rows than this, in percent, is refused whole.
     pub max_failure_percent: f64,
+    /// A department is warned this many working days before a delivery is due (报送逾期预警, FS-44c).
+    #[serde(default = "default_warning_lead")]
+    pub warning_lead_working_days: u32,
+}
+
+/// Working days' warning before a delivery is due, until the authority sets another.
+pub const DEFAULT_WARNING_LEAD: u32 = 1;
+
+fn default_warning_lead() -> u32 {
+    DEFAULT_WARNING_LEAD
 }
 
 pub async fn limits(p: &Platform) -> Result<Limits> {
     let mut conn = p.store.read().await?;
     let max_failure_percent = store::settings::get(&mut conn, "ingest_max_failure_percent").await?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_MAX_FAILURE_PERCENT);
-    Ok(Limits { max_failure_percent })
+    let warning_lead_working_days = store::settings::get(&mut conn, "delivery_warning_lead").await?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_WARNING_LEAD);
+    Ok(Limits { max_failure_percent, warning_lead_working_days })
 }
 
-/// The authority sets the failure limit (0 to 100).
+/// The authority sets the limits: the failure rate (0 to 100) and the warning lead (0 to 30 working days).
 pub async fn set_limits(p: &Platform, actor: &Actor, limits: Limits) -> Result<Limits> {
     crate::orgs::require_authority(actor)?;
     let percent = limits.max_failure_percent;
     if !(0.0..=100.0).contains(&percent) {
         return Err(Error::invalid("invalid_limit", "失败率上限须在0至100之间", "The failure limit is a percentage from 0 to 100"));
     }
+    if limits.warning_lead_working_days > 30 {
+        return Err(Error::invalid("invalid_limit", "预警提前量须在0至30个工作日之间", "The warning lead is 0 to 30 working days"));
+    }
     let now = p.now_us();
     let mut tx = p.store.begin().await?;
     store::settings::set(&mut tx, "ingest_max_failure_percent", &percent.to_string()).await?;
+    store::settings::set(&mut tx, "delivery_warning_lead", &limits.warning_lead_working_days.to_string()).await?;
     let mut event = actor.event("aggregation.limits.set", "settings", "ingest_max_failure_percent");
-    event.detail = percent.to_string();
+    event.detail = format!("max failure {percent}%, warning lead {} working days", limits.warning_lead_working_days);
     store::audit::append(&mut tx, &event, now).await?;
     tx.commit().await?;
     self::limits(p).await
@@ -217,6 +232,14 @@ pub struct Freshness {
     /// When the next delivery is due (from publication while nothing is delivered); none for irregular data.
     pub due: Option<String>,
     pub late: bool,
+    /// `on_time`, `due_soon` (within the warning lead, FS-44c), `overdue` or `irregular`.
+    pub status: domain::freshness::FeedStatus,
+    /// The day the department is warned.
+    pub warn_on: Option<String>,
+    /// The due instant, for the alerts it raises.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub(crate) due_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The published resources with a declared update frequency, late ones first: a department's own for its data
@@ -227,6 +250,8 @@ pub async fn freshness(p: &Platform, actor: &Actor) -> Result<Vec<Freshness>> {
         return Err(Error::forbidden("无权查看归集时效", "You may not see delivery freshness"));
     }
     let now = p.clock.now();
+    let lead = limits(p).await?.warning_lead_working_days;
+    let calendar = p.calendar();
     let mut conn = p.store.read().await?;
     let rows = store::catalog::all_with_contents(&mut conn).await?;
     let last = store::lake::last_versions(&mut conn).await?;
@@ -243,7 +268,10 @@ pub async fn freshness(p: &Platform, actor: &Actor) -> Result<Vec<Freshness>> {
         let Some(since) = delivered.or(row.published_at_us) else { continue };
         let due = domain::freshness::next_due(frequency, from_micros(since));
         let provider = departments.iter().find(|d| d.id == row.provider_department_id).map(|d| d.name.clone()).unwrap_or_default();
+        let (status, warn_on) = domain::freshness::status(due, now, lead, &calendar);
         out.push(Freshness {
+            status,
+            warn_on: warn_on.map(|d| d.to_string()),
             code: row.code,
             name: content.name,
             provider_id: row.provider_department_id,
@@ -251,6 +279,7 @@ pub async fn freshness(p: &Platform, actor: &Actor) -> Result<Vec<Freshness>> {
             update_frequency: frequency,
             last_delivery: delivered.map(|u| format_rfc3339_local(from_micros(u))),
             due: due.map(format_rfc3339_local),
+            due_at: due,
             late: due.is_some_and(|d| now > d),
         });
     }

@@ -375,34 +375,6 @@ pub async fn run_due(p: &Platform) -> Result<Option<SyncRun>> {
     }
 }
 
-/// How often a node looks for a due sync job when none was due.
-pub const WORKER_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// Starts the node's sync worker: it runs due jobs one after another and ends when the platform is dropped.
-pub fn start_worker(p: &std::sync::Arc<Platform>) {
-    let weak = std::sync::Arc::downgrade(p);
-    tokio::spawn(async move {
-        loop {
-            let Some(p) = weak.upgrade() else { return };
-            let idle = match run_due(&p).await {
-                Ok(Some(run)) => {
-                    tracing::info!(job = run.job_id, rows = run.rows_read, error = run.job.last_error.as_deref().unwrap_or(""), "sync job ran");
-                    false
-                }
-                Ok(None) => true,
-                Err(e) => {
-                    tracing::warn!(error = %e, "sync job failed");
-                    true
-                }
-            };
-            drop(p);
-            if idle {
-                tokio::time::sleep(WORKER_IDLE).await;
-            }
-        }
-    });
-}
-
 /// Runs a claimed job and releases it, recording what happened: the error of a failed run is kept on the job (and
 /// answered), the cursor moves only with a committed batch.
 async fn run_claimed(p: &Platform, id: i64, actor: &Actor) -> Result<SyncRun> {

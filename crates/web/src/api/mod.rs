@@ -1,6 +1,7 @@
 //! JSON handlers of `/api/v1`, one module per capability.
 
 pub mod aggregation;
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod calendar;

@@ -345,3 +345,67 @@ pub async fn aggregation_large_files_find_repeated_keys_in_a_first_pass(app: Tes
     let messages: Vec<&str> = report.samples.iter().map(|s| s.message.as_str()).collect();
     assert!(messages.iter().any(|m| m.contains("与第5行重复")) && messages.iter().any(|m| m.contains("与第9行重复")), "{messages:?}");
 }
+
+/// FS-44c, SYS-17b, YZ-21: 报送逾期预警 on the working-day clock. A monthly feed delivered on 2024-02-11 is due on
+/// Monday 2024-03-11; with one working day's lead the department is warned on Friday 2024-03-08 (not on the 7th,
+/// and once however often the platform looks), and once it is overdue on the 12th the department and the
+/// authority are alerted. A new delivery resolves both.
+pub async fn fs_44c_a_feed_is_warned_before_its_due_date_and_alerted_when_overdue(app: TestApp) {
+    app.clock.set_day("2024-02-11");
+    let officer = app.login("officer").await;
+    let mut content = complete("shuangyashan-2026", "户籍人口月报");
+    content["update_frequency"] = json!("monthly");
+    content["items"] = json!([{"name": "zjhm", "label": "公民身份号码", "data_type": "string", "is_key": true, "identifier": "citizen_id", "level": "l4"}]);
+    let code = create(&app, &officer, app.department_id("公安局").await, content).await;
+    publish(&app, &code, &officer).await;
+    let d = Delivery::new();
+    let file = d.file("月报.csv", format!("zjhm\n{}\n", id(1)).as_bytes());
+    assert_eq!(ingest(&app, &officer, &code, &file, Encoding::Auto).await.unwrap().state, "committed");
+    let ours = |list: &serde_json::Value| -> Vec<serde_json::Value> { list["items"].as_array().unwrap().iter().filter(|a| a["object_id"] == code.as_str()).cloned().collect() };
+    let scan = || async { service::alerts::scan(&app.platform).await.unwrap() };
+
+    app.clock.set_day("2024-03-07");
+    scan().await;
+    let officer = app.login("officer").await;
+    let (_, feeds) = app.json(Method::GET, "/api/v1/aggregation/freshness", Some(&officer), None).await;
+    let feed = feeds["items"].as_array().unwrap().iter().find(|f| f["code"] == code.as_str()).unwrap().clone();
+    assert_eq!((feed["status"].as_str(), feed["warn_on"].as_str(), feed["due"].as_str()), (Some("on_time"), Some("2024-03-08"), Some("2024-03-11T10:00:00+08:00")), "{feed}");
+    let (_, alerts) = app.json(Method::GET, "/api/v1/alerts", Some(&officer), None).await;
+    assert!(ours(&alerts).is_empty(), "not yet: {alerts}");
+
+    app.clock.set_day("2024-03-08");
+    assert_eq!(scan().await.raised, 1);
+    assert_eq!(scan().await.raised, 0, "warned once");
+    let officer = app.login("officer").await;
+    let (_, alerts) = app.json(Method::GET, "/api/v1/alerts?open=true", Some(&officer), None).await;
+    let warned = ours(&alerts);
+    assert_eq!(warned.len(), 1, "{alerts}");
+    assert_eq!((warned[0]["kind"].as_str(), warned[0]["to_authority"].as_bool()), (Some("delivery_due_soon"), Some(false)));
+    assert!(warned[0]["message"].as_str().unwrap().contains("2024-03-11"), "{warned:?}");
+    let (_, other) = app.json(Method::GET, "/api/v1/alerts", Some(&app.login("officer-sj").await), None).await;
+    assert!(ours(&other).is_empty(), "another department is not told");
+
+    app.clock.set_day("2024-03-12");
+    assert_eq!(scan().await.raised, 1);
+    let admin = app.login("admin").await;
+    let (_, alerts) = app.json(Method::GET, "/api/v1/alerts?open=true", Some(&admin), None).await;
+    let overdue: Vec<_> = ours(&alerts).into_iter().filter(|a| a["kind"] == "delivery_overdue").collect();
+    assert_eq!((overdue.len(), overdue[0]["to_authority"].as_bool()), (1, Some(true)), "the authority is alerted: {alerts}");
+
+    // The department delivers: the next due date is a month on, and the alerts are resolved.
+    let officer = app.login("officer").await;
+    assert_eq!(ingest(&app, &officer, &code, &file, Encoding::Auto).await.unwrap().state, "committed");
+    assert_eq!(scan().await.resolved, 2);
+    let (_, alerts) = app.json(Method::GET, "/api/v1/alerts?open=true", Some(&officer), None).await;
+    assert!(ours(&alerts).is_empty(), "{alerts}");
+    let (_, all) = app.json(Method::GET, "/api/v1/alerts", Some(&officer), None).await;
+    assert!(ours(&all).iter().all(|a| a["resolved_at"].is_string()), "kept, resolved: {all}");
+
+    // The authority sets a longer lead; a lead beyond 30 working days is refused.
+    let (status, limits) = app.json(Method::PUT, "/api/v1/aggregation/limits", Some(&admin), Some(json!({"max_failure_percent": 5.0, "warning_lead_working_days": 3}))).await;
+    assert_eq!((status, limits["warning_lead_working_days"].as_u64()), (200, Some(3)), "{limits}");
+    let (status, body) = app.json(Method::PUT, "/api/v1/aggregation/limits", Some(&admin), Some(json!({"max_failure_percent": 5.0, "warning_lead_working_days": 31}))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_limit")), "{body}");
+    let (_, events) = app.json(Method::GET, &format!("/api/v1/audit/events?action=alert.raise&object_id={code}"), Some(&app.login("auditor").await), None).await;
+    assert_eq!(events["total"], 2, "{events}");
+}

@@ -109,6 +109,7 @@ fn main() {
         aggregation::sys_07c_a_file_uploaded_through_the_api_is_delivered,
         aggregation::cs_17c_a_spreadsheet_is_delivered_and_merged_headers_refused,
         aggregation::aggregation_large_files_find_repeated_keys_in_a_first_pass,
+        aggregation::fs_44c_a_feed_is_warned_before_its_due_date_and_alerted_when_overdue,
         delivery::sys_07c_ls_12b_a_system_pushes_rows_under_an_idempotent_batch_key,
         delivery::sys_07c_parquet_files_are_delivered_and_versions_download_as_parquet,
         sync::sys_07c_ls_12b_a_postgresql_table_syncs_full_then_incremental,
