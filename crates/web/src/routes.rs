@@ -393,6 +393,11 @@ async fn refuse_nul(State(max_body): State<usize>, request: Request, next: Next)
     if request.uri().to_string().to_ascii_lowercase().contains("%00") {
         return refused();
     }
+    // A delivered batch is data, streamed to disk and checked row by row, not a request to hold in memory.
+    let path = request.uri().path();
+    if request.method() == axum::http::Method::POST && path.starts_with("/api/v1/resources/") && path.ends_with("/batches") {
+        return next.run(request).await;
+    }
     let kind = request.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     let json = kind.starts_with("application/json");
     let form = kind.starts_with("application/x-www-form-urlencoded");

@@ -426,6 +426,7 @@ fn render_entry(
             supplementary => view.supplementary, published_rev => view.published.as_ref().map(|p| p.rev), showing_working,
             rows => content_rows(state, lang, &content, names), items, working, may_edit => may_edit && editable, may_submit => may_edit && view.working.as_ref().is_some_and(|w| matches!(w.state, RevisionState::Draft | RevisionState::Returned)),
             may_review, may_withdraw => may_edit && view.state == domain::catalog::lifecycle::ResourceState::Published,
+            may_deliver => console && may_edit && view.state == domain::catalog::lifecycle::ResourceState::Published,
             may_attributes => may_edit && view.working.is_none() && view.published.is_some(),
             may_obsolete => console && actor.is_some_and(|a| a.has(Role::AuthorityAdmin)) && view.state != domain::catalog::lifecycle::ResourceState::Obsolete,
             history, console, error, notice, may_object, objection_kinds, attr_choices, consultation, deliveries,

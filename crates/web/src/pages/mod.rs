@@ -45,6 +45,9 @@ pub fn templates() -> Environment<'static> {
         ("catalog_form.html", include_str!("../../templates/catalog_form.html")),
         ("catalog_queue.html", include_str!("../../templates/catalog_queue.html")),
         ("catalog_governance.html", include_str!("../../templates/catalog_governance.html")),
+        ("batch.html", include_str!("../../templates/batch.html")),
+        ("aggregation.html", include_str!("../../templates/aggregation.html")),
+        ("sources.html", include_str!("../../templates/sources.html")),
     ] {
         env.add_template(name, src).expect("templates parse");
     }
@@ -52,6 +55,7 @@ pub fn templates() -> Environment<'static> {
 }
 
 mod admin;
+mod aggregation;
 mod audit;
 mod calendar;
 mod catalog;
@@ -84,6 +88,15 @@ pub fn router() -> Router<AppState> {
         .route("/catalog/governance/lists/{kind}", post(governance::submit_list))
         .route("/catalog/{code}/objection", post(governance::raise))
         .route("/catalog/{code}/batches/{id}/quarantine", get(catalog::quarantine))
+        .route("/catalog/{code}/batches/{id}", get(aggregation::batch))
+        .route("/catalog/{code}/deliver", post(aggregation::deliver).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/aggregation", get(aggregation::aggregation))
+        .route("/aggregation/sync/test", post(aggregation::test_connection))
+        .route("/aggregation/sync/jobs", post(aggregation::create_job))
+        .route("/aggregation/sync/jobs/{id}/run", post(aggregation::run_job))
+        .route("/aggregation/sync/jobs/{id}/delete", post(aggregation::delete_job))
+        .route("/sources", get(aggregation::sources))
+        .route("/sources/repeated", post(aggregation::settle))
         .route("/catalog/{code}", get(catalog::detail))
         .route("/catalog/{code}/edit", get(catalog::edit_form).post(catalog::save_existing))
         .route("/catalog/{code}/attributes", get(catalog::attributes_form).post(catalog::save_attributes))

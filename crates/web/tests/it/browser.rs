@@ -87,6 +87,11 @@ impl Session<'_> {
         self.driver.post(&format!("/session/{}/element/{el}/clear", self.id), json!({})).await;
         self.driver.post(&format!("/session/{}/element/{el}/value", self.id), json!({"text": text})).await;
     }
+    /// Chooses a file for an `<input type="file">`.
+    async fn choose_file(&self, css: &str, path: &std::path::Path) {
+        let el = self.find(css).await;
+        self.driver.post(&format!("/session/{}/element/{el}/value", self.id), json!({"text": path.display().to_string()})).await;
+    }
     async fn click(&self, css: &str) {
         let el = self.find(css).await;
         self.driver.post(&format!("/session/{}/element/{el}/click", self.id), json!({})).await;
@@ -496,4 +501,81 @@ pub async fn browser_sys_07c_the_entry_page_shows_versions_and_deliveries(app: T
     s.close().await;
     let cookie_less = app.client.get(format!("{}/catalog/{code}/batches/{}/quarantine", app.base, report.batch_id)).send().await.unwrap();
     assert!(cookie_less.url().path().starts_with("/login") || cookie_less.status() != 200, "not without signing in");
+}
+
+/// SYS-07c (file upload in the console), SYS-17c, SYS-15b: an officer delivers a file from the entry page and lands
+/// on the batch's report, which shows the quarantined row with its reason; on the aggregation page they test a
+/// department's PostgreSQL table, set up a sync job from it and run it; the sources page shows the register.
+pub async fn browser_sys_07c_sys_15b_delivery_sync_and_sources_in_the_console(app: TestApp) {
+    use crate::catalog::{complete, create, publish};
+    let officer = app.login("officer").await;
+    let mut content = complete("shuangyashan-2026", "户籍人口基本信息");
+    content["items"] = json!([
+        {"name": "zjhm", "label": "公民身份号码", "data_type": "string", "is_key": true, "identifier": "citizen_id", "level": "l4"},
+        {"name": "xm", "label": "姓名", "data_type": "string"}
+    ]);
+    let code = create(&app, &officer, app.department_id("公安局").await, content).await;
+    publish(&app, &code, &officer).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("人口.csv");
+    let id = |n: u32| domain::ids::CitizenId::complete(&format!("23050219800101{n:03}")).as_str().to_string();
+    let mut text = String::from("公民身份号码,姓名\n");
+    for n in 0..30u32 {
+        text.push_str(&format!("{},居民{n}\n", id(n)));
+    }
+    text.push_str("230502198001010001,坏号\n");
+    std::fs::write(&file, text).unwrap();
+
+    let driver = Driver::start().await;
+    let profile = tempfile::tempdir().unwrap();
+    let s = Session::open(&driver, profile.path()).await;
+    sign_in(&s, &app, "officer").await;
+    s.go(&format!("{}/catalog/{code}", app.base)).await;
+    s.wait_for("id=\"deliver-form\"").await;
+    s.choose_file("#deliver-file", &file).await;
+    s.click("#deliver-submit").await;
+    let page = s.wait_for("id=\"batch-summary\"").await;
+    assert_no_error(&page, "the batch report");
+    assert!(page.contains("id=\"rows-accepted\">30<") && page.contains("id=\"rows-quarantined\">1<"), "the counts");
+    assert!(page.contains("id=\"quarantine\"") && page.contains("坏号") && page.contains("校验位"), "the quarantined row and its reason");
+
+    // A department table to sync from.
+    let server = store::testing::postgres_server().expect("SHUYUAN_TEST_POSTGRES_URL names the PostgreSQL server");
+    let mut statements = vec!["CREATE TABLE rk (sfzh TEXT PRIMARY KEY, xm TEXT)".to_string()];
+    for n in 100..110u32 {
+        statements.push(format!("INSERT INTO rk VALUES ('{}', '同步{n}')", id(n)));
+    }
+    let statements: Vec<&str> = statements.iter().map(String::as_str).collect();
+    let source = store::testing::source_database(&server, "console", &statements).await.unwrap();
+    s.go(&format!("{}/aggregation", app.base)).await;
+    let page = s.wait_for("id=\"sync-form\"").await;
+    assert_no_error(&page, "the aggregation page");
+    assert!(page.contains(&code), "the feed is listed");
+    fill_sync_form(&s, &code, &source).await;
+    s.click("#test-connection").await;
+    let page = s.wait_for("id=\"connection-test\"").await;
+    assert!(page.contains("10 ") && page.contains("zjhm ← sfzh"), "the test shows rows and mapping");
+    fill_sync_form(&s, &code, &source).await;
+    s.click("#create-job").await;
+    let page = s.wait_for("id=\"notice\"").await;
+    assert_no_error(&page, "the job is created");
+    let job = service::aggregation::sync::list(&app.platform, &service::Actor::cli()).await.unwrap().last().unwrap().id;
+    s.click(&format!("#run-{job}")).await;
+    let page = s.wait_for("行 → 批次").await;
+    assert!(page.contains(&format!("#{job}: 10 行 → 批次")), "run now reads the table");
+    assert!(page.contains("postgres://postgres:***@"), "the connection is shown masked");
+
+    s.go(&format!("{}/sources", app.base)).await;
+    let page = s.wait_for("id=\"register\"").await;
+    assert_no_error(&page, "the sources page");
+    assert!(page.contains("户籍登记数据") && page.contains("双鸭山市公安局"), "the register");
+    s.close().await;
+    store::testing::drop_source_database(&server, &source).await.unwrap();
+}
+
+async fn fill_sync_form(s: &Session<'_>, code: &str, source: &str) {
+    s.type_into("input[name=resource_code]", code).await;
+    s.type_into("input[name=connection]", source).await;
+    s.type_into("input[name=table]", "rk").await;
+    s.type_into("input[name=columns]", "zjhm=sfzh").await;
 }

@@ -77,6 +77,15 @@ pub async fn sys_07c_ls_12b_a_system_pushes_rows_under_an_idempotent_batch_key(a
     assert_eq!(versions(&app, &officer, &code).await, [2, 1]);
     assert_eq!(rows(&app, &officer, &code, 2).await.len(), 4);
 
+
+    // A batch of rows larger than an ordinary request body (1 MiB) streams in like a file.
+    // (Citizen IDs repeat every 7,000 numbers here, so 7001–7004 update the four people already delivered.)
+    let many: Vec<Value> = (1005..8005).map(|n| person(n, "批量交付的居民姓名写得很长以便请求体超过一兆字节")).collect();
+    let body = json!({"rows": many}).to_string().into_bytes();
+    assert!(body.len() > 1 << 20, "{}", body.len());
+    let (status, _, big) = push(&app, &token, &code, "?mode=merge", "application/json", Some("hr-20261201-0005"), body).await;
+    assert_eq!((status, big["rows_accepted"].as_i64(), big["rows_in_version"].as_i64()), (201, Some(7000), Some(7000)), "{big}");
+
     // Keys are checked; another department's system may not deliver here.
     let (status, _, bad) = push(&app, &token, &code, "", "application/json", Some("has space"), b"[]".to_vec()).await;
     assert_eq!((status, bad["error"]["code"].as_str()), (400, Some("invalid_batch_key")), "{bad}");
