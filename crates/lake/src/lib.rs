@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 mod merge;
 mod parquet_in;
+pub mod query;
 
 pub use merge::Merged;
 pub use parquet_in::parquet_to_csv;

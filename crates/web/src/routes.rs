@@ -191,6 +191,8 @@ pub fn api_routes() -> Vec<RouteSpec> {
             aggregation::version_rows, req = None, resp = Some(schema::<service::aggregation::VersionRows>)),
         route!(GET "/api/v1/resources/{code}/versions/{version}/parquet", Roles(CATALOGERS), "A version's Parquet file as committed (the provider and the authority)",
             aggregation::version_file, req = None, resp = None),
+        route!(POST "/api/v1/query", Roles(CATALOGERS), "Read-only SQL (DataFusion) over the versions of the caller's department's resources (every resource for the authority); tables by resource code; `versions` pins older ones",
+            aggregation::query, req = Some(schema::<service::aggregation::query::QueryRequest>), resp = Some(schema::<service::aggregation::query::QueryAnswer>)),
         route!(GET "/api/v1/aggregation/limits", Authenticated, "The limits aggregation applies (the failure rate above which a batch is refused whole)",
             aggregation::limits, req = None, resp = Some(schema::<service::aggregation::Limits>)),
         route!(PUT "/api/v1/aggregation/limits", Roles(ADMIN), "Set the failure limit",

@@ -7,6 +7,7 @@
 
 mod check;
 mod convert;
+pub mod query;
 mod reports;
 pub mod sync;
 

@@ -198,3 +198,11 @@ pub async fn set_limits(
 ) -> ApiResult<Json<service::aggregation::Limits>> {
     Ok(Json(service::aggregation::set_limits(&s.platform, &caller, b).await?))
 }
+
+pub async fn query(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    crate::extract::ApiJson(b): crate::extract::ApiJson<service::aggregation::query::QueryRequest>,
+) -> ApiResult<Json<service::aggregation::query::QueryAnswer>> {
+    Ok(Json(service::aggregation::query::query(&s.platform, &caller, b).await?))
+}

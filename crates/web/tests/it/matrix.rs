@@ -63,6 +63,7 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("GET /api/v1/resources/{code}/versions/{version}/parquet", CATALOGERS),
         ("POST /api/v1/sync/test", CATALOGERS),
         ("GET /api/v1/alerts", OVERSEERS),
+        ("POST /api/v1/query", CATALOGERS),
         ("GET /api/v1/sources", SIGNED_IN),
         ("POST /api/v1/sources", ADMIN),
         ("PUT /api/v1/sources/{id}", ADMIN),
