@@ -48,15 +48,7 @@ pub fn plain_name(code: &str) -> String {
 
 /// Runs `sql` over `tables`, read-only, in at most `memory_mib` MiB, answering at most `max_rows` rows.
 pub async fn sql(tables: &[Table], sql: &str, max_rows: usize, memory_mib: usize) -> Result<Answer, QueryError> {
-    let runtime = RuntimeEnvBuilder::new().with_memory_limit(memory_mib << 20, 1.0).build_arc().map_err(|e| QueryError::Internal(e.to_string()))?;
-    let config = SessionConfig::new().with_target_partitions(2).with_batch_size(8192).with_information_schema(false);
-    let ctx = SessionContext::new_with_config_rt(config, runtime);
-    for table in tables {
-        let path = table.path.to_string_lossy().into_owned();
-        for name in &table.names {
-            ctx.register_parquet(TableReference::bare(name.as_str()), &path, ParquetReadOptions::default()).await.map_err(|e| QueryError::Internal(e.to_string()))?;
-        }
-    }
+    let ctx = context(tables, memory_mib).await?;
     let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
     let frame = ctx.sql_with_options(sql, options).await.map_err(|e| classify(e, memory_mib))?;
     let schema = frame.schema().as_arrow().clone();
@@ -74,6 +66,58 @@ pub async fn sql(tables: &[Table], sql: &str, max_rows: usize, memory_mib: usize
     let truncated = rows.len() > max_rows;
     rows.truncate(max_rows);
     Ok(Answer { columns, rows, truncated })
+}
+
+/// Runs `sql` over `tables` and writes every row it answers as CSV (a header of column names) to `out`, a batch at
+/// a time, so the rows never need to fit in memory. Answers the rows written.
+pub async fn sql_to_csv(tables: &[Table], sql: &str, out: &std::path::Path, memory_mib: usize) -> Result<u64, QueryError> {
+    use futures_util::StreamExt;
+    let ctx = context(tables, memory_mib).await?;
+    let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
+    let frame = ctx.sql_with_options(sql, options).await.map_err(|e| classify(e, memory_mib))?;
+    let names: Vec<String> = frame.schema().as_arrow().fields().iter().map(|f| f.name().clone()).collect();
+    let mut stream = frame.execute_stream().await.map_err(|e| classify(e, memory_mib))?;
+    let io = |e: std::io::Error| QueryError::Internal(e.to_string());
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(out).map_err(io)?);
+    crate::write_csv_record(&mut w, names.iter().map(String::as_str)).map_err(io)?;
+    let format = FormatOptions::default().with_null("").with_timestamp_format(Some("%Y-%m-%d %H:%M:%S"));
+    let mut rows = 0u64;
+    let mut cells: Vec<String> = Vec::with_capacity(names.len());
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(|e| classify(e, memory_mib))?;
+        let formatters = batch.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), &format)).collect::<Result<Vec<_>, _>>().map_err(|e| QueryError::Internal(e.to_string()))?;
+        for r in 0..batch.num_rows() {
+            cells.clear();
+            cells.extend(formatters.iter().map(|f| f.value(r).to_string()));
+            crate::write_csv_record(&mut w, cells.iter().map(String::as_str)).map_err(io)?;
+            rows += 1;
+        }
+    }
+    std::io::Write::flush(&mut w).map_err(io)?;
+    Ok(rows)
+}
+
+async fn context(tables: &[Table], memory_mib: usize) -> Result<SessionContext, QueryError> {
+    let runtime = RuntimeEnvBuilder::new().with_memory_limit(memory_mib << 20, 1.0).build_arc().map_err(|e| QueryError::Internal(e.to_string()))?;
+    let config = SessionConfig::new().with_target_partitions(2).with_batch_size(8192).with_information_schema(false);
+    let ctx = SessionContext::new_with_config_rt(config, runtime);
+    for table in tables {
+        let path = table.path.to_string_lossy().into_owned();
+        for name in &table.names {
+            ctx.register_parquet(TableReference::bare(name.as_str()), &path, ParquetReadOptions::default()).await.map_err(|e| QueryError::Internal(e.to_string()))?;
+        }
+    }
+    Ok(ctx)
+}
+
+/// A SQL string literal of `value` (quotes doubled), for values the platform itself puts into a query.
+pub fn literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+/// A quoted SQL identifier (quotes doubled).
+pub fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 fn classify(e: datafusion::error::DataFusionError, memory_mib: usize) -> QueryError {

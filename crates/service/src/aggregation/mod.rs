@@ -5,6 +5,7 @@
 //! the file to the Parquet writer, so memory stays flat whatever the file's size; the version file is complete
 //! before its row and audit event commit together (the lake's own order of writing makes the rest safe).
 
+pub mod backflow;
 mod check;
 mod convert;
 pub mod query;
@@ -120,6 +121,11 @@ fn internal(e: lake::Error) -> Error {
 
 fn lake_of(p: &Platform) -> Result<Arc<Lake>> {
     p.lake.get().cloned().ok_or_else(|| Error::Internal(store::Error::Corrupt("no lake attached to this node".into())))
+}
+
+/// The lake's folder, for readers outside aggregation (the base databases' SQL).
+pub(crate) fn lake_root(p: &Platform) -> Result<std::path::PathBuf> {
+    Ok(lake_of(p)?.root().to_path_buf())
 }
 
 fn column_type(item: &Item) -> ColumnType {

@@ -206,3 +206,39 @@ pub async fn query(
 ) -> ApiResult<Json<service::aggregation::query::QueryAnswer>> {
     Ok(Json(service::aggregation::query::query(&s.platform, &caller, b).await?))
 }
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackflowQuery {
+    /// The duty the returned data serves (SYS-30b), kept in the audit log.
+    pub purpose: Option<String>,
+}
+
+/// The caller's district's rows of a city resource, as CSV (回流).
+pub async fn backflow(State(s): State<AppState>, Caller(caller): Caller, ApiPath(code): ApiPath<String>, ApiQuery(q): ApiQuery<BackflowQuery>) -> ApiResult<axum::response::Response> {
+    let slice = service::aggregation::backflow::district_slice(&s.platform, &caller, &code, q.purpose.as_deref().unwrap_or("")).await?;
+    let file = tokio::fs::File::open(slice.file.path()).await.map_err(|e| ApiError::internal(format!("backflow file: {e}")))?;
+    // The temporary file is unlinked now; the open handle streams it.
+    drop(slice.file);
+    let body = axum::body::Body::from_stream(futures_util::stream::unfold(file, |mut file| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 1 << 16];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(buf), file))
+            }
+            Err(e) => Some((Err(e), file)),
+        }
+    }));
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{code}-{}-v{}.csv\"", slice.region_code, slice.version)),
+            (axum::http::HeaderName::from_static("x-rows"), slice.rows.to_string()),
+        ],
+        body,
+    )
+        .into_response())
+}

@@ -4,6 +4,7 @@ pub mod aggregation;
 pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod basedb;
 pub mod calendar;
 pub mod catalog;
 pub mod health;

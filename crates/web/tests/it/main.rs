@@ -4,6 +4,7 @@
 
 mod aggregation;
 mod bad_input;
+mod basedb;
 mod browser;
 mod catalog;
 mod common;
@@ -118,6 +119,9 @@ fn main() {
         sources::sys_16d_sys_16e_the_regulations_source_departments_are_registered,
         sources::sys_15b_sys_15c_several_sources_need_a_division_of_the_items,
         sources::cs_15b_yz_9b_a_repeated_collection_is_flagged_and_settled,
+        basedb::sys_19a_cs_19b_ls_14c_the_population_base_reads_each_field_from_its_source,
+        basedb::ls_13a_yz_11a_values_differing_from_the_source_are_listed,
+        basedb::sys_30a_sys_30b_a_districts_rows_flow_back_with_their_purpose,
         projects::sys_14a_sys_14c_approval_needs_the_catalog_submitted,
         projects::sys_69c_approval_needs_an_open_catalog_plan,
         projects::sys_14b_acceptance_names_the_unpublished_entry,

@@ -63,6 +63,10 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("GET /api/v1/resources/{code}/versions/{version}/parquet", CATALOGERS),
         ("POST /api/v1/sync/test", CATALOGERS),
         ("GET /api/v1/alerts", OVERSEERS),
+        ("GET /api/v1/base/{kind}", OVERSEERS),
+        ("GET /api/v1/base/{kind}/records/{key}", ADMIN),
+        ("GET /api/v1/base/{kind}/conflicts", CATALOGERS),
+        ("GET /api/v1/resources/{code}/backflow", CATALOGERS),
         ("POST /api/v1/query", CATALOGERS),
         ("GET /api/v1/sources", SIGNED_IN),
         ("POST /api/v1/sources", ADMIN),
@@ -216,6 +220,8 @@ pub async fn authorization_matrix_covers_every_route(app: TestApp) {
             .replace("/jobs/{id}", "/jobs/1")
             .replace("/sources/{id}", "/sources/1")
             .replace("{version}", "1")
+            .replace("{kind}/records/{key}", "natural_person/records/11010519491231002X")
+            .replace("/base/{kind}", "/base/natural_person")
             .replace("{region}", "230500")
             .replace("{department_id}", "1")
             .replace("{name}", "public");
