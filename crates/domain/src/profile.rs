@@ -95,6 +95,8 @@ pub struct CatalogProfile {
     pub project_exception: bool,
     /// A new system goes online (completed) only with its docking document and reserved interfaces (CS-13c).
     pub project_needs_docking: bool,
+    /// At acceptance, every published entry must have delivered data (汇聚挂接, CS-13b; 开展数据归集, YZ-8c).
+    pub project_needs_data: bool,
     /// Opened entries record a passed security and confidentiality review (安全保密审查, SYS-38b).
     pub open_security_review: bool,
     /// Objections to an entry's share or open type are settled by the parties together (FS-16).

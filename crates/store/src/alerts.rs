@@ -73,6 +73,12 @@ pub async fn resolve_other(conn: &mut Conn, kind_prefix: &str, object_id: &str, 
     Ok(done.rows_affected())
 }
 
+/// Whether an unresolved alert of `kind` is open for `object_id`.
+pub async fn open_exists(conn: &mut Conn, kind: &str, object_id: &str) -> Result<bool> {
+    let row = sqlx::query("SELECT 1 FROM alerts WHERE kind = $1 AND object_id = $2 AND resolved_at IS NULL LIMIT 1").bind(kind).bind(object_id).fetch_optional(&mut *conn).await?;
+    Ok(row.is_some())
+}
+
 /// Alerts, newest first: a department's (or all), open only if asked.
 pub async fn list(conn: &mut Conn, department_id: Option<i64>, open_only: bool, limit: i64) -> Result<Vec<AlertRow>> {
     let rows = sqlx::query(&format!(

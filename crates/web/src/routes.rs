@@ -197,6 +197,8 @@ pub fn api_routes() -> Vec<RouteSpec> {
             aggregation::limits, req = None, resp = Some(schema::<service::aggregation::Limits>)),
         route!(PUT "/api/v1/aggregation/limits", Roles(ADMIN), "Set the failure limit",
             aggregation::set_limits, req = Some(schema::<service::aggregation::Limits>), resp = Some(schema::<service::aggregation::Limits>)),
+        route!(GET "/api/v1/aggregation/coverage", Roles(OVERSEERS), "Aggregation coverage per department (应归尽归): published entries, those with delivered data, the ones without",
+            aggregation::coverage, req = None, resp = Some(schema::<List<service::aggregation::Coverage>>)),
         route!(GET "/api/v1/aggregation/freshness", Roles(OVERSEERS), "Published resources' last delivery, next due delivery and lateness, late first",
             aggregation::freshness, req = None, resp = Some(schema::<List<service::aggregation::Freshness>>)),
         route!(GET "/api/v1/alerts", Roles(OVERSEERS), "Warnings and alerts (报送逾期预警): a department's own, every one for the authority; `open=true` for unresolved",

@@ -21,6 +21,8 @@ pub struct LinkedEntry {
     pub working: Option<RevisionState>,
     /// The entry (its latest content) says whether and how it is opened.
     pub open_decided: bool,
+    /// Data has been delivered for it (a dataset version exists: 挂接).
+    pub delivered: bool,
 }
 
 impl LinkedEntry {
@@ -106,8 +108,8 @@ pub fn online(docking: &Docking) -> GateReport {
     GateReport::of(problems)
 }
 
-/// The acceptance gate.
-pub fn acceptance(entries: &[LinkedEntry]) -> GateReport {
+/// The acceptance gate: every entry published, and where the regime asks, with its data delivered.
+pub fn acceptance(entries: &[LinkedEntry], rules: &CatalogProfile) -> GateReport {
     let mut problems = Vec::new();
     if entries.is_empty() {
         problems.push(FieldIssue::new("resources", "项目未关联公共数据资源目录", "The project has no linked catalog entry"));
@@ -118,6 +120,16 @@ pub fn acceptance(entries: &[LinkedEntry]) -> GateReport {
             format!("目录未发布：{}（{}）当前为“{}”", e.name, e.code, e.state.label()),
             format!("Not published: {} ({}) is {}", e.name, e.code, e.state.label_en()),
         ));
+    }
+    if rules.project_needs_data {
+        // Data-resource entries hold data; an information-resource entry describes a system's information.
+        for e in entries.iter().filter(|e| e.state == ResourceState::Published && e.catalog_kind == CatalogKind::Data && !e.delivered) {
+            problems.push(FieldIssue::new(
+                format!("resources[{}]", e.code),
+                format!("数据未归集挂接：{}（{}）尚无归集入库的数据", e.name, e.code),
+                format!("No data aggregated: {} ({}) has no delivered data yet", e.name, e.code),
+            ));
+        }
     }
     GateReport::of(problems)
 }
@@ -147,12 +159,13 @@ mod tests {
             consult_provider: false,
             reclassification_reason: false,
             project_needs_docking: false,
+            project_needs_data: false,
             annual_list_cutoff: "12-31".into(),
         }
     }
 
     fn entry(code: &str, state: ResourceState, working: Option<RevisionState>) -> LinkedEntry {
-        LinkedEntry { code: code.into(), name: code.into(), catalog_kind: CatalogKind::Data, state, working, open_decided: true }
+        LinkedEntry { code: code.into(), name: code.into(), catalog_kind: CatalogKind::Data, state, working, open_decided: true, delivered: false }
     }
 
     #[test]
@@ -173,13 +186,31 @@ mod tests {
 
     #[test]
     fn acceptance_names_every_unpublished_entry() {
-        let report = acceptance(&[
-            entry("A", ResourceState::Published, None),
-            entry("B", ResourceState::Unpublished, Some(RevisionState::InReview)),
-            entry("C", ResourceState::Withdrawn, None),
-        ]);
+        let plain = rules(ProjectApproval::Drafted);
+        let report = acceptance(
+            &[
+                entry("A", ResourceState::Published, None),
+                entry("B", ResourceState::Unpublished, Some(RevisionState::InReview)),
+                entry("C", ResourceState::Withdrawn, None),
+            ],
+            &plain,
+        );
         assert!(!report.passed);
         assert_eq!(report.problems.iter().map(|p| p.field.as_str()).collect::<Vec<_>>(), ["resources[B]", "resources[C]"]);
-        assert!(acceptance(&[entry("A", ResourceState::Published, None)]).passed);
+        assert!(acceptance(&[entry("A", ResourceState::Published, None)], &plain).passed);
+    }
+
+    #[test]
+    fn cs_13b_yz_8c_acceptance_needs_aggregated_data_where_the_regime_says() {
+        let needs_data = CatalogProfile { project_needs_data: true, ..rules(ProjectApproval::Drafted) };
+        let empty = entry("A", ResourceState::Published, None);
+        let delivered = LinkedEntry { delivered: true, ..entry("B", ResourceState::Published, None) };
+        let report = acceptance(&[empty.clone(), delivered.clone()], &needs_data);
+        assert_eq!(report.problems.iter().map(|p| p.field.as_str()).collect::<Vec<_>>(), ["resources[A]"]);
+        assert!(report.problems[0].message.contains("尚无归集入库的数据"));
+        assert!(acceptance(&[delivered], &needs_data).passed);
+        assert!(acceptance(&[empty.clone()], &rules(ProjectApproval::Drafted)).passed, "other regimes ask publication only");
+        let information = LinkedEntry { catalog_kind: CatalogKind::Information, ..empty };
+        assert!(acceptance(&[information], &needs_data).passed, "an information-resource entry holds no data");
     }
 }

@@ -50,9 +50,12 @@ impl Checked {
 }
 
 /// A refusal of the whole file before its rows are read (columns, encoding, emptiness).
+#[derive(Debug, Default)]
 pub(super) struct Refusal {
     pub zh: String,
     pub en: String,
+    /// Columns the data has that the entry does not list: the catalog may be stale (YZ-8a).
+    pub stale: Vec<String>,
 }
 
 /// A column name as compared with item names and labels: no spaces, no required-marks, lower case.
@@ -130,11 +133,11 @@ pub(super) fn open_records<'a>(file: std::fs::File, encoding: Encoding, progress
     let gbk = match encoding {
         Encoding::Auto => !utf8,
         Encoding::Utf8 if !utf8 => {
-            return Ok(Err(Refusal { zh: "文件不是UTF-8编码（可能是GBK：请声明 --encoding gbk 或使用 auto）".into(), en: "The file is not UTF-8 (it may be GBK: declare --encoding gbk or use auto)".into() }))
+            return Ok(Err(Refusal { zh: "文件不是UTF-8编码（可能是GBK：请声明 --encoding gbk 或使用 auto）".into(), en: "The file is not UTF-8 (it may be GBK: declare --encoding gbk or use auto)".into(), ..Default::default() }))
         }
         Encoding::Utf8 => false,
         Encoding::Gbk if utf8 && !head.is_ascii() => {
-            return Ok(Err(Refusal { zh: "文件是UTF-8编码，却声明为GBK（请改用 --encoding utf-8 或 auto）".into(), en: "The file is UTF-8, declared GBK (use --encoding utf-8 or auto)".into() }))
+            return Ok(Err(Refusal { zh: "文件是UTF-8编码，却声明为GBK（请改用 --encoding utf-8 或 auto）".into(), en: "The file is UTF-8, declared GBK (use --encoding utf-8 or auto)".into(), ..Default::default() }))
         }
         Encoding::Gbk => true,
     };
@@ -272,8 +275,8 @@ pub(super) fn check_file(lake: &Lake, items: &[Item], path: &Path, encoding: Enc
     let mut record = csv::StringRecord::new();
     match csv.read_record(&mut record) {
         Ok(true) => {}
-        Ok(false) => return Ok(Err(Refusal { zh: "文件是空的".into(), en: "The file is empty".into() })),
-        Err(e) => return Ok(Err(Refusal { zh: format!("第1行不是合法的CSV：{e}"), en: format!("Line 1 is not valid CSV: {e}") })),
+        Ok(false) => return Ok(Err(Refusal { zh: "文件是空的".into(), en: "The file is empty".into(), ..Default::default() })),
+        Err(e) => return Ok(Err(Refusal { zh: format!("第1行不是合法的CSV：{e}"), en: format!("Line 1 is not valid CSV: {e}"), ..Default::default() })),
     }
     // Each file column to an item, by column name or Chinese label.
     let mut mapping: Vec<Option<usize>> = Vec::with_capacity(record.len());
@@ -282,7 +285,7 @@ pub(super) fn check_file(lake: &Lake, items: &[Item], path: &Path, encoding: Enc
         let h = norm_header(header);
         match items.iter().position(|i| norm_header(&i.name) == h || norm_header(&i.label) == h) {
             Some(i) if mapping.contains(&Some(i)) => {
-                return Ok(Err(Refusal { zh: format!("表头“{header}”重复"), en: format!("The header '{header}' appears twice") }));
+                return Ok(Err(Refusal { zh: format!("表头“{header}”重复"), en: format!("The header '{header}' appears twice"), ..Default::default() }));
             }
             Some(i) => mapping.push(Some(i)),
             None if h.is_empty() => mapping.push(None),
@@ -296,12 +299,13 @@ pub(super) fn check_file(lake: &Lake, items: &[Item], path: &Path, encoding: Enc
         return Ok(Err(Refusal {
             zh: format!("表头中的“{}”不是目录所列的数据项：按目录采集，不得超出（或先更新目录）", unknown.join("”“")),
             en: format!("Columns {} are not items of the entry: deliver what the catalog lists (or update the entry first)", unknown.join(", ")),
+            stale: unknown.clone(),
         }));
     }
     let absent: Vec<&Item> = items.iter().enumerate().filter(|(i, it)| (it.required || it.is_key) && !mapping.contains(&Some(*i))).map(|(_, it)| it).collect();
     if !absent.is_empty() {
         let names: Vec<String> = absent.iter().map(|i| format!("{}（{}）", i.label, i.name)).collect();
-        return Ok(Err(Refusal { zh: format!("缺少必填数据项的列：{}", names.join("、")), en: format!("Columns of required items are missing: {}", names.join(", ")) }));
+        return Ok(Err(Refusal { zh: format!("缺少必填数据项的列：{}", names.join("、")), en: format!("Columns of required items are missing: {}", names.join(", ")), ..Default::default() }));
     }
     // For each item, the file column it is read from.
     let column_of: Vec<Option<usize>> = (0..items.len()).map(|i| mapping.iter().position(|m| *m == Some(i))).collect();
@@ -328,7 +332,7 @@ pub(super) fn check_file(lake: &Lake, items: &[Item], path: &Path, encoding: Enc
             Err(e) => {
                 writer.abandon();
                 lake.drop_quarantine(quarantine);
-                return Ok(Err(Refusal { zh: format!("第{}行之后文件无法读取（可能被截断或编码有误）：{e}", line), en: format!("The file cannot be read after line {line} (truncated or wrongly encoded?): {e}") }));
+                return Ok(Err(Refusal { zh: format!("第{}行之后文件无法读取（可能被截断或编码有误）：{e}", line), en: format!("The file cannot be read after line {line} (truncated or wrongly encoded?): {e}"), ..Default::default() }));
             }
         }
         line = record.position().map(|p| p.line()).unwrap_or(line + 1);

@@ -16,13 +16,13 @@ pub const MAX_JSON_BYTES: u64 = 256 << 20;
 /// Writes the delivery at `path`, in `format`, as CSV to `out`.
 pub(super) fn to_csv(format: Format, path: &Path, out: &Path, items: &[Item]) -> Result<(), Refusal> {
     match format {
-        Format::Csv => Err(Refusal { zh: "CSV无需转换".into(), en: "CSV needs no conversion".into() }),
+        Format::Csv => Err(Refusal { zh: "CSV无需转换".into(), en: "CSV needs no conversion".into(), ..Default::default() }),
         Format::Xlsx => xlsx_to_csv(path, out),
         Format::JsonLines => json_lines_to_csv(path, out, items),
         Format::Json => json_to_csv(path, out, items),
         Format::Parquet => lake::parquet_to_csv(path, out)
             .map(|_| ())
-            .map_err(|e| Refusal { zh: format!("不是有效的Parquet文件：{e}"), en: format!("Not a valid Parquet file: {e}") }),
+            .map_err(|e| Refusal { zh: format!("不是有效的Parquet文件：{e}"), en: format!("Not a valid Parquet file: {e}"), ..Default::default() }),
     }
 }
 
@@ -45,7 +45,7 @@ impl<'a> Rows<'a> {
     /// Writes one object; `at` says where it is, for the refusal.
     fn write(&mut self, value: serde_json::Value, at: &str, at_en: &str) -> Result<(), Refusal> {
         let serde_json::Value::Object(object) = value else {
-            return Err(Refusal { zh: format!("{at}不是JSON对象（每行应为一个以数据项名称为键的对象）"), en: format!("{at_en} is not a JSON object (each row is an object keyed by item name)") });
+            return Err(Refusal { zh: format!("{at}不是JSON对象（每行应为一个以数据项名称为键的对象）"), en: format!("{at_en} is not a JSON object (each row is an object keyed by item name)"), ..Default::default() });
         };
         for c in self.cells.iter_mut() {
             c.clear();
@@ -56,6 +56,7 @@ impl<'a> Rows<'a> {
                 return Err(Refusal {
                     zh: format!("{at}的键“{key}”不是目录所列的数据项：按目录采集，不得超出（或先更新目录）"),
                     en: format!("Key '{key}' of {at_en} is not an item of the entry: deliver what the catalog lists (or update the entry first)"),
+                    stale: vec![key.clone()],
                 });
             };
             self.cells[i] = match value {
@@ -75,7 +76,7 @@ impl<'a> Rows<'a> {
 }
 
 fn io_refusal(e: std::io::Error) -> Refusal {
-    Refusal { zh: format!("无法转换文件：{e}"), en: format!("Cannot convert the file: {e}") }
+    Refusal { zh: format!("无法转换文件：{e}"), en: format!("Cannot convert the file: {e}"), ..Default::default() }
 }
 
 /// JSON lines: one object per line, blank lines skipped, read a line at a time.
@@ -92,7 +93,7 @@ fn json_lines_to_csv(path: &Path, out: &Path, items: &[Item]) -> Result<(), Refu
             Ok(0) => break,
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                return Err(Refusal { zh: format!("第{n}行不是UTF-8编码：JSON须为UTF-8"), en: format!("Line {n} is not UTF-8: JSON is UTF-8") })
+                return Err(Refusal { zh: format!("第{n}行不是UTF-8编码：JSON须为UTF-8"), en: format!("Line {n} is not UTF-8: JSON is UTF-8"), ..Default::default() })
             }
             Err(e) => return Err(io_refusal(e)),
         }
@@ -103,6 +104,7 @@ fn json_lines_to_csv(path: &Path, out: &Path, items: &[Item]) -> Result<(), Refu
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| Refusal {
             zh: format!("第{n}行不是合法的JSON（可能被截断）：{e}"),
             en: format!("Line {n} is not valid JSON (truncated?): {e}"),
+            ..Default::default()
         })?;
         rows.write(value, &format!("第{n}行"), &format!("line {n}"))?;
     }
@@ -116,11 +118,12 @@ fn json_to_csv(path: &Path, out: &Path, items: &[Item]) -> Result<(), Refusal> {
         return Err(Refusal {
             zh: format!("JSON文件超过{}MiB：大批量数据请以JSON lines（每行一个对象）交付", MAX_JSON_BYTES >> 20),
             en: format!("The JSON is over {} MiB: deliver large batches as JSON lines (one object per line)", MAX_JSON_BYTES >> 20),
+            ..Default::default()
         });
     }
     let file = std::fs::File::open(path).map_err(io_refusal)?;
     let value: serde_json::Value = serde_json::from_reader(std::io::BufReader::new(file))
-        .map_err(|e| Refusal { zh: format!("不是合法的JSON（可能被截断）：{e}"), en: format!("Not valid JSON (truncated?): {e}") })?;
+        .map_err(|e| Refusal { zh: format!("不是合法的JSON（可能被截断）：{e}"), en: format!("Not valid JSON (truncated?): {e}"), ..Default::default() })?;
     let list = match value {
         serde_json::Value::Array(list) => list,
         serde_json::Value::Object(mut o) if o.len() == 1 && o.get("rows").is_some_and(|r| r.is_array()) => match o.remove("rows") {
@@ -131,6 +134,7 @@ fn json_to_csv(path: &Path, out: &Path, items: &[Item]) -> Result<(), Refusal> {
             return Err(Refusal {
                 zh: "JSON须为 {\"rows\": [对象, …]} 或对象数组".into(),
                 en: "The JSON is {\"rows\": [object, …]} or an array of objects".into(),
+                ..Default::default()
             })
         }
     };
@@ -145,7 +149,7 @@ fn json_to_csv(path: &Path, out: &Path, items: &[Item]) -> Result<(), Refusal> {
 /// its own item name).
 pub(super) fn xlsx_to_csv(path: &Path, out: &Path) -> std::result::Result<(), Refusal> {
     use calamine::Reader;
-    let unreadable = |e: String| Refusal { zh: format!("不是有效的XLSX文件：{e}"), en: format!("Not a valid XLSX file: {e}") };
+    let unreadable = |e: String| Refusal { zh: format!("不是有效的XLSX文件：{e}"), en: format!("Not a valid XLSX file: {e}"), ..Default::default() };
     let mut book: calamine::Xlsx<_> = calamine::open_workbook(path).map_err(|e: calamine::XlsxError| unreadable(e.to_string()))?;
     let range = book.worksheet_range_at(0).ok_or_else(|| unreadable("没有工作表 / no sheet".into()))?.map_err(|e| unreadable(e.to_string()))?;
     let header_row = range.start().map(|(r, _)| r).unwrap_or(0);
@@ -164,6 +168,7 @@ pub(super) fn xlsx_to_csv(path: &Path, out: &Path) -> std::result::Result<(), Re
         return Err(Refusal {
             zh: format!("表头有合并单元格（{a}:{b}）：请取消合并，每列写一个数据项名称"),
             en: format!("The header has merged cells ({a}:{b}): unmerge them and give each column its item name"),
+            ..Default::default()
         });
     }
     let write = || -> std::io::Result<()> {
@@ -173,6 +178,6 @@ pub(super) fn xlsx_to_csv(path: &Path, out: &Path) -> std::result::Result<(), Re
         }
         w.flush()
     };
-    write().map_err(|e| Refusal { zh: format!("无法转换XLSX：{e}"), en: format!("Cannot convert the XLSX: {e}") })
+    write().map_err(|e| Refusal { zh: format!("无法转换XLSX：{e}"), en: format!("Cannot convert the XLSX: {e}"), ..Default::default() })
 }
 

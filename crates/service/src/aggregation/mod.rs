@@ -379,7 +379,7 @@ impl Batch<'_> {
         if checked.rows_read == 0 {
             self.lake.discard(checked.staged);
             self.lake.drop_quarantine(checked.quarantine);
-            let refusal = Refusal { zh: "文件只有表头，没有数据行".into(), en: "The file has a header and no rows".into() };
+            let refusal = Refusal { zh: "文件只有表头，没有数据行".into(), en: "The file has a header and no rows".into(), ..Default::default() };
             return self.refuse(None, refusal, now).await;
         }
         let failure = checked.failure_percent();
@@ -388,6 +388,7 @@ impl Batch<'_> {
             let refusal = Refusal {
                 zh: format!("未通过校验的行占{failure}%，超过{max}%的上限，整批不予入库；上一版本数据不受影响"),
                 en: format!("{failure}% of the rows failed, above the {max}% limit: the batch is refused whole and the previous version stays"),
+                ..Default::default()
             };
             return self.refuse(Some(checked), refusal, now).await;
         }
@@ -497,6 +498,8 @@ impl Batch<'_> {
                 report.rows_quarantined
             );
             store::audit::append(&mut tx, &event, now).await?;
+            // The data matches the catalog again: a stale-catalog flag is resolved.
+            store::alerts::resolve_other(&mut tx, "catalog_stale", &entry.row.code, None, now).await?;
             tx.commit().await?;
             Ok(batch_id)
         }
@@ -515,6 +518,33 @@ impl Batch<'_> {
         }
     }
 
+    /// Flags the entry as stale to its provider (YZ-8a): the data holds columns the catalog does not list. One open
+    /// flag per resource; a committed batch resolves it.
+    async fn flag_stale(&self, tx: &mut store::Tx, columns: &[String], now: i64) -> Result<()> {
+        let code = &self.entry.row.code;
+        if store::alerts::open_exists(tx, "catalog_stale", code).await? {
+            return Ok(());
+        }
+        let row = store::alerts::AlertRow {
+            id: 0,
+            kind: "catalog_stale".into(),
+            object_kind: "resource".into(),
+            object_id: code.clone(),
+            department_id: self.entry.provider.id,
+            to_authority: false,
+            due_at_us: now,
+            message: format!("资源“{}”（{code}）交付的数据含有目录未列的数据项“{}”：请更新目录后再交付", self.entry.row.name, columns.join("”“")),
+            message_en: format!("Resource {} ({code}) was delivered with columns the catalog does not list ({}): update the entry, then deliver", self.entry.row.name, columns.join(", ")),
+            raised_at_us: now,
+            resolved_at_us: None,
+        };
+        store::alerts::raise(tx, &row).await?;
+        let mut event = Actor::platform("alerts").event("alert.raise", "resource", code);
+        event.detail = format!("catalog_stale: {}", columns.join(", "));
+        store::audit::append(tx, &event, now).await?;
+        Ok(())
+    }
+
     /// Records a refused batch (no version) with its audit event; its quarantine, if any, is kept for the report.
     async fn refuse(&self, checked: Option<Checked>, refusal: Refusal, now: i64) -> Result<BatchReport> {
         let p = self.p;
@@ -522,6 +552,7 @@ impl Batch<'_> {
         report.state = "refused".into();
         report.refusal = Some(refusal.zh);
         report.refusal_en = Some(refusal.en);
+        let stale = refusal.stale;
         let quarantine = checked.map(|c| {
             c.count_into(&mut report);
             report.failure_percent = c.failure_percent();
@@ -537,6 +568,9 @@ impl Batch<'_> {
             event.result = "refused".into();
             event.detail = format!("batch {batch_id}: {}", report.refusal_en.clone().unwrap_or_default());
             store::audit::append(&mut tx, &event, now).await?;
+            if !stale.is_empty() {
+                self.flag_stale(&mut tx, &stale, now).await?;
+            }
             tx.commit().await?;
             Ok(batch_id)
         }

@@ -287,3 +287,63 @@ pub async fn freshness(p: &Platform, actor: &Actor) -> Result<Vec<Freshness>> {
     Ok(out)
 }
 
+
+/// A department's aggregation coverage (应归尽归, 全量汇聚, SYS-17a, CS-17b): its published entries, how many have
+/// delivered data (挂接, SYS-12e), and which have none.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Coverage {
+    pub department_id: i64,
+    pub department: String,
+    pub published: i64,
+    pub delivered: i64,
+    pub percent: f64,
+    pub missing: Vec<MissingEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct MissingEntry {
+    pub code: String,
+    pub name: String,
+}
+
+/// Coverage per department, lowest first: a department's own for its officers, every one for those who oversee.
+pub async fn coverage(p: &Platform, actor: &Actor) -> Result<Vec<Coverage>> {
+    let all = actor.oversees();
+    if !all && actor.department_id.is_none() {
+        return Err(Error::forbidden("无权查看归集覆盖率", "You may not see aggregation coverage"));
+    }
+    let mut conn = p.store.read().await?;
+    let (departments, _) = store::orgs::list_departments(&mut conn, 10_000, 0).await?;
+    let rows = store::catalog::all_with_contents(&mut conn).await?;
+    let last = store::lake::last_versions(&mut conn).await?;
+    drop(conn);
+    let mut by: std::collections::BTreeMap<i64, Coverage> = std::collections::BTreeMap::new();
+    for (row, published, _) in rows {
+        if row.state != domain::catalog::lifecycle::ResourceState::Published || (!all && actor.department_id != Some(row.provider_department_id)) {
+            continue;
+        }
+        let c = by.entry(row.provider_department_id).or_insert_with(|| Coverage {
+            department_id: row.provider_department_id,
+            department: departments.iter().find(|d| d.id == row.provider_department_id).map(|d| d.name.clone()).unwrap_or_default(),
+            published: 0,
+            delivered: 0,
+            percent: 0.0,
+            missing: vec![],
+        });
+        c.published += 1;
+        if last.contains_key(&row.id) {
+            c.delivered += 1;
+        } else {
+            c.missing.push(MissingEntry { code: row.code, name: published.map(|p| p.name).unwrap_or(row.name) });
+        }
+    }
+    let mut out: Vec<Coverage> = by
+        .into_values()
+        .map(|mut c| {
+            c.percent = (c.delivered as f64 * 1000.0 / c.published as f64).round() / 10.0;
+            c
+        })
+        .collect();
+    out.sort_by(|a, b| a.percent.total_cmp(&b.percent).then(a.department_id.cmp(&b.department_id)));
+    Ok(out)
+}

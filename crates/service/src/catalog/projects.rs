@@ -179,7 +179,7 @@ pub async fn check(p: &Platform, _actor: &Actor, id: i64, gate: &str) -> Result<
     match gate {
         "approval" => Ok(gates::approval(&entries, &p.profile.catalog)),
         "online" => Ok(online_gate(p, &project)),
-        "acceptance" => Ok(gates::acceptance(&entries)),
+        "acceptance" => Ok(gates::acceptance(&entries, &p.profile.catalog)),
         _ => Err(Error::invalid(
             "invalid_gate",
             "检查项须为 approval（立项）、online（建成上线）或 acceptance（验收）",
@@ -211,7 +211,7 @@ pub async fn set_stage(p: &Platform, actor: &Actor, id: i64, stage: &str, except
     let report = match stage {
         "approved" => Some(gates::approval(&entries, &p.profile.catalog)),
         "completed" => Some(online_gate(p, &project)),
-        "accepted" => Some(gates::acceptance(&entries)),
+        "accepted" => Some(gates::acceptance(&entries, &p.profile.catalog)),
         _ => None,
     };
     let mut exception = None;
@@ -264,6 +264,7 @@ async fn linked_entries(p: &Platform, conn: &mut store::Conn, id: i64) -> Result
             state: row.state,
             working,
             open_decided,
+            delivered: !store::lake::versions(conn, row.id).await?.is_empty(),
         });
     }
     Ok(entries)

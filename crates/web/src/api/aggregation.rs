@@ -242,3 +242,8 @@ pub async fn backflow(State(s): State<AppState>, Caller(caller): Caller, ApiPath
     )
         .into_response())
 }
+
+pub async fn coverage(State(s): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<List<service::aggregation::Coverage>>> {
+    let items = service::aggregation::coverage(&s.platform, &caller).await?;
+    Ok(Json(List { total: items.len() as i64, items }))
+}

@@ -409,3 +409,48 @@ pub async fn fs_44c_a_feed_is_warned_before_its_due_date_and_alerted_when_overdu
     let (_, events) = app.json(Method::GET, &format!("/api/v1/audit/events?action=alert.raise&object_id={code}"), Some(&app.login("auditor").await), None).await;
     assert_eq!(events["total"], 2, "{events}");
 }
+
+/// SYS-17a, CS-17b, SYS-12e: aggregation coverage per department — of its published entries, those with data
+/// (挂接) and the ones still missing, by name; data cannot be mounted on an entry that is not published.
+pub async fn sys_17a_cs_17b_sys_12e_coverage_names_the_entries_without_data(app: TestApp) {
+    let officer = app.login("officer").await;
+    let with_data = population(&app, &officer).await;
+    let mut content = complete("shuangyashan-2026", "暂住人口信息");
+    content["items"] = json!([{"name": "zjhm", "label": "公民身份号码", "data_type": "string", "is_key": true, "identifier": "citizen_id", "level": "l4"}]);
+    let without = create(&app, &officer, app.department_id("公安局").await, content.clone()).await;
+    publish(&app, &without, &officer).await;
+    let mut draft_content = content;
+    draft_content["name"] = json!("出入境人员信息");
+    let draft = create(&app, &officer, app.department_id("公安局").await, draft_content).await;
+    let d = Delivery::new();
+    assert_eq!(ingest(&app, &officer, &with_data, &d.file("人口.csv", people(5, &[]).as_bytes()), Encoding::Auto).await.unwrap().state, "committed");
+    let refused = ingest(&app, &officer, &draft, &d.file("草稿.csv", format!("zjhm\n{}\n", id(1)).as_bytes()), Encoding::Auto).await;
+    assert!(matches!(&refused, Err(service::Error::Invalid(i)) if i.code == "not_published"), "{refused:?}");
+    let (status, list) = app.json(Method::GET, "/api/v1/aggregation/coverage", Some(&officer), None).await;
+    assert_eq!((status, list["total"].as_i64()), (200, Some(1)), "the department's own: {list}");
+    let c = &list["items"][0];
+    assert_eq!((c["published"].as_i64(), c["delivered"].as_i64(), c["percent"].as_f64()), (Some(2), Some(1), Some(50.0)), "{c}");
+    assert_eq!(c["missing"], json!([{"code": without, "name": "暂住人口信息"}]));
+    let (_, all) = app.json(Method::GET, "/api/v1/aggregation/coverage", Some(&app.login("admin").await), None).await;
+    assert!(all["items"].as_array().unwrap().iter().any(|c| c["department"] == "双鸭山市公安局"), "{all}");
+}
+
+/// YZ-8a: data delivered with a column the entry does not list is refused (LS-10a) and flags the entry as stale to
+/// its provider — once, however often it is tried — until a delivery matching the catalog resolves the flag.
+pub async fn yz_8a_data_outside_the_catalog_flags_the_entry_stale(app: TestApp) {
+    let officer = app.login("officer").await;
+    let code = population(&app, &officer).await;
+    let d = Delivery::new();
+    let extra = d.file("新增列.csv", format!("公民身份号码,姓名,婚姻状况\n{},张三,已婚\n", id(1)).as_bytes());
+    for _ in 0..2 {
+        assert_eq!(ingest(&app, &officer, &code, &extra, Encoding::Auto).await.unwrap().state, "refused");
+    }
+    let stale = |list: &serde_json::Value| -> Vec<serde_json::Value> { list["items"].as_array().unwrap().iter().filter(|a| a["kind"] == "catalog_stale" && a["object_id"] == code.as_str()).cloned().collect() };
+    let (_, alerts) = app.json(Method::GET, "/api/v1/alerts?open=true", Some(&officer), None).await;
+    let flagged = stale(&alerts);
+    assert_eq!(flagged.len(), 1, "flagged once: {alerts}");
+    assert!(flagged[0]["message"].as_str().unwrap().contains("婚姻状况"), "{flagged:?}");
+    assert_eq!(ingest(&app, &officer, &code, &d.file("人口.csv", people(3, &[]).as_bytes()), Encoding::Auto).await.unwrap().state, "committed");
+    let (_, alerts) = app.json(Method::GET, "/api/v1/alerts?open=true", Some(&officer), None).await;
+    assert!(stale(&alerts).is_empty(), "resolved by a matching delivery: {alerts}");
+}

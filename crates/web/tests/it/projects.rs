@@ -201,3 +201,44 @@ pub async fn cs_13c_a_new_system_goes_online_with_its_docking_document_and_inter
     let (status, _) = app.json(Method::PUT, &path, Some(&app.login("officer-mz").await), Some(json!({"docking_document": "x", "share_interface": "x", "open_interface": "x"}))).await;
     assert_eq!(status, 403, "another department's project");
 }
+
+/// CS-13b, YZ-8c: where the regime asks (鄞州 第八条, 长沙 第十三条), a project is accepted only when every entry is
+/// published *and* has its data aggregated; the gate names the entry with no delivered data. Elsewhere (双鸭山)
+/// publication is enough.
+pub async fn cs_13b_yz_8c_acceptance_needs_each_entrys_data_aggregated(app: TestApp) {
+    for (profile, needs_data) in [("yinzhou-2023", true), ("changsha-2021", true), ("shuangyashan-2026", false)] {
+        let app = app.sibling(profile).await;
+        let officer = app.login("officer").await;
+        let police = app.department_id("公安局").await;
+        let id = project(&app, &officer, police, "fiscal", "new").await;
+        let mut content = complete(profile, "项目产出数据");
+        content["items"] = json!([{"name": "bm", "label": "编码", "data_type": "string", "is_key": true}]);
+        let code = create(&app, &officer, police, content).await;
+        // An information-resource entry too (长沙 asks one at approval, CS-13a); it holds no data.
+        let mut information = complete(profile, "项目信息资源");
+        information["catalog_kind"] = json!("information");
+        let info = create(&app, &officer, police, information).await;
+        link(&app, &officer, id, &[&code, &info]).await;
+        publish(&app, &code, &officer).await;
+        publish(&app, &info, &officer).await;
+        let admin = app.login("admin").await;
+        let docking = json!({"docking_document": "项目数据对接说明 v1.0", "share_interface": "/share/xmcc", "open_interface": "/open/xmcc"});
+        let (status, body) = app.json(Method::PUT, &format!("/api/v1/projects/{id}/docking"), Some(&officer), Some(docking)).await;
+        assert_eq!(status, 200, "{body}");
+        for s in ["approved", "construction", "completed"] {
+            let (status, body) = stage(&app, &officer, id, s).await;
+            assert_eq!(status, 200, "{profile} {s}: {body}");
+        }
+        let (status, body) = app.json(Method::GET, &format!("/api/v1/projects/{id}/check?gate=acceptance"), Some(&admin), None).await;
+        assert_eq!((status, body["passed"].as_bool()), (200, Some(!needs_data)), "{profile}: {body}");
+        if needs_data {
+            assert!(body["problems"][0]["message"].as_str().unwrap().contains("尚无归集入库的数据"), "{body}");
+            let (status, refused) = stage(&app, &officer, id, "accepted").await;
+            assert_eq!((status, refused["error"]["fields"][0]["field"].as_str()), (400, Some(format!("resources[{code}]").as_str())), "{refused}");
+            let r = app.client.post(format!("{}/api/v1/resources/{code}/batches", app.base)).bearer_auth(&officer).header("content-type", "text/csv").body("bm\nXM001\n").send().await.unwrap();
+            assert_eq!(r.status(), 201);
+        }
+        let (status, body) = stage(&app, &officer, id, "accepted").await;
+        assert_eq!(status, 200, "{profile}: {body}");
+    }
+}
