@@ -1,5 +1,5 @@
-//! The node's background worker: runs due sync jobs one after another, and scans for delivery warnings every
-//! few minutes. Every node may run one; the work it does is claimed in the database, so nodes never do the same
+//! The node's background worker: runs due sync jobs one after another, and every few minutes scans for delivery
+//! warnings and applies the version retention rule. Every node may run one; the work it does is claimed in the database, so nodes never do the same
 //! job twice. It ends when the platform is dropped.
 
 use std::sync::Arc;
@@ -34,6 +34,11 @@ pub fn start(p: &Arc<Platform>) {
                     Ok(s) if s.raised > 0 || s.resolved > 0 => tracing::info!(raised = s.raised, resolved = s.resolved, "alerts scanned"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "alert scan failed"),
+                }
+                match crate::aggregation::retention::apply(&p).await {
+                    Ok(n) if n > 0 => tracing::info!(removed = n, "old versions removed under the retention rule"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "retention failed"),
                 }
             }
             drop(p);

@@ -181,3 +181,15 @@ pub async fn batches_of(conn: &mut Conn, resource_id: i64, limit: i64) -> Result
         .await?;
     Ok(rows.iter().map(batch).collect())
 }
+
+/// Removes a version's row (retention); its lake file is removed after the transaction commits.
+pub async fn delete_version(conn: &mut Conn, resource_id: i64, version: i64) -> Result<()> {
+    sqlx::query("DELETE FROM dataset_versions WHERE resource_id = $1 AND version = $2").bind(resource_id).bind(version).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Every version, newest first within each resource: what retention looks at.
+pub async fn all_versions(conn: &mut Conn) -> Result<Vec<VersionRow>> {
+    let rows = sqlx::query(&format!("SELECT {VERSION_COLS} FROM dataset_versions ORDER BY resource_id, version DESC")).fetch_all(&mut *conn).await?;
+    Ok(rows.iter().map(version).collect())
+}

@@ -9,6 +9,7 @@ pub mod backflow;
 mod check;
 mod convert;
 pub mod query;
+pub mod retention;
 mod reports;
 pub mod sync;
 

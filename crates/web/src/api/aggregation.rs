@@ -247,3 +247,15 @@ pub async fn coverage(State(s): State<AppState>, Caller(caller): Caller) -> ApiR
     let items = service::aggregation::coverage(&s.platform, &caller).await?;
     Ok(Json(List { total: items.len() as i64, items }))
 }
+
+pub async fn retention(State(s): State<AppState>) -> ApiResult<Json<service::aggregation::retention::Retention>> {
+    Ok(Json(service::aggregation::retention::rule(&s.platform).await?))
+}
+
+pub async fn set_retention(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    crate::extract::ApiJson(b): crate::extract::ApiJson<service::aggregation::retention::Retention>,
+) -> ApiResult<Json<service::aggregation::retention::Retention>> {
+    Ok(Json(service::aggregation::retention::set_rule(&s.platform, &caller, b).await?))
+}

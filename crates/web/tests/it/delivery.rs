@@ -176,3 +176,32 @@ pub async fn aggregation_sql_reads_a_departments_versions_and_nothing_else(app: 
     let (_, events) = app.json(Method::GET, "/api/v1/audit/events?action=aggregation.query", Some(&app.login("auditor").await), None).await;
     assert_eq!(events["total"], 9, "every query that ran or was refused by the engine: {events}");
 }
+
+/// Time travel until retention: every version stays readable until the authority's rule removes it — keeping the
+/// newest two here — and then it is gone from the list and cannot be read, each removal in the audit log.
+pub async fn aggregation_retention_removes_old_versions_and_keeps_the_newest(app: TestApp) {
+    let officer = app.login("officer").await;
+    let code = population(&app, &officer).await;
+    for rows in [10, 20, 30, 40] {
+        let r = app.client.post(format!("{}/api/v1/resources/{code}/batches", app.base)).bearer_auth(&officer).header("content-type", "text/csv").body(people(rows, &[])).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    assert_eq!(service::aggregation::retention::apply(&app.platform).await.unwrap(), 0, "no rule: everything is kept");
+    assert_eq!(rows(&app, &officer, &code, 1).await.len(), 10, "version 1 reads as it was");
+    let admin = app.login("admin").await;
+    let (status, body) = app.json(Method::PUT, "/api/v1/aggregation/retention", Some(&admin), Some(json!({"keep_versions": 0}))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_retention")));
+    let (status, rule) = app.json(Method::PUT, "/api/v1/aggregation/retention", Some(&admin), Some(json!({"keep_versions": 2}))).await;
+    assert_eq!((status, rule["keep_versions"].as_u64()), (200, Some(2)), "{rule}");
+    assert_eq!(service::aggregation::retention::apply(&app.platform).await.unwrap(), 2);
+    assert_eq!(versions(&app, &officer, &code).await, [4, 3]);
+    let (status, _) = app.json(Method::GET, &format!("/api/v1/resources/{code}/versions/1/rows"), Some(&officer), None).await;
+    assert_eq!(status, 404, "removed by retention");
+    assert_eq!(rows(&app, &officer, &code, 3).await.len(), 30);
+    let (_, events) = app.json(Method::GET, &format!("/api/v1/audit/events?action=aggregation.version.remove&object_id={code}"), Some(&app.login("auditor").await), None).await;
+    assert_eq!(events["total"], 2, "{events}");
+    // A rule by age keeps young versions whatever their number.
+    let (status, _) = app.json(Method::PUT, "/api/v1/aggregation/retention", Some(&admin), Some(json!({"keep_versions": 1, "keep_days": 30}))).await;
+    assert_eq!(status, 200);
+    assert_eq!(service::aggregation::retention::apply(&app.platform).await.unwrap(), 0, "version 3 is a day old, kept");
+}

@@ -117,6 +117,7 @@ fn main() {
         delivery::sys_07c_ls_12b_a_system_pushes_rows_under_an_idempotent_batch_key,
         delivery::sys_07c_parquet_files_are_delivered_and_versions_download_as_parquet,
         delivery::aggregation_sql_reads_a_departments_versions_and_nothing_else,
+        delivery::aggregation_retention_removes_old_versions_and_keeps_the_newest,
         sync::sys_07c_ls_12b_a_postgresql_table_syncs_full_then_incremental,
         sync::sys_07c_ls_12b_a_mariadb_table_syncs_full_then_incremental,
         sources::sys_16d_sys_16e_the_regulations_source_departments_are_registered,

@@ -85,6 +85,8 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("PUT /api/v1/aggregation/limits", ADMIN),
         ("GET /api/v1/aggregation/freshness", OVERSEERS),
         ("GET /api/v1/aggregation/coverage", OVERSEERS),
+        ("GET /api/v1/aggregation/retention", SIGNED_IN),
+        ("PUT /api/v1/aggregation/retention", ADMIN),
         ("GET /api/v1/batches/{id}", SIGNED_IN),
         ("GET /api/v1/batches/{id}/quarantine", CATALOGERS),
         ("GET /api/v1/resources/{code}/consultation", &["authority_admin", "service_operator", "dept_data_officer"]),
