@@ -367,34 +367,14 @@ fn main() {
 async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Demo { data_dir, listen, profile, no_serve, people, enterprises } => demo(data_dir, listen, profile, no_serve, people, enterprises).await,
-        Command::Generate { command: GenerateCommand::People { rows, seed, invalid_percent, profile, out } } => {
-            let profile = Profile::shipped(&profile).map_err(|e| anyhow::anyhow!("{}", e.message_en))?;
-            let districts: Vec<(String, String)> = profile.districts.iter().map(|d| (d.code.clone(), d.name.clone())).collect();
-            let file = std::fs::File::create(&out).with_context(|| format!("创建 / create {}", out.display()))?;
-            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-            let bar = ProgressBar::new(rows);
-            bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} 行 rows {per_sec}").expect("template"));
-            let spec = service::demo::people::People { rows, seed, districts: &districts, city_name: &profile.city_name, invalid_percent };
-            service::demo::people::write_csv(&mut w, &spec, |n| bar.set_position(n))?;
-            std::io::Write::flush(&mut w)?;
-            bar.finish_and_clear();
-            println!("已生成 / wrote {rows} 行 rows → {}", out.display());
-            Ok(0)
-        }
-        Command::Generate { command: GenerateCommand::Enterprises { rows, seed, profile, out } } => {
-            let profile = Profile::shipped(&profile).map_err(|e| anyhow::anyhow!("{}", e.message_en))?;
-            let districts: Vec<(String, String)> = profile.districts.iter().map(|d| (d.code.clone(), d.name.clone())).collect();
-            let file = std::fs::File::create(&out).with_context(|| format!("创建 / create {}", out.display()))?;
-            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-            let bar = ProgressBar::new(rows);
-            bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} 行 rows {per_sec}").expect("template"));
-            let spec = service::demo::enterprises::Enterprises { rows, seed, districts: &districts, city_name: &profile.city_name };
-            service::demo::enterprises::write_csv(&mut w, &spec, |n| bar.set_position(n))?;
-            std::io::Write::flush(&mut w)?;
-            bar.finish_and_clear();
-            println!("已生成 / wrote {rows} 行 rows → {}", out.display());
-            Ok(0)
-        }
+        Command::Generate { command: GenerateCommand::People { rows, seed, invalid_percent, profile, out } } => generate(&profile, &out, rows, |w, profile, districts, progress| {
+            let spec = service::demo::people::People { rows, seed, districts, city_name: &profile.city_name, invalid_percent };
+            service::demo::people::write_csv(w, &spec, progress)
+        }),
+        Command::Generate { command: GenerateCommand::Enterprises { rows, seed, profile, out } } => generate(&profile, &out, rows, |w, profile, districts, progress| {
+            let spec = service::demo::enterprises::Enterprises { rows, seed, districts, city_name: &profile.city_name };
+            service::demo::enterprises::write_csv(w, &spec, progress)
+        }),
         Command::Init { profile, data_dir, database_url, listen, admin, admin_password } => {
             init_logging(false);
             Profile::shipped(&profile).map_err(|e| anyhow::anyhow!("{}", e.message_en))?;
@@ -528,6 +508,26 @@ fn generate_password() -> String {
     const CHARS: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::thread_rng();
     (0..16).map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char).collect()
+}
+
+/// Writes a generated demo file for `profile`'s city and districts, with a progress bar.
+fn generate(
+    profile: &str,
+    out: &std::path::Path,
+    rows: u64,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>, &Profile, &[(String, String)], &dyn Fn(u64)) -> std::io::Result<()>,
+) -> Result<i32> {
+    let profile = Profile::shipped(profile).map_err(|e| anyhow::anyhow!("{}", e.message_en))?;
+    let districts: Vec<(String, String)> = profile.districts.iter().map(|d| (d.code.clone(), d.name.clone())).collect();
+    let file = std::fs::File::create(out).with_context(|| format!("创建 / create {}", out.display()))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+    let bar = ProgressBar::new(rows);
+    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} 行 rows {per_sec}").expect("template"));
+    write(&mut w, &profile, &districts, &|n| bar.set_position(n))?;
+    std::io::Write::flush(&mut w)?;
+    bar.finish_and_clear();
+    println!("已生成 / wrote {rows} 行 rows → {}", out.display());
+    Ok(0)
 }
 
 async fn init(data_dir: &std::path::Path, config: &Config, admin: &str, password: &str) -> Result<()> {

@@ -147,22 +147,8 @@ pub fn duplicates(provider: i64, items: &[Item], designations: &[Designation]) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::entry::ItemType;
 
-    fn item(name: &str, label: &str) -> Item {
-        Item {
-            name: name.into(),
-            label: label.into(),
-            data_type: ItemType::String,
-            format: String::new(),
-            is_key: false,
-            required: false,
-            identifier: IdentifierKind::None,
-            level: None,
-            values: vec![],
-            description: String::new(),
-        }
-    }
+    use crate::catalog::testing::item;
 
     fn party(id: i64, items: &[&str]) -> Party {
         Party { department_id: id, items: items.iter().map(|s| s.to_string()).collect() }
