@@ -165,6 +165,18 @@ enum Command {
         /// Files (CSV, XLSX, JSON lines, JSON, Parquet) or folders of them.
         paths: Vec<PathBuf>,
     },
+    /// 数据查询 / Run a read-only SQL query (DataFusion) over the delivered data, as the authority: tables are the
+    /// resource codes, quoted ("230500-003-00001"), or the same as identifiers (r230500_003_00001), each the newest
+    /// version. Prints tab-separated rows with a header; `--timing` prints the query's own time to stderr.
+    Query {
+        #[arg(long, default_value = "./shuyuan-data")]
+        data_dir: PathBuf,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[arg(long)]
+        timing: bool,
+        sql: String,
+    },
     /// 列出策略配置 / List the policy profiles shipped with this build.
     Profiles,
 }
@@ -435,6 +447,24 @@ async fn run(cli: Cli) -> Result<i32> {
         }
         Command::Catalog { command } => catalog(command).await,
         Command::Ingest { data_dir, resource, encoding, file } => ingest(&data_dir, &resource, &encoding, &file).await,
+        Command::Query { data_dir, limit, timing, sql } => {
+            let p = open(&data_dir).await?;
+            service::aggregation::attach(&p, &data_dir.join("lake")).await?;
+            let started = std::time::Instant::now();
+            let answer = service::aggregation::query::query(&p, &Actor::cli(), service::aggregation::query::QueryRequest { sql, limit: Some(limit), versions: Default::default() }).await?;
+            let elapsed = started.elapsed();
+            println!("{}", answer.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join("\t"));
+            for row in &answer.rows {
+                println!("{}", row.iter().map(|v| v.as_deref().unwrap_or("")).collect::<Vec<_>>().join("\t"));
+            }
+            if answer.truncated {
+                eprintln!("（只显示前{limit}行 / first {limit} rows shown: raise --limit）");
+            }
+            if timing {
+                eprintln!("query: {:.1} ms", elapsed.as_secs_f64() * 1000.0);
+            }
+            Ok(0)
+        }
         Command::Push { url, token, resource, mode, encoding, source_url, table, columns, every, paths } => {
             push::run(push::Push { url, token, resource, mode, encoding, paths, source: source_url, table, columns, every }).await
         }

@@ -53,7 +53,7 @@ pub struct QueryAnswer {
     pub rows: Vec<Vec<Option<String>>>,
     /// More rows matched than the limit.
     pub truncated: bool,
-    /// The tables the query could read, and which version of each.
+    /// The tables the query names that the caller may read, and which version of each.
     pub tables: Vec<QueryTable>,
 }
 
@@ -76,8 +76,14 @@ pub async fn query(p: &Platform, actor: &Actor, req: QueryRequest) -> Result<Que
     let entries = store::catalog::all_with_contents(&mut conn).await?;
     let mut tables = Vec::new();
     let mut shown = Vec::new();
+    // Only the tables the text names can be read: the others are not registered at all (each registration reads
+    // its file's footer).
+    let lowered = sql.to_lowercase();
     for (row, published, _) in entries {
         if !all && actor.department_id != Some(row.provider_department_id) {
+            continue;
+        }
+        if !sql.contains(&row.code) && !lowered.contains(&lake::query::plain_name(&row.code)) && !req.versions.contains_key(&row.code) {
             continue;
         }
         let versions = store::lake::versions(&mut conn, row.id).await?;
