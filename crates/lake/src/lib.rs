@@ -106,7 +106,13 @@ impl Lake {
 
     /// Starts writing a version with these columns.
     pub fn stage(&self, columns: &[Column]) -> Result<VersionWriter> {
-        VersionWriter::create(self.tmp_path("parquet"), columns)
+        VersionWriter::create(self.tmp_path("parquet"), columns, &[])
+    }
+
+    /// Starts writing a version whose `keys` columns carry a bloom filter per row group, so a lookup by key reads
+    /// only the row groups that may hold it (rows arrive in delivery order: min/max statistics cannot prune keys).
+    pub fn stage_keyed(&self, columns: &[Column], keys: &[&str]) -> Result<VersionWriter> {
+        VersionWriter::create(self.tmp_path("parquet"), columns, keys)
     }
 
     /// Moves a staged version into the lake as `versions/{resource}/v{version}-{unique}.parquet` and answers that
@@ -345,10 +351,18 @@ const EPOCH: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(1970, 1, 
 };
 
 impl VersionWriter {
-    fn create(path: PathBuf, columns: &[Column]) -> Result<VersionWriter> {
+    fn create(path: PathBuf, columns: &[Column], keys: &[&str]) -> Result<VersionWriter> {
         let fields: Vec<Field> = columns.iter().map(|c| Field::new(&c.name, data_type(c.ty), true)).collect();
         let schema = Arc::new(Schema::new(fields));
-        let props = WriterProperties::builder().set_compression(Compression::SNAPPY).set_max_row_group_size(ROW_GROUP_ROWS).build();
+        let mut props = WriterProperties::builder().set_compression(Compression::SNAPPY).set_max_row_group_size(ROW_GROUP_ROWS);
+        for key in keys {
+            let column = parquet::schema::types::ColumnPath::from(*key);
+            props = props
+                .set_column_bloom_filter_enabled(column.clone(), true)
+                .set_column_bloom_filter_ndv(column.clone(), ROW_GROUP_ROWS as u64)
+                .set_column_bloom_filter_fpp(column, 0.01);
+        }
+        let props = props.build();
         let sink = Hashing { file: File::create(&path)?, hasher: Sha256::new(), bytes: 0 };
         let mut writer = ArrowWriter::try_new(std::io::BufWriter::with_capacity(1 << 20, sink), schema.clone(), Some(props))?;
         let (queue, batches) = std::sync::mpsc::sync_channel::<RecordBatch>(2);

@@ -59,7 +59,7 @@ impl Lake {
                 keys.insert(key_of(&k, r));
             }
         }
-        let mut writer = self.stage(columns)?;
+        let mut writer = self.stage_keyed(columns, key)?;
         let (mut replaced, mut kept) = (0u64, 0u64);
         let mut copy = || -> Result<()> {
             for batch in ParquetRecordBatchReaderBuilder::try_new(File::open(self.resolve(previous)?)?)?.build()? {

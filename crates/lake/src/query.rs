@@ -140,7 +140,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let lake = Lake::open(dir.path()).unwrap();
         let columns = [Column { name: "zjhm".into(), ty: ColumnType::Utf8 }, Column { name: "nl".into(), ty: ColumnType::Int64 }];
-        let mut w = lake.stage(&columns).unwrap();
+        let mut w = lake.stage_keyed(&columns, &["zjhm"]).unwrap();
         for n in 0..1000 {
             w.push(&[Some(&format!("ID{n:04}")), Some(&(n % 90).to_string())]).unwrap();
         }

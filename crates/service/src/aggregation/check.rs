@@ -310,7 +310,8 @@ pub(super) fn check_file(lake: &Lake, items: &[Item], path: &Path, encoding: Enc
     // For each item, the file column it is read from.
     let column_of: Vec<Option<usize>> = (0..items.len()).map(|i| mapping.iter().position(|m| *m == Some(i))).collect();
     let columns: Vec<Column> = items.iter().map(|i| Column { name: i.name.clone(), ty: column_type(i) }).collect();
-    let mut writer = lake.stage(&columns)?;
+    let key_names: Vec<&str> = items.iter().filter(|i| i.is_key).map(|i| i.name.as_str()).collect();
+    let mut writer = lake.stage_keyed(&columns, &key_names)?;
     let mut header = vec!["行号", "问题"];
     header.extend(record.iter());
     let header: Vec<String> = header.iter().map(|s| s.to_string()).collect();
