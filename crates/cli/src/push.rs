@@ -56,11 +56,23 @@ pub async fn run(push: Push) -> Result<i32> {
         .build()?;
     loop {
         let mut code = 0;
+        let mut outcome = Vec::new();
         for path in &push.paths {
-            code = code.max(push_path(&client, &push, path).await?);
+            outcome.push(push_path(&client, &push, path).await);
         }
         if let Some(table) = &push.table {
-            code = code.max(push_table(&client, &push, table).await?);
+            outcome.push(push_table(&client, &push, table).await);
+        }
+        for result in outcome {
+            match result {
+                Ok(c) => code = code.max(c),
+                // Once, the error is the answer; when pushing periodically, the next round tries again.
+                Err(e) if push.every.is_none() => return Err(e),
+                Err(e) => {
+                    eprintln!("推送失败 / push failed: {e:#}");
+                    code = 2;
+                }
+            }
         }
         match push.every {
             None => return Ok(code),
@@ -104,6 +116,8 @@ fn batch_key(push: &Push, path: &Path) -> Result<String> {
     hasher.update(push.resource.as_bytes());
     hasher.update([0]);
     hasher.update(push.mode.as_bytes());
+    hasher.update([0]);
+    hasher.update(push.encoding.as_bytes());
     hasher.update([0]);
     let mut file = std::fs::File::open(path).with_context(|| format!("读取 / read {}", path.display()))?;
     std::io::copy(&mut file, &mut HashWriter(&mut hasher))?;
@@ -210,5 +224,8 @@ async fn push_table(client: &reqwest::Client, push: &Push, table: &str) -> Resul
     w.flush()?;
     drop(w);
     println!("已读取 / read {} 行 rows from {table}", read.rows);
-    Ok(send(client, push, &path, &batch_key(push, &path)?).await?.0)
+    // A table goes back to an earlier state and must still be delivered: its key is this run's, not its bytes'.
+    let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros()).unwrap_or_default();
+    let key = format!("{}-{run}", &batch_key(push, &path)?[..24]);
+    Ok(send(client, push, &path, &key).await?.0)
 }

@@ -106,8 +106,23 @@ enum Source {
     Mysql(sqlx::MySqlConnection),
 }
 
+/// A department's database is reached over the network: a URL without a host, or one that names a socket or another
+/// host in its parameters, could reach the platform's own database through a local socket instead.
+fn check_url(url: &str) -> Result<(), SourceError> {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or("");
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map(|(_, h)| h).unwrap_or(authority);
+    let params = url.split_once('?').map(|(_, q)| q.to_ascii_lowercase()).unwrap_or_default();
+    let named = params.split('&').any(|kv| kv.starts_with("host=") || kv.starts_with("hostaddr=") || kv.starts_with("socket="));
+    if host.is_empty() || host.starts_with('%') || named {
+        return Err(SourceError::Url);
+    }
+    Ok(())
+}
+
 async fn connect(url: &str) -> Result<(Engine, Source), SourceError> {
     let engine = Engine::of_url(url).ok_or(SourceError::Url)?;
+    check_url(url)?;
     let connecting = async {
         Ok::<_, sqlx::Error>(match engine {
             Engine::Postgres => Source::Postgres(sqlx::PgConnection::connect(url).await?),
@@ -207,7 +222,7 @@ pub async fn read(
         if c.after.is_some() {
             sql.push_str(&match engine {
                 Engine::Postgres => format!(" AND {q} > CAST($1 AS {})", pg_cast_type(&column.type_name)),
-                Engine::Mysql => format!(" AND {q} > ?"),
+                Engine::Mysql => format!(" AND {q} > {}", mysql_cast_param(&column.type_name)),
             });
         }
         sql.push_str(&format!(" ORDER BY {q}"));
@@ -246,6 +261,23 @@ pub async fn read(
     Ok(read)
 }
 
+/// The MySQL parameter a cursor value is compared as: the column's kind, so a BIGINT past 2^53 or a DATETIME(6) is
+/// not compared as a double or a string.
+fn mysql_cast_param(type_name: &str) -> &'static str {
+    let t = type_name.to_ascii_uppercase();
+    if t.contains("INT") {
+        if t.contains("UNSIGNED") { "CAST(? AS UNSIGNED)" } else { "CAST(? AS SIGNED)" }
+    } else if t.contains("DATETIME") || t.contains("TIMESTAMP") {
+        "CAST(? AS DATETIME(6))"
+    } else if t == "DATE" {
+        "CAST(? AS DATE)"
+    } else if t.contains("DECIMAL") || t.contains("NUMERIC") {
+        "CAST(? AS DECIMAL(65,30))"
+    } else {
+        "?"
+    }
+}
+
 /// The type a PostgreSQL cursor value is cast back to: its column's own (names from `describe` are SQL types).
 fn pg_cast_type(type_name: &str) -> String {
     let t = type_name.to_ascii_uppercase();
@@ -254,6 +286,8 @@ fn pg_cast_type(type_name: &str) -> String {
         "INT4" => "INTEGER".into(),
         "INT8" => "BIGINT".into(),
         "TIMESTAMPTZ" => "TIMESTAMPTZ".into(),
+        // `CHAR` alone would be char(1): the cursor would be cut to its first character.
+        "CHAR" | "BPCHAR" | "VARCHAR" | "NAME" => "TEXT".into(),
         t if t.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ') => t.into(),
         _ => "TEXT".into(),
     }
@@ -279,5 +313,9 @@ mod tests {
         assert_eq!(Engine::of_url("postgres://u@h/db"), Some(Engine::Postgres));
         assert_eq!(Engine::of_url("MariaDB://u@h/db"), Some(Engine::Mysql));
         assert_eq!(Engine::of_url("sqlite://x"), None);
+        assert!(check_url("postgres://hr:pw@10.0.0.5:5432/hr").is_ok());
+        for bad in ["postgres:///shuyuan", "postgres://u@/db", "postgres://h/db?host=/var/run/postgresql", "mysql://u@h/db?socket=/run/mysqld/mysqld.sock", "postgres://%2Fvar%2Frun/db"] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
     }
 }

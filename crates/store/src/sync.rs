@@ -127,6 +127,12 @@ pub async fn claim_due(conn: &mut Conn, now_us: i64, until_us: i64) -> Result<Op
     Ok(row.map(|r| r.get(0)))
 }
 
+/// Releases a claim without recording a run.
+pub async fn release(conn: &mut Conn, id: i64) -> Result<()> {
+    sqlx::query("UPDATE sync_jobs SET claimed_until = NULL WHERE id = $1").bind(id).execute(&mut *conn).await?;
+    Ok(())
+}
+
 /// Records a run's end and releases the claim: the cursor moves only when `cursor_value` is given.
 pub async fn finish(
     conn: &mut Conn,

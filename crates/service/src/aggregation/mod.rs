@@ -278,7 +278,8 @@ struct Batch<'a> {
 }
 
 /// Delivers the file at `path` as a batch of resource `code`, as `delivery` says. A delivery under an idempotency
-/// key already used for this resource is not delivered again: the first one's report is answered, `replayed`.
+/// key whose batch was committed for this resource is not delivered again: that report is answered, `replayed`. A
+/// refused batch keeps no key, so the same key may deliver the batch once it is fixed.
 pub async fn deliver(p: &Platform, actor: &Actor, code: &str, path: &Path, delivery: Delivery, progress: impl FnMut(u64) + Send + 'static) -> Result<BatchReport> {
     let lake = lake_of(p)?;
     if let Some(key) = &delivery.key {
@@ -562,9 +563,9 @@ impl Batch<'_> {
         });
         let written: Result<i64> = async {
             let mut tx = p.store.begin().await?;
-            let batch_id = store::lake::insert_batch(&mut tx, &self.batch_row(&report, now)?).await.map_err(|e| {
-                Error::from_store_conflict(e, "同一批次编号的另一次交付正在入库，请稍后查询该批次", "Another delivery under the same batch key is being committed: look the batch up shortly")
-            })?;
+            // A refused batch keeps no key: the same batch, fixed (encoding, catalog, limit), may be delivered again.
+            let row = BatchRow { external_id: None, ..self.batch_row(&report, now)? };
+            let batch_id = store::lake::insert_batch(&mut tx, &row).await?;
             let mut event = self.actor.event("aggregation.batch.refuse", "resource", &self.entry.row.code);
             event.result = "refused".into();
             event.detail = format!("batch {batch_id}: {}", report.refusal_en.clone().unwrap_or_default());

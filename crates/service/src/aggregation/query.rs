@@ -122,7 +122,11 @@ pub async fn query(p: &Platform, actor: &Actor, req: QueryRequest) -> Result<Que
             p.audit_writer.append(event).await?;
             return Err(Error::invalid("query_too_large", format!("查询需要超过{mib}MiB内存：请增加筛选条件或先聚合"), format!("The query needs more than {mib} MiB of memory: filter or aggregate more")));
         }
-        Ok(Err(lake::query::QueryError::Internal(why))) => return Err(Error::Internal(store::Error::Corrupt(format!("query: {why}")))),
+        Ok(Err(lake::query::QueryError::Internal(why))) => {
+            event.result = "failed".into();
+            p.audit_writer.append(event).await?;
+            return Err(Error::Internal(store::Error::Corrupt(format!("query: {why}"))));
+        }
         Ok(Ok(a)) => a,
     };
     event.detail = format!("{} → {} rows", event.detail, answer.rows.len());

@@ -110,8 +110,23 @@ pub struct SyncRun {
     pub job: SyncJob,
 }
 
-/// A connection URL with its password masked, to show.
+/// A connection URL with its password masked, to show: in the authority part and as a `password=` parameter.
 fn masked(url: &str) -> String {
+    let (url, query) = match url.split_once('?') {
+        Some((u, q)) => (u, Some(q)),
+        None => (url, None),
+    };
+    let query = query.map(|q| {
+        q.split('&').map(|kv| if kv.to_ascii_lowercase().starts_with("password=") { "password=***" } else { kv }).collect::<Vec<_>>().join("&")
+    });
+    let shown = masked_authority(url);
+    match query {
+        Some(q) => format!("{shown}?{q}"),
+        None => shown,
+    }
+}
+
+fn masked_authority(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return "***".into() };
     let (auth, host) = match rest.rsplit_once('@') {
         Some((auth, host)) => (Some(auth), host),
@@ -128,7 +143,11 @@ fn masked(url: &str) -> String {
 
 fn source_error(e: SourceError) -> Error {
     let (code, zh, en) = match &e {
-        SourceError::Url => ("sync_connection_url", "连接串须以 postgres:// 或 mysql:// 开头".to_string(), e.to_string()),
+        SourceError::Url => (
+            "sync_connection_url",
+            "连接串须为 postgres://用户:密码@主机:端口/库 或 mysql://…，经网络连接（不接受本机套接字或 host= 参数）".to_string(),
+            "The URL is postgres://user:password@host:port/db or mysql://…, reached over the network (no local socket, no host= parameter)".to_string(),
+        ),
         SourceError::Connect(why) => ("sync_unreachable", format!("无法连接部门数据库：{why}（请检查地址、端口、用户名和密码，以及防火墙）"), format!("{e} (check host, port, user, password and firewall)")),
         SourceError::Name(n) => ("sync_bad_name", format!("“{n}”不是合法的表名或列名：只能含字母、数字和下划线"), e.to_string()),
         SourceError::Table(t, why) => ("sync_no_table", format!("表{t}不存在或无权读取：{why}"), e.to_string()),
@@ -378,10 +397,24 @@ pub async fn run_due(p: &Platform) -> Result<Option<SyncRun>> {
 /// Runs a claimed job and releases it, recording what happened: the error of a failed run is kept on the job (and
 /// answered), the cursor moves only with a committed batch.
 async fn run_claimed(p: &Platform, id: i64, actor: &Actor) -> Result<SyncRun> {
-    let mut conn = p.store.read().await?;
-    let row = store::sync::by_id(&mut conn, id).await?.ok_or_else(|| Error::not_found(format!("同步任务{id}不存在"), format!("Sync job {id} does not exist")))?;
-    let code = store::catalog::by_id(&mut conn, row.resource_id).await?.map(|r| r.code).unwrap_or_default();
-    drop(conn);
+    let loaded: Result<(SyncJobRow, String)> = async {
+        let mut conn = p.store.read().await?;
+        let row = store::sync::by_id(&mut conn, id).await?.ok_or_else(|| Error::not_found(format!("同步任务{id}不存在"), format!("Sync job {id} does not exist")))?;
+        let code = store::catalog::by_id(&mut conn, row.resource_id).await?.map(|r| r.code).unwrap_or_default();
+        Ok((row, code))
+    }
+    .await;
+    let (row, code) = match loaded {
+        Ok(x) => x,
+        Err(e) => {
+            // Release the claim so the job is not held for hours by a run that never started.
+            if let Ok(mut tx) = p.store.begin().await {
+                let _ = store::sync::release(&mut tx, id).await;
+                let _ = tx.commit().await;
+            }
+            return Err(e);
+        }
+    };
     let outcome = read_and_deliver(p, actor, &row, &code).await;
     let now = p.now_us();
     let next = row.interval_minutes.map(|m| now + m * 60_000_000);
@@ -456,5 +489,6 @@ mod tests {
         assert_eq!(masked("mysql://root@127.0.0.1:3306/test"), "mysql://root:***@127.0.0.1:3306/test");
         assert_eq!(masked("mysql://127.0.0.1/test"), "mysql://127.0.0.1/test");
         assert_eq!(masked("nonsense"), "***");
+        assert_eq!(masked("postgres://h/db?user=hr&password=s3cr&sslmode=require"), "postgres://h/db?user=hr&password=***&sslmode=require");
     }
 }

@@ -36,8 +36,16 @@ pub(super) async fn deliver(State(state): State<AppState>, page: Page, Path(code
         };
         let name = field.name().unwrap_or("").to_string();
         if name != "file" {
-            let text = field.text().await.unwrap_or_default();
-            fields.insert(name, text.chars().take(200).collect());
+            // The form's other fields are short: read at most 4 KiB of each, never a whole body.
+            let mut field = field;
+            let mut bytes = Vec::new();
+            while let Ok(Some(chunk)) = field.chunk().await {
+                bytes.extend_from_slice(&chunk);
+                if bytes.len() > 4096 {
+                    return fail(&page, if zh { format!("表单字段“{name}”过长") } else { format!("The form field '{name}' is too long") });
+                }
+            }
+            fields.insert(name, String::from_utf8_lossy(&bytes).chars().take(200).collect());
             continue;
         }
         // The CSRF token comes first in the form, so nothing is written for a forged request.

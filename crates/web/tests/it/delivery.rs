@@ -70,16 +70,21 @@ pub async fn sys_07c_ls_12b_a_system_pushes_rows_under_an_idempotent_batch_key(a
     let (status, _, refused) = push(&app, &token, &code, "?mode=merge", "application/x-ndjson", Some("hr-20261201-0003"), broken.into_bytes()).await;
     assert_eq!((status, refused["error"]["code"].as_str()), (422, Some("batch_refused")), "{refused}");
     assert!(refused["error"]["message"].as_str().unwrap().contains("第2行"), "{refused}");
+    // A refused batch keeps no key: fixed, the same batch is delivered under it.
+    let fixed = format!("{}\n{}", person(5, "戊"), person(6, "己"));
+    let (status, replayed, report) = push(&app, &token, &code, "?mode=merge", "application/x-ndjson", Some("hr-20261201-0003"), fixed.into_bytes()).await;
+    assert_eq!((status, replayed, report["version"].as_i64()), (201, false, Some(3)), "{report}");
     let (status, _, refused) =
         push(&app, &token, &code, "", "application/json", Some("hr-20261201-0004"), json!([{"zjhm": id(7), "xm": "己", "hyzk": "已婚"}]).to_string().into_bytes()).await;
     assert_eq!(status, 422, "{refused}");
     assert!(refused["error"]["message"].as_str().unwrap().contains("hyzk"), "a key outside the catalog: {refused}");
-    assert_eq!(versions(&app, &officer, &code).await, [2, 1]);
+    assert_eq!(versions(&app, &officer, &code).await, [3, 2, 1]);
     assert_eq!(rows(&app, &officer, &code, 2).await.len(), 4);
+    assert_eq!(rows(&app, &officer, &code, 3).await.len(), 6);
 
 
     // A batch of rows larger than an ordinary request body (1 MiB) streams in like a file.
-    // (Citizen IDs repeat every 7,000 numbers here, so 7001–7004 update the four people already delivered.)
+    // (Citizen IDs repeat every 7,000 numbers here, so 7001–7006 update the six people already delivered.)
     let many: Vec<Value> = (1005..8005).map(|n| person(n, "批量交付的居民姓名写得很长以便请求体超过一兆字节")).collect();
     let body = json!({"rows": many}).to_string().into_bytes();
     assert!(body.len() > 1 << 20, "{}", body.len());

@@ -96,6 +96,8 @@ async fn sync_scenario(app: TestApp, source: Source) {
         (url.clone(), "hr_people; DROP TABLE hr_people", "sync_bad_name"),
         (url.replace(":3306", ":1").replace(":5432", ":1"), "hr_people", "sync_unreachable"),
         ("sqlite://x.db".to_string(), "hr_people", "sync_connection_url"),
+        // A local socket could reach the platform's own database: only network connections are taken.
+        ("postgres:///postgres?host=/var/run/postgresql".to_string(), "hr_people", "sync_connection_url"),
     ] {
         let (status, body) = app.json(Method::POST, "/api/v1/sync/test", Some(&officer), Some(json!({"connection": connection, "table": table}))).await;
         assert_eq!((status, body["error"]["code"].as_str()), (400, Some(code_expected)), "{body}");
