@@ -62,6 +62,8 @@ pub struct Store {
     backend: Backend,
     /// The database file, on SQLite: hot read paths open it natively (see `audit::verify`).
     sqlite_path: Option<std::path::PathBuf>,
+    /// The control plane's own server and database (PostgreSQL), which no sync job may read.
+    target: Option<(source::Engine, String, u16, String)>,
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -69,6 +71,11 @@ static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations
 
 impl Store {
     /// Opens (creating a SQLite file if needed) and migrates.
+    /// Whether `url` leads to this control plane's own database: a department's sync job must never read it.
+    pub fn is_own_database(&self, url: &str) -> bool {
+        self.target.is_some() && source::target(url) == self.target
+    }
+
     pub async fn open(url: &str) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = backend_of(url)?;
@@ -92,7 +99,7 @@ impl Store {
             Backend::Sqlite => sqlite_file(url),
             Backend::Postgres => None,
         };
-        let store = Store { writer, reader, backend, sqlite_path };
+        let store = Store { writer, reader, backend, sqlite_path, target: source::target(url) };
         match backend {
             Backend::Sqlite => SQLITE_MIGRATOR.run(&store.writer).await?,
             Backend::Postgres => POSTGRES_MIGRATOR.run(&store.writer).await?,

@@ -120,6 +120,30 @@ fn check_url(url: &str) -> Result<(), SourceError> {
     Ok(())
 }
 
+/// Where a URL leads: engine, host (loopback names alike), port and database.
+pub fn target(url: &str) -> Option<(Engine, String, u16, String)> {
+    let engine = Engine::of_url(url)?;
+    let rest = url.split_once("://")?.1;
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host_port = authority.rsplit_once('@').map(|(_, h)| h).unwrap_or(authority);
+    let default_port = if engine == Engine::Postgres { 5432 } else { 3306 };
+    let (host, port) = match host_port.strip_prefix('[') {
+        // [IPv6]:port
+        Some(bracketed) => {
+            let (h, after) = bracketed.split_once(']')?;
+            (h, after.strip_prefix(':').map(|p| p.parse().ok()).unwrap_or(Some(default_port))?)
+        }
+        None => match host_port.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse().ok()?),
+            None => (host_port, default_port),
+        },
+    };
+    let host = host.to_ascii_lowercase();
+    let host = if ["localhost", "127.0.0.1", "::1", "0.0.0.0"].contains(&host.as_str()) { "127.0.0.1".to_string() } else { host };
+    let database = path.split('?').next().unwrap_or("").to_string();
+    Some((engine, host, port, database))
+}
+
 async fn connect(url: &str) -> Result<(Engine, Source), SourceError> {
     let engine = Engine::of_url(url).ok_or(SourceError::Url)?;
     check_url(url)?;
@@ -314,6 +338,10 @@ mod tests {
         assert_eq!(Engine::of_url("MariaDB://u@h/db"), Some(Engine::Mysql));
         assert_eq!(Engine::of_url("sqlite://x"), None);
         assert!(check_url("postgres://hr:pw@10.0.0.5:5432/hr").is_ok());
+        assert_eq!(target("postgres://u:p@LocalHost/shuyuan?sslmode=disable"), Some((Engine::Postgres, "127.0.0.1".into(), 5432, "shuyuan".into())));
+        assert_eq!(target("mysql://u@10.0.0.5:3307/hr"), Some((Engine::Mysql, "10.0.0.5".into(), 3307, "hr".into())));
+        assert_eq!(target("postgres://u@[::1]/db"), Some((Engine::Postgres, "127.0.0.1".into(), 5432, "db".into())));
+        assert_eq!(target("postgres://u@[::1]:6432/db"), Some((Engine::Postgres, "127.0.0.1".into(), 6432, "db".into())));
         for bad in ["postgres:///shuyuan", "postgres://u@/db", "postgres://h/db?host=/var/run/postgresql", "mysql://u@h/db?socket=/run/mysqld/mysqld.sock", "postgres://%2Fvar%2Frun/db"] {
             assert!(check_url(bad).is_err(), "{bad}");
         }

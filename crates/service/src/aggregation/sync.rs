@@ -158,6 +158,18 @@ fn source_error(e: SourceError) -> Error {
     Error::invalid(code, zh, en)
 }
 
+/// Refuses a URL that leads to the platform's own control-plane database.
+fn not_own_database(p: &Platform, url: &str) -> Result<()> {
+    if p.store.is_own_database(url) {
+        return Err(Error::invalid(
+            "sync_control_plane",
+            "该连接指向本平台自身的数据库，不能作为部门数据源",
+            "The URL leads to the platform's own database, which is no department's source",
+        ));
+    }
+    Ok(())
+}
+
 /// Which item is read from which source column: the job's own mapping first, then the column of the item's name.
 fn mapping(items: &[Item], columns: &BTreeMap<String, String>, source: &[store::source::SourceColumn]) -> Result<(BTreeMap<String, String>, Vec<String>)> {
     for item in columns.keys() {
@@ -198,6 +210,7 @@ async fn resource_items(p: &Platform, actor: &Actor, code: &str) -> Result<(crat
 /// items it supplies.
 pub async fn test_connection(p: &Platform, actor: &Actor, t: ConnectionTest) -> Result<ConnectionReport> {
     let engine = Engine::of_url(&t.connection).ok_or_else(|| source_error(SourceError::Url))?;
+    not_own_database(p, &t.connection)?;
     let resource = match &t.resource_code {
         Some(code) => Some(resource_items(p, actor, code).await?),
         None => {
@@ -268,6 +281,7 @@ pub async fn create(p: &Platform, actor: &Actor, job: NewSyncJob) -> Result<Sync
         return Err(Error::invalid("merge_without_key", "该资源的目录没有主键数据项，增量同步无法按主键合并，请用全量同步", "The entry has no key item: incremental rows cannot be merged by key, use a full job"));
     }
     let engine = Engine::of_url(&job.connection).ok_or_else(|| source_error(SourceError::Url))?;
+    not_own_database(p, &job.connection)?;
     let inspected = store::source::inspect(&job.connection, &job.table).await.map_err(source_error)?;
     let (_, unmapped) = mapping(&items, &job.columns, &inspected.columns)?;
     let missing: Vec<&Item> = items.iter().filter(|i| (i.required || i.is_key) && unmapped.contains(&i.name)).collect();
@@ -446,6 +460,7 @@ async fn run_claimed(p: &Platform, id: i64, actor: &Actor) -> Result<SyncRun> {
 /// batch (none when an incremental run found nothing new) and the last row's cursor value.
 async fn read_and_deliver(p: &Platform, actor: &Actor, row: &SyncJobRow, code: &str) -> Result<(u64, Option<BatchReport>, Option<String>)> {
     let url = crate::secrets::sealer(p)?.open(&row.connection)?;
+    not_own_database(p, &url)?;
     let (_, items) = resource_items(p, actor, code).await?;
     let columns: BTreeMap<String, String> = serde_json::from_str(&row.columns).unwrap_or_default();
     let inspected = store::source::inspect(&url, &row.source_table).await.map_err(source_error)?;

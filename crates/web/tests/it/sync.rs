@@ -103,6 +103,13 @@ async fn sync_scenario(app: TestApp, source: Source) {
         assert_eq!((status, body["error"]["code"].as_str()), (400, Some(code_expected)), "{body}");
     }
 
+    // The platform's own database is nobody's source.
+    if app.backend == store::testing::TestBackend::Postgres {
+        let own = json!({"connection": app.database_url, "table": "users"});
+        let (status, body) = app.json(Method::POST, "/api/v1/sync/test", Some(&officer), Some(own)).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (400, Some("sync_control_plane")), "{body}");
+    }
+
     // A full job: each run replaces the dataset with the table as it is.
     let (status, full) = app
         .json(Method::POST, "/api/v1/sync/jobs", Some(&officer), Some(json!({"resource_code": code, "connection": url, "table": "hr_people", "columns": mapping})))
