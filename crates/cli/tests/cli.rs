@@ -161,10 +161,7 @@ fn catalog_import_refuses_a_file_with_any_bad_line_and_names_each() {
 async fn ingest_commits_a_good_file_and_refuses_a_bad_one() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
-    assert_eq!(shuyuan(&["init", "--profile", "lishui-2020", "--data-dir", data]).0, 0);
-    let uscc = "11331100MB0001201Q";
-    assert_eq!(shuyuan(&["departments", "add", "--data-dir", data, "--name", "丽水市公安局", "--region", "331100", "--uscc", uscc]).0, 0);
-    let code = published_population(dir.path(), uscc).await;
+    let code = police_population(data).await;
     let good = dir.path().join("人口.csv");
     let mut text = String::from("公民身份号码,姓名\n");
     for n in 0..300u32 {
@@ -233,11 +230,8 @@ async fn sys_07c_the_push_client_sends_a_folder_and_a_table_once() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("platform");
     let data = data.to_str().unwrap();
-    assert_eq!(shuyuan(&["init", "--profile", "lishui-2020", "--data-dir", data]).0, 0);
-    let uscc = "11331100MB0001201Q";
-    assert_eq!(shuyuan(&["departments", "add", "--data-dir", data, "--name", "丽水市公安局", "--region", "331100", "--uscc", uscc]).0, 0);
-    let code = published_population(std::path::Path::new(data), uscc).await;
-    let token = system_token(std::path::Path::new(data), uscc).await;
+    let code = police_population(data).await;
+    let token = system_token(std::path::Path::new(data), POLICE_USCC).await;
     let server = serve(data).await;
 
     let outbox = dir.path().join("outbox");
@@ -300,6 +294,16 @@ async fn sys_07c_the_push_client_sends_a_folder_and_a_table_once() {
     store::testing::drop_source_database(&pg, &source).await.unwrap();
 }
 
+const POLICE_USCC: &str = "11331100MB0001201Q";
+
+/// A 丽水 deployment in `data` with its police bureau and the bureau's published 户籍人口基本信息; answers its code.
+async fn police_population(data: &str) -> String {
+    assert_eq!(shuyuan(&["init", "--profile", "lishui-2020", "--data-dir", data]).0, 0);
+    let add = ["departments", "add", "--data-dir", data, "--name", "丽水市公安局", "--region", "331100", "--uscc", POLICE_USCC];
+    assert_eq!(shuyuan(&add).0, 0);
+    published_population(std::path::Path::new(data), POLICE_USCC).await
+}
+
 /// A published 户籍人口基本信息 (citizen ID key, name) of the department with credit code `uscc`, made in-process as
 /// the command line (which takes every review step).
 async fn published_population(dir: &std::path::Path, uscc: &str) -> String {
@@ -343,10 +347,7 @@ async fn recorded_versions(dir: &std::path::Path) -> Vec<(i64, String)> {
 async fn an_ingestion_killed_at_random_points_never_leaves_a_partial_version() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
-    assert_eq!(shuyuan(&["init", "--profile", "lishui-2020", "--data-dir", data]).0, 0);
-    let uscc = "11331100MB0001201Q";
-    assert_eq!(shuyuan(&["departments", "add", "--data-dir", data, "--name", "丽水市公安局", "--region", "331100", "--uscc", uscc]).0, 0);
-    let code = published_population(dir.path(), uscc).await;
+    let code = police_population(data).await;
     let file = dir.path().join("人口.csv");
     let rows: u32 = 200_000;
     let mut text = String::with_capacity(rows as usize * 32);

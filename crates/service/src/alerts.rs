@@ -119,7 +119,7 @@ pub async fn list(p: &Platform, actor: &Actor, open_only: bool) -> Result<Vec<Al
 /// How often a node scans for alerts.
 pub const SCAN_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// The instant of the last scan, so the worker scans every [`SCAN_EVERY`].
+/// Whether a scan is due, the last one having run at `last`: the worker scans every [`SCAN_EVERY`].
 pub(crate) fn due_for_scan(last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
     last.is_none_or(|l| now - l >= chrono::Duration::from_std(SCAN_EVERY).unwrap_or_default())
 }

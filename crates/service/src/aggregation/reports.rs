@@ -43,23 +43,22 @@ pub struct VersionRows {
 /// Most rows a page holds.
 pub const MAX_PAGE_ROWS: usize = 1000;
 
-/// The version of a resource (the newest when `version` is none) that the caller may read: the data itself, so only
-/// its provider and the authority (sharing and opening give others their own access).
-async fn readable_version(p: &Platform, actor: &Actor, code: &str, version: Option<i64>) -> Result<store::lake::VersionRow> {
+/// Who may read a resource's raw data (its versions, its quarantines): its provider and the authority; sharing and
+/// opening give others their own access.
+fn holds_raw_data(actor: &Actor, entry: &crate::catalog::Entry) -> bool {
+    actor.kind == ActorKind::Cli || actor.has(Role::AuthorityAdmin) || actor.department_id == Some(entry.provider.id)
+}
+
+/// Version `version` of a resource, for a caller who may read its data.
+async fn readable_version(p: &Platform, actor: &Actor, code: &str, version: i64) -> Result<store::lake::VersionRow> {
     let mut conn = p.store.read().await?;
     let entry = crate::catalog::load(p, &mut conn, code).await?;
-    let owner = actor.kind == ActorKind::Cli || actor.has(Role::AuthorityAdmin) || actor.department_id == Some(entry.provider.id);
-    if !owner {
+    if !holds_raw_data(actor, &entry) {
         return Err(Error::forbidden("版本数据只有提供部门和数据主管部门可以直接读取；其他部门请通过共享申请", "Only the provider and the authority read versions directly; others apply for sharing"));
     }
     let versions = store::lake::versions(&mut conn, entry.row.id).await?;
-    let found = match version {
-        None => versions.into_iter().next(),
-        Some(v) => versions.into_iter().find(|r| r.version == v),
-    };
-    found.ok_or_else(|| match version {
-        Some(v) => Error::not_found(format!("资源{code}没有版本{v}（可能已按保留规则清理）"), format!("Resource {code} has no version {v} (it may have been removed by retention)")),
-        None => Error::not_found(format!("资源{code}尚无数据版本"), format!("Resource {code} has no version yet")),
+    versions.into_iter().find(|r| r.version == version).ok_or_else(|| {
+        Error::not_found(format!("资源{code}没有版本{version}（可能已按保留规则清理）"), format!("Resource {code} has no version {version} (it may have been removed by retention)"))
     })
 }
 
@@ -68,7 +67,7 @@ pub async fn version_rows(p: &Platform, actor: &Actor, code: &str, version: i64,
     if limit == 0 || limit > MAX_PAGE_ROWS {
         return Err(Error::invalid("invalid_limit", format!("limit须在1至{MAX_PAGE_ROWS}之间"), format!("limit is 1 to {MAX_PAGE_ROWS}")));
     }
-    let row = readable_version(p, actor, code, Some(version)).await?;
+    let row = readable_version(p, actor, code, version).await?;
     let lake = lake_of(p)?;
     let (columns, rows, total) = tokio::task::spawn_blocking(move || lake.read_page(&row.path, offset, limit))
         .await
@@ -79,7 +78,7 @@ pub async fn version_rows(p: &Platform, actor: &Actor, code: &str, version: i64,
 
 /// A version's Parquet file, as committed (its SHA-256 is the version's checksum).
 pub async fn version_file(p: &Platform, actor: &Actor, code: &str, version: i64) -> Result<Vec<u8>> {
-    let row = readable_version(p, actor, code, Some(version)).await?;
+    let row = readable_version(p, actor, code, version).await?;
     lake_of(p)?.read_file(&row.path).map_err(internal)
 }
 
@@ -210,8 +209,7 @@ pub(super) async fn report_of_row(p: &Platform, batch: &BatchRow) -> Result<Batc
 /// Only the provider and the authority: it holds the raw data.
 pub async fn quarantine(p: &Platform, actor: &Actor, id: i64) -> Result<Vec<u8>> {
     let (batch, entry) = readable_batch(p, actor, id).await?;
-    let owner = actor.kind == ActorKind::Cli || actor.has(Role::AuthorityAdmin) || actor.department_id == Some(entry.provider.id);
-    if !owner {
+    if !holds_raw_data(actor, &entry) {
         return Err(Error::forbidden("隔离区数据含原始值，只有提供部门和数据主管部门可以下载", "The quarantine holds raw values: only the provider and the authority download it"));
     }
     let path = batch.quarantine_path.ok_or_else(|| Error::not_found(format!("批次{id}没有隔离的行"), format!("Batch {id} quarantined no rows")))?;
