@@ -27,6 +27,27 @@ pub struct Config {
     /// default `index/` in the data folder. Nodes of one deployment each need their own.
     #[serde(default)]
     pub index_dir: Option<std::path::PathBuf>,
+    /// The lake in an S3-compatible object store; without it, `lake/` in the data folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lake: Option<LakeConfig>,
+}
+
+/// `[lake]`: where dataset versions are kept. Credentials are not written here: they come from
+/// `SHUYUAN_LAKE_ACCESS_KEY_ID` and `SHUYUAN_LAKE_SECRET_ACCESS_KEY` (or the standard `AWS_ACCESS_KEY_ID` and
+/// `AWS_SECRET_ACCESS_KEY`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LakeConfig {
+    /// `s3://BUCKET` or `s3://BUCKET/PREFIX`.
+    pub url: String,
+    /// The store's address when it is not AWS: MinIO, Ceph, a government cloud's OSS/OBS/COS.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Plain HTTP to the endpoint (only within a trusted network).
+    #[serde(default)]
+    pub allow_http: bool,
 }
 
 impl Config {
@@ -35,7 +56,20 @@ impl Config {
             let abs = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
             format!("sqlite://{}", abs.join("shuyuan.db").display())
         });
-        Config { profile: profile.into(), database_url, listen: listen.into(), secure_cookies: None, log_json: false, index_dir: None }
+        Config { profile: profile.into(), database_url, listen: listen.into(), secure_cookies: None, log_json: false, index_dir: None, lake: None }
+    }
+
+    /// The object store the lake lives in, if the config names one, with credentials from the environment.
+    pub fn lake_store(&self) -> Option<service::aggregation::StoreConfig> {
+        let lake = self.lake.as_ref()?;
+        Some(service::aggregation::StoreConfig {
+            url: lake.url.clone(),
+            endpoint: lake.endpoint.clone(),
+            region: lake.region.clone(),
+            allow_http: lake.allow_http,
+            access_key_id: std::env::var("SHUYUAN_LAKE_ACCESS_KEY_ID").ok(),
+            secret_access_key: std::env::var("SHUYUAN_LAKE_SECRET_ACCESS_KEY").ok(),
+        })
     }
 
     /// The folder of this node's catalog index.

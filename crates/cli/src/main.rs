@@ -449,7 +449,7 @@ async fn run(cli: Cli) -> Result<i32> {
         Command::Ingest { data_dir, resource, encoding, file } => ingest(&data_dir, &resource, &encoding, &file).await,
         Command::Query { data_dir, limit, timing, sql } => {
             let p = open(&data_dir).await?;
-            service::aggregation::attach(&p, &data_dir.join("lake")).await?;
+            attach_lake(&p, &data_dir).await?;
             let started = std::time::Instant::now();
             let answer = service::aggregation::query::query(&p, &Actor::cli(), service::aggregation::query::QueryRequest { sql, limit: Some(limit), versions: Default::default() }).await?;
             let elapsed = started.elapsed();
@@ -573,7 +573,7 @@ async fn ingest(data_dir: &std::path::Path, resource: &str, encoding: &str, file
     let encoding = service::catalog::import::Encoding::parse(encoding)
         .ok_or_else(|| anyhow::anyhow!("未知编码“{encoding}”：可选 auto、utf-8、gbk / unknown encoding '{encoding}': auto, utf-8 or gbk"))?;
     let p = open(data_dir).await?;
-    service::aggregation::attach(&p, &data_dir.join("lake")).await?;
+    attach_lake(&p, data_dir).await?;
     let size = std::fs::metadata(file).map(|m| m.len()).with_context(|| format!("读取 / read {}", file.display()))?;
     let bar = ProgressBar::new(size);
     bar.set_style(ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} 剩余/eta {eta}").expect("template"));
@@ -603,6 +603,15 @@ async fn ingest(data_dir: &std::path::Path, resource: &str, encoding: &str, file
     Ok(if committed { 0 } else { 2 })
 }
 
+/// Attaches the lake the config names: `lake/` in the data folder, or an object store with `lake/` for staging.
+async fn attach_lake(p: &Platform, data_dir: &std::path::Path) -> Result<()> {
+    let config = Config::load(data_dir)?;
+    let remote = config.lake_store();
+    let dir = data_dir.join("lake");
+    let place = remote.as_ref().map(|r| r.url.clone()).unwrap_or_else(|| dir.display().to_string());
+    service::aggregation::attach(p, &dir, remote.as_ref()).await.with_context(|| format!("打开数据湖 / open the lake in {place}"))
+}
+
 async fn open(data_dir: &std::path::Path) -> Result<Arc<Platform>> {
     let config = Config::load(data_dir)?;
     let store = store::Store::open(&config.database_url).await.with_context(|| format!("open {}", config.database_url))?;
@@ -612,7 +621,7 @@ async fn open(data_dir: &std::path::Path) -> Result<Arc<Platform>> {
 async fn serve(data_dir: &std::path::Path, config: Config) -> Result<i32> {
     let store = store::Store::open(&config.database_url).await.with_context(|| format!("open {}", config.database_url))?;
     let platform = Platform::open(store, Arc::new(SystemClock)).await?;
-    service::aggregation::attach(&platform, &data_dir.join("lake")).await.with_context(|| format!("open the lake in {}", data_dir.join("lake").display()))?;
+    attach_lake(&platform, data_dir).await?;
     service::secrets::attach(&platform, &data_dir.join("secret.key")).with_context(|| format!("read the secret key in {}", data_dir.display()))?;
     service::worker::start(&platform);
     let index_dir = config.index_dir(data_dir);
@@ -643,7 +652,7 @@ async fn demo(data_dir: PathBuf, listen: String, profile: String, no_serve: bool
             let platform = open(&data_dir).await?;
             service::demo::seed(&platform).await?;
             let entries = service::demo::seed_catalog(&platform).await?;
-            service::aggregation::attach(&platform, &data_dir.join("lake")).await?;
+            attach_lake(&platform, &data_dir).await?;
             let spinner = ProgressBar::new_spinner();
             spinner.enable_steady_tick(std::time::Duration::from_millis(200));
             if people > 0 {

@@ -182,6 +182,57 @@ async fn ingest_commits_a_good_file_and_refuses_a_bad_one() {
     assert!(status != 0 && err.contains("auto、utf-8、gbk"), "{err}");
 }
 
+/// The lake in an S3-compatible store (moto's server here): a version is uploaded, not kept in the data folder,
+/// and a node without a local copy reads it back from the store.
+#[tokio::test]
+async fn the_lake_lives_in_an_s3_compatible_object_store_when_the_config_names_one() {
+    let server = lake::testing::S3Server::start();
+    let bucket = server.bucket("shuyuan-cli", "city");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let code = police_population(data).await;
+    let config = dir.path().join("shuyuan.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!("\n[lake]\nurl = \"{}\"\nendpoint = \"{}\"\nregion = \"us-east-1\"\nallow_http = true\n", bucket.url, server.endpoint));
+    std::fs::write(&config, &text).unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_shuyuan"))
+            .args(args)
+            .env_remove("SHUYUAN_DATABASE_URL")
+            .env("SHUYUAN_LAKE_ACCESS_KEY_ID", "test")
+            .env("SHUYUAN_LAKE_SECRET_ACCESS_KEY", "test")
+            .output()
+            .expect("run shuyuan");
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr))
+    };
+    let file = dir.path().join("人口.csv");
+    let mut rows = String::from("公民身份号码,姓名\n");
+    for n in 0..250u32 {
+        rows.push_str(&format!("{},居民{n}\n", domain::ids::CitizenId::complete(&format!("33110219900101{n:03}")).as_str()));
+    }
+    std::fs::write(&file, &rows).unwrap();
+    let (status, out) = run(&["ingest", "--data-dir", data, "--resource", &code, file.to_str().unwrap()]);
+    assert_eq!(status, 0, "{out}");
+    let versions = recorded_versions(dir.path()).await;
+    assert_eq!(versions.len(), 1);
+    assert!(server.keys("shuyuan-cli").contains(&format!("city/{}", versions[0].1)), "{:?}", server.keys("shuyuan-cli"));
+    assert!(!dir.path().join("lake").join("versions").exists(), "versions are in the store, not the data folder");
+
+    // A node with no local copy (the cache removed) reads the version from the store.
+    std::fs::remove_dir_all(dir.path().join("lake").join("cache")).unwrap();
+    let sql = format!("SELECT count(*) AS n FROM \"{code}\"");
+    let (status, out) = run(&["query", "--data-dir", data, &sql]);
+    assert_eq!(status, 0, "{out}");
+    assert!(out.lines().any(|l| l.trim() == "250"), "{out}");
+
+    // A store that does not answer stops the command at start, naming the store.
+    std::fs::write(&config, text.replace(&server.endpoint, "http://127.0.0.1:9")).unwrap();
+    let (status, out) = run(&["ingest", "--data-dir", data, "--resource", &code, file.to_str().unwrap()]);
+    assert_ne!(status, 0, "{out}");
+    assert!(out.contains("open the lake in s3://shuyuan-cli/city"), "{out}");
+    assert_eq!(recorded_versions(dir.path()).await.len(), 1, "nothing recorded");
+}
+
 /// The department's system token, made in-process as the command line.
 async fn system_token(dir: &std::path::Path, uscc: &str) -> String {
     let url = format!("sqlite://{}", dir.join("shuyuan.db").display());

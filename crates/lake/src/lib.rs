@@ -1,8 +1,9 @@
 //! The lake: each resource's data as immutable Parquet files, one per dataset version, under a folder of the data
-//! directory. A version is written to `tmp/` first and moved into `versions/{resource}/` only when complete and
-//! flushed to disk; the control plane then records it in the same transaction as its audit event, so a reader —
-//! who finds versions only through the control plane — never sees a partial one. Files in `tmp/`, and files no
-//! recorded version names, are left-overs of an interrupted delivery and are swept on start.
+//! directory or in an S3-compatible object store. A version is written to `tmp/` first and moved into
+//! `versions/{resource}/` (renamed in the folder, or uploaded whole to the store) only when complete and flushed to
+//! disk; the control plane then records it in the same transaction as its audit event, so a reader — who finds
+//! versions only through the control plane — never sees a partial one. Files in `tmp/`, and files no recorded
+//! version names, are left-overs of an interrupted delivery and are swept on start.
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -21,9 +22,12 @@ use sha2::{Digest, Sha256};
 mod merge;
 mod parquet_in;
 pub mod query;
+mod remote;
+pub mod testing;
 
 pub use merge::Merged;
 pub use parquet_in::parquet_to_csv;
+pub use remote::StoreConfig;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -38,6 +42,9 @@ pub enum Error {
     Value { column: String, value: String },
     #[error("path outside the lake: {0}")]
     Path(String),
+    /// The deployment's object store settings are wrong.
+    #[error("{0}")]
+    Config(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -70,10 +77,11 @@ const BATCH_ROWS: usize = 16_384;
 /// Rows per Parquet row group.
 const ROW_GROUP_ROWS: usize = 131_072;
 
-/// The lake under one folder.
+/// The lake: under one folder, or in an object store with this folder for staging and the local copies readers use.
 #[derive(Debug, Clone)]
 pub struct Lake {
     root: PathBuf,
+    remote: Option<Arc<remote::Remote>>,
 }
 
 /// A version written to `tmp/`, not yet in the lake.
@@ -92,11 +100,48 @@ impl Lake {
         fs::create_dir_all(root.join("tmp"))?;
         fs::create_dir_all(root.join("versions"))?;
         fs::create_dir_all(root.join("quarantine"))?;
-        Ok(Lake { root: root.to_path_buf() })
+        Ok(Lake { root: root.to_path_buf(), remote: None })
     }
 
+    /// Opens the lake in the object store `config` names, staging under `root`; fails when the store does not
+    /// answer. Blocks: call from a blocking thread.
+    pub fn open_remote(root: &Path, config: &StoreConfig) -> Result<Lake> {
+        fs::create_dir_all(root.join("tmp"))?;
+        fs::create_dir_all(root.join("cache"))?;
+        let remote = remote::Remote::connect(config)?;
+        remote.probe()?;
+        Ok(Lake { root: root.to_path_buf(), remote: Some(Arc::new(remote)) })
+    }
+
+    /// The local folder: the whole lake, or (with an object store) its staging area and copies.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Where the lake's files live, for logs and status pages.
+    pub fn describe(&self) -> String {
+        match &self.remote {
+            Some(r) => r.describe.clone(),
+            None => self.root.display().to_string(),
+        }
+    }
+
+    /// A local file holding the lake file `rel`, to read. With an object store it is a copy under `cache/`,
+    /// fetched when missing (blocks meanwhile); the files never change, so a copy is always current.
+    pub fn local(&self, rel: &str) -> Result<PathBuf> {
+        let rel_path = self.resolve_rel(rel)?;
+        let Some(remote) = &self.remote else { return Ok(self.root.join(rel_path)) };
+        let cached = self.root.join("cache").join(rel_path);
+        if cached.exists() {
+            return Ok(cached);
+        }
+        let tmp = self.tmp_path("part");
+        if let Err(e) = remote.download(rel, &tmp) {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        remote::place(&tmp, &cached)?;
+        Ok(cached)
     }
 
     fn tmp_path(&self, ext: &str) -> PathBuf {
@@ -119,9 +164,17 @@ impl Lake {
     /// relative path. The move is a rename within one file system, so the file appears whole or not at all; the
     /// unique part means two deliveries racing for the same number never overwrite each other's file (the control
     /// plane lets one of them have the number).
+    ///
+    /// With an object store the file is uploaded whole (an object appears only once its upload completes) and
+    /// then kept as this node's local copy. Blocks: call from a blocking thread.
     pub fn commit(&self, staged: Staged, resource: &str, version: i64) -> Result<String> {
         let unique = staged.tmp.file_stem().and_then(|s| s.to_str()).unwrap_or("x").to_string();
         let rel = format!("versions/{}/v{version:06}-{unique}.parquet", safe(resource)?);
+        if let Some(remote) = &self.remote {
+            remote.upload(&staged.tmp, &rel)?;
+            remote::place(&staged.tmp, &self.root.join("cache").join(&rel))?;
+            return Ok(rel);
+        }
         let dest = self.root.join(&rel);
         if let Some(dir) = dest.parent() {
             fs::create_dir_all(dir)?;
@@ -138,10 +191,21 @@ impl Lake {
         let _ = fs::remove_file(&staged.tmp);
     }
 
-    /// Removes a committed file whose version the control plane did not record.
+    /// Removes a committed file (a version the control plane did not record, or one retention removed).
+    /// Blocks with an object store.
     pub fn remove(&self, rel: &str) {
-        if let Ok(path) = self.resolve(rel) {
-            let _ = fs::remove_file(path);
+        let Ok(rel_path) = self.resolve_rel(rel) else { return };
+        match &self.remote {
+            Some(remote) => {
+                if let Err(e) = remote.delete(rel) {
+                    // The sweep on the next start removes what the control plane no longer names.
+                    eprintln!("lake: could not remove {rel} from the object store: {e}");
+                }
+                let _ = fs::remove_file(self.root.join("cache").join(rel_path));
+            }
+            None => {
+                let _ = fs::remove_file(self.root.join(rel_path));
+            }
         }
     }
 
@@ -163,6 +227,11 @@ impl Lake {
         file.get_ref().sync_all()?;
         drop(file);
         let rel = format!("quarantine/{batch}.csv");
+        if let Some(remote) = &self.remote {
+            remote.upload(&path, &rel)?;
+            remote::place(&path, &self.root.join("cache").join(&rel))?;
+            return Ok(rel);
+        }
         fs::rename(&path, self.root.join(&rel))?;
         Ok(rel)
     }
@@ -173,19 +242,20 @@ impl Lake {
 
     /// The bytes of a lake file named by its relative path.
     pub fn read_file(&self, rel: &str) -> Result<Vec<u8>> {
-        Ok(fs::read(self.resolve(rel)?)?)
+        Ok(fs::read(self.local(rel)?)?)
     }
 
-    fn resolve(&self, rel: &str) -> Result<PathBuf> {
+    /// A relative path that stays inside the lake.
+    fn resolve_rel<'a>(&self, rel: &'a str) -> Result<&'a Path> {
         if rel.split('/').any(|p| p.is_empty() || p == ".." || p == ".") || rel.starts_with('/') {
             return Err(Error::Path(rel.into()));
         }
-        Ok(self.root.join(rel))
+        Ok(Path::new(rel))
     }
 
     /// Reads a version back, every value as text (none for null), with its column names.
     pub fn read_rows(&self, rel: &str) -> Result<Rows> {
-        let file = File::open(self.resolve(rel)?)?;
+        let file = File::open(self.local(rel)?)?;
         let reader = ParquetRecordBatchReaderBuilder::try_new(file)?.build()?;
         let mut names = Vec::new();
         let mut rows = Vec::new();
@@ -205,7 +275,7 @@ impl Lake {
     /// A page of a version's rows (`offset` rows skipped, at most `limit`), every value as text, with its column
     /// names and the version's row count.
     pub fn read_page(&self, rel: &str, offset: usize, limit: usize) -> Result<(Vec<String>, Vec<Vec<Option<String>>>, u64)> {
-        let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(self.resolve(rel)?)?)?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(self.local(rel)?)?)?;
         let total = builder.metadata().file_metadata().num_rows().max(0) as u64;
         let names: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
         let reader = builder.with_offset(offset).with_limit(limit).with_batch_size(limit.clamp(1, 8192)).build()?;
@@ -221,8 +291,8 @@ impl Lake {
     }
 
     /// Removes files of interrupted deliveries older than `older_than` (so a delivery under way on another node
-    /// is left alone): files in `tmp/`, and version files not in `keep` (the relative paths the control plane
-    /// records). Answers how many were removed.
+    /// is left alone): files in `tmp/`, and version files (and local copies) not in `keep` (the relative paths the
+    /// control plane records). Answers how many were removed. Blocks with an object store.
     pub fn sweep(&self, keep: &std::collections::HashSet<String>, older_than: std::time::Duration) -> Result<usize> {
         let old = |path: &Path| -> Result<bool> {
             let modified = fs::metadata(path)?.modified()?;
@@ -236,7 +306,23 @@ impl Lake {
                 removed += 1;
             }
         }
-        for dir in fs::read_dir(self.root.join("versions"))? {
+        let local = match &self.remote {
+            Some(remote) => {
+                for rel in remote.old_versions(older_than)? {
+                    if !keep.contains(&rel) {
+                        remote.delete(&rel)?;
+                        removed += 1;
+                    }
+                }
+                self.root.join("cache")
+            }
+            None => self.root.clone(),
+        };
+        let versions = local.join("versions");
+        if !versions.exists() {
+            return Ok(removed);
+        }
+        for dir in fs::read_dir(versions)? {
             let dir = dir?;
             if !dir.file_type()?.is_dir() {
                 continue;
@@ -246,7 +332,10 @@ impl Lake {
                 let rel = format!("versions/{}/{}", dir.file_name().to_string_lossy(), file.file_name().to_string_lossy());
                 if !keep.contains(&rel) && old(&file.path())? {
                     fs::remove_file(file.path())?;
-                    removed += 1;
+                    // A stale local copy is not a file of the lake: only the folder lake counts it.
+                    if self.remote.is_none() {
+                        removed += 1;
+                    }
                 }
             }
         }
@@ -602,5 +691,76 @@ mod tests {
         assert!(csv.contains("B,2000-01-01,20,true\n"), "{csv}");
         std::fs::write(dir.path().join("bad.parquet"), b"PAR1 not really").unwrap();
         assert!(parquet_to_csv(&dir.path().join("bad.parquet"), &out).is_err());
+    }
+
+    #[test]
+    fn a_lake_in_an_s3_compatible_store_commits_whole_files_reads_them_back_and_sweeps_orphans() {
+        let server = testing::S3Server::start();
+        let config = server.bucket("lake-test", "city/shuyuan");
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::open_remote(dir.path(), &config).unwrap();
+        let mut w = lake.stage_keyed(&columns(), &["zjhm"]).unwrap();
+        // Enough rows for a multipart upload (parts of 8 MiB).
+        // Keys that do not compress, so the file spans several parts.
+        let mix = |mut x: u64| {
+            x = (x ^ (x >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+            x = (x ^ (x >> 27)).wrapping_mul(0x94d049bb133111eb);
+            x ^ (x >> 31)
+        };
+        for i in 0..400_000u64 {
+            let id = if i == 399_999 || i == 1 { format!("{i:018}") } else { format!("{:016x}{:016x}", mix(i), mix(i + 1 << 32)) };
+            let age = (i % 90).to_string();
+            w.push(&[Some(&id), Some("1990-01-01"), Some(&age), None]).unwrap();
+        }
+        let staged = w.finish().unwrap();
+        assert!(staged.bytes > 8 << 20, "a multipart upload: {} bytes", staged.bytes);
+        let rel = lake.commit(staged, "230500-002-00001", 1).unwrap();
+        assert!(server.keys("lake-test").contains(&format!("city/shuyuan/{rel}")), "{:?}", server.keys("lake-test"));
+        assert!(fs::read_dir(dir.path().join("tmp")).unwrap().next().is_none(), "nothing left in staging");
+
+        // Another node (an empty local folder) reads it from the store.
+        let other = tempfile::tempdir().unwrap();
+        let reader = Lake::open_remote(other.path(), &config).unwrap();
+        let (names, rows, total) = reader.read_page(&rel, 399_998, 10).unwrap();
+        assert_eq!((names.len(), rows.len(), total), (4, 2, 400_000));
+        assert_eq!(rows[1][0].as_deref(), Some("000000000000399999"));
+        assert!(reader.read_page("versions/x/none.parquet", 0, 1).is_err(), "a missing object is an error");
+        assert!(reader.local("../secret.key").is_err(), "paths stay in the lake");
+
+        // A merge reads the previous version through the store too.
+        let mut d = reader.stage(&columns()).unwrap();
+        d.push(&[Some("000000000000000001"), Some("1990-01-01"), Some("99"), Some("true")]).unwrap();
+        let merged = reader.merge(&rel, d.finish().unwrap(), &columns(), &["zjhm"]).unwrap();
+        assert_eq!((merged.replaced, merged.staged.rows), (1, 400_000));
+        let v2 = reader.commit(merged.staged, "230500-002-00001", 2).unwrap();
+
+        // Quarantines go to the store as well.
+        let mut q = lake.quarantine(&["line", "problem"]).unwrap();
+        q.write_record(["2", "bad id"]).unwrap();
+        let qrel = lake.keep_quarantine(q, 7).unwrap();
+        assert!(String::from_utf8_lossy(&reader.read_file(&qrel).unwrap()).contains("2,bad id"));
+
+        // An upload the control plane never recorded is swept; recorded ones stay.
+        let orphan = lake.commit(lake.stage(&columns()).unwrap().finish().unwrap(), "230500-002-00001", 3).unwrap();
+        let keep: std::collections::HashSet<String> = [rel.clone(), v2.clone()].into();
+        assert_eq!(lake.sweep(&keep, std::time::Duration::from_secs(3600)).unwrap(), 0, "another node may be delivering it");
+        assert_eq!(lake.sweep(&keep, std::time::Duration::ZERO).unwrap(), 1);
+        let keys = server.keys("lake-test");
+        assert!(!keys.iter().any(|k| k.ends_with(&orphan)) && keys.iter().any(|k| k.ends_with(&v2)), "{keys:?}");
+        assert!(!dir.path().join("cache").join(&orphan).exists(), "its local copy too");
+        lake.remove(&v2);
+        assert!(!server.keys("lake-test").iter().any(|k| k.ends_with(&v2)));
+    }
+
+    #[test]
+    fn a_wrong_object_store_setting_fails_at_open_with_what_to_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let wrong = |url: &str| Lake::open_remote(dir.path(), &StoreConfig { url: url.into(), ..Default::default() }).unwrap_err().to_string();
+        assert!(wrong("oss://bucket").contains("s3://"));
+        assert!(wrong("s3://").contains("bucket"));
+        let server = testing::S3Server::start();
+        let mut config = server.bucket("exists", "");
+        config.url = "s3://no-such-bucket".into();
+        assert!(Lake::open_remote(dir.path(), &config).is_err(), "a bucket that does not exist is refused at start");
     }
 }

@@ -62,7 +62,7 @@ impl Lake {
         let mut writer = self.stage_keyed(columns, key)?;
         let (mut replaced, mut kept) = (0u64, 0u64);
         let mut copy = || -> Result<()> {
-            for batch in ParquetRecordBatchReaderBuilder::try_new(File::open(self.resolve(previous)?)?)?.build()? {
+            for batch in ParquetRecordBatchReaderBuilder::try_new(File::open(self.local(previous)?)?)?.build()? {
                 let batch = batch?;
                 let k = key_columns(&batch, key)?;
                 let keep: BooleanArray = (0..batch.num_rows()).map(|r| Some(!keys.contains(&key_of(&k, r)))).collect();

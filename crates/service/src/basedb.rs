@@ -179,9 +179,9 @@ async fn plan(p: &Platform, kind: SourceSubject) -> Result<Plan> {
     Ok(Plan { fields, field_resource, delivered, departments })
 }
 
-fn lake_tables(p: &Platform, plan: &Plan) -> Result<Vec<lake::query::Table>> {
-    let lake = crate::aggregation::lake_root(p)?;
-    Ok(plan.delivered.iter().enumerate().map(|(i, d)| lake::query::Table { names: vec![format!("t{i}")], path: lake.join(&d.path) }).collect())
+async fn lake_tables(p: &Platform, plan: &Plan) -> Result<Vec<lake::query::Table>> {
+    let paths = crate::aggregation::local_files(p, plan.delivered.iter().map(|d| d.path.clone()).collect()).await?;
+    Ok(paths.into_iter().enumerate().map(|(i, path)| lake::query::Table { names: vec![format!("t{i}")], path }).collect())
 }
 
 fn may_read_base(actor: &Actor) -> bool {
@@ -230,7 +230,7 @@ pub async fn lookup(p: &Platform, actor: &Actor, kind: SourceSubject, key: &str,
     }
     let key = checked_key(kind, key)?;
     let plan = plan(p, kind).await?;
-    let tables = lake_tables(p, &plan)?;
+    let tables = lake_tables(p, &plan).await?;
     let mut values = Vec::new();
     let mut found = false;
     // One query per source resource, reading the fields it supplies.
@@ -276,7 +276,7 @@ pub async fn conflicts(p: &Platform, actor: &Actor, kind: SourceSubject, limit: 
         return Err(Error::forbidden("无权查看多源校核结果", "You may not see the cross-source checks"));
     }
     let plan = plan(p, kind).await?;
-    let tables = lake_tables(p, &plan)?;
+    let tables = lake_tables(p, &plan).await?;
     let mut out = Vec::new();
     for (f, r) in plan.field_resource.iter().enumerate() {
         let (Some(r), field) = (r, &plan.fields[f]) else { continue };

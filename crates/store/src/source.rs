@@ -200,10 +200,13 @@ fn as_text(engine: Engine, column: &SourceColumn) -> String {
     }
 }
 
-/// An incremental read: rows whose cursor column is past `after` (all rows when none), in cursor order.
+/// An incremental read: rows whose cursor column is at or past `after` (all rows when none), in cursor order,
+/// but for the rows at `after` whose fingerprints are in `seen` (read last time). Reading from `after` itself
+/// catches a row written later with the same timestamp as the last one read; a strict `>` would miss it for good.
 pub struct Cursor<'a> {
     pub column: &'a str,
     pub after: Option<&'a str>,
+    pub seen: &'a std::collections::HashSet<String>,
 }
 
 /// What a read delivered.
@@ -212,6 +215,28 @@ pub struct Read {
     pub rows: u64,
     /// The last row's cursor value (the source's own text for it), for the next incremental read.
     pub last_cursor: Option<String>,
+    /// Fingerprints of the rows read at `last_cursor` (up to [`MAX_SEEN`]; beyond that a few are read again next
+    /// time, which merging by key makes harmless).
+    pub seen: Vec<String>,
+}
+
+/// How many rows at one cursor value are remembered.
+pub const MAX_SEEN: usize = 10_000;
+
+/// A row's fingerprint: the first 8 bytes of SM3 over its length-prefixed values, as hex.
+pub fn fingerprint(values: &[Option<String>]) -> String {
+    use sm3::Digest;
+    let mut h = sm3::Sm3::new();
+    for v in values {
+        match v {
+            Some(v) => {
+                h.update((v.len() as u64).to_be_bytes());
+                h.update(v.as_bytes());
+            }
+            None => h.update(u64::MAX.to_be_bytes()),
+        }
+    }
+    hex::encode(&h.finalize()[..8])
 }
 
 /// Reads `columns` of every row (or every row past the cursor) as text, handing each to `row`, streaming: memory
@@ -245,8 +270,8 @@ pub async fn read(
         sql = format!("SELECT {} FROM {} WHERE {q} IS NOT NULL", select.join(", "), engine.quote(table));
         if c.after.is_some() {
             sql.push_str(&match engine {
-                Engine::Postgres => format!(" AND {q} > CAST($1 AS {})", pg_cast_type(&column.type_name)),
-                Engine::Mysql => format!(" AND {q} > {}", mysql_cast_param(&column.type_name)),
+                Engine::Postgres => format!(" AND {q} >= CAST($1 AS {})", pg_cast_type(&column.type_name)),
+                Engine::Mysql => format!(" AND {q} >= {}", mysql_cast_param(&column.type_name)),
             });
         }
         sql.push_str(&format!(" ORDER BY {q}"));
@@ -255,7 +280,8 @@ pub async fn read(
         sql = format!("SELECT {} FROM {}", select.join(", "), engine.quote(table));
     }
     let width = columns.len();
-    let mut read = Read { rows: 0, last_cursor: None };
+    let mut read = Read { rows: 0, last_cursor: None, seen: Vec::new() };
+    let after = cursor.as_ref().and_then(|c| c.after);
     let mut values: Vec<Option<String>> = Vec::with_capacity(width + 1);
     let failed = |e: sqlx::Error| SourceError::Read(e.to_string());
     macro_rules! each_row {
@@ -270,8 +296,19 @@ pub async fn read(
                 for i in 0..width {
                     values.push(r.try_get::<Option<String>, _>(i).map_err(failed)?);
                 }
-                if cursor.is_some() {
-                    read.last_cursor = r.try_get::<Option<String>, _>(width).map_err(failed)?;
+                if let Some(c) = &cursor {
+                    let at: Option<String> = r.try_get::<Option<String>, _>(width).map_err(failed)?;
+                    let print = fingerprint(&values);
+                    if at != read.last_cursor {
+                        read.seen.clear();
+                        read.last_cursor = at;
+                    }
+                    if read.seen.len() < MAX_SEEN {
+                        read.seen.push(print.clone());
+                    }
+                    if after.is_some() && read.last_cursor.as_deref() == after && c.seen.contains(&print) {
+                        continue;
+                    }
                 }
                 row(&values)?;
                 read.rows += 1;

@@ -23,6 +23,8 @@ pub struct SyncJobRow {
     pub mode: String,
     pub cursor_column: Option<String>,
     pub cursor_value: Option<String>,
+    /// JSON array: fingerprints of the rows read at `cursor_value`, skipped when read again.
+    pub cursor_seen: String,
     pub interval_minutes: Option<i64>,
     pub next_run_at_us: Option<i64>,
     pub last_run_at_us: Option<i64>,
@@ -33,7 +35,7 @@ pub struct SyncJobRow {
 }
 
 const COLS: &str = "id, resource_id, engine, connection, connection_shown, source_table, columns, mode, cursor_column, cursor_value, \
-                    interval_minutes, next_run_at, last_run_at, last_batch_id, last_error, created_by, created_at";
+                    interval_minutes, next_run_at, last_run_at, last_batch_id, last_error, created_by, created_at, cursor_seen";
 
 fn job(r: &AnyRow) -> SyncJobRow {
     SyncJobRow {
@@ -54,6 +56,7 @@ fn job(r: &AnyRow) -> SyncJobRow {
         last_error: r.get(14),
         created_by: r.get(15),
         created_at_us: r.get(16),
+        cursor_seen: r.get(17),
     }
 }
 
@@ -133,7 +136,8 @@ pub async fn release(conn: &mut Conn, id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Records a run's end and releases the claim: the cursor moves only when `cursor_value` is given.
+/// Records a run's end and releases the claim: the cursor (its value and the fingerprints of the rows read at it)
+/// moves only when given.
 pub async fn finish(
     conn: &mut Conn,
     id: i64,
@@ -141,17 +145,18 @@ pub async fn finish(
     next_run_at_us: Option<i64>,
     batch_id: Option<i64>,
     error: Option<&str>,
-    cursor_value: Option<&str>,
+    cursor: Option<(&str, &str)>,
 ) -> Result<()> {
     sqlx::query(
         "UPDATE sync_jobs SET claimed_until = NULL, last_run_at = $1, next_run_at = $2, last_batch_id = COALESCE($3, last_batch_id), last_error = $4,
-             cursor_value = COALESCE($5, cursor_value) WHERE id = $6",
+             cursor_value = COALESCE($5, cursor_value), cursor_seen = COALESCE($6, cursor_seen) WHERE id = $7",
     )
     .bind(now_us)
     .bind(next_run_at_us)
     .bind(batch_id)
     .bind(error)
-    .bind(cursor_value)
+    .bind(cursor.map(|c| c.0))
+    .bind(cursor.map(|c| c.1))
     .bind(id)
     .execute(&mut *conn)
     .await?;

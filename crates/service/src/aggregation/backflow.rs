@@ -56,7 +56,8 @@ pub async fn district_slice(p: &Platform, actor: &Actor, code: &str, purpose: &s
     })?;
     drop(conn);
     let lake = lake_of(p)?;
-    let table = lake::query::Table { names: vec!["t".into()], path: lake.root().join(&version.path) };
+    let path = super::local_files(p, vec![version.path.clone()]).await?.remove(0);
+    let table = lake::query::Table { names: vec!["t".into()], path };
     let sql = format!("SELECT * FROM t WHERE substr({}, {}, {}) = {}", lake::query::ident(&key), digits.0, digits.1, lake::query::literal(&region.code));
     let file = tempfile::Builder::new().suffix(".csv").tempfile_in(lake.root().join("tmp")).map_err(|e| Error::Internal(store::Error::Corrupt(format!("backflow spool: {e}"))))?;
     let out: PathBuf = file.path().to_path_buf();

@@ -102,18 +102,44 @@ pub struct VersionView {
     pub created_at: String,
 }
 
-/// Attaches the node's lake (a folder), sweeping what interrupted deliveries left behind.
-pub async fn attach(p: &Platform, dir: &Path) -> Result<()> {
-    let lake = Lake::open(dir).map_err(internal)?;
+/// Where an object-store lake is, from the deployment's config.
+pub use lake::StoreConfig;
+
+/// Attaches the node's lake — the folder `dir`, or the object store `remote` with `dir` for staging and local
+/// copies — sweeping what interrupted deliveries left behind. A store that does not answer fails here, at start.
+pub async fn attach(p: &Platform, dir: &Path, remote: Option<&StoreConfig>) -> Result<()> {
+    let (dir, remote) = (dir.to_path_buf(), remote.cloned());
+    let opened = tokio::task::spawn_blocking(move || match remote {
+        Some(config) => Lake::open_remote(&dir, &config),
+        None => Lake::open(&dir),
+    })
+    .await
+    .map_err(|e| Error::Internal(store::Error::Corrupt(format!("lake task: {e}"))))?;
+    let lake = Arc::new(opened.map_err(|e| match e {
+        lake::Error::Config(why) => Error::invalid("lake_config", why.clone(), why),
+        other => internal(other),
+    })?);
     let mut conn = p.store.read().await?;
     let keep: std::collections::HashSet<String> = store::lake::all_paths(&mut conn).await?.into_iter().collect();
     drop(conn);
-    let removed = lake.sweep(&keep, std::time::Duration::from_secs(3600)).map_err(internal)?;
+    let removed = blocking(&lake, move |l| l.sweep(&keep, std::time::Duration::from_secs(3600))).await?;
     if removed > 0 {
         tracing::info!(removed, "swept files of interrupted deliveries from the lake");
     }
-    let _ = p.lake.set(Arc::new(lake));
+    tracing::info!(lake = %lake.describe(), "lake attached");
+    let _ = p.lake.set(lake);
     Ok(())
+}
+
+/// Runs a lake operation on a blocking thread: with an object store it waits on the network.
+pub(crate) async fn blocking<T: Send + 'static>(lake: &Arc<Lake>, f: impl FnOnce(&Lake) -> lake::Result<T> + Send + 'static) -> Result<T> {
+    let lake = lake.clone();
+    tokio::task::spawn_blocking(move || f(&lake)).await.map_err(|e| Error::Internal(store::Error::Corrupt(format!("lake task: {e}"))))?.map_err(internal)
+}
+
+/// Local files holding the lake files `rels`, in order (fetched from the object store when not yet here).
+pub(crate) async fn local_files(p: &Platform, rels: Vec<String>) -> Result<Vec<std::path::PathBuf>> {
+    blocking(&lake_of(p)?, move |l| rels.iter().map(|r| l.local(r)).collect()).await
 }
 
 fn internal(e: lake::Error) -> Error {
@@ -122,11 +148,6 @@ fn internal(e: lake::Error) -> Error {
 
 fn lake_of(p: &Platform) -> Result<Arc<Lake>> {
     p.lake.get().cloned().ok_or_else(|| Error::Internal(store::Error::Corrupt("no lake attached to this node".into())))
-}
-
-/// The lake's folder, for readers outside aggregation (the base databases' SQL).
-pub(crate) fn lake_root(p: &Platform) -> Result<std::path::PathBuf> {
-    Ok(lake_of(p)?.root().to_path_buf())
 }
 
 fn column_type(item: &Item) -> ColumnType {
@@ -481,7 +502,8 @@ impl Batch<'_> {
         let (rows, bytes, sha256) = (staged.rows as i64, staged.bytes as i64, staged.sha256.clone());
         report.version = Some(version);
         report.rows_in_version = Some(rows);
-        let rel = lake.commit(staged, &entry.row.code, version).map_err(internal)?;
+        let code = entry.row.code.clone();
+        let rel = blocking(lake, move |l| l.commit(staged, &code, version)).await?;
         let result: Result<i64> = async {
             let mut tx = p.store.begin().await?;
             let batch_id = store::lake::insert_batch(&mut tx, &self.batch_row(&report, now)?).await.map_err(|e| {
@@ -513,8 +535,8 @@ impl Batch<'_> {
                 Ok(report)
             }
             Err(e) => {
-                lake.remove(&rel);
                 lake.drop_quarantine(quarantine);
+                blocking(lake, move |l| Ok(l.remove(&rel))).await?;
                 Err(e)
             }
         }
@@ -609,12 +631,12 @@ fn schema_json(items: &[Item]) -> String {
 }
 
 /// Keeps the quarantined rows with the batch, or drops an empty quarantine.
-async fn keep_quarantine(p: &Platform, lake: &Lake, q: lake::QuarantineWriter, batch_id: i64, any: bool) -> Result<()> {
+async fn keep_quarantine(p: &Platform, lake: &Arc<Lake>, q: lake::QuarantineWriter, batch_id: i64, any: bool) -> Result<()> {
     if !any {
         lake.drop_quarantine(q);
         return Ok(());
     }
-    let rel = lake.keep_quarantine(q, batch_id).map_err(internal)?;
+    let rel = blocking(lake, move |l| l.keep_quarantine(q, batch_id)).await?;
     let mut tx = p.store.begin().await?;
     store::lake::set_quarantine_path(&mut tx, batch_id, &rel).await?;
     tx.commit().await?;

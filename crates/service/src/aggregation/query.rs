@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::lake_of;
 use crate::actor::ActorKind;
 use crate::{Actor, Error, Platform, Result};
 
@@ -71,10 +70,10 @@ pub async fn query(p: &Platform, actor: &Actor, req: QueryRequest) -> Result<Que
     if sql.is_empty() || sql.len() > 100_000 {
         return Err(Error::invalid("invalid_sql", "SQL不能为空，且不超过100000个字符", "The SQL is 1 to 100,000 characters"));
     }
-    let lake = lake_of(p)?;
     let mut conn = p.store.read().await?;
     let entries = store::catalog::all_with_contents(&mut conn).await?;
     let mut tables = Vec::new();
+    let mut paths = Vec::new();
     let mut shown = Vec::new();
     // Only the tables the text names can be read: the others are not registered at all (each registration reads
     // its file's footer).
@@ -94,7 +93,8 @@ pub async fn query(p: &Platform, actor: &Actor, req: QueryRequest) -> Result<Que
             None => versions.first(),
         };
         let Some(version) = chosen else { continue };
-        tables.push(lake::query::Table { names: vec![row.code.clone(), lake::query::plain_name(&row.code)], path: lake.root().join(&version.path) });
+        tables.push(vec![row.code.clone(), lake::query::plain_name(&row.code)]);
+        paths.push(version.path.clone());
         shown.push(QueryTable { code: row.code.clone(), name: published.map(|c| c.name).unwrap_or(row.name), version: version.version });
     }
     drop(conn);
@@ -103,6 +103,8 @@ pub async fn query(p: &Platform, actor: &Actor, req: QueryRequest) -> Result<Que
             return Err(Error::not_found(format!("没有可查询的资源{code}"), format!("No resource {code} to query")));
         }
     }
+    let tables: Vec<lake::query::Table> =
+        tables.into_iter().zip(super::local_files(p, paths).await?).map(|(names, path)| lake::query::Table { names, path }).collect();
     let answer = tokio::time::timeout(TIMEOUT, lake::query::sql(&tables, sql, limit, MEMORY_MIB)).await;
     let mut event = actor.event("aggregation.query", "sql", "");
     event.detail = sql.chars().take(500).collect();

@@ -79,7 +79,7 @@ pub async fn version_rows(p: &Platform, actor: &Actor, code: &str, version: i64,
 /// A version's Parquet file, as committed (its SHA-256 is the version's checksum).
 pub async fn version_file(p: &Platform, actor: &Actor, code: &str, version: i64) -> Result<Vec<u8>> {
     let row = readable_version(p, actor, code, version).await?;
-    lake_of(p)?.read_file(&row.path).map_err(internal)
+    super::blocking(&lake_of(p)?, move |l| l.read_file(&row.path)).await
 }
 
 /// The limits aggregation applies, which the authority sets.
@@ -213,7 +213,7 @@ pub async fn quarantine(p: &Platform, actor: &Actor, id: i64) -> Result<Vec<u8>>
         return Err(Error::forbidden("隔离区数据含原始值，只有提供部门和数据主管部门可以下载", "The quarantine holds raw values: only the provider and the authority download it"));
     }
     let path = batch.quarantine_path.ok_or_else(|| Error::not_found(format!("批次{id}没有隔离的行"), format!("Batch {id} quarantined no rows")))?;
-    lake_of(p)?.read_file(&path).map_err(internal)
+    super::blocking(&lake_of(p)?, move |l| l.read_file(&path)).await
 }
 
 /// A published resource's freshness: when it was last delivered, when the next delivery is due, whether it is late

@@ -88,9 +88,11 @@ pub async fn apply(p: &Platform) -> Result<usize> {
         store::audit::append(&mut tx, &event, now).await?;
     }
     tx.commit().await?;
-    let lake = lake_of(p)?;
-    for v in &removed {
-        lake.remove(&v.path);
-    }
+    let paths: Vec<String> = removed.iter().map(|v| v.path.clone()).collect();
+    super::blocking(&lake_of(p)?, move |l| {
+        paths.iter().for_each(|rel| l.remove(rel));
+        Ok(())
+    })
+    .await?;
     Ok(removed.len())
 }

@@ -312,6 +312,7 @@ pub async fn create(p: &Platform, actor: &Actor, job: NewSyncJob) -> Result<Sync
         mode,
         cursor_column: cursor,
         cursor_value: None,
+        cursor_seen: "[]".into(),
         interval_minutes: job.interval_minutes,
         next_run_at_us: job.interval_minutes.map(|_| now),
         last_run_at_us: None,
@@ -448,7 +449,7 @@ async fn run_claimed(p: &Platform, id: i64, actor: &Actor) -> Result<SyncRun> {
         }
     };
     let mut tx = p.store.begin().await?;
-    store::sync::finish(&mut tx, id, now, next, batch_id, error.as_deref(), cursor.as_deref()).await?;
+    store::sync::finish(&mut tx, id, now, next, batch_id, error.as_deref(), cursor.as_ref().map(|(v, s)| (v.as_str(), s.as_str()))).await?;
     tx.commit().await?;
     let (rows_read, batch) = result?;
     let mut conn = p.store.read().await?;
@@ -457,8 +458,9 @@ async fn run_claimed(p: &Platform, id: i64, actor: &Actor) -> Result<SyncRun> {
 }
 
 /// Reads the job's rows into a CSV in the lake's temporary folder and delivers it. Answers the rows read, the
-/// batch (none when an incremental run found nothing new) and the last row's cursor value.
-async fn read_and_deliver(p: &Platform, actor: &Actor, row: &SyncJobRow, code: &str) -> Result<(u64, Option<BatchReport>, Option<String>)> {
+/// batch (none when an incremental run found nothing new) and the cursor after it: the last row's cursor value with
+/// the fingerprints of the rows read at that value.
+async fn read_and_deliver(p: &Platform, actor: &Actor, row: &SyncJobRow, code: &str) -> Result<(u64, Option<BatchReport>, Option<(String, String)>)> {
     let url = crate::secrets::sealer(p)?.open(&row.connection)?;
     not_own_database(p, &url)?;
     let (_, items) = resource_items(p, actor, code).await?;
@@ -471,7 +473,8 @@ async fn read_and_deliver(p: &Platform, actor: &Actor, row: &SyncJobRow, code: &
     let mut w = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, spool.as_file()));
     w.write_record(selected.iter().map(|(item, _)| *item)).map_err(|e| Error::Internal(store::Error::Corrupt(format!("sync spool: {e}"))))?;
     let source_columns: Vec<&str> = selected.iter().map(|(_, c)| *c).collect();
-    let cursor = row.cursor_column.as_deref().map(|column| Cursor { column, after: row.cursor_value.as_deref() });
+    let seen: std::collections::HashSet<String> = serde_json::from_str(&row.cursor_seen).unwrap_or_default();
+    let cursor = row.cursor_column.as_deref().map(|column| Cursor { column, after: row.cursor_value.as_deref(), seen: &seen });
     let read = store::source::read(&url, &row.source_table, &source_columns, cursor, |values| {
         w.write_record(values.iter().map(|v| v.as_deref().unwrap_or(""))).map_err(std::io::Error::from)
     })
@@ -482,6 +485,7 @@ async fn read_and_deliver(p: &Platform, actor: &Actor, row: &SyncJobRow, code: &
     if row.mode == "incremental" && read.rows == 0 {
         return Ok((0, None, None));
     }
+    let cursor = read.last_cursor.map(|value| (value, serde_json::to_string(&read.seen).unwrap_or_else(|_| "[]".into())));
     let delivery = Delivery {
         format: Format::Csv,
         encoding: Encoding::Utf8,
@@ -491,7 +495,7 @@ async fn read_and_deliver(p: &Platform, actor: &Actor, row: &SyncJobRow, code: &
         source_name: format!("{} {}", row.connection_shown, row.source_table),
     };
     let report = super::deliver(p, actor, code, spool.path(), delivery, |_| {}).await?;
-    Ok((read.rows, Some(report), read.last_cursor))
+    Ok((read.rows, Some(report), cursor))
 }
 
 #[cfg(test)]

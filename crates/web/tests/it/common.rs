@@ -62,7 +62,7 @@ pub async fn spawn_profile(backend: store::testing::TestBackend, profile: &str) 
     let clock = Arc::new(TestClock::default());
     let platform = Platform::open(store, clock.clone()).await.unwrap();
     service::catalog::search::attach(&platform, &dir.path().join("index")).await.unwrap();
-    service::aggregation::attach(&platform, &dir.path().join("lake")).await.unwrap();
+    service::aggregation::attach(&platform, &dir.path().join("lake"), None).await.unwrap();
     service::secrets::attach(&platform, &dir.path().join("secret.key")).unwrap();
     service::demo::seed(&platform).await.unwrap();
     let app = web::app(platform.clone(), web::WebOptions { secure_cookies: false, ..Default::default() });

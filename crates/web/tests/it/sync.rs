@@ -168,9 +168,23 @@ async fn sync_scenario(app: TestApp, source: Source) {
     assert_eq!((quiet.rows_read, quiet.batch.is_none()), (0, true), "nothing new: no batch");
     assert_eq!(versions(&app, &officer, &code).await, [3, 2, 1]);
 
+    // A row written later with the same update time as the last one read is not missed, and the rows already read
+    // at that time are not read again.
+    store::testing::execute(&admin_url, &[&format!("INSERT INTO hr_people VALUES ('{}', '新生丙', '2026-11-22', '13900000003', '2026-12-01 09:00:02')", id(102))])
+        .await
+        .unwrap();
+    app.clock.advance_minutes(5);
+    let tie = service::aggregation::sync::run_due(&app.platform).await.unwrap().expect("due again");
+    assert_eq!((tie.rows_read, tie.batch.as_ref().and_then(|b| b.rows_in_version)), (1, Some(22)), "{tie:?}");
+    assert!(names(&app, &officer, &code, 4).await.contains(&(id(102), "新生丙".into())));
+    app.clock.advance_minutes(5);
+    let quiet = service::aggregation::sync::run_due(&app.platform).await.unwrap().expect("due again");
+    assert_eq!((quiet.rows_read, quiet.batch.is_none()), (0, true), "the rows at the cursor were read already");
+    assert_eq!(versions(&app, &officer, &code).await, [4, 3, 2, 1]);
+
     // The full job reads the whole table again; its history and the jobs list show both channels.
     let again = run(&app, &officer, full_id).await;
-    assert_eq!((again["batch"]["rows_accepted"].as_i64(), again["batch"]["version"].as_i64()), (Some(21), Some(4)), "{again}");
+    assert_eq!((again["batch"]["rows_accepted"].as_i64(), again["batch"]["version"].as_i64()), (Some(22), Some(5)), "{again}");
     let (status, jobs) = app.json(Method::GET, "/api/v1/sync/jobs", Some(&officer), None).await;
     assert_eq!((status, jobs["total"].as_i64()), (200, Some(2)), "{jobs}");
     let (status, jobs) = app.json(Method::GET, "/api/v1/sync/jobs", Some(&app.login("officer-sj").await), None).await;
