@@ -11,6 +11,7 @@ pub mod ids;
 pub mod orgs;
 pub mod profile;
 pub mod roles;
+pub mod sharing;
 pub mod sources;
 
 pub use error::{FieldIssue, Invalid};

@@ -42,6 +42,8 @@ pub struct Profile {
     pub districts: Vec<District>,
     pub clock: CountingRule,
     pub features: Features,
+    /// How applications are routed and answered (issue 5).
+    pub sharing: crate::sharing::SharingProfile,
     pub catalog: CatalogProfile,
     pub labels: Labels,
     pub deadlines: Vec<Deadline>,

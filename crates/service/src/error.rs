@@ -18,6 +18,9 @@ pub enum Error {
     /// Authenticated, but this actor may not do this.
     #[error("forbidden: {en}")]
     Forbidden { zh: String, en: String },
+    /// Refused under a rule with its own code (a sharing call outside its grant: `share_over_scope`…).
+    #[error("denied: {}", .0.message_en)]
+    Denied(Invalid),
     #[error("too many attempts")]
     RateLimited { retry_after_secs: u64 },
     #[error("internal: {0}")]

@@ -16,6 +16,7 @@ pub mod orgs;
 pub mod platform;
 pub mod secrets;
 pub mod setup;
+pub mod sharing;
 pub mod sources;
 pub mod users;
 pub mod worker;

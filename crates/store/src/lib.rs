@@ -13,6 +13,7 @@ pub mod lake;
 pub mod catalog;
 pub mod orgs;
 pub mod settings;
+pub mod sharing;
 pub mod source;
 pub mod sources;
 pub mod sync;

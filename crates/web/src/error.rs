@@ -92,6 +92,7 @@ impl From<service::Error> for ApiError {
                 "Wrong username or password, or an invalid token",
             ),
             E::Forbidden { zh, en } => ApiError::new(StatusCode::FORBIDDEN, "forbidden", zh, en),
+            E::Denied(i) => ApiError::new(StatusCode::FORBIDDEN, i.code, i.message, i.message_en),
             E::RateLimited { retry_after_secs } => ApiError {
                 retry_after: Some(retry_after_secs),
                 ..ApiError::new(

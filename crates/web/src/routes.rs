@@ -32,6 +32,8 @@ pub enum Access {
     Roles(&'static [Role]),
     /// Users holding one of these roles, and system tokens (the service checks the token's department).
     RolesOrSystem(&'static [Role]),
+    /// System tokens only (the sharing API: the service checks the token's grants).
+    System,
 }
 
 impl Access {
@@ -42,6 +44,7 @@ impl Access {
             Access::AnyUser => actor.kind == ActorKind::User,
             Access::Roles(roles) => actor.kind == ActorKind::User && actor.has_any(roles),
             Access::RolesOrSystem(roles) => matches!(actor.kind, ActorKind::System { .. }) || (actor.kind == ActorKind::User && actor.has_any(roles)),
+            Access::System => matches!(actor.kind, ActorKind::System { .. }),
         }
     }
 
@@ -52,6 +55,7 @@ impl Access {
             Access::AnyUser => "any signed-in user".into(),
             Access::Roles(roles) => roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
             Access::RolesOrSystem(roles) => format!("{}, system tokens of the provider", Access::Roles(roles).describe()),
+            Access::System => "system tokens holding a grant".into(),
         }
     }
 }
@@ -87,6 +91,8 @@ const SUPERVISORS: &[Role] = &[Role::AuthorityAdmin, Role::ServiceOperator, Role
 const CATALOG_READERS: &[Role] = &[Role::AuthorityAdmin, Role::ServiceOperator, Role::DeptDataOfficer];
 /// Who reads obligations and projects: those who write or review entries, and the auditor.
 const OVERSEERS: &[Role] = &[Role::AuthorityAdmin, Role::ServiceOperator, Role::DeptDataOfficer, Role::Auditor];
+/// Departments' data officers: they apply for shared data.
+const OFFICERS: &[Role] = &[Role::DeptDataOfficer];
 
 macro_rules! route {
     ($method:ident $path:literal, $access:expr, $summary:literal, $handler:path, req = $req:expr, resp = $resp:expr) => {
@@ -205,6 +211,22 @@ pub fn api_routes() -> Vec<RouteSpec> {
             aggregation::set_retention, req = Some(schema::<service::aggregation::retention::Retention>), resp = Some(schema::<service::aggregation::retention::Retention>)),
         route!(GET "/api/v1/aggregation/freshness", Roles(OVERSEERS), "Published resources' last delivery, next due delivery and lateness, late first",
             aggregation::freshness, req = None, resp = Some(schema::<List<service::aggregation::Freshness>>)),
+        route!(POST "/api/v1/share/applications", Roles(OFFICERS), "Apply for a resource (共享申请): scenario, basis, purpose, items, operations, mode, period; routed by its share attribute",
+            sharing::apply, req = Some(schema::<service::sharing::NewApplication>), resp = Some(schema::<service::sharing::ApplicationView>)),
+        route!(GET "/api/v1/share/applications", Roles(OVERSEERS), "Share applications a department made or must answer (every one for the authority), with due days and overdue flags",
+            sharing::applications, req = None, resp = Some(schema::<List<service::sharing::ApplicationView>>)),
+        route!(GET "/api/v1/share/applications/{id}", Roles(OVERSEERS), "One share application",
+            sharing::application, req = None, resp = Some(schema::<service::sharing::ApplicationView>)),
+        route!(POST "/api/v1/share/applications/{id}/answer", Roles(CATALOGERS), "Answer an application: the provider for conditional data, the authority for its checks and batch consent; a refusal states its reasons",
+            sharing::answer, req = Some(schema::<service::sharing::Answer>), resp = Some(schema::<service::sharing::ApplicationView>)),
+        route!(GET "/api/v1/share/grants", Roles(OVERSEERS), "Grants a department holds or gives (every one for the authority)",
+            sharing::grants, req = None, resp = Some(schema::<List<service::sharing::GrantView>>)),
+        route!(PUT "/api/v1/share/grants/{id}/state", Roles(ADMIN), "Suspend, restore or end a grant, with the reason",
+            sharing::decide_grant, req = Some(schema::<service::sharing::GrantDecision>), resp = Some(schema::<service::sharing::GrantView>)),
+        route!(GET "/api/v1/share/{code}/records/{key}", System, "A record by key: only the granted items, masked unless the grant obtains them; `grant` and `scenario` name the call's grant and purpose",
+            sharing::record, req = None, resp = Some(schema::<service::sharing::Record>)),
+        route!(POST "/api/v1/share/{code}/verify", System, "Result verification (核验): match or no match per item for a key and claimed values, never a value",
+            sharing::verify, req = Some(schema::<service::sharing::VerifyRequest>), resp = Some(schema::<service::sharing::Verification>)),
         route!(GET "/api/v1/alerts", Roles(OVERSEERS), "Warnings and alerts (报送逾期预警): a department's own, every one for the authority; `open=true` for unresolved",
             alerts::list, req = None, resp = Some(schema::<List<service::alerts::Alert>>)),
         route!(GET "/api/v1/base/{kind}", Roles(OVERSEERS), "A base database (natural_person, legal_person): its fields, each with its source department and resource, and the resources it reads (lineage)",

@@ -354,7 +354,7 @@ pub async fn deliver(p: &Platform, actor: &Actor, code: &str, path: &Path, deliv
 }
 
 /// The published revision's content: data is checked against what the catalog has published.
-async fn published_content(conn: &mut store::Conn, entry: &crate::catalog::Entry) -> Result<ResourceContent> {
+pub(crate) async fn published_content(conn: &mut store::Conn, entry: &crate::catalog::Entry) -> Result<ResourceContent> {
     let code = &entry.row.code;
     match entry.row.published_rev {
         Some(rev) if entry.row.state == domain::catalog::lifecycle::ResourceState::Published => {

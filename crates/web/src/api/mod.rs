@@ -11,6 +11,7 @@ pub mod health;
 pub mod objections;
 pub mod orgs;
 pub mod projects;
+pub mod sharing;
 pub mod sources;
 pub mod sync;
 pub mod tokens;

@@ -13,6 +13,7 @@ mod matrix;
 mod openapi;
 mod opening;
 mod projects;
+mod sharing;
 mod sources;
 mod supervision;
 mod sync;
@@ -120,6 +121,13 @@ fn main() {
         delivery::aggregation_retention_removes_old_versions_and_keeps_the_newest,
         sync::sys_07c_ls_12b_a_postgresql_table_syncs_full_then_incremental,
         sync::sys_07c_ls_12b_a_mariadb_table_syncs_full_then_incremental,
+        sharing::sys_27c_conditional_share_answered_within_one_working_day,
+        sharing::sys_27b_unconditional_data_is_granted_after_the_authority_checks,
+        sharing::fs_26a_fs_26b_unconditional_at_once_conditional_within_five_working_days,
+        sharing::cs_22c_a_conditional_application_is_answered_in_ten_working_days_with_reasons_and_basis,
+        sharing::ls_18d_cs_22d_fs_13d_data_not_shared_cannot_be_applied_for,
+        sharing::sys_31a_ls_16e_every_call_outside_a_grant_is_refused_and_logged,
+        sharing::cs_21c_fs_14d_verification_never_returns_a_value,
         sources::sys_16d_sys_16e_the_regulations_source_departments_are_registered,
         sources::sys_15b_sys_15c_several_sources_need_a_division_of_the_items,
         sources::cs_15b_yz_9b_a_repeated_collection_is_flagged_and_settled,

@@ -74,6 +74,14 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("POST /api/v1/sources/statutory", ADMIN),
         ("GET /api/v1/sources/repeated", OVERSEERS),
         ("POST /api/v1/sources/repeated", ADMIN),
+        ("POST /api/v1/share/applications", &["dept_data_officer"]),
+        ("GET /api/v1/share/applications", OVERSEERS),
+        ("GET /api/v1/share/applications/{id}", OVERSEERS),
+        ("POST /api/v1/share/applications/{id}/answer", CATALOGERS),
+        ("GET /api/v1/share/grants", OVERSEERS),
+        ("PUT /api/v1/share/grants/{id}/state", ADMIN),
+        ("GET /api/v1/share/{code}/records/{key}", &["system"]),
+        ("POST /api/v1/share/{code}/verify", &["system"]),
         ("GET /api/v1/sync/jobs", OVERSEERS),
         ("POST /api/v1/sync/jobs", CATALOGERS),
         ("GET /api/v1/sync/jobs/{id}", OVERSEERS),
@@ -225,6 +233,9 @@ pub async fn authorization_matrix_covers_every_route(app: TestApp) {
             .replace("{version}", "1")
             .replace("{kind}/records/{key}", "natural_person/records/11010519491231002X")
             .replace("/base/{kind}", "/base/natural_person")
+            .replace("/records/{key}", "/records/11010519491231002X")
+            .replace("/applications/{id}", "/applications/1")
+            .replace("/grants/{id}", "/grants/1")
             .replace("{region}", "230500")
             .replace("{department_id}", "1")
             .replace("{name}", "public");

@@ -1,0 +1,405 @@
+//! Sharing (共享): what an application must say, where it goes by the entry's share attribute and the profile,
+//! what a grant lets a call do, and how values leave the platform masked. Pure rules; the service applies them.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::attrs::{Attr, ShareCondition, ShareOp};
+use crate::catalog::entry::{IdentifierKind, Item, ResourceContent, SecurityLevel};
+use crate::catalog::vocabulary;
+use crate::{FieldIssue, Invalid};
+
+vocabulary! {
+    /// Where an application stands.
+    ApplicationState {
+        /// The provider answers (有条件共享).
+        ProviderReview = "provider_review", "待提供部门审核", "awaiting the provider";
+        /// The authority checks it (无条件共享 under SYS-27b, YZ-15a).
+        AuthorityReview = "authority_review", "待主管部门审核", "awaiting the authority";
+        /// Approved, but copying data out waits for the authority's consent (LS-17c).
+        Consent = "consent", "待主管部门同意批量交换", "awaiting the authority's consent to batch delivery";
+        Approved = "approved", "已授权", "approved";
+        Refused = "refused", "不予同意", "refused";
+    }
+}
+
+vocabulary! {
+    /// How granted data reaches the consumer (LS-17b: request-response by default).
+    DeliveryMode {
+        Api = "api", "接口调用（请求响应）", "API calls (request-response)";
+        Batch = "batch", "批量交换", "batch delivery";
+    }
+}
+
+vocabulary! {
+    GrantState {
+        Active = "active", "有效", "active";
+        Suspended = "suspended", "已暂停", "suspended";
+        Terminated = "terminated", "已终止", "terminated";
+    }
+}
+
+vocabulary! {
+    /// Why a call was refused (SYS-31a: 超范围、超用途).
+    Denial {
+        NoGrant = "no_grant", "无有效授权", "no grant";
+        OverScope = "over_scope", "超出授权范围", "outside the grant's items or operations";
+        OverPurpose = "over_purpose", "超出授权用途", "outside the grant's scenario";
+        Expired = "expired", "授权已过期或未生效", "the grant is expired or not yet in force";
+        Suspended = "suspended", "授权已暂停或终止", "the grant is suspended or terminated";
+    }
+}
+
+/// How a regime routes applications and answers them; regulations differ, so each profile says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharingProfile {
+    /// An application for unconditional data: granted at once (FS-26a, LS-18b, CS-22b) or checked by the
+    /// authority first (SYS-27b, YZ-15a).
+    pub unconditional: UnconditionalRoute,
+    /// A refusal cites a basis as well as its reasons (CS-22c, FS-08a).
+    pub refusal_needs_basis: bool,
+    /// Batch delivery (copying data out) waits for the authority's consent (LS-17c).
+    pub batch_needs_consent: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnconditionalRoute {
+    Grant,
+    Authority,
+}
+
+/// What a consumer asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request<'a> {
+    pub consumer_department_id: i64,
+    pub provider_department_id: i64,
+    pub scenario: &'a str,
+    pub basis: &'a str,
+    pub purpose: &'a str,
+    pub items: &'a [String],
+    pub ops: &'a [ShareOp],
+    pub mode: DeliveryMode,
+    /// Days the grant would run from its start.
+    pub days: i64,
+}
+
+fn issue(field: &str, zh: impl Into<String>, en: impl Into<String>) -> FieldIssue {
+    FieldIssue { field: field.into(), message: zh.into(), message_en: en.into() }
+}
+
+/// Checks an application against the published entry: data not shared cannot be applied for (LS-18d, FS-13d,
+/// YZ-14e); the scenario, the basis and the purpose are stated (SYS-27a, LS-16c, CS-21d, FS-08b); items and
+/// operations are the entry's and within its conditions (CS-21b, FS-13b, FS-14b–e).
+pub fn check_request(content: &ResourceContent, req: &Request<'_>) -> Result<(), Invalid> {
+    let attr = content.effective_share_attr();
+    if attr == Attr::None {
+        return Err(Invalid::new(
+            "non_share_entry",
+            "该资源为不予共享，不能申请；如确有需要，请提出数据需求或与提供部门协商",
+            "This resource is not shared and cannot be applied for: file a data demand or negotiate with the provider",
+        ));
+    }
+    if req.consumer_department_id == req.provider_department_id {
+        return Err(Invalid::new("share_own_data", "本部门的数据无需申请共享", "A department does not apply for its own data"));
+    }
+    let mut issues = Vec::new();
+    for (field, value, zh, en) in [
+        ("scenario", req.scenario, "请填写应用场景", "State the application scenario"),
+        ("basis", req.basis, "请填写申请依据（法律法规依据或履职需要）", "State the legal or duty basis"),
+        ("purpose", req.purpose, "请填写使用用途", "State what the data is used for"),
+    ] {
+        if value.trim().is_empty() {
+            issues.push(issue(field, zh, en));
+        } else if value.chars().count() > 500 {
+            issues.push(issue(field, "不超过500个字", "At most 500 characters"));
+        }
+    }
+    if req.items.is_empty() {
+        issues.push(issue("items", "请选择所需的数据项（最小必要）", "Choose the items needed (no more than necessary)"));
+    }
+    let mut seen = BTreeSet::new();
+    for (i, name) in req.items.iter().enumerate() {
+        if !content.items.iter().any(|it| &it.name == name) {
+            issues.push(issue(&format!("items[{i}]"), format!("目录没有数据项“{name}”"), format!("The entry has no item '{name}'")));
+        } else if !seen.insert(name) {
+            issues.push(issue(&format!("items[{i}]"), format!("数据项“{name}”重复"), format!("Item '{name}' is listed twice")));
+        }
+    }
+    if req.ops.is_empty() {
+        issues.push(issue("ops", "请选择数据操作（查阅、比对、获取或统计）", "Choose the operations (view, compare, obtain or stats)"));
+    }
+    for (i, op) in req.ops.iter().enumerate() {
+        if !content.sharing.ops.is_empty() && !content.sharing.ops.contains(op) {
+            issues.push(issue(&format!("ops[{i}]"), format!("该资源不提供“{}”操作", op.label()), format!("The resource does not offer '{}'", op.as_str())));
+        }
+    }
+    if req.mode == DeliveryMode::Batch && !req.ops.contains(&ShareOp::Obtain) {
+        issues.push(issue("mode", "批量交换须申请“获取”操作", "Batch delivery needs the obtain operation"));
+    }
+    if req.days < 1 || req.days > 3660 {
+        issues.push(issue("expires_on", "授权期限须在1天至10年之间", "A grant runs from 1 day to 10 years"));
+    }
+    if let Some(months) = content.sharing.period_months {
+        if req.days > i64::from(months) * 31 {
+            issues.push(issue("expires_on", format!("超过目录规定的共享期限{months}个月"), format!("Longer than the entry's sharing period of {months} months")));
+        }
+    }
+    if attr == Attr::Conditional {
+        for condition in &content.sharing.conditions {
+            condition_issues(condition, req, &mut issues);
+        }
+    }
+    if issues.is_empty() {
+        return Ok(());
+    }
+    let mut invalid = Invalid::new("invalid_application", "申请有误，请按提示修改", "The application has problems: fix each one listed");
+    invalid.fields = issues;
+    Err(invalid)
+}
+
+fn condition_issues(condition: &ShareCondition, req: &Request<'_>, issues: &mut Vec<FieldIssue>) {
+    let only = |op: ShareOp, zh: &str, en: &str, issues: &mut Vec<FieldIssue>| {
+        if req.ops.iter().any(|o| *o != op) {
+            issues.push(issue("ops", zh, en));
+        }
+    };
+    match condition {
+        ShareCondition::SpecificDepartments { department_ids, .. } if !department_ids.contains(&req.consumer_department_id) => {
+            issues.push(issue("consumer", "该资源仅向指定部门共享，本部门不在其列", "The resource is shared with named departments only, and yours is not one"));
+        }
+        ShareCondition::ViewOnly { .. } => only(ShareOp::View, "该资源仅可查阅", "The resource may only be viewed", issues),
+        ShareCondition::CompareOnly { .. } => only(ShareOp::Compare, "该资源仅可比对核验", "The resource may only be compared", issues),
+        ShareCondition::StatisticsOnly { .. } => only(ShareOp::Stats, "该资源仅提供统计结果", "The resource gives statistics only", issues),
+        ShareCondition::PartialItems { items, .. } => {
+            for name in req.items {
+                if !items.contains(name) {
+                    issues.push(issue("items", format!("数据项“{name}”不在可共享的部分数据项之内"), format!("Item '{name}' is not among the items shared")));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Where a new application goes: to the provider (conditional), to the authority, or granted at once.
+pub fn route(attr: Attr, mode: DeliveryMode, profile: &SharingProfile) -> ApplicationState {
+    match (attr, profile.unconditional) {
+        (Attr::Unconditional, UnconditionalRoute::Grant) => after_approval(mode, profile),
+        (Attr::Unconditional, UnconditionalRoute::Authority) => ApplicationState::AuthorityReview,
+        _ => ApplicationState::ProviderReview,
+    }
+}
+
+/// Where an approved application goes: to the authority's consent for batch delivery where the regime says so.
+pub fn after_approval(mode: DeliveryMode, profile: &SharingProfile) -> ApplicationState {
+    if mode == DeliveryMode::Batch && profile.batch_needs_consent {
+        ApplicationState::Consent
+    } else {
+        ApplicationState::Approved
+    }
+}
+
+/// A refusal gives its reasons (SYS-27c), and its basis where the regime says so (CS-22c, FS-08a).
+pub fn check_refusal(reason: &str, basis: &str, profile: &SharingProfile) -> Result<(), Invalid> {
+    if reason.trim().is_empty() {
+        return Err(Invalid::new("refusal_reason", "不同意共享的，应当说明具体原因", "A refusal states its reasons"));
+    }
+    if profile.refusal_needs_basis && basis.trim().is_empty() {
+        return Err(Invalid::new("refusal_basis", "不同意共享的，应当说明法律法规依据", "A refusal cites its legal basis"));
+    }
+    Ok(())
+}
+
+/// What an approved application allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub items: Vec<String>,
+    pub ops: Vec<ShareOp>,
+    pub mode: DeliveryMode,
+    pub scenario: String,
+    pub state: GrantState,
+    pub starts_at_us: i64,
+    pub expires_at_us: i64,
+}
+
+/// One call of the sharing API, as the grant sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call<'a> {
+    /// The operations any one of which the call needs.
+    pub needs: &'a [ShareOp],
+    pub items: &'a [String],
+    pub batch: bool,
+    /// The scenario the caller names, if any.
+    pub scenario: Option<&'a str>,
+    pub now_us: i64,
+}
+
+/// Whether `grant` allows `call`, and if not, why (SYS-31a; FS-08c, FS-29b).
+pub fn allows(grant: &Grant, call: &Call<'_>) -> Result<(), Denial> {
+    if grant.state != GrantState::Active {
+        return Err(Denial::Suspended);
+    }
+    if call.now_us < grant.starts_at_us || call.now_us >= grant.expires_at_us {
+        return Err(Denial::Expired);
+    }
+    if call.scenario.is_some_and(|s| s != grant.scenario) {
+        return Err(Denial::OverPurpose);
+    }
+    if !call.needs.iter().any(|op| grant.ops.contains(op)) || call.items.iter().any(|i| !grant.items.contains(i)) {
+        return Err(Denial::OverScope);
+    }
+    if call.batch && grant.mode != DeliveryMode::Batch {
+        return Err(Denial::OverScope);
+    }
+    Ok(())
+}
+
+/// An item whose values are masked unless the grant obtains them: identifying numbers, and items graded three
+/// or higher.
+pub fn sensitive(item: &Item) -> bool {
+    matches!(item.identifier, IdentifierKind::CitizenId | IdentifierKind::Phone)
+        || matches!(item.level, Some(SecurityLevel::L3 | SecurityLevel::L4 | SecurityLevel::Important | SecurityLevel::Core))
+}
+
+/// A value as a grant with `ops` may see it: in full where the grant obtains data, else masked if the item is
+/// sensitive — citizen IDs keep the first 6 and last 4 characters, phones the first 3 and last 4, other values
+/// their first character.
+pub fn masked(item: &Item, value: &str, ops: &[ShareOp]) -> String {
+    if ops.contains(&ShareOp::Obtain) || !sensitive(item) {
+        return value.to_string();
+    }
+    let chars: Vec<char> = value.chars().collect();
+    let (head, tail) = match item.identifier {
+        IdentifierKind::CitizenId => (6, 4),
+        IdentifierKind::Phone => (3, 4),
+        _ => (1, 0),
+    };
+    if chars.len() <= head + tail {
+        return "*".repeat(chars.len());
+    }
+    let mut out: String = chars[..head].iter().collect();
+    out.extend(std::iter::repeat_n('*', chars.len() - head - tail));
+    out.extend(&chars[chars.len() - tail..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn content(attr: Attr) -> ResourceContent {
+        let mut c: ResourceContent = serde_json::from_value(serde_json::json!({
+            "name": "户籍人口", "items": [
+                {"name": "zjhm", "label": "公民身份号码", "data_type": "string", "is_key": true, "identifier": "citizen_id"},
+                {"name": "xm", "label": "姓名", "data_type": "string", "level": "l3"},
+                {"name": "xb", "label": "性别", "data_type": "string"},
+                {"name": "lxdh", "label": "联系电话", "data_type": "string", "identifier": "phone"}
+            ],
+            "sharing": {"ops": ["view", "compare", "obtain", "stats"]}
+        }))
+        .unwrap();
+        c.sharing.attr = Some(attr);
+        c
+    }
+
+    fn request<'a>(items: &'a [String], ops: &'a [ShareOp]) -> Request<'a> {
+        Request {
+            consumer_department_id: 2,
+            provider_department_id: 1,
+            scenario: "低保资格审核",
+            basis: "《社会救助暂行办法》第十一条",
+            purpose: "核对申请人户籍",
+            items,
+            ops,
+            mode: DeliveryMode::Api,
+            days: 365,
+        }
+    }
+
+    fn names(n: &[&str]) -> Vec<String> {
+        n.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn ls_18d_fs_13d_yz_14e_data_not_shared_cannot_be_applied_for() {
+        let items = names(&["zjhm"]);
+        let err = check_request(&content(Attr::None), &request(&items, &[ShareOp::View])).unwrap_err();
+        assert_eq!(err.code, "non_share_entry");
+        assert!(check_request(&content(Attr::Conditional), &request(&items, &[ShareOp::View])).is_ok());
+    }
+
+    #[test]
+    fn sys_27a_ls_16c_an_application_states_scenario_basis_purpose_and_known_items() {
+        let items = names(&["zjhm", "nope", "zjhm"]);
+        let mut r = request(&items, &[]);
+        r.basis = " ";
+        let err = check_request(&content(Attr::Conditional), &r).unwrap_err();
+        let fields: Vec<&str> = err.fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["basis", "items[1]", "items[2]", "ops"], "{err:?}");
+    }
+
+    #[test]
+    fn fs_14b_fs_14c_conditions_limit_who_applies_and_what_for() {
+        let items = names(&["zjhm", "xm"]);
+        let mut c = content(Attr::Conditional);
+        c.sharing.conditions = vec![ShareCondition::SpecificDepartments { department_ids: vec![7], use_purpose: String::new() }];
+        assert_eq!(check_request(&c, &request(&items, &[ShareOp::View])).unwrap_err().fields[0].field, "consumer");
+        c.sharing.conditions = vec![ShareCondition::CompareOnly { compare_method: "核验".into(), use_purpose: String::new() }];
+        assert!(check_request(&c, &request(&items, &[ShareOp::Compare])).is_ok());
+        assert_eq!(check_request(&c, &request(&items, &[ShareOp::Obtain])).unwrap_err().fields[0].field, "ops");
+        c.sharing.conditions = vec![ShareCondition::PartialItems { items: names(&["zjhm"]), use_purpose: String::new() }];
+        assert_eq!(check_request(&c, &request(&items, &[ShareOp::View])).unwrap_err().fields[0].field, "items");
+    }
+
+    #[test]
+    fn routing_follows_the_attribute_and_the_profile() {
+        let grant = SharingProfile { unconditional: UnconditionalRoute::Grant, refusal_needs_basis: false, batch_needs_consent: true };
+        let authority = SharingProfile { unconditional: UnconditionalRoute::Authority, ..grant.clone() };
+        assert_eq!(route(Attr::Unconditional, DeliveryMode::Api, &grant), ApplicationState::Approved);
+        assert_eq!(route(Attr::Unconditional, DeliveryMode::Batch, &grant), ApplicationState::Consent, "LS-17c");
+        assert_eq!(route(Attr::Unconditional, DeliveryMode::Api, &authority), ApplicationState::AuthorityReview);
+        assert_eq!(route(Attr::Conditional, DeliveryMode::Api, &grant), ApplicationState::ProviderReview);
+        assert_eq!(check_refusal("", "", &grant).unwrap_err().code, "refusal_reason");
+        let cs = SharingProfile { refusal_needs_basis: true, ..grant };
+        assert_eq!(check_refusal("涉及个人隐私", "", &cs).unwrap_err().code, "refusal_basis");
+        assert!(check_refusal("涉及个人隐私", "《个人信息保护法》第三十四条", &cs).is_ok());
+    }
+
+    #[test]
+    fn sys_31a_a_call_outside_its_grant_is_refused_with_why() {
+        let g = Grant {
+            items: names(&["zjhm", "xm"]),
+            ops: vec![ShareOp::View],
+            mode: DeliveryMode::Api,
+            scenario: "低保资格审核".into(),
+            state: GrantState::Active,
+            starts_at_us: 100,
+            expires_at_us: 200,
+        };
+        let items = names(&["zjhm"]);
+        let call = Call { needs: &[ShareOp::View, ShareOp::Obtain], items: &items, batch: false, scenario: None, now_us: 150 };
+        assert_eq!(allows(&g, &call), Ok(()));
+        assert_eq!(allows(&g, &Call { needs: &[ShareOp::Compare], ..call.clone() }), Err(Denial::OverScope));
+        let other = names(&["lxdh"]);
+        assert_eq!(allows(&g, &Call { items: &other, ..call.clone() }), Err(Denial::OverScope));
+        assert_eq!(allows(&g, &Call { scenario: Some("招商引资"), ..call.clone() }), Err(Denial::OverPurpose));
+        assert_eq!(allows(&g, &Call { now_us: 200, ..call.clone() }), Err(Denial::Expired));
+        assert_eq!(allows(&g, &Call { batch: true, ..call.clone() }), Err(Denial::OverScope));
+        assert_eq!(allows(&Grant { state: GrantState::Suspended, ..g.clone() }, &call), Err(Denial::Suspended));
+    }
+
+    #[test]
+    fn values_leave_masked_unless_the_grant_obtains_them() {
+        let c = content(Attr::Conditional);
+        let (id, name, sex, phone) = (&c.items[0], &c.items[1], &c.items[2], &c.items[3]);
+        assert_eq!(masked(id, "23050219800101001X", &[ShareOp::View]), "230502********001X");
+        assert_eq!(masked(phone, "13800001234", &[ShareOp::View]), "138****1234");
+        assert_eq!(masked(name, "张三丰", &[ShareOp::View]), "张**");
+        assert_eq!(masked(sex, "男", &[ShareOp::View]), "男", "not sensitive");
+        assert_eq!(masked(id, "23050219800101001X", &[ShareOp::View, ShareOp::Obtain]), "23050219800101001X");
+        assert_eq!(masked(name, "张", &[ShareOp::View]), "*");
+    }
+}

@@ -1,0 +1,650 @@
+//! Sharing (共享): a consumer department applies for a resource; the application is routed by the entry's share
+//! attribute and the profile (granted at once, checked by the authority, or answered by the provider within the
+//! regime's working days); an approved one becomes a grant, and the sharing API serves calls within a grant only.
+//! Every step and every call is an audit event; a call outside its grant is refused and logged as what it was.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use domain::catalog::attrs::ShareOp;
+use domain::catalog::entry::ResourceContent;
+use domain::clock::{format_rfc3339_local, from_micros};
+use domain::profile::keys;
+use domain::roles::Role;
+use domain::sharing::{self as rules, ApplicationState, Call, DeliveryMode, Denial, Grant, GrantState, Request};
+use domain::Invalid;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use store::sharing::{ApplicationRow, GrantRow};
+
+use crate::actor::{Actor, ActorKind};
+use crate::error::{Error, Result};
+use crate::platform::Platform;
+
+/// An application as a consumer department files it.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApplication {
+    pub resource_code: String,
+    /// 应用场景: the business the data serves.
+    pub scenario: String,
+    /// 申请依据: the law or the duty that needs the data.
+    pub basis: String,
+    /// 使用用途.
+    pub purpose: String,
+    /// The items needed (no more than necessary).
+    pub items: Vec<String>,
+    pub ops: Vec<ShareOp>,
+    /// `api` (request-response, the default) or `batch`.
+    #[serde(default)]
+    pub mode: Option<DeliveryMode>,
+    /// The consumer's API tokens (calling systems) the grant binds; none: any of its department's tokens.
+    #[serde(default)]
+    pub token_ids: Vec<i64>,
+    /// First day of use; default today.
+    #[serde(default)]
+    pub starts_on: Option<NaiveDate>,
+    /// Last day of use.
+    pub expires_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Party {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ApplicationView {
+    pub id: i64,
+    pub resource_code: String,
+    pub resource_name: String,
+    pub consumer: Party,
+    pub provider: Party,
+    pub scenario: String,
+    pub basis: String,
+    pub purpose: String,
+    pub items: Vec<String>,
+    pub ops: Vec<ShareOp>,
+    pub mode: DeliveryMode,
+    pub token_ids: Vec<i64>,
+    pub starts_at: String,
+    pub expires_at: String,
+    pub state: ApplicationState,
+    pub state_label: String,
+    pub received_at: String,
+    /// The working day the answer is due, where the regime sets one.
+    pub due_on: Option<NaiveDate>,
+    /// Still unanswered after its due day.
+    pub overdue: bool,
+    pub answered_at: Option<String>,
+    pub answered_by: Option<String>,
+    pub reason: String,
+    pub refusal_basis: String,
+    pub grant_id: Option<i64>,
+}
+
+/// An answer to an application: approve, or refuse with reasons (and a basis where the regime says so).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    pub approve: bool,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub basis: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct GrantView {
+    pub id: i64,
+    pub application_id: i64,
+    pub resource_code: String,
+    pub consumer: Party,
+    pub scenario: String,
+    pub items: Vec<String>,
+    pub ops: Vec<ShareOp>,
+    pub mode: DeliveryMode,
+    pub token_ids: Vec<i64>,
+    pub starts_at: String,
+    pub expires_at: String,
+    pub state: GrantState,
+    pub state_reason: String,
+}
+
+/// The authority's decision on a grant: suspend it, put it back in force, or end it, with a reason.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantDecision {
+    pub state: GrantState,
+    pub reason: String,
+}
+
+fn json_list<T: Serialize>(v: &[T]) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
+}
+
+fn parse_list<T: serde::de::DeserializeOwned>(s: &str) -> Vec<T> {
+    serde_json::from_str(s).unwrap_or_default()
+}
+
+fn start_of_day_us(day: NaiveDate) -> i64 {
+    let local = day.and_hms_opt(0, 0, 0).expect("midnight").and_local_timezone(chrono_tz::Asia::Shanghai).earliest().expect("a Shanghai midnight");
+    domain::clock::to_micros(local.with_timezone(&chrono::Utc))
+}
+
+/// Files an application (SYS-27, FS-26, CS-22, YZ-15, LS-16c): checked against the published entry, routed by its
+/// share attribute, due by the regime's working days; unconditional data is granted at once where the regime says so.
+pub async fn apply(p: &Platform, actor: &Actor, input: NewApplication) -> Result<ApplicationView> {
+    let Some(consumer) = actor.department_id.filter(|_| actor.has(Role::DeptDataOfficer)) else {
+        return Err(Error::forbidden("共享申请由需求部门的数据专员提出", "A share application is filed by a data officer of the consumer department"));
+    };
+    let mut conn = p.store.read().await?;
+    let entry = crate::catalog::load(p, &mut conn, &input.resource_code).await?;
+    let content = crate::aggregation::published_content(&mut conn, &entry).await?;
+    let today = p.clock.today();
+    let starts_on = input.starts_on.unwrap_or(today);
+    if starts_on < today {
+        return Err(Error::invalid("invalid_application", "授权开始日期不能早于今天", "A grant cannot start before today"));
+    }
+    let mode = input.mode.unwrap_or(DeliveryMode::Api);
+    let request = Request {
+        consumer_department_id: consumer,
+        provider_department_id: entry.provider.id,
+        scenario: &input.scenario,
+        basis: &input.basis,
+        purpose: &input.purpose,
+        items: &input.items,
+        ops: &input.ops,
+        mode,
+        days: (input.expires_on - starts_on).num_days() + 1,
+    };
+    if let Err(invalid) = rules::check_request(&content, &request) {
+        drop(conn);
+        // Asking for data that is not shared is itself recorded (CS-22d).
+        if invalid.code == "non_share_entry" {
+            let mut event = actor.event("share.apply", "resource", &entry.row.code);
+            event.result = "refused".into();
+            event.detail = "the resource is not shared".into();
+            p.audit_writer.append(event).await?;
+        }
+        return Err(invalid.into());
+    }
+    for id in &input.token_ids {
+        let token = store::tokens::by_id(&mut conn, *id).await?;
+        if !token.as_ref().is_some_and(|t| t.department_id == consumer && t.revoked_at.is_none()) {
+            return Err(Error::invalid("invalid_application", format!("令牌{id}不是本部门有效的API令牌"), format!("Token {id} is not an active API token of your department")));
+        }
+    }
+    drop(conn);
+    let state = rules::route(content.effective_share_attr(), mode, &p.profile.sharing);
+    let due_on = match state {
+        ApplicationState::ProviderReview => p.profile.due(&p.calendar(), keys::SHARE_CONDITIONAL_REVIEW, today).map(|d| d.due),
+        _ => None,
+    };
+    let now = p.now_us();
+    let row = ApplicationRow {
+        id: 0,
+        resource_id: entry.row.id,
+        consumer_department_id: consumer,
+        scenario: input.scenario.trim().into(),
+        basis: input.basis.trim().into(),
+        purpose: input.purpose.trim().into(),
+        items: json_list(&input.items),
+        ops: json_list(&input.ops),
+        token_ids: json_list(&input.token_ids),
+        mode: mode.as_str().into(),
+        starts_at_us: start_of_day_us(starts_on),
+        expires_at_us: start_of_day_us(input.expires_on + chrono::Duration::days(1)),
+        state: state.as_str().into(),
+        received_at_us: now,
+        due_on: due_on.map(|d| d.to_string()),
+        answered_at_us: None,
+        answered_by: None,
+        reason: String::new(),
+        refusal_basis: String::new(),
+        applied_by: actor.name.clone(),
+    };
+    let mut tx = p.store.begin().await?;
+    let id = store::sharing::insert_application(&mut tx, &row).await?;
+    let mut event = actor.event("share.apply", "resource", &entry.row.code);
+    event.purpose = row.scenario.clone();
+    event.detail = format!("application {id} → {}", state.as_str());
+    store::audit::append(&mut tx, &event, now).await?;
+    if state == ApplicationState::Approved {
+        grant(&mut tx, actor, &ApplicationRow { id, ..row }, now).await?;
+    }
+    tx.commit().await?;
+    application(p, actor, id).await
+}
+
+/// Makes the grant of an approved application, in the caller's transaction.
+async fn grant(tx: &mut store::Tx, actor: &Actor, a: &ApplicationRow, now: i64) -> Result<i64> {
+    let row = GrantRow {
+        id: 0,
+        application_id: a.id,
+        resource_id: a.resource_id,
+        consumer_department_id: a.consumer_department_id,
+        scenario: a.scenario.clone(),
+        items: a.items.clone(),
+        ops: a.ops.clone(),
+        token_ids: a.token_ids.clone(),
+        mode: a.mode.clone(),
+        starts_at_us: a.starts_at_us,
+        expires_at_us: a.expires_at_us,
+        state: GrantState::Active.as_str().into(),
+        state_reason: String::new(),
+        created_at_us: now,
+    };
+    let id = store::sharing::insert_grant(tx, &row).await?;
+    let mut event = actor.event("share.grant", "grant", id.to_string());
+    event.purpose = a.scenario.clone();
+    event.detail = format!("application {} granted: items {}, ops {}, mode {}", a.id, a.items, a.ops, a.mode);
+    store::audit::append(tx, &event, now).await?;
+    Ok(id)
+}
+
+/// Answers an application: the provider answers conditional ones (SYS-27c, CS-22c, FS-26b), the authority checks
+/// unconditional ones where the regime says so (SYS-27b) and consents to batch delivery (LS-17c).
+pub async fn answer(p: &Platform, actor: &Actor, id: i64, answer: Answer) -> Result<ApplicationView> {
+    let mut conn = p.store.read().await?;
+    let row = store::sharing::application_by_id(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
+    let resource = store::catalog::by_id(&mut conn, row.resource_id).await?.ok_or_else(|| not_found(id))?;
+    drop(conn);
+    let state = ApplicationState::parse(&row.state).unwrap_or(ApplicationState::Refused);
+    let authority = actor.kind == ActorKind::Cli || actor.has(Role::AuthorityAdmin);
+    let allowed = match state {
+        ApplicationState::ProviderReview => actor.has(Role::DeptDataOfficer) && actor.department_id == Some(resource.provider_department_id),
+        ApplicationState::AuthorityReview | ApplicationState::Consent => authority,
+        ApplicationState::Approved | ApplicationState::Refused => {
+            return Err(Error::invalid("application_answered", format!("申请{id}已答复，不能再次答复"), format!("Application {id} is already answered")));
+        }
+    };
+    if !allowed {
+        return Err(match state {
+            ApplicationState::ProviderReview => Error::forbidden("有条件共享申请由数据提供部门的数据专员答复", "A conditional application is answered by a data officer of the provider"),
+            _ => Error::forbidden("该申请由数据主管部门审核", "The authority answers this application"),
+        });
+    }
+    let mode = DeliveryMode::parse(&row.mode).unwrap_or(DeliveryMode::Api);
+    let next = if answer.approve {
+        match state {
+            ApplicationState::Consent => ApplicationState::Approved,
+            _ => rules::after_approval(mode, &p.profile.sharing),
+        }
+    } else {
+        rules::check_refusal(&answer.reason, &answer.basis, &p.profile.sharing)?;
+        ApplicationState::Refused
+    };
+    let now = p.now_us();
+    let mut tx = p.store.begin().await?;
+    if !store::sharing::answer(&mut tx, id, state.as_str(), next.as_str(), &actor.name, answer.reason.trim(), answer.basis.trim(), now).await? {
+        return Err(Error::Conflict { zh: format!("申请{id}已被他人答复", ), en: format!("Application {id} was answered meanwhile") });
+    }
+    let mut event = actor.event("share.answer", "application", id.to_string());
+    event.purpose = row.scenario.clone();
+    event.detail = format!("{} → {}{}", state.as_str(), next.as_str(), if answer.reason.is_empty() { String::new() } else { format!(": {}", answer.reason.trim()) });
+    store::audit::append(&mut tx, &event, now).await?;
+    if next == ApplicationState::Approved {
+        grant(&mut tx, actor, &row, now).await?;
+    }
+    tx.commit().await?;
+    application(p, actor, id).await
+}
+
+fn not_found(id: i64) -> Error {
+    Error::not_found(format!("共享申请{id}不存在"), format!("Share application {id} does not exist"))
+}
+
+/// One application, for its consumer, its provider and those who oversee.
+pub async fn application(p: &Platform, actor: &Actor, id: i64) -> Result<ApplicationView> {
+    let mut conn = p.store.read().await?;
+    let row = store::sharing::application_by_id(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
+    let views = views(p, &mut conn, vec![row]).await?;
+    let view = views.into_iter().next().ok_or_else(|| not_found(id))?;
+    if !actor.oversees() && actor.department_id != Some(view.consumer.id) && actor.department_id != Some(view.provider.id) {
+        return Err(not_found(id));
+    }
+    Ok(view)
+}
+
+/// The applications a department made or must answer; all of them for those who oversee. Overdue ones are marked.
+pub async fn applications(p: &Platform, actor: &Actor) -> Result<Vec<ApplicationView>> {
+    let scope = if actor.oversees() { None } else { Some(actor.department_id.ok_or_else(|| Error::forbidden("没有所属部门", "No department"))?) };
+    let mut conn = p.store.read().await?;
+    let rows = store::sharing::applications(&mut conn, scope).await?;
+    views(p, &mut conn, rows).await
+}
+
+async fn views(p: &Platform, conn: &mut store::Conn, rows: Vec<ApplicationRow>) -> Result<Vec<ApplicationView>> {
+    let mut names: BTreeMap<i64, String> = BTreeMap::new();
+    let today = p.clock.today();
+    let mut out = Vec::with_capacity(rows.len());
+    for a in rows {
+        let resource = store::catalog::by_id(conn, a.resource_id).await?.ok_or_else(|| not_found(a.id))?;
+        for d in [a.consumer_department_id, resource.provider_department_id] {
+            if let std::collections::btree_map::Entry::Vacant(v) = names.entry(d) {
+                v.insert(store::orgs::department_by_id(conn, d).await?.map(|x| x.name).unwrap_or_default());
+            }
+        }
+        let state = ApplicationState::parse(&a.state).unwrap_or(ApplicationState::Refused);
+        let due_on = a.due_on.as_deref().and_then(|d| d.parse::<NaiveDate>().ok());
+        let pending = matches!(state, ApplicationState::ProviderReview | ApplicationState::AuthorityReview | ApplicationState::Consent);
+        let grant_id = store::sharing::grant_of_application(conn, a.id).await?.map(|g| g.id);
+        out.push(ApplicationView {
+            id: a.id,
+            resource_code: resource.code.clone(),
+            resource_name: resource.name.clone(),
+            consumer: Party { id: a.consumer_department_id, name: names[&a.consumer_department_id].clone() },
+            provider: Party { id: resource.provider_department_id, name: names[&resource.provider_department_id].clone() },
+            scenario: a.scenario,
+            basis: a.basis,
+            purpose: a.purpose,
+            items: parse_list(&a.items),
+            ops: parse_list(&a.ops),
+            mode: DeliveryMode::parse(&a.mode).unwrap_or(DeliveryMode::Api),
+            token_ids: parse_list(&a.token_ids),
+            starts_at: format_rfc3339_local(from_micros(a.starts_at_us)),
+            expires_at: format_rfc3339_local(from_micros(a.expires_at_us)),
+            state,
+            state_label: state.label().into(),
+            received_at: format_rfc3339_local(from_micros(a.received_at_us)),
+            due_on,
+            overdue: pending && due_on.is_some_and(|d| today > d),
+            answered_at: a.answered_at_us.map(|t| format_rfc3339_local(from_micros(t))),
+            answered_by: a.answered_by,
+            reason: a.reason,
+            refusal_basis: a.refusal_basis,
+            grant_id,
+        });
+    }
+    Ok(out)
+}
+
+fn grant_view(g: GrantRow, resource_code: String, consumer: String) -> GrantView {
+    GrantView {
+        id: g.id,
+        application_id: g.application_id,
+        resource_code,
+        consumer: Party { id: g.consumer_department_id, name: consumer },
+        scenario: g.scenario,
+        items: parse_list(&g.items),
+        ops: parse_list(&g.ops),
+        mode: DeliveryMode::parse(&g.mode).unwrap_or(DeliveryMode::Api),
+        token_ids: parse_list(&g.token_ids),
+        starts_at: format_rfc3339_local(from_micros(g.starts_at_us)),
+        expires_at: format_rfc3339_local(from_micros(g.expires_at_us)),
+        state: GrantState::parse(&g.state).unwrap_or(GrantState::Terminated),
+        state_reason: g.state_reason,
+    }
+}
+
+/// The grants a department holds or gives; all of them for those who oversee.
+pub async fn grants(p: &Platform, actor: &Actor) -> Result<Vec<GrantView>> {
+    let scope = if actor.oversees() { None } else { Some(actor.department_id.ok_or_else(|| Error::forbidden("没有所属部门", "No department"))?) };
+    let mut conn = p.store.read().await?;
+    let rows = store::sharing::grants(&mut conn, scope).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for g in rows {
+        let code = store::catalog::by_id(&mut conn, g.resource_id).await?.map(|r| r.code).unwrap_or_default();
+        let consumer = store::orgs::department_by_id(&mut conn, g.consumer_department_id).await?.map(|d| d.name).unwrap_or_default();
+        out.push(grant_view(g, code, consumer));
+    }
+    Ok(out)
+}
+
+/// The authority suspends, restores or ends a grant, with its reason (SYS-31b/c).
+pub async fn decide_grant(p: &Platform, actor: &Actor, id: i64, decision: GrantDecision) -> Result<GrantView> {
+    if !(actor.kind == ActorKind::Cli || actor.has(Role::AuthorityAdmin)) {
+        return Err(Error::forbidden("授权的暂停、恢复和终止由数据主管部门决定", "The authority suspends, restores and ends grants"));
+    }
+    if decision.reason.trim().is_empty() {
+        return Err(Error::invalid("grant_reason", "请说明理由", "State the reason"));
+    }
+    let mut conn = p.store.read().await?;
+    let g = store::sharing::grant_by_id(&mut conn, id).await?.ok_or_else(|| Error::not_found(format!("授权{id}不存在"), format!("Grant {id} does not exist")))?;
+    drop(conn);
+    if g.state == GrantState::Terminated.as_str() {
+        return Err(Error::invalid("grant_terminated", "授权已终止，不能再变更", "The grant is terminated and cannot change"));
+    }
+    let now = p.now_us();
+    let mut tx = p.store.begin().await?;
+    store::sharing::set_grant_state(&mut tx, id, decision.state.as_str(), decision.reason.trim()).await?;
+    let mut event = actor.event("share.grant.state", "grant", id.to_string());
+    event.detail = format!("{} → {}: {}", g.state, decision.state.as_str(), decision.reason.trim());
+    store::audit::append(&mut tx, &event, now).await?;
+    tx.commit().await?;
+    let mut conn = p.store.read().await?;
+    let g = store::sharing::grant_by_id(&mut conn, id).await?.ok_or_else(|| Error::not_found(format!("授权{id}不存在"), format!("Grant {id} does not exist")))?;
+    let code = store::catalog::by_id(&mut conn, g.resource_id).await?.map(|r| r.code).unwrap_or_default();
+    let consumer = store::orgs::department_by_id(&mut conn, g.consumer_department_id).await?.map(|d| d.name).unwrap_or_default();
+    Ok(grant_view(g, code, consumer))
+}
+
+/// Which grant a call names and what it claims to be for.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallOptions {
+    /// The grant the call is made under; may be left out when the token holds one grant on the resource.
+    #[serde(default)]
+    pub grant: Option<i64>,
+    /// The scenario the call serves; a scenario other than the grant's is refused as over-purpose.
+    #[serde(default)]
+    pub scenario: Option<String>,
+}
+
+/// A call the grant allowed: the grant, the published items, and the newest version to read.
+struct Authorized {
+    grant_id: i64,
+    grant: Grant,
+    content: ResourceContent,
+    code: String,
+    version: i64,
+    path: String,
+}
+
+/// Checks a sharing-API call against the caller's grants (LS-16e: deny by default). A refusal is an audit event
+/// naming why (SYS-31a: over-scope, over-purpose, expired, suspended) and a 403 with that code.
+async fn authorize(p: &Platform, actor: &Actor, code: &str, action: &str, needs: &[ShareOp], items: Option<&[String]>, options: &CallOptions) -> Result<Authorized> {
+    let ActorKind::System { token_id } = actor.kind else {
+        return Err(Error::forbidden("共享接口须以需求部门系统的API令牌调用", "The sharing API is called with an API token of the consumer's system"));
+    };
+    let department = actor.department_id.ok_or_else(|| Error::forbidden("令牌没有所属部门", "The token has no department"))?;
+    let mut conn = p.store.read().await?;
+    let entry = crate::catalog::load(p, &mut conn, code).await?;
+    let content = crate::aggregation::published_content(&mut conn, &entry).await?;
+    let grants = store::sharing::grants_for(&mut conn, entry.row.id, department).await?;
+    let version = store::lake::versions(&mut conn, entry.row.id).await?.into_iter().next();
+    drop(conn);
+    let bound: Vec<(i64, Grant)> = grants
+        .into_iter()
+        .filter(|g| options.grant.is_none_or(|id| id == g.id))
+        .filter(|g| {
+            let tokens: Vec<i64> = parse_list(&g.token_ids);
+            tokens.is_empty() || tokens.contains(&token_id)
+        })
+        .map(|g| {
+            let grant = Grant {
+                items: parse_list(&g.items),
+                ops: parse_list(&g.ops),
+                mode: DeliveryMode::parse(&g.mode).unwrap_or(DeliveryMode::Api),
+                scenario: g.scenario.clone(),
+                state: GrantState::parse(&g.state).unwrap_or(GrantState::Terminated),
+                starts_at_us: g.starts_at_us,
+                expires_at_us: g.expires_at_us,
+            };
+            (g.id, grant)
+        })
+        .collect();
+    let granted_items: Vec<String>;
+    let wanted = match items {
+        Some(i) => i,
+        None => {
+            // A record answers every granted item: the call needs only what the first grant gives.
+            granted_items = bound.first().map(|(_, g)| g.items.clone()).unwrap_or_default();
+            &granted_items
+        }
+    };
+    let now = p.now_us();
+    let mut denial = Denial::NoGrant;
+    let mut chosen = None;
+    for (id, grant) in &bound {
+        let call = Call { needs, items: wanted, batch: false, scenario: options.scenario.as_deref(), now_us: now };
+        match rules::allows(grant, &call) {
+            Ok(()) => {
+                chosen = Some((*id, grant.clone()));
+                break;
+            }
+            Err(d) => denial = d,
+        }
+    }
+    let Some((grant_id, grant)) = chosen else {
+        let mut event = actor.event("share.denied", "resource", code);
+        event.result = "refused".into();
+        event.purpose = options.scenario.clone().unwrap_or_default();
+        event.detail = format!("{action}: {}{}", denial.as_str(), bound.first().map(|(id, _)| format!(" (grant {id})")).unwrap_or_default());
+        p.audit_writer.append(event).await?;
+        return Err(Error::Denied(Invalid::new(
+            match denial {
+                Denial::NoGrant => "share_no_grant",
+                Denial::OverScope => "share_over_scope",
+                Denial::OverPurpose => "share_over_purpose",
+                Denial::Expired => "share_expired",
+                Denial::Suspended => "share_suspended",
+            },
+            format!("{}：请在授权范围内调用，或先提出共享申请", denial.label()),
+            format!("Refused, {}: call within a grant, or apply first", denial.label_en()),
+        )));
+    };
+    let Some(version) = version else {
+        return Err(Error::not_found(format!("资源{code}尚无数据版本"), format!("Resource {code} has no data yet")));
+    };
+    Ok(Authorized { grant_id, grant, content, code: code.into(), version: version.version, path: version.path })
+}
+
+/// A record as a grant lets its consumer see it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Record {
+    pub resource_code: String,
+    pub version: i64,
+    pub grant_id: i64,
+    /// The granted items' values, masked where the grant does not obtain them.
+    pub values: BTreeMap<String, Option<String>>,
+    /// The items whose values are masked.
+    pub masked: Vec<String>,
+}
+
+/// The first key item of the entry: records are found by it.
+fn key_item(content: &ResourceContent) -> Result<&domain::catalog::entry::Item> {
+    content.items.iter().find(|i| i.is_key).ok_or_else(|| Error::invalid("share_no_key", "该资源没有主键数据项，不能按主键查询", "The resource has no key item to look records up by"))
+}
+
+/// Reads the row with `key` from the authorized version: the values of `items`, or none when no row has it.
+async fn row_by_key(p: &Platform, a: &Authorized, items: &[String], key: &str) -> Result<Option<Vec<Option<String>>>> {
+    let key_name = key_item(&a.content)?.name.clone();
+    let path = crate::aggregation::local_files(p, vec![a.path.clone()]).await?.remove(0);
+    let tables = [lake::query::Table { names: vec!["t".into()], path }];
+    let columns: Vec<String> = items.iter().map(|i| format!("CAST({} AS VARCHAR)", lake::query::ident(i))).collect();
+    let sql = format!("SELECT {} FROM t WHERE {} = {} LIMIT 1", columns.join(", "), lake::query::ident(&key_name), lake::query::literal(key));
+    let answer = lake::query::sql(&tables, &sql, 1, 256).await.map_err(|e| Error::Internal(store::Error::Corrupt(format!("share lookup: {e}"))))?;
+    Ok(answer.rows.into_iter().next())
+}
+
+/// A short fingerprint of a looked-up key for the audit log: repeated and distinct keys can be counted (misuse
+/// checks) without the log holding the identifier itself.
+fn key_print(key: &str) -> String {
+    use sm3::Digest;
+    hex::encode(&sm3::Sm3::digest(key.as_bytes())[..6])
+}
+
+fn check_key(key: &str) -> Result<()> {
+    if key.is_empty() || key.chars().count() > 200 {
+        return Err(Error::invalid("share_key", "主键值须为1至200个字符", "The key is 1 to 200 characters"));
+    }
+    Ok(())
+}
+
+/// A record by key with only the granted items, masked as the grant requires (SYS-27, CS-21b, FS-13c, LS-17b).
+pub async fn record(p: &Platform, actor: &Actor, code: &str, key: &str, options: CallOptions) -> Result<Record> {
+    check_key(key)?;
+    let a = authorize(p, actor, code, "record", &[ShareOp::View, ShareOp::Obtain], None, &options).await?;
+    let items = a.grant.items.clone();
+    let row = row_by_key(p, &a, &items, key).await?;
+    let mut event = actor.event("share.record", "resource", &a.code);
+    event.purpose = a.grant.scenario.clone();
+    event.detail = format!("grant {}, version {}, key {}{}", a.grant_id, a.version, key_print(key), if row.is_some() { "" } else { ", not found" });
+    p.audit_writer.append(event).await?;
+    let row = row.ok_or_else(|| Error::not_found("没有该主键的记录", "No record has this key"))?;
+    let mut values = BTreeMap::new();
+    let mut masked = Vec::new();
+    for (name, value) in items.iter().zip(row) {
+        let item = a.content.items.iter().find(|i| &i.name == name);
+        let shown = match (item, value) {
+            (Some(item), Some(v)) => {
+                let m = rules::masked(item, &v, &a.grant.ops);
+                if m != v {
+                    masked.push(name.clone());
+                }
+                Some(m)
+            }
+            (_, v) => v,
+        };
+        values.insert(name.clone(), shown);
+    }
+    Ok(Record { resource_code: a.code, version: a.version, grant_id: a.grant_id, values, masked })
+}
+
+/// A verification request (核验): the key and the values the caller holds.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    pub key: String,
+    /// Item name → the value to check.
+    pub values: BTreeMap<String, String>,
+    #[serde(default)]
+    pub grant: Option<i64>,
+    #[serde(default)]
+    pub scenario: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Match,
+    NoMatch,
+}
+
+/// A verification's answer: match or no match per item, never a value (CS-21c, FS-14d).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Verification {
+    pub resource_code: String,
+    pub version: i64,
+    pub grant_id: i64,
+    /// Whether a record has the key.
+    pub found: bool,
+    pub items: BTreeMap<String, Verdict>,
+}
+
+/// Checks claimed values against the record with the key (结果核验).
+pub async fn verify(p: &Platform, actor: &Actor, code: &str, req: VerifyRequest) -> Result<Verification> {
+    check_key(&req.key)?;
+    if req.values.is_empty() || req.values.len() > 100 {
+        return Err(Error::invalid("share_verify_values", "请给出1至100个待核验的数据项", "Give 1 to 100 items to verify"));
+    }
+    let items: Vec<String> = req.values.keys().cloned().collect();
+    let options = CallOptions { grant: req.grant, scenario: req.scenario.clone() };
+    let a = authorize(p, actor, code, "verify", &[ShareOp::Compare], Some(&items), &options).await?;
+    let row = row_by_key(p, &a, &items, &req.key).await?;
+    let mut verdicts = BTreeMap::new();
+    for (i, name) in items.iter().enumerate() {
+        let stored = row.as_ref().and_then(|r| r[i].as_deref()).map(str::trim);
+        let same = stored.is_some_and(|s| s == req.values[name].trim());
+        verdicts.insert(name.clone(), if same { Verdict::Match } else { Verdict::NoMatch });
+    }
+    let mut event = actor.event("share.verify", "resource", &a.code);
+    event.purpose = a.grant.scenario.clone();
+    let matched = verdicts.values().filter(|v| **v == Verdict::Match).count();
+    event.detail = format!("grant {}, version {}, key {}, {matched}/{} items match", a.grant_id, a.version, key_print(&req.key), verdicts.len());
+    p.audit_writer.append(event).await?;
+    Ok(Verification { resource_code: a.code, version: a.version, grant_id: a.grant_id, found: row.is_some(), items: verdicts })
+}

@@ -1,0 +1,49 @@
+-- Sharing (issue 5): a consumer department's applications for a resource, and the grants approved ones become.
+CREATE TABLE share_applications (
+    id                     INTEGER PRIMARY KEY AUTOINCREMENT,
+    resource_id            BIGINT NOT NULL REFERENCES resources(id),
+    consumer_department_id BIGINT NOT NULL REFERENCES departments(id),
+    scenario               TEXT NOT NULL,
+    -- The legal or duty basis (申请依据).
+    basis                  TEXT NOT NULL,
+    purpose                TEXT NOT NULL,
+    -- JSON lists: item names, operations (view, compare, obtain, stats), the consumer's API token ids (empty: any).
+    items                  TEXT NOT NULL,
+    ops                    TEXT NOT NULL,
+    token_ids              TEXT NOT NULL,
+    -- api or batch
+    mode                   TEXT NOT NULL,
+    starts_at              BIGINT NOT NULL,
+    expires_at             BIGINT NOT NULL,
+    -- provider_review, authority_review, consent, approved, refused
+    state                  TEXT NOT NULL,
+    received_at            BIGINT NOT NULL,
+    -- The working day the answer is due (YYYY-MM-DD), where the regime sets a deadline.
+    due_on                 TEXT,
+    answered_at            BIGINT,
+    answered_by            TEXT,
+    reason                 TEXT NOT NULL DEFAULT '',
+    refusal_basis          TEXT NOT NULL DEFAULT '',
+    applied_by             TEXT NOT NULL
+);
+CREATE INDEX share_applications_resource ON share_applications(resource_id);
+CREATE INDEX share_applications_consumer ON share_applications(consumer_department_id);
+
+CREATE TABLE share_grants (
+    id                     INTEGER PRIMARY KEY AUTOINCREMENT,
+    application_id         BIGINT NOT NULL UNIQUE REFERENCES share_applications(id),
+    resource_id            BIGINT NOT NULL REFERENCES resources(id),
+    consumer_department_id BIGINT NOT NULL REFERENCES departments(id),
+    scenario               TEXT NOT NULL,
+    items                  TEXT NOT NULL,
+    ops                    TEXT NOT NULL,
+    token_ids              TEXT NOT NULL,
+    mode                   TEXT NOT NULL,
+    starts_at              BIGINT NOT NULL,
+    expires_at             BIGINT NOT NULL,
+    -- active, suspended, terminated
+    state                  TEXT NOT NULL,
+    state_reason           TEXT NOT NULL DEFAULT '',
+    created_at             BIGINT NOT NULL
+);
+CREATE INDEX share_grants_resource ON share_grants(resource_id, consumer_department_id);

@@ -1,0 +1,232 @@
+//! Share applications and the grants approved ones become.
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::{Conn, Result};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationRow {
+    pub id: i64,
+    pub resource_id: i64,
+    pub consumer_department_id: i64,
+    pub scenario: String,
+    pub basis: String,
+    pub purpose: String,
+    /// JSON lists.
+    pub items: String,
+    pub ops: String,
+    pub token_ids: String,
+    pub mode: String,
+    pub starts_at_us: i64,
+    pub expires_at_us: i64,
+    pub state: String,
+    pub received_at_us: i64,
+    pub due_on: Option<String>,
+    pub answered_at_us: Option<i64>,
+    pub answered_by: Option<String>,
+    pub reason: String,
+    pub refusal_basis: String,
+    pub applied_by: String,
+}
+
+const APP_COLS: &str = "id, resource_id, consumer_department_id, scenario, basis, purpose, items, ops, token_ids, mode, starts_at, expires_at, \
+                        state, received_at, due_on, answered_at, answered_by, reason, refusal_basis, applied_by";
+
+fn application(r: &AnyRow) -> ApplicationRow {
+    ApplicationRow {
+        id: r.get(0),
+        resource_id: r.get(1),
+        consumer_department_id: r.get(2),
+        scenario: r.get(3),
+        basis: r.get(4),
+        purpose: r.get(5),
+        items: r.get(6),
+        ops: r.get(7),
+        token_ids: r.get(8),
+        mode: r.get(9),
+        starts_at_us: r.get(10),
+        expires_at_us: r.get(11),
+        state: r.get(12),
+        received_at_us: r.get(13),
+        due_on: r.get(14),
+        answered_at_us: r.get(15),
+        answered_by: r.get(16),
+        reason: r.get(17),
+        refusal_basis: r.get(18),
+        applied_by: r.get(19),
+    }
+}
+
+pub async fn insert_application(conn: &mut Conn, a: &ApplicationRow) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO share_applications (resource_id, consumer_department_id, scenario, basis, purpose, items, ops, token_ids, mode, starts_at, expires_at,
+             state, received_at, due_on, applied_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+    )
+    .bind(a.resource_id)
+    .bind(a.consumer_department_id)
+    .bind(&a.scenario)
+    .bind(&a.basis)
+    .bind(&a.purpose)
+    .bind(&a.items)
+    .bind(&a.ops)
+    .bind(&a.token_ids)
+    .bind(&a.mode)
+    .bind(a.starts_at_us)
+    .bind(a.expires_at_us)
+    .bind(&a.state)
+    .bind(a.received_at_us)
+    .bind(&a.due_on)
+    .bind(&a.applied_by)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.get(0))
+}
+
+pub async fn application_by_id(conn: &mut Conn, id: i64) -> Result<Option<ApplicationRow>> {
+    let row = sqlx::query(&format!("SELECT {APP_COLS} FROM share_applications WHERE id = $1")).bind(id).fetch_optional(&mut *conn).await?;
+    Ok(row.as_ref().map(application))
+}
+
+/// Applications a department made or received (as the provider of the resource), or all (none), newest first.
+pub async fn applications(conn: &mut Conn, department_id: Option<i64>) -> Result<Vec<ApplicationRow>> {
+    let cols = APP_COLS.split(", ").map(|c| format!("a.{}", c.trim())).collect::<Vec<_>>().join(", ");
+    let rows = match department_id {
+        Some(d) => {
+            sqlx::query(&format!(
+                "SELECT {cols} FROM share_applications a JOIN resources r ON r.id = a.resource_id
+                 WHERE a.consumer_department_id = $1 OR r.provider_department_id = $1 ORDER BY a.id DESC"
+            ))
+            .bind(d)
+            .fetch_all(&mut *conn)
+            .await?
+        }
+        None => sqlx::query(&format!("SELECT {cols} FROM share_applications a ORDER BY a.id DESC")).fetch_all(&mut *conn).await?,
+    };
+    Ok(rows.iter().map(application).collect())
+}
+
+/// Moves an application from state `from` to `to` with its answer; false when it was no longer in `from` (another
+/// answer came first).
+pub async fn answer(conn: &mut Conn, id: i64, from: &str, to: &str, by: &str, reason: &str, basis: &str, now_us: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE share_applications SET state = $1, answered_by = $2, answered_at = $3, reason = $4, refusal_basis = $5 WHERE id = $6 AND state = $7",
+    )
+    .bind(to)
+    .bind(by)
+    .bind(now_us)
+    .bind(reason)
+    .bind(basis)
+    .bind(id)
+    .bind(from)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantRow {
+    pub id: i64,
+    pub application_id: i64,
+    pub resource_id: i64,
+    pub consumer_department_id: i64,
+    pub scenario: String,
+    pub items: String,
+    pub ops: String,
+    pub token_ids: String,
+    pub mode: String,
+    pub starts_at_us: i64,
+    pub expires_at_us: i64,
+    pub state: String,
+    pub state_reason: String,
+    pub created_at_us: i64,
+}
+
+const GRANT_COLS: &str =
+    "id, application_id, resource_id, consumer_department_id, scenario, items, ops, token_ids, mode, starts_at, expires_at, state, state_reason, created_at";
+
+fn grant(r: &AnyRow) -> GrantRow {
+    GrantRow {
+        id: r.get(0),
+        application_id: r.get(1),
+        resource_id: r.get(2),
+        consumer_department_id: r.get(3),
+        scenario: r.get(4),
+        items: r.get(5),
+        ops: r.get(6),
+        token_ids: r.get(7),
+        mode: r.get(8),
+        starts_at_us: r.get(9),
+        expires_at_us: r.get(10),
+        state: r.get(11),
+        state_reason: r.get(12),
+        created_at_us: r.get(13),
+    }
+}
+
+pub async fn insert_grant(conn: &mut Conn, g: &GrantRow) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO share_grants (application_id, resource_id, consumer_department_id, scenario, items, ops, token_ids, mode, starts_at, expires_at, state, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+    )
+    .bind(g.application_id)
+    .bind(g.resource_id)
+    .bind(g.consumer_department_id)
+    .bind(&g.scenario)
+    .bind(&g.items)
+    .bind(&g.ops)
+    .bind(&g.token_ids)
+    .bind(&g.mode)
+    .bind(g.starts_at_us)
+    .bind(g.expires_at_us)
+    .bind(&g.state)
+    .bind(g.created_at_us)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(crate::conflict(format!("grant of application {}", g.application_id)))?;
+    Ok(row.get(0))
+}
+
+pub async fn grant_by_id(conn: &mut Conn, id: i64) -> Result<Option<GrantRow>> {
+    let row = sqlx::query(&format!("SELECT {GRANT_COLS} FROM share_grants WHERE id = $1")).bind(id).fetch_optional(&mut *conn).await?;
+    Ok(row.as_ref().map(grant))
+}
+
+pub async fn grant_of_application(conn: &mut Conn, application_id: i64) -> Result<Option<GrantRow>> {
+    let row = sqlx::query(&format!("SELECT {GRANT_COLS} FROM share_grants WHERE application_id = $1")).bind(application_id).fetch_optional(&mut *conn).await?;
+    Ok(row.as_ref().map(grant))
+}
+
+/// The grants of a consumer department on a resource, in any state.
+pub async fn grants_for(conn: &mut Conn, resource_id: i64, consumer_department_id: i64) -> Result<Vec<GrantRow>> {
+    let rows = sqlx::query(&format!("SELECT {GRANT_COLS} FROM share_grants WHERE resource_id = $1 AND consumer_department_id = $2 ORDER BY id"))
+        .bind(resource_id)
+        .bind(consumer_department_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows.iter().map(grant).collect())
+}
+
+/// Grants a department holds or gives (as the provider), or all (none), newest first.
+pub async fn grants(conn: &mut Conn, department_id: Option<i64>) -> Result<Vec<GrantRow>> {
+    let cols = GRANT_COLS.split(", ").map(|c| format!("g.{}", c.trim())).collect::<Vec<_>>().join(", ");
+    let rows = match department_id {
+        Some(d) => {
+            sqlx::query(&format!(
+                "SELECT {cols} FROM share_grants g JOIN resources r ON r.id = g.resource_id
+                 WHERE g.consumer_department_id = $1 OR r.provider_department_id = $1 ORDER BY g.id DESC"
+            ))
+            .bind(d)
+            .fetch_all(&mut *conn)
+            .await?
+        }
+        None => sqlx::query(&format!("SELECT {cols} FROM share_grants g ORDER BY g.id DESC")).fetch_all(&mut *conn).await?,
+    };
+    Ok(rows.iter().map(grant).collect())
+}
+
+pub async fn set_grant_state(conn: &mut Conn, id: i64, state: &str, reason: &str) -> Result<()> {
+    sqlx::query("UPDATE share_grants SET state = $1, state_reason = $2 WHERE id = $3").bind(state).bind(reason).bind(id).execute(&mut *conn).await?;
+    Ok(())
+}

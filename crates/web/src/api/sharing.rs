@@ -1,0 +1,50 @@
+//! Sharing: applications and their answers, grants, and the sharing API called with a grant's system token.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use service::sharing::{Answer, ApplicationView, CallOptions, GrantDecision, GrantView, NewApplication, Record, Verification, VerifyRequest};
+
+use super::List;
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
+use crate::AppState;
+
+pub async fn apply(State(s): State<AppState>, Caller(caller): Caller, ApiJson(b): ApiJson<NewApplication>) -> ApiResult<(StatusCode, Json<ApplicationView>)> {
+    Ok((StatusCode::CREATED, Json(service::sharing::apply(&s.platform, &caller, b).await?)))
+}
+
+pub async fn applications(State(s): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<List<ApplicationView>>> {
+    let items = service::sharing::applications(&s.platform, &caller).await?;
+    Ok(Json(List { total: items.len() as i64, items }))
+}
+
+pub async fn application(State(s): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<ApplicationView>> {
+    Ok(Json(service::sharing::application(&s.platform, &caller, id).await?))
+}
+
+pub async fn answer(State(s): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<i64>, ApiJson(b): ApiJson<Answer>) -> ApiResult<Json<ApplicationView>> {
+    Ok(Json(service::sharing::answer(&s.platform, &caller, id, b).await?))
+}
+
+pub async fn grants(State(s): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<List<GrantView>>> {
+    let items = service::sharing::grants(&s.platform, &caller).await?;
+    Ok(Json(List { total: items.len() as i64, items }))
+}
+
+pub async fn decide_grant(State(s): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<i64>, ApiJson(b): ApiJson<GrantDecision>) -> ApiResult<Json<GrantView>> {
+    Ok(Json(service::sharing::decide_grant(&s.platform, &caller, id, b).await?))
+}
+
+pub async fn record(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath((code, key)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<CallOptions>,
+) -> ApiResult<Json<Record>> {
+    Ok(Json(service::sharing::record(&s.platform, &caller, &code, &key, q).await?))
+}
+
+pub async fn verify(State(s): State<AppState>, Caller(caller): Caller, ApiPath(code): ApiPath<String>, ApiJson(b): ApiJson<VerifyRequest>) -> ApiResult<Json<Verification>> {
+    Ok(Json(service::sharing::verify(&s.platform, &caller, &code, b).await?))
+}

@@ -1,0 +1,292 @@
+//! Sharing through the HTTP API: applications routed by share attribute and profile, answers within the regime's
+//! working days, grants, and the sharing API refusing (and logging) every call outside its grant.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::aggregation::{id as citizen, people};
+use crate::catalog::{complete, create, publish};
+use crate::common::TestApp;
+
+/// A published population resource of the police bureau with `sharing`, holding 50 delivered people.
+async fn shared_population(app: &TestApp, profile: &str, sharing: Value) -> String {
+    let officer = app.login("officer").await;
+    let mut content = complete(profile, "户籍人口基本信息");
+    content["items"] = json!([
+        {"name": "zjhm", "label": "公民身份号码", "data_type": "string", "is_key": true, "identifier": "citizen_id", "level": "l4"},
+        {"name": "xm", "label": "姓名", "data_type": "string", "required": true},
+        {"name": "csrq", "label": "出生日期", "data_type": "date"},
+        {"name": "lxdh", "label": "联系电话", "data_type": "string", "identifier": "phone"}
+    ]);
+    content["sharing"] = sharing;
+    let code = create(app, &officer, app.department_id("公安局").await, content).await;
+    publish(app, &code, &officer).await;
+    let r = app
+        .client
+        .post(format!("{}/api/v1/resources/{code}/batches", app.base))
+        .bearer_auth(&officer)
+        .header("content-type", "text/csv")
+        .body(people(50, &[]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201, "{}", r.text().await.unwrap());
+    code
+}
+
+/// A conditional entry shared with the civil affairs bureau only (SYS-25b: conditions and a basis).
+async fn conditional(app: &TestApp) -> Value {
+    let civil = app.department_id("民政局").await;
+    json!({"attr": "conditional", "ops": ["view", "compare", "obtain"],
+           "conditions": [{"kind": "specific_departments", "department_ids": [civil], "use_purpose": "社会救助"}],
+           "basis": [{"instrument": "administrative_regulation", "name": "《社会救助暂行办法》"}]})
+}
+
+/// An API token of the department named `name_part`.
+async fn token_of(app: &TestApp, name_part: &str) -> (String, i64) {
+    let admin = app.login("admin").await;
+    let department_id = app.department_id(name_part).await;
+    let (status, body) = app.json(Method::POST, "/api/v1/tokens", Some(&admin), Some(json!({"name": "低保审核系统", "department_id": department_id}))).await;
+    assert_eq!(status, 201, "{body}");
+    (body["secret"].as_str().unwrap().to_string(), body["token"]["id"].as_i64().unwrap())
+}
+
+fn application(code: &str, items: &[&str], ops: &[&str]) -> Value {
+    json!({"resource_code": code, "scenario": "最低生活保障资格审核", "basis": "《社会救助暂行办法》第十一条", "purpose": "核对申请人户籍信息",
+           "items": items, "ops": ops, "expires_on": "2027-12-31"})
+}
+
+async fn apply(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
+    app.json(Method::POST, "/api/v1/share/applications", Some(token), Some(body)).await
+}
+
+async fn answer(app: &TestApp, token: &str, id: i64, body: Value) -> (u16, Value) {
+    app.json(Method::POST, &format!("/api/v1/share/applications/{id}/answer"), Some(token), Some(body)).await
+}
+
+async fn audit_count(app: &TestApp, action: &str) -> i64 {
+    let auditor = app.login("auditor").await;
+    let (status, events) = app.json(Method::GET, &format!("/api/v1/audit/events?action={action}&limit=1"), Some(&auditor), None).await;
+    assert_eq!(status, 200, "{events}");
+    events["total"].as_i64().unwrap()
+}
+
+/// SYS-27c, SYS-27a, FS-14b: a conditional application names its scenario and basis, goes to the provider, is due
+/// one working day after receipt (received Tue 2026-03-17, overdue on 03-19), a refusal states its reasons, and an
+/// approval becomes a grant whose token reads only the granted items, masked (LS-17b, CS-21b).
+pub async fn sys_27c_conditional_share_answered_within_one_working_day(app: TestApp) {
+    app.clock.set_day("2026-03-17");
+    let code = shared_population(&app, "shuangyashan-2026", conditional(&app).await).await;
+    let civil = app.login("officer-mz").await;
+    let provider = app.login("officer").await;
+
+    let mut missing = application(&code, &["zjhm", "nope"], &["view"]);
+    missing["basis"] = json!("");
+    let (status, body) = apply(&app, &civil, missing).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_application")), "{body}");
+    let fields: Vec<&str> = body["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["basis", "items[1]"], "{body}");
+    // Shared with named departments only: the market regulator is refused (FS-14b).
+    let (status, body) = apply(&app, &app.login("officer-sj").await, application(&code, &["zjhm", "xm"], &["view"])).await;
+    assert_eq!((status, body["error"]["fields"][0]["field"].as_str()), (400, Some("consumer")), "{body}");
+
+    let (status, filed) = apply(&app, &civil, application(&code, &["zjhm", "xm", "csrq"], &["view"])).await;
+    assert_eq!(status, 201, "{filed}");
+    assert_eq!((filed["state"].as_str(), filed["due_on"].as_str(), filed["overdue"].as_bool()), (Some("provider_review"), Some("2026-03-18"), Some(false)), "{filed}");
+    let id = filed["id"].as_i64().unwrap();
+    // Two days on (sessions of before have lapsed): overdue in the provider's queue and the authority's.
+    app.clock.set_day("2026-03-19");
+    let (civil, provider) = (app.login("officer-mz").await, app.login("officer").await);
+    let (_, listed) = app.json(Method::GET, "/api/v1/share/applications", Some(&provider), None).await;
+    let mine = listed["items"].as_array().unwrap().iter().find(|a| a["id"] == id).cloned().unwrap_or_else(|| panic!("{listed}"));
+    assert_eq!(mine["overdue"].as_bool(), Some(true), "{mine}");
+    let (_, admin_list) = app.json(Method::GET, "/api/v1/share/applications", Some(&app.login("admin").await), None).await;
+    assert!(admin_list["items"].as_array().unwrap().iter().any(|a| a["id"] == id && a["overdue"] == true), "the authority sees it overdue");
+
+    // Only the provider answers; a refusal needs its reasons.
+    let (status, _) = answer(&app, &app.login("officer-sj").await, id, json!({"approve": true})).await;
+    assert_eq!(status, 403);
+    let (status, _) = answer(&app, &civil, id, json!({"approve": true})).await;
+    assert_eq!(status, 403, "the applicant cannot approve its own application");
+    let (status, body) = answer(&app, &provider, id, json!({"approve": false})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("refusal_reason")), "{body}");
+    let (status, approved) = answer(&app, &provider, id, json!({"approve": true})).await;
+    assert_eq!((status, approved["state"].as_str()), (200, Some("approved")), "{approved}");
+    let grant = approved["grant_id"].as_i64().expect("a grant");
+    let (status, again) = answer(&app, &provider, id, json!({"approve": true})).await;
+    assert_eq!((status, again["error"]["code"].as_str()), (400, Some("application_answered")));
+
+    // The consumer's system reads a record: only the granted items, the citizen ID masked (view, not obtain).
+    let (token, _) = token_of(&app, "民政局").await;
+    let (status, record) = app.json(Method::GET, &format!("/api/v1/share/{code}/records/{}", citizen(3)), Some(&token), None).await;
+    assert_eq!(status, 200, "{record}");
+    assert_eq!(record["grant_id"].as_i64(), Some(grant));
+    let values = record["values"].as_object().unwrap();
+    assert_eq!(values.keys().collect::<Vec<_>>(), ["csrq", "xm", "zjhm"], "only granted items: {record}");
+    assert_eq!(values["xm"], "居民3");
+    let shown = values["zjhm"].as_str().unwrap();
+    assert!(shown.starts_with(&citizen(3)[..6]) && shown.contains("********") && shown.ends_with(&citizen(3)[14..]), "{shown}");
+    assert!(!record.to_string().contains(&citizen(3)), "the full ID never leaves: {record}");
+    let (status, _) = app.json(Method::GET, &format!("/api/v1/share/{code}/records/{}", citizen(999)), Some(&token), None).await;
+    assert_eq!(status, 404);
+    assert_eq!(audit_count(&app, "share.record").await, 2, "every call is an audit event");
+    assert_eq!(audit_count(&app, "share.grant").await, 1);
+}
+
+/// SYS-27b: unconditional data is used once the authority has checked the application; the provider takes no step.
+pub async fn sys_27b_unconditional_data_is_granted_after_the_authority_checks(app: TestApp) {
+    let code = shared_population(&app, "shuangyashan-2026", json!({"attr": "unconditional", "ops": ["view", "compare"]})).await;
+    let (status, filed) = apply(&app, &app.login("officer-mz").await, application(&code, &["zjhm", "xm"], &["view"])).await;
+    assert_eq!((status, filed["state"].as_str(), filed["due_on"].as_str()), (201, Some("authority_review"), None), "{filed}");
+    let id = filed["id"].as_i64().unwrap();
+    let (status, _) = answer(&app, &app.login("officer").await, id, json!({"approve": true})).await;
+    assert_eq!(status, 403, "the provider takes no step");
+    let (status, body) = answer(&app, &app.login("admin").await, id, json!({"approve": true})).await;
+    assert_eq!((status, body["state"].as_str()), (200, Some("approved")), "{body}");
+    assert!(body["grant_id"].as_i64().is_some());
+    // An operation the entry does not offer cannot be applied for.
+    let (status, body) = apply(&app, &app.login("officer-mz").await, application(&code, &["zjhm"], &["obtain"])).await;
+    assert_eq!((status, body["error"]["fields"][0]["field"].as_str()), (400, Some("ops[0]")), "{body}");
+}
+
+/// FS-26a, FS-26b: in 佛山 unconditional data is granted on application at once, and the source department
+/// answers a conditional application within 5 working days (Mon 2024-03-04 → 03-11; Fri 2024-09-27 → 10-10 over
+/// the National Day holiday).
+pub async fn fs_26a_fs_26b_unconditional_at_once_conditional_within_five_working_days(app: TestApp) {
+    let app = app.sibling("foshan-2020").await;
+    app.clock.set_day("2024-03-04");
+    let open = shared_population(&app, "foshan-2020", json!({"attr": "unconditional", "ops": ["view", "compare", "obtain"]})).await;
+    let civil = app.login("officer-mz").await;
+    let (status, filed) = apply(&app, &civil, application(&open, &["zjhm", "xm"], &["view"])).await;
+    assert_eq!((status, filed["state"].as_str()), (201, Some("approved")), "{filed}");
+    assert!(filed["grant_id"].as_i64().is_some(), "granted at once, no provider task");
+    let restricted = shared_population(&app, "foshan-2020", conditional(&app).await).await;
+    let (status, filed) = apply(&app, &civil, application(&restricted, &["zjhm", "xm"], &["view"])).await;
+    assert_eq!((status, filed["due_on"].as_str()), (201, Some("2024-03-11")), "{filed}");
+    app.clock.set_day("2024-09-27");
+    let civil = app.login("officer-mz").await;
+    let (status, filed) = apply(&app, &civil, application(&restricted, &["zjhm"], &["view"])).await;
+    assert_eq!((status, filed["due_on"].as_str()), (201, Some("2024-10-10")), "{filed}");
+    // A refusal rests on a statutory basis (FS-08a).
+    let (status, body) = answer(&app, &app.login("officer").await, filed["id"].as_i64().unwrap(), json!({"approve": false, "reason": "涉及个人隐私"})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("refusal_basis")), "{body}");
+}
+
+/// CS-22c: in 长沙 the provider answers a conditional application within 10 working days (Mon 2024-03-04 → 03-18),
+/// and a refusal gives both its reasons and its basis.
+pub async fn cs_22c_a_conditional_application_is_answered_in_ten_working_days_with_reasons_and_basis(app: TestApp) {
+    let app = app.sibling("changsha-2021").await;
+    app.clock.set_day("2024-03-04");
+    let code = shared_population(&app, "changsha-2021", conditional(&app).await).await;
+    let (status, filed) = apply(&app, &app.login("officer-mz").await, application(&code, &["zjhm", "xm"], &["view"])).await;
+    assert_eq!((status, filed["due_on"].as_str()), (201, Some("2024-03-18")), "{filed}");
+    let id = filed["id"].as_i64().unwrap();
+    let provider = app.login("officer").await;
+    let (status, body) = answer(&app, &provider, id, json!({"approve": false, "reason": "涉及个人隐私", "basis": " "})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("refusal_basis")), "{body}");
+    let (status, refused) = answer(&app, &provider, id, json!({"approve": false, "reason": "涉及个人隐私", "basis": "《个人信息保护法》第三十四条"})).await;
+    assert_eq!((status, refused["state"].as_str(), refused["refusal_basis"].as_str()), (200, Some("refused"), Some("《个人信息保护法》第三十四条")), "{refused}");
+    assert!(refused["grant_id"].is_null());
+}
+
+/// LS-18d, CS-22d, FS-13d: data not shared is visible as existing but cannot be applied for; the attempt is logged.
+pub async fn ls_18d_cs_22d_fs_13d_data_not_shared_cannot_be_applied_for(app: TestApp) {
+    let sharing = json!({"attr": "none", "basis": [{"instrument": "law", "name": "《中华人民共和国保守国家秘密法》", "article": "第九条"}]});
+    let code = shared_population(&app, "shuangyashan-2026", sharing).await;
+    let civil = app.login("officer-mz").await;
+    let (status, entry) = app.json(Method::GET, &format!("/api/v1/resources/{code}"), Some(&civil), None).await;
+    assert_eq!(status, 200, "the entry is visible: {entry}");
+    let (status, body) = apply(&app, &civil, application(&code, &["zjhm"], &["view"])).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("non_share_entry")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("数据需求"), "says what to do next: {body}");
+    let auditor = app.login("auditor").await;
+    let (_, events) = app.json(Method::GET, "/api/v1/audit/events?action=share.apply", Some(&auditor), None).await;
+    assert_eq!(events["items"][0]["result"], "refused", "{events}");
+}
+
+/// SYS-31a, LS-16e, FS-08c, FS-29b: every call outside a grant — other items, another operation, another scenario,
+/// after expiry, while suspended, with another department's token, without a system token — is refused with why,
+/// and each refusal is logged.
+pub async fn sys_31a_ls_16e_every_call_outside_a_grant_is_refused_and_logged(app: TestApp) {
+    app.clock.set_day("2026-11-02");
+    let code = shared_population(&app, "shuangyashan-2026", conditional(&app).await).await;
+    let civil = app.login("officer-mz").await;
+    let (token, token_id) = token_of(&app, "民政局").await;
+    let (other_token, _) = token_of(&app, "民政局").await;
+    let mut body = application(&code, &["zjhm", "xm"], &["view"]);
+    body["token_ids"] = json!([token_id]);
+    body["expires_on"] = json!("2026-11-30");
+    let (status, filed) = apply(&app, &civil, body).await;
+    assert_eq!(status, 201, "{filed}");
+    let id = filed["id"].as_i64().unwrap();
+    let (status, approved) = answer(&app, &app.login("officer").await, id, json!({"approve": true})).await;
+    assert_eq!(status, 200, "{approved}");
+    let grant = approved["grant_id"].as_i64().unwrap();
+    let record = format!("/api/v1/share/{code}/records/{}", citizen(1));
+    let (status, ok) = app.json(Method::GET, &record, Some(&token), None).await;
+    assert_eq!(status, 200, "{ok}");
+
+    let verify = |values: Value| json!({"key": citizen(1), "values": values});
+    let (police_token, _) = token_of(&app, "公安局").await;
+    let cases: Vec<(&str, Method, String, String, Option<Value>, &str)> = vec![
+        ("another operation", Method::POST, format!("/api/v1/share/{code}/verify"), token.clone(), Some(verify(json!({"xm": "居民1"}))), "share_over_scope"),
+        ("another scenario", Method::GET, format!("{record}?scenario=招商引资"), token.clone(), None, "share_over_purpose"),
+        ("another grant", Method::GET, format!("{record}?grant={}", grant + 100), token.clone(), None, "share_no_grant"),
+        ("a token the grant does not bind", Method::GET, record.clone(), other_token.clone(), None, "share_no_grant"),
+        ("another department's token", Method::GET, record.clone(), police_token.clone(), None, "share_no_grant"),
+    ];
+    let before = audit_count(&app, "share.denied").await;
+    for (what, method, path, caller, body, code_expected) in &cases {
+        let (status, body) = app.json(method.clone(), path, Some(caller), body.clone()).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (403, Some(*code_expected)), "{what}: {body}");
+    }
+    // A user's session is not a system: the sharing API is for systems holding grants.
+    let (status, _) = app.json(Method::GET, &record, Some(&civil), None).await;
+    assert_eq!(status, 403);
+    let (status, _) = app.json(Method::GET, &record, Some("sy_k_not-a-token"), None).await;
+    assert_eq!(status, 401);
+
+    // Suspended by the authority, then in force again, then past its last day.
+    let admin = app.login("admin").await;
+    let state = |s: &str| json!({"state": s, "reason": "整改：超范围调用"});
+    let (status, g) = app.json(Method::PUT, &format!("/api/v1/share/grants/{grant}/state"), Some(&admin), Some(state("suspended"))).await;
+    assert_eq!((status, g["state"].as_str()), (200, Some("suspended")), "{g}");
+    let (status, body) = app.json(Method::GET, &record, Some(&token), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("share_suspended")), "{body}");
+    let (status, _) = app.json(Method::PUT, &format!("/api/v1/share/grants/{grant}/state"), Some(&app.login("officer").await), Some(state("active"))).await;
+    assert_eq!(status, 403, "only the authority decides");
+    let (status, _) = app.json(Method::PUT, &format!("/api/v1/share/grants/{grant}/state"), Some(&admin), Some(state("active"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(app.json(Method::GET, &record, Some(&token), None).await.0, 200);
+    app.clock.set_day("2026-12-01");
+    let (status, body) = app.json(Method::GET, &record, Some(&token), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("share_expired")), "{body}");
+    assert_eq!(audit_count(&app, "share.denied").await - before, cases.len() as i64 + 2, "every refusal is logged");
+    assert_eq!(audit_count(&app, "share.grant.state").await, 2);
+}
+
+/// CS-21c, FS-14d: result verification answers match or no match per item, never a value.
+pub async fn cs_21c_fs_14d_verification_never_returns_a_value(app: TestApp) {
+    let code = shared_population(&app, "shuangyashan-2026", conditional(&app).await).await;
+    let (status, filed) = apply(&app, &app.login("officer-mz").await, application(&code, &["zjhm", "xm", "lxdh"], &["compare"])).await;
+    assert_eq!(status, 201, "{filed}");
+    let (status, _) = answer(&app, &app.login("officer").await, filed["id"].as_i64().unwrap(), json!({"approve": true})).await;
+    assert_eq!(status, 200);
+    let (token, _) = token_of(&app, "民政局").await;
+    let path = format!("/api/v1/share/{code}/verify");
+    let (status, v) = app.json(Method::POST, &path, Some(&token), Some(json!({"key": citizen(7), "values": {"xm": "居民7", "lxdh": "13900000000"}}))).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!((v["found"].as_bool(), v["items"]["xm"].as_str(), v["items"]["lxdh"].as_str()), (Some(true), Some("match"), Some("no_match")), "{v}");
+    let text = v.to_string();
+    assert!(!text.contains("13800000007") && !text.contains("居民7"), "no stored or claimed value comes back: {text}");
+    let (status, v) = app.json(Method::POST, &path, Some(&token), Some(json!({"key": citizen(999), "values": {"xm": "居民999"}}))).await;
+    assert_eq!((status, v["found"].as_bool(), v["items"]["xm"].as_str()), (200, Some(false), Some("no_match")), "{v}");
+    // A record read is another operation, refused under a compare-only grant.
+    let (status, body) = app.json(Method::GET, &format!("/api/v1/share/{code}/records/{}", citizen(7)), Some(&token), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("share_over_scope")), "{body}");
+    for bad in [json!({"key": "", "values": {"xm": "x"}}), json!({"key": citizen(7), "values": {}}), json!({"key": citizen(7), "values": {"xm": 3}})] {
+        let (status, body) = app.json(Method::POST, &path, Some(&token), Some(bad)).await;
+        assert!(status == 400 || status == 422, "{status} {body}");
+        assert!(body["error"]["message"].is_string() && body["error"]["message_en"].is_string(), "{body}");
+    }
+}
