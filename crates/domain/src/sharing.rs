@@ -286,6 +286,48 @@ pub fn masked(item: &Item, value: &str, ops: &[ShareOp]) -> String {
     out
 }
 
+/// One cell of the table a statistics grant describes: a value for each of its dimensions, how many records have
+/// them, and the sums of its measures over those records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    pub dims: Vec<Option<String>>,
+    pub count: u64,
+    pub sums: Vec<f64>,
+}
+
+/// The table's cells that may be released: those describing at least k records. Every answer is a sum of these
+/// cells, so no answer — and no difference of answers — depends on a withheld cell (FS-14e; k: min_group_size).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Released {
+    pub cells: Vec<Cell>,
+    /// How many cells were withheld (their sizes are not told).
+    pub withheld: usize,
+}
+
+pub fn release(cells: Vec<Cell>, k: u64) -> Released {
+    let before = cells.len();
+    let cells: Vec<Cell> = cells.into_iter().filter(|c| c.count >= k.max(1)).collect();
+    Released { withheld: before - cells.len(), cells }
+}
+
+/// The released cells matching `filters` (dimension index, value), summed by the dimensions `group_by` (indices),
+/// ordered by their values.
+pub fn aggregate(released: &Released, group_by: &[usize], filters: &[(usize, String)]) -> Vec<Cell> {
+    let mut groups: std::collections::BTreeMap<Vec<Option<String>>, Cell> = std::collections::BTreeMap::new();
+    for cell in &released.cells {
+        if filters.iter().any(|(d, v)| cell.dims[*d].as_deref() != Some(v.as_str())) {
+            continue;
+        }
+        let key: Vec<Option<String>> = group_by.iter().map(|d| cell.dims[*d].clone()).collect();
+        let g = groups.entry(key.clone()).or_insert_with(|| Cell { dims: key, count: 0, sums: vec![0.0; cell.sums.len()] });
+        g.count += cell.count;
+        for (s, v) in g.sums.iter_mut().zip(&cell.sums) {
+            *s += v;
+        }
+    }
+    groups.into_values().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,6 +431,27 @@ mod tests {
         assert_eq!(allows(&g, &Call { now_us: 200, ..call.clone() }), Err(Denial::Expired));
         assert_eq!(allows(&g, &Call { batch: true, ..call.clone() }), Err(Denial::OverScope));
         assert_eq!(allows(&Grant { state: GrantState::Suspended, ..g.clone() }, &call), Err(Denial::Suspended));
+    }
+
+    #[test]
+    fn fs_14e_statistics_are_sums_of_cells_of_k_or_more_so_differencing_finds_nobody() {
+        let cell = |d: &[&str], n: u64| Cell { dims: d.iter().map(|s| Some(s.to_string())).collect(), count: n, sums: vec![n as f64 * 2.0] };
+        // One woman of the Hui nationality in street A: alone in her cell.
+        let table = vec![cell(&["女", "汉族", "A"], 20), cell(&["女", "回族", "A"], 1), cell(&["男", "汉族", "A"], 15), cell(&["男", "汉族", "B"], 12), cell(&["女", "汉族", "B"], 9)];
+        let r = release(table, 10);
+        assert_eq!(r.withheld, 2);
+        let by_sex = aggregate(&r, &[0], &[]);
+        let by_sex_nation = aggregate(&r, &[0, 1], &[]);
+        let total = aggregate(&r, &[], &[]);
+        assert_eq!(by_sex.iter().map(|c| c.count).collect::<Vec<_>>(), [20, 27]);
+        for g in &by_sex {
+            let finer: u64 = by_sex_nation.iter().filter(|c| c.dims[0] == g.dims[0]).map(|c| c.count).sum();
+            assert_eq!(g.count, finer, "the difference of two queries is zero, not one person");
+        }
+        assert_eq!(total[0].count, by_sex.iter().map(|c| c.count).sum::<u64>());
+        assert!(aggregate(&r, &[0], &[(1, "回族".into())]).is_empty(), "a filter isolating her finds nothing");
+        assert!(by_sex_nation.iter().all(|c| c.count >= 10));
+        assert_eq!(total[0].sums, [94.0]);
     }
 
     #[test]

@@ -648,3 +648,113 @@ pub async fn verify(p: &Platform, actor: &Actor, code: &str, req: VerifyRequest)
     p.audit_writer.append(event).await?;
     Ok(Verification { resource_code: a.code, version: a.version, grant_id: a.grant_id, found: row.is_some(), items: verdicts })
 }
+
+/// A statistics request (统计): counts, and sums of granted numeric items, grouped by granted items.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatsRequest {
+    /// Items to group by (text, date or yes/no items; not identifiers or keys).
+    #[serde(default)]
+    pub group_by: Vec<String>,
+    /// Only records with these values (item → value).
+    #[serde(default)]
+    pub filters: BTreeMap<String, String>,
+    /// Numeric items to sum.
+    #[serde(default)]
+    pub sums: Vec<String>,
+    #[serde(default)]
+    pub grant: Option<i64>,
+    #[serde(default)]
+    pub scenario: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct StatsGroup {
+    pub values: BTreeMap<String, Option<String>>,
+    pub count: u64,
+    pub sums: BTreeMap<String, f64>,
+}
+
+/// A statistics answer: every group describes at least `k` records.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Stats {
+    pub resource_code: String,
+    pub version: i64,
+    pub grant_id: i64,
+    pub k: u64,
+    pub groups: Vec<StatsGroup>,
+    /// Cells of fewer than k records, left out of every answer (so no two answers differ by them).
+    pub withheld_cells: usize,
+}
+
+/// The most cells a grant's table may have.
+const MAX_CELLS: usize = 200_000;
+
+/// Statistics only (FS-14e, SYS-27): the grant's table — its dimension items crossed — is built, cells of fewer than
+/// k records are withheld, and the answer sums the remaining cells, so no answer nor difference of answers
+/// describes fewer than k people.
+pub async fn stats(p: &Platform, actor: &Actor, code: &str, req: StatsRequest) -> Result<Stats> {
+    if req.group_by.len() > 10 || req.filters.len() > 10 || req.sums.len() > 10 {
+        return Err(Error::invalid("stats_request", "分组、筛选和求和的数据项各不超过10个", "At most 10 items each to group by, filter on and sum"));
+    }
+    let mut named: Vec<String> = req.group_by.iter().chain(req.filters.keys()).chain(&req.sums).cloned().collect();
+    named.sort();
+    named.dedup();
+    let options = CallOptions { grant: req.grant, scenario: req.scenario.clone() };
+    let a = authorize(p, actor, code, "stats", &[ShareOp::Stats], Some(&named), &options).await?;
+    use domain::catalog::entry::{IdentifierKind, ItemType};
+    let granted: Vec<&domain::catalog::entry::Item> = a.grant.items.iter().filter_map(|n| a.content.items.iter().find(|i| &i.name == n)).collect();
+    let numeric = |i: &domain::catalog::entry::Item| matches!(i.data_type, ItemType::Integer | ItemType::Decimal);
+    let dims: Vec<&str> = granted.iter().filter(|i| !i.is_key && i.identifier == IdentifierKind::None && !numeric(i)).map(|i| i.name.as_str()).collect();
+    let measures: Vec<&str> = granted.iter().filter(|i| numeric(i) && !i.is_key).map(|i| i.name.as_str()).collect();
+    let index_of = |name: &str| dims.iter().position(|d| *d == name);
+    let mut group_by = Vec::new();
+    for name in &req.group_by {
+        group_by.push(index_of(name).ok_or_else(|| {
+            Error::invalid("stats_dimension", format!("不能按“{name}”分组：可分组的数据项为 {}", dims.join("、")), format!("Cannot group by '{name}': the items to group by are {}", dims.join(", ")))
+        })?);
+    }
+    let mut filters = Vec::new();
+    for (name, value) in &req.filters {
+        filters.push((index_of(name).ok_or_else(|| Error::invalid("stats_dimension", format!("不能按“{name}”筛选"), format!("Cannot filter on '{name}'")))?, value.clone()));
+    }
+    let mut sums = Vec::new();
+    for name in &req.sums {
+        sums.push(measures.iter().position(|m| m == name).ok_or_else(|| Error::invalid("stats_measure", format!("“{name}”不是可求和的数值型数据项"), format!("'{name}' is not a numeric item to sum")))?);
+    }
+    let path = crate::aggregation::local_files(p, vec![a.path.clone()]).await?.remove(0);
+    let tables = [lake::query::Table { names: vec!["t".into()], path }];
+    let mut select: Vec<String> = dims.iter().map(|d| format!("CAST({} AS VARCHAR)", lake::query::ident(d))).collect();
+    select.push("COUNT(*)".into());
+    select.extend(measures.iter().map(|m| format!("CAST(SUM({}) AS DOUBLE)", lake::query::ident(m))));
+    let group = if dims.is_empty() { String::new() } else { format!(" GROUP BY {}", (1..=dims.len()).map(|i| i.to_string()).collect::<Vec<_>>().join(", ")) };
+    let sql = format!("SELECT {} FROM t{group}", select.join(", "));
+    let answer = lake::query::sql(&tables, &sql, MAX_CELLS, 512).await.map_err(|e| Error::Internal(store::Error::Corrupt(format!("share stats: {e}"))))?;
+    if answer.truncated {
+        return Err(Error::invalid("stats_too_fine", "授权的数据项组合过细，无法统计：请申请更少的分组数据项", "The grant's items cross into too many cells: apply for fewer items to group by"));
+    }
+    let cells: Vec<rules::Cell> = answer
+        .rows
+        .into_iter()
+        .map(|row| {
+            let count = row[dims.len()].as_deref().and_then(|v| v.parse().ok()).unwrap_or(0);
+            let sums = row[dims.len() + 1..].iter().map(|v| v.as_deref().and_then(|v| v.parse().ok()).unwrap_or(0.0)).collect();
+            rules::Cell { dims: row[..dims.len()].to_vec(), count, sums }
+        })
+        .collect();
+    let k = u64::from(p.profile.features.min_group_size).max(1);
+    let released = rules::release(cells, k);
+    let groups: Vec<StatsGroup> = rules::aggregate(&released, &group_by, &filters)
+        .into_iter()
+        .map(|g| StatsGroup {
+            values: req.group_by.iter().cloned().zip(g.dims).collect(),
+            count: g.count,
+            sums: sums.iter().map(|m| (measures[*m].to_string(), g.sums[*m])).collect(),
+        })
+        .collect();
+    let mut event = actor.event("share.stats", "resource", &a.code);
+    event.purpose = a.grant.scenario.clone();
+    event.detail = format!("grant {}, version {}, group by [{}], {} groups, {} cells withheld", a.grant_id, a.version, req.group_by.join(","), groups.len(), released.withheld);
+    p.audit_writer.append(event).await?;
+    Ok(Stats { resource_code: a.code, version: a.version, grant_id: a.grant_id, k, groups, withheld_cells: released.withheld })
+}

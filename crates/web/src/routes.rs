@@ -227,6 +227,8 @@ pub fn api_routes() -> Vec<RouteSpec> {
             sharing::record, req = None, resp = Some(schema::<service::sharing::Record>)),
         route!(POST "/api/v1/share/{code}/verify", System, "Result verification (核验): match or no match per item for a key and claimed values, never a value",
             sharing::verify, req = Some(schema::<service::sharing::VerifyRequest>), resp = Some(schema::<service::sharing::Verification>)),
+        route!(POST "/api/v1/share/{code}/stats", System, "Statistics only (统计): counts and sums grouped by granted items; no group describes fewer than k records, and answers are sums of one table's cells of k or more, so differencing two answers finds nobody",
+            sharing::stats, req = Some(schema::<service::sharing::StatsRequest>), resp = Some(schema::<service::sharing::Stats>)),
         route!(GET "/api/v1/alerts", Roles(OVERSEERS), "Warnings and alerts (报送逾期预警): a department's own, every one for the authority; `open=true` for unresolved",
             alerts::list, req = None, resp = Some(schema::<List<service::alerts::Alert>>)),
         route!(GET "/api/v1/base/{kind}", Roles(OVERSEERS), "A base database (natural_person, legal_person): its fields, each with its source department and resource, and the resources it reads (lineage)",

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use service::sharing::{Answer, ApplicationView, CallOptions, GrantDecision, GrantView, NewApplication, Record, Verification, VerifyRequest};
+use service::sharing::{Answer, ApplicationView, CallOptions, GrantDecision, GrantView, NewApplication, Record, Stats, StatsRequest, Verification, VerifyRequest};
 
 use super::List;
 use crate::error::ApiResult;
@@ -43,6 +43,10 @@ pub async fn record(
     ApiQuery(q): ApiQuery<CallOptions>,
 ) -> ApiResult<Json<Record>> {
     Ok(Json(service::sharing::record(&s.platform, &caller, &code, &key, q).await?))
+}
+
+pub async fn stats(State(s): State<AppState>, Caller(caller): Caller, ApiPath(code): ApiPath<String>, ApiJson(b): ApiJson<StatsRequest>) -> ApiResult<Json<Stats>> {
+    Ok(Json(service::sharing::stats(&s.platform, &caller, &code, b).await?))
 }
 
 pub async fn verify(State(s): State<AppState>, Caller(caller): Caller, ApiPath(code): ApiPath<String>, ApiJson(b): ApiJson<VerifyRequest>) -> ApiResult<Json<Verification>> {

@@ -82,6 +82,7 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("PUT /api/v1/share/grants/{id}/state", ADMIN),
         ("GET /api/v1/share/{code}/records/{key}", &["system"]),
         ("POST /api/v1/share/{code}/verify", &["system"]),
+        ("POST /api/v1/share/{code}/stats", &["system"]),
         ("GET /api/v1/sync/jobs", OVERSEERS),
         ("POST /api/v1/sync/jobs", CATALOGERS),
         ("GET /api/v1/sync/jobs/{id}", OVERSEERS),

@@ -78,7 +78,6 @@ pub async fn sys_27c_conditional_share_answered_within_one_working_day(app: Test
     app.clock.set_day("2026-03-17");
     let code = shared_population(&app, "shuangyashan-2026", conditional(&app).await).await;
     let civil = app.login("officer-mz").await;
-    let provider = app.login("officer").await;
 
     let mut missing = application(&code, &["zjhm", "nope"], &["view"]);
     missing["basis"] = json!("");
@@ -289,4 +288,78 @@ pub async fn cs_21c_fs_14d_verification_never_returns_a_value(app: TestApp) {
         assert!(status == 400 || status == 422, "{status} {body}");
         assert!(body["error"]["message"].is_string() && body["error"]["message_en"].is_string(), "{body}");
     }
+}
+
+/// FS-14e, SYS-27: statistics only — no group describes fewer than k (10) people, including through differencing
+/// queries built to isolate one person: the only Hui woman in street A.
+pub async fn fs_14e_statistics_never_describe_fewer_than_k_people_even_by_differencing(app: TestApp) {
+    let officer = app.login("officer").await;
+    let mut content = complete("shuangyashan-2026", "人口民族构成");
+    content["items"] = json!([
+        {"name": "zjhm", "label": "公民身份号码", "data_type": "string", "is_key": true, "identifier": "citizen_id", "level": "l4"},
+        {"name": "xb", "label": "性别", "data_type": "string"},
+        {"name": "mz", "label": "民族", "data_type": "string"},
+        {"name": "jd", "label": "街道", "data_type": "string"},
+        {"name": "sr", "label": "年收入", "data_type": "integer"}
+    ]);
+    content["sharing"] = json!({"attr": "conditional", "ops": ["stats"],
+        "conditions": [{"kind": "statistics_only", "data_status_description": "按性别、民族、街道汇总", "use_purpose": "民族工作统计"}],
+        "basis": [{"instrument": "administrative_regulation", "name": "《全国人口普查条例》"}]});
+    let code = create(&app, &officer, app.department_id("公安局").await, content).await;
+    publish(&app, &code, &officer).await;
+    let mut csv = String::from("公民身份号码,性别,民族,街道,年收入\n");
+    for n in 0..60usize {
+        let (sex, nation, street) = match n {
+            0 => ("女", "回族", "A"),
+            1..=20 => ("女", "汉族", "A"),
+            21..=35 => ("男", "汉族", "A"),
+            36..=47 => ("男", "汉族", "B"),
+            _ => ("女", "汉族", "B"),
+        };
+        csv.push_str(&format!("{},{sex},{nation},{street},{}\n", citizen(n), 30_000 + n * 1000));
+    }
+    let r = app.client.post(format!("{}/api/v1/resources/{code}/batches", app.base)).bearer_auth(&officer).header("content-type", "text/csv").body(csv).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 201, "{}", r.text().await.unwrap());
+    let (status, filed) = apply(&app, &app.login("officer-mz").await, application(&code, &["xb", "mz", "jd", "sr", "zjhm"], &["stats"])).await;
+    assert_eq!(status, 201, "{filed}");
+    let (status, _) = answer(&app, &officer, filed["id"].as_i64().unwrap(), json!({"approve": true})).await;
+    assert_eq!(status, 200);
+    let (token, _) = token_of(&app, "民政局").await;
+    let path = format!("/api/v1/share/{code}/stats");
+    let stats = |body: Value| {
+        let (app, token, path) = (&app, token.clone(), path.clone());
+        async move {
+            let (status, s) = app.json(Method::POST, &path, Some(&token), Some(body)).await;
+            assert_eq!(status, 200, "{s}");
+            s
+        }
+    };
+    let count = |s: &Value, key: &str, value: &str| -> i64 {
+        s["groups"].as_array().unwrap().iter().filter(|g| g["values"][key] == value).map(|g| g["count"].as_i64().unwrap()).sum()
+    };
+    let total = stats(json!({})).await;
+    let by_sex = stats(json!({"group_by": ["xb"]})).await;
+    let by_sex_nation = stats(json!({"group_by": ["xb", "mz"]})).await;
+    let hui = stats(json!({"group_by": ["xb"], "filters": {"mz": "回族"}})).await;
+    let street_a_women = stats(json!({"group_by": ["mz"], "filters": {"xb": "女", "jd": "A"}, "sums": ["sr"]})).await;
+    for s in [&total, &by_sex, &by_sex_nation, &hui, &street_a_women] {
+        assert_eq!(s["k"].as_i64(), Some(10));
+        assert!(s["groups"].as_array().unwrap().iter().all(|g| g["count"].as_i64().unwrap() >= 10), "every group has 10 or more: {s}");
+    }
+    assert!(hui["groups"].as_array().unwrap().is_empty(), "the filter isolating her finds no group: {hui}");
+    assert!(!by_sex_nation.to_string().contains("回族"), "{by_sex_nation}");
+    // Differencing: each coarser answer is exactly the sum of the finer one, so the difference is nobody.
+    for sex in ["男", "女"] {
+        assert_eq!(count(&by_sex, "xb", sex), count(&by_sex_nation, "xb", sex), "{by_sex} {by_sex_nation}");
+    }
+    let all = total["groups"][0]["count"].as_i64().unwrap();
+    assert_eq!(all, count(&by_sex, "xb", "男") + count(&by_sex, "xb", "女"));
+    assert_eq!((all, total["withheld_cells"].as_i64()), (59, Some(1)), "her cell of one is withheld from every answer: {total}");
+    assert_eq!(street_a_women["groups"][0]["sums"]["sr"].as_f64(), Some((1..=20).map(|n| 30_000.0 + n as f64 * 1000.0).sum()));
+    // Keys and identifiers are not dimensions; the answer never lists a record.
+    let (status, body) = app.json(Method::POST, &path, Some(&token), Some(json!({"group_by": ["zjhm"]}))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("stats_dimension")), "{body}");
+    let (status, body) = app.json(Method::GET, &format!("/api/v1/share/{code}/records/{}", citizen(0)), Some(&token), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("share_over_scope")), "{body}");
+    assert_eq!(audit_count(&app, "share.stats").await, 5);
 }
