@@ -412,6 +412,11 @@ fn render_entry(
         && state.platform.profile.catalog.classification_objections
         && view.state == domain::catalog::lifecycle::ResourceState::Published
         && actor.is_some_and(|a| a.has(Role::DeptDataOfficer) && a.department_id != Some(view.provider.id));
+    // Another department's data officer may apply for a published entry that is shared (FS-13d: not for none).
+    let may_apply = console
+        && view.state == domain::catalog::lifecycle::ResourceState::Published
+        && view.published.as_ref().is_some_and(|p| p.content.effective_share_attr() != Attr::None)
+        && actor.is_some_and(|a| a.has(Role::DeptDataOfficer) && a.department_id.is_some_and(|d| d != view.provider.id));
     let objection_kinds: Vec<(&str, &str)> =
         domain::catalog::objections::ObjectionKind::ALL.iter().map(|k| (k.as_str(), if lang == Lang::Zh { k.label() } else { k.label_en() })).collect();
     let attr_choices: Vec<(&str, String)> = Attr::ALL.iter().map(|a| (a.as_str(), format!("{} / {}", attr_label(state, lang, *a, false), attr_label(state, lang, *a, true)))).collect();
@@ -429,7 +434,7 @@ fn render_entry(
             may_deliver => console && may_edit && view.state == domain::catalog::lifecycle::ResourceState::Published,
             may_attributes => may_edit && view.working.is_none() && view.published.is_some(),
             may_obsolete => console && actor.is_some_and(|a| a.has(Role::AuthorityAdmin)) && view.state != domain::catalog::lifecycle::ResourceState::Obsolete,
-            history, console, error, notice, may_object, objection_kinds, attr_choices, consultation, deliveries,
+            history, console, error, notice, may_object, may_apply, objection_kinds, attr_choices, consultation, deliveries,
         },
     )
 }

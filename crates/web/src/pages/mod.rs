@@ -48,6 +48,7 @@ pub fn templates() -> Environment<'static> {
         ("batch.html", include_str!("../../templates/batch.html")),
         ("aggregation.html", include_str!("../../templates/aggregation.html")),
         ("sources.html", include_str!("../../templates/sources.html")),
+        ("share.html", include_str!("../../templates/share.html")),
     ] {
         env.add_template(name, src).expect("templates parse");
     }
@@ -63,6 +64,7 @@ mod catalog_form;
 mod governance;
 mod home;
 mod session;
+mod sharing;
 mod tokens;
 
 pub fn router() -> Router<AppState> {
@@ -97,6 +99,10 @@ pub fn router() -> Router<AppState> {
         .route("/aggregation/sync/jobs/{id}/delete", post(aggregation::delete_job))
         .route("/sources", get(aggregation::sources))
         .route("/sources/repeated", post(aggregation::settle))
+        .route("/share", get(sharing::share))
+        .route("/share/apply", post(sharing::apply))
+        .route("/share/applications/{id}/answer", post(sharing::answer))
+        .route("/share/grants/{id}/state", post(sharing::decide_grant))
         .route("/catalog/{code}", get(catalog::detail))
         .route("/catalog/{code}/edit", get(catalog::edit_form).post(catalog::save_existing))
         .route("/catalog/{code}/attributes", get(catalog::attributes_form).post(catalog::save_attributes))

@@ -573,6 +573,60 @@ pub async fn browser_sys_07c_sys_15b_delivery_sync_and_sources_in_the_console(ap
     store::testing::drop_source_database(&server, &source).await.unwrap();
 }
 
+/// SYS-27c in the console: a department applies for conditional data, the provider approves it, the consumer's
+/// token fetches a record, and the auditor sees the call.
+pub async fn browser_sys_27c_apply_approve_call_and_audit_in_the_console(app: TestApp) {
+    use crate::sharing::{conditional, shared_population, token_of};
+    let code = shared_population(&app, "shuangyashan-2026", conditional(&app).await).await;
+    let driver = Driver::start().await;
+
+    let profile = tempfile::tempdir().unwrap();
+    let s = Session::open(&driver, profile.path()).await;
+    sign_in(&s, &app, "officer-mz").await;
+    s.go(&format!("{}/catalog/{code}", app.base)).await;
+    s.wait_for("id=\"apply-share\"").await;
+    s.click("#apply-share").await;
+    let page = s.wait_for("id=\"apply-form\"").await;
+    assert_no_error(&page, "the share page");
+    assert!(page.contains(&format!("value=\"{code}\"")), "the resource is filled in");
+    assert!(page.contains("不得转让"), "the console says shared data is not passed on (SYS-33)");
+    s.type_into("input[name=scenario]", "最低生活保障资格审核").await;
+    s.type_into("input[name=basis]", "《社会救助暂行办法》第十一条").await;
+    s.type_into("input[name=purpose]", "核对申请人户籍").await;
+    s.type_into("input[name=items]", "zjhm,xm").await;
+    s.click("#op-view").await;
+    s.click("#apply-submit").await;
+    let page = s.wait_for("id=\"notice\"").await;
+    assert_no_error(&page, "the application is filed");
+    assert!(page.contains("待提供部门审核"), "it waits for the provider");
+    s.close().await;
+    let id = service::sharing::applications(&app.platform, &service::Actor::cli()).await.unwrap()[0].id;
+
+    let profile = tempfile::tempdir().unwrap();
+    let s = Session::open(&driver, profile.path()).await;
+    sign_in(&s, &app, "officer").await;
+    s.go(&format!("{}/share", app.base)).await;
+    s.wait_for(&format!("id=\"approve-{id}\"")).await;
+    s.click(&format!("#approve-{id}")).await;
+    let page = s.wait_for("id=\"notice\"").await;
+    assert_no_error(&page, "the approval");
+    assert!(page.contains("已授权") && page.contains("id=\"grant-1\""), "approved, and the grant is listed");
+    s.close().await;
+
+    let (token, _) = token_of(&app, "民政局").await;
+    let (status, record) = app.json(reqwest::Method::GET, &format!("/api/v1/share/{code}/records/{}", crate::aggregation::id(5)), Some(&token), None).await;
+    assert_eq!(status, 200, "{record}");
+
+    let profile = tempfile::tempdir().unwrap();
+    let s = Session::open(&driver, profile.path()).await;
+    sign_in(&s, &app, "auditor").await;
+    s.go(&format!("{}/audit?action=share.record", app.base)).await;
+    let page = s.wait_for("share.record").await;
+    assert_no_error(&page, "the audit log");
+    assert!(page.contains("最低生活保障资格审核") && page.contains(&code), "the call with its scenario");
+    s.close().await;
+}
+
 async fn fill_sync_form(s: &Session<'_>, code: &str, source: &str) {
     s.type_into("input[name=resource_code]", code).await;
     s.type_into("input[name=connection]", source).await;

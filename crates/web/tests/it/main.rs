@@ -151,6 +151,7 @@ fn main() {
         browser::browser_fs_17b_the_pass_button_is_offered_only_to_another_officer,
         browser::browser_sys_07c_the_entry_page_shows_versions_and_deliveries,
         browser::browser_sys_07c_sys_15b_delivery_sync_and_sources_in_the_console,
+        browser::browser_sys_27c_apply_approve_call_and_audit_in_the_console,
         browser::browser_fs_16a_cs_25a_yz_7c_objections_lists_and_consultations_in_the_console,
     ];
     let mut trials = Vec::new();

@@ -9,7 +9,7 @@ use crate::catalog::{complete, create, publish};
 use crate::common::TestApp;
 
 /// A published population resource of the police bureau with `sharing`, holding 50 delivered people.
-async fn shared_population(app: &TestApp, profile: &str, sharing: Value) -> String {
+pub(crate) async fn shared_population(app: &TestApp, profile: &str, sharing: Value) -> String {
     let officer = app.login("officer").await;
     let mut content = complete(profile, "户籍人口基本信息");
     content["items"] = json!([
@@ -35,7 +35,7 @@ async fn shared_population(app: &TestApp, profile: &str, sharing: Value) -> Stri
 }
 
 /// A conditional entry shared with the civil affairs bureau only (SYS-25b: conditions and a basis).
-async fn conditional(app: &TestApp) -> Value {
+pub(crate) async fn conditional(app: &TestApp) -> Value {
     let civil = app.department_id("民政局").await;
     json!({"attr": "conditional", "ops": ["view", "compare", "obtain"],
            "conditions": [{"kind": "specific_departments", "department_ids": [civil], "use_purpose": "社会救助"}],
@@ -43,7 +43,7 @@ async fn conditional(app: &TestApp) -> Value {
 }
 
 /// An API token of the department named `name_part`.
-async fn token_of(app: &TestApp, name_part: &str) -> (String, i64) {
+pub(crate) async fn token_of(app: &TestApp, name_part: &str) -> (String, i64) {
     let admin = app.login("admin").await;
     let department_id = app.department_id(name_part).await;
     let (status, body) = app.json(Method::POST, "/api/v1/tokens", Some(&admin), Some(json!({"name": "低保审核系统", "department_id": department_id}))).await;
