@@ -436,6 +436,7 @@ pub struct CallOptions {
 /// A call the grant allowed: the grant, the published items, and the newest version to read.
 struct Authorized {
     grant_id: i64,
+    resource_id: i64,
     grant: Grant,
     content: ResourceContent,
     code: String,
@@ -445,7 +446,7 @@ struct Authorized {
 
 /// Checks a sharing-API call against the caller's grants (LS-16e: deny by default). A refusal is an audit event
 /// naming why (SYS-31a: over-scope, over-purpose, expired, suspended) and a 403 with that code.
-async fn authorize(p: &Platform, actor: &Actor, code: &str, action: &str, needs: &[ShareOp], items: Option<&[String]>, options: &CallOptions) -> Result<Authorized> {
+async fn authorize(p: &Platform, actor: &Actor, code: &str, action: &str, needs: &[ShareOp], items: Option<&[String]>, batch: bool, options: &CallOptions) -> Result<Authorized> {
     let ActorKind::System { token_id } = actor.kind else {
         return Err(Error::forbidden("共享接口须以需求部门系统的API令牌调用", "The sharing API is called with an API token of the consumer's system"));
     };
@@ -489,7 +490,7 @@ async fn authorize(p: &Platform, actor: &Actor, code: &str, action: &str, needs:
     let mut denial = Denial::NoGrant;
     let mut chosen = None;
     for (id, grant) in &bound {
-        let call = Call { needs, items: wanted, batch: false, scenario: options.scenario.as_deref(), now_us: now };
+        let call = Call { needs, items: wanted, batch, scenario: options.scenario.as_deref(), now_us: now };
         match rules::allows(grant, &call) {
             Ok(()) => {
                 chosen = Some((*id, grant.clone()));
@@ -519,7 +520,7 @@ async fn authorize(p: &Platform, actor: &Actor, code: &str, action: &str, needs:
     let Some(version) = version else {
         return Err(Error::not_found(format!("资源{code}尚无数据版本"), format!("Resource {code} has no data yet")));
     };
-    Ok(Authorized { grant_id, grant, content, code: code.into(), version: version.version, path: version.path })
+    Ok(Authorized { grant_id, resource_id: entry.row.id, grant, content, code: code.into(), version: version.version, path: version.path })
 }
 
 /// A record as a grant lets its consumer see it.
@@ -567,7 +568,7 @@ fn check_key(key: &str) -> Result<()> {
 /// A record by key with only the granted items, masked as the grant requires (SYS-27, CS-21b, FS-13c, LS-17b).
 pub async fn record(p: &Platform, actor: &Actor, code: &str, key: &str, options: CallOptions) -> Result<Record> {
     check_key(key)?;
-    let a = authorize(p, actor, code, "record", &[ShareOp::View, ShareOp::Obtain], None, &options).await?;
+    let a = authorize(p, actor, code, "record", &[ShareOp::View, ShareOp::Obtain], None, false, &options).await?;
     let items = a.grant.items.clone();
     let row = row_by_key(p, &a, &items, key).await?;
     let mut event = actor.event("share.record", "resource", &a.code);
@@ -633,7 +634,7 @@ pub async fn verify(p: &Platform, actor: &Actor, code: &str, req: VerifyRequest)
     }
     let items: Vec<String> = req.values.keys().cloned().collect();
     let options = CallOptions { grant: req.grant, scenario: req.scenario.clone() };
-    let a = authorize(p, actor, code, "verify", &[ShareOp::Compare], Some(&items), &options).await?;
+    let a = authorize(p, actor, code, "verify", &[ShareOp::Compare], Some(&items), false, &options).await?;
     let row = row_by_key(p, &a, &items, &req.key).await?;
     let mut verdicts = BTreeMap::new();
     for (i, name) in items.iter().enumerate() {
@@ -701,7 +702,7 @@ pub async fn stats(p: &Platform, actor: &Actor, code: &str, req: StatsRequest) -
     named.sort();
     named.dedup();
     let options = CallOptions { grant: req.grant, scenario: req.scenario.clone() };
-    let a = authorize(p, actor, code, "stats", &[ShareOp::Stats], Some(&named), &options).await?;
+    let a = authorize(p, actor, code, "stats", &[ShareOp::Stats], Some(&named), false, &options).await?;
     use domain::catalog::entry::{IdentifierKind, ItemType};
     let granted: Vec<&domain::catalog::entry::Item> = a.grant.items.iter().filter_map(|n| a.content.items.iter().find(|i| &i.name == n)).collect();
     let numeric = |i: &domain::catalog::entry::Item| matches!(i.data_type, ItemType::Integer | ItemType::Decimal);
@@ -757,4 +758,138 @@ pub async fn stats(p: &Platform, actor: &Actor, code: &str, req: StatsRequest) -
     event.detail = format!("grant {}, version {}, group by [{}], {} groups, {} cells withheld", a.grant_id, a.version, req.group_by.join(","), groups.len(), released.withheld);
     p.audit_writer.append(event).await?;
     Ok(Stats { resource_code: a.code, version: a.version, grant_id: a.grant_id, k, groups, withheld_cells: released.withheld })
+}
+
+/// How a batch is delivered.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchQuery {
+    /// `csv` (the default) or `parquet`.
+    #[serde(default)]
+    pub format: Option<String>,
+    #[serde(default)]
+    pub grant: Option<i64>,
+    #[serde(default)]
+    pub scenario: Option<String>,
+}
+
+/// A batch file made for one consumer.
+pub struct BatchFile {
+    pub file: tempfile::NamedTempFile,
+    pub delivery_id: i64,
+    pub rows: u64,
+    pub parquet: bool,
+    pub version: i64,
+    pub sm3: String,
+}
+
+/// Batch delivery (批量交换, LS-17c): the granted items of the newest version as CSV or Parquet, for a grant that
+/// obtains data in batch mode. Each file's rows are ordered by a secret of its own and the delivery is recorded
+/// with the file's SM3, so a leaked copy is traced to its consumer ([`trace`]).
+pub async fn batch(p: &Platform, actor: &Actor, code: &str, q: BatchQuery) -> Result<BatchFile> {
+    let parquet = match q.format.as_deref().unwrap_or("csv") {
+        "csv" => false,
+        "parquet" => true,
+        other => return Err(Error::invalid("share_batch_format", format!("不支持的格式“{other}”：可选 csv 或 parquet"), format!("Unknown format '{other}': csv or parquet"))),
+    };
+    let options = CallOptions { grant: q.grant, scenario: q.scenario.clone() };
+    let a = authorize(p, actor, code, "batch", &[ShareOp::Obtain], None, true, &options).await?;
+    let key = key_item(&a.content)?.name.clone();
+    let path = crate::aggregation::local_files(p, vec![a.path.clone()]).await?.remove(0);
+    let secret: [u8; 16] = rand::random();
+    let tmp_dir = crate::aggregation::tmp_dir(p)?;
+    let file = tempfile::Builder::new().suffix(if parquet { ".parquet" } else { ".csv" }).tempfile_in(tmp_dir).map_err(|e| Error::Internal(store::Error::Corrupt(format!("batch spool: {e}"))))?;
+    let (out, items, format) = (file.path().to_path_buf(), a.grant.items.clone(), if parquet { lake::export::ExportFormat::Parquet } else { lake::export::ExportFormat::Csv });
+    let note = format!("grant {}", a.grant_id);
+    let written = tokio::task::spawn_blocking(move || -> Result<(u64, String), lake::Error> {
+        let rows = lake::export::export(&path, &items, &key, &secret, &note, &out, format)?;
+        use sm3::Digest;
+        let mut h = sm3::Sm3::new();
+        let mut f = std::fs::File::open(&out)?;
+        std::io::copy(&mut f, &mut h)?;
+        Ok((rows, hex::encode(h.finalize())))
+    })
+    .await
+    .map_err(|e| Error::Internal(store::Error::Corrupt(format!("batch task: {e}"))))?
+    .map_err(|e| Error::Internal(store::Error::Corrupt(format!("batch: {e}"))))?;
+    let (rows, sm3) = written;
+    let now = p.now_us();
+    let row = store::sharing::DeliveryRow {
+        id: 0,
+        grant_id: a.grant_id,
+        resource_id: a.resource_id,
+        consumer_department_id: actor.department_id.unwrap_or_default(),
+        version: a.version,
+        format: if parquet { "parquet" } else { "csv" }.into(),
+        rows: rows as i64,
+        sm3: sm3.clone(),
+        secret: hex::encode(secret),
+        delivered_to: actor.name.clone(),
+        delivered_at_us: now,
+    };
+    let mut tx = p.store.begin().await?;
+    let delivery_id = store::sharing::insert_delivery(&mut tx, &row).await?;
+    let mut event = actor.event("share.batch", "resource", &a.code);
+    event.purpose = a.grant.scenario.clone();
+    event.detail = format!("grant {}, version {}, delivery {delivery_id}: {rows} rows as {}, sm3 {sm3}", a.grant_id, a.version, row.format);
+    store::audit::append(&mut tx, &event, now).await?;
+    tx.commit().await?;
+    Ok(BatchFile { file, delivery_id, rows, parquet, version: a.version, sm3 })
+}
+
+/// A leaked copy to trace: its resource and its keys in the order the copy holds them (at least 20).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TraceRequest {
+    pub resource_code: String,
+    pub keys: Vec<String>,
+}
+
+/// A batch delivery a copy was traced to.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Traced {
+    pub delivery_id: i64,
+    pub grant_id: i64,
+    pub consumer: Party,
+    pub delivered_to: String,
+    pub delivered_at: String,
+    pub version: i64,
+    /// Share of neighbouring keys in the delivery's order (1 for its own file; about 0.5 by chance).
+    pub match_share: f64,
+}
+
+/// Traces a leaked copy to the batch deliveries whose row order it follows (SYS-33: data obtained by sharing is
+/// not passed on). The authority only.
+pub async fn trace(p: &Platform, actor: &Actor, req: TraceRequest) -> Result<Vec<Traced>> {
+    if !(actor.kind == ActorKind::Cli || actor.has_any(&[Role::AuthorityAdmin, Role::ServiceOperator, Role::Auditor])) {
+        return Err(Error::forbidden("溯源由数据主管部门、数据服务中心或审计员进行", "The authority, the service center or an auditor traces copies"));
+    }
+    if req.keys.len() < 20 || req.keys.len() > 100_000 {
+        return Err(Error::invalid("trace_keys", "请按副本中的顺序给出20至100000个主键值", "Give 20 to 100,000 keys in the order the copy holds them"));
+    }
+    let mut conn = p.store.read().await?;
+    let resource = store::catalog::by_code(&mut conn, &req.resource_code).await?.ok_or_else(|| crate::catalog::not_found(&req.resource_code))?;
+    let deliveries = store::sharing::deliveries(&mut conn, resource.id).await?;
+    let mut out = Vec::new();
+    for d in deliveries {
+        let secret = hex::decode(&d.secret).unwrap_or_default();
+        let share = lake::export::order_match(&req.keys, &secret);
+        if share >= 0.95 {
+            let consumer = store::orgs::department_by_id(&mut conn, d.consumer_department_id).await?.map(|x| x.name).unwrap_or_default();
+            out.push(Traced {
+                delivery_id: d.id,
+                grant_id: d.grant_id,
+                consumer: Party { id: d.consumer_department_id, name: consumer },
+                delivered_to: d.delivered_to,
+                delivered_at: format_rfc3339_local(from_micros(d.delivered_at_us)),
+                version: d.version,
+                match_share: share,
+            });
+        }
+    }
+    drop(conn);
+    let mut event = actor.event("share.trace", "resource", &req.resource_code);
+    event.detail = format!("{} keys → deliveries {:?}", req.keys.len(), out.iter().map(|t| t.delivery_id).collect::<Vec<_>>());
+    p.audit_writer.append(event).await?;
+    Ok(out)
 }

@@ -230,3 +230,65 @@ pub async fn set_grant_state(conn: &mut Conn, id: i64, state: &str, reason: &str
     sqlx::query("UPDATE share_grants SET state = $1, state_reason = $2 WHERE id = $3").bind(state).bind(reason).bind(id).execute(&mut *conn).await?;
     Ok(())
 }
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub grant_id: i64,
+    pub resource_id: i64,
+    pub consumer_department_id: i64,
+    pub version: i64,
+    pub format: String,
+    pub rows: i64,
+    pub sm3: String,
+    pub secret: String,
+    pub delivered_to: String,
+    pub delivered_at_us: i64,
+}
+
+pub async fn insert_delivery(conn: &mut Conn, d: &DeliveryRow) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO share_deliveries (grant_id, resource_id, consumer_department_id, version, format, rows, sm3, secret, delivered_to, delivered_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(d.grant_id)
+    .bind(d.resource_id)
+    .bind(d.consumer_department_id)
+    .bind(d.version)
+    .bind(&d.format)
+    .bind(d.rows)
+    .bind(&d.sm3)
+    .bind(&d.secret)
+    .bind(&d.delivered_to)
+    .bind(d.delivered_at_us)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.get(0))
+}
+
+/// The batch deliveries of a resource, newest first.
+pub async fn deliveries(conn: &mut Conn, resource_id: i64) -> Result<Vec<DeliveryRow>> {
+    let rows = sqlx::query(
+        "SELECT id, grant_id, resource_id, consumer_department_id, version, format, rows, sm3, secret, delivered_to, delivered_at
+         FROM share_deliveries WHERE resource_id = $1 ORDER BY id DESC",
+    )
+    .bind(resource_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| DeliveryRow {
+            id: r.get(0),
+            grant_id: r.get(1),
+            resource_id: r.get(2),
+            consumer_department_id: r.get(3),
+            version: r.get(4),
+            format: r.get(5),
+            rows: r.get(6),
+            sm3: r.get(7),
+            secret: r.get(8),
+            delivered_to: r.get(9),
+            delivered_at_us: r.get(10),
+        })
+        .collect())
+}

@@ -137,6 +137,11 @@ pub(crate) async fn blocking<T: Send + 'static>(lake: &Arc<Lake>, f: impl FnOnce
     tokio::task::spawn_blocking(move || f(&lake)).await.map_err(|e| Error::Internal(store::Error::Corrupt(format!("lake task: {e}"))))?.map_err(internal)
 }
 
+/// The lake's folder for temporary files (spools of files being made for a caller).
+pub(crate) fn tmp_dir(p: &Platform) -> Result<std::path::PathBuf> {
+    Ok(lake_of(p)?.root().join("tmp"))
+}
+
 /// Local files holding the lake files `rels`, in order (fetched from the object store when not yet here).
 pub(crate) async fn local_files(p: &Platform, rels: Vec<String>) -> Result<Vec<std::path::PathBuf>> {
     blocking(&lake_of(p)?, move |l| rels.iter().map(|r| l.local(r)).collect()).await

@@ -47,3 +47,21 @@ CREATE TABLE share_grants (
     created_at             BIGINT NOT NULL
 );
 CREATE INDEX share_grants_resource ON share_grants(resource_id, consumer_department_id);
+
+-- Batch deliveries of shared data: each file's rows are ordered by its own secret, so a leaked copy is traced back
+-- to the delivery (and its consumer) by the order of its keys; the file's SM3 identifies an unchanged copy.
+CREATE TABLE share_deliveries (
+    id                     INTEGER PRIMARY KEY AUTOINCREMENT,
+    grant_id               BIGINT NOT NULL REFERENCES share_grants(id),
+    resource_id            BIGINT NOT NULL REFERENCES resources(id),
+    consumer_department_id BIGINT NOT NULL REFERENCES departments(id),
+    version                BIGINT NOT NULL,
+    format                 TEXT NOT NULL,
+    rows                   BIGINT NOT NULL,
+    sm3                    TEXT NOT NULL,
+    -- Hex; orders the file's rows.
+    secret                 TEXT NOT NULL,
+    delivered_to           TEXT NOT NULL,
+    delivered_at           BIGINT NOT NULL
+);
+CREATE INDEX share_deliveries_resource ON share_deliveries(resource_id);

@@ -215,12 +215,11 @@ pub struct BackflowQuery {
 }
 
 /// The caller's district's rows of a city resource, as CSV (回流).
-pub async fn backflow(State(s): State<AppState>, Caller(caller): Caller, ApiPath(code): ApiPath<String>, ApiQuery(q): ApiQuery<BackflowQuery>) -> ApiResult<axum::response::Response> {
-    let slice = service::aggregation::backflow::district_slice(&s.platform, &caller, &code, q.purpose.as_deref().unwrap_or("")).await?;
-    let file = tokio::fs::File::open(slice.file.path()).await.map_err(|e| ApiError::internal(format!("backflow file: {e}")))?;
-    // The temporary file is unlinked now; the open handle streams it.
-    drop(slice.file);
-    let body = axum::body::Body::from_stream(futures_util::stream::unfold(file, |mut file| async move {
+/// A temporary file as a streamed body; the file is unlinked at once and the open handle streams it.
+pub(crate) async fn stream_file(tmp: tempfile::NamedTempFile) -> Result<axum::body::Body, ApiError> {
+    let file = tokio::fs::File::open(tmp.path()).await.map_err(|e| ApiError::internal(format!("spooled file: {e}")))?;
+    drop(tmp);
+    Ok(axum::body::Body::from_stream(futures_util::stream::unfold(file, |mut file| async move {
         use tokio::io::AsyncReadExt;
         let mut buf = vec![0u8; 1 << 16];
         match file.read(&mut buf).await {
@@ -231,7 +230,12 @@ pub async fn backflow(State(s): State<AppState>, Caller(caller): Caller, ApiPath
             }
             Err(e) => Some((Err(e), file)),
         }
-    }));
+    })))
+}
+
+pub async fn backflow(State(s): State<AppState>, Caller(caller): Caller, ApiPath(code): ApiPath<String>, ApiQuery(q): ApiQuery<BackflowQuery>) -> ApiResult<axum::response::Response> {
+    let slice = service::aggregation::backflow::district_slice(&s.platform, &caller, &code, q.purpose.as_deref().unwrap_or("")).await?;
+    let body = stream_file(slice.file).await?;
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use service::sharing::{Answer, ApplicationView, CallOptions, GrantDecision, GrantView, NewApplication, Record, Stats, StatsRequest, Verification, VerifyRequest};
+use service::sharing::{Answer, ApplicationView, BatchQuery, CallOptions, TraceRequest, Traced, GrantDecision, GrantView, NewApplication, Record, Stats, StatsRequest, Verification, VerifyRequest};
 
 use super::List;
 use crate::error::ApiResult;
@@ -47,6 +47,29 @@ pub async fn record(
 
 pub async fn stats(State(s): State<AppState>, Caller(caller): Caller, ApiPath(code): ApiPath<String>, ApiJson(b): ApiJson<StatsRequest>) -> ApiResult<Json<Stats>> {
     Ok(Json(service::sharing::stats(&s.platform, &caller, &code, b).await?))
+}
+
+pub async fn batch(State(s): State<AppState>, Caller(caller): Caller, ApiPath(code): ApiPath<String>, ApiQuery(q): ApiQuery<BatchQuery>) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let f = service::sharing::batch(&s.platform, &caller, &code, q).await?;
+    let (kind, ext) = if f.parquet { ("application/vnd.apache.parquet", "parquet") } else { ("text/csv; charset=utf-8", "csv") };
+    let body = super::aggregation::stream_file(f.file).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, kind.to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{code}-v{}-d{}.{ext}\"", f.version, f.delivery_id)),
+            (axum::http::HeaderName::from_static("x-rows"), f.rows.to_string()),
+            (axum::http::HeaderName::from_static("x-delivery-id"), f.delivery_id.to_string()),
+            (axum::http::HeaderName::from_static("x-sm3"), f.sm3),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+pub async fn trace(State(s): State<AppState>, Caller(caller): Caller, ApiJson(b): ApiJson<TraceRequest>) -> ApiResult<Json<List<Traced>>> {
+    let items = service::sharing::trace(&s.platform, &caller, b).await?;
+    Ok(Json(List { total: items.len() as i64, items }))
 }
 
 pub async fn verify(State(s): State<AppState>, Caller(caller): Caller, ApiPath(code): ApiPath<String>, ApiJson(b): ApiJson<VerifyRequest>) -> ApiResult<Json<Verification>> {

@@ -129,6 +129,7 @@ fn main() {
         sharing::sys_31a_ls_16e_every_call_outside_a_grant_is_refused_and_logged,
         sharing::cs_21c_fs_14d_verification_never_returns_a_value,
         sharing::fs_14e_statistics_never_describe_fewer_than_k_people_even_by_differencing,
+        sharing::ls_17c_sys_33_batch_delivery_needs_consent_and_a_leaked_copy_is_traced,
         sources::sys_16d_sys_16e_the_regulations_source_departments_are_registered,
         sources::sys_15b_sys_15c_several_sources_need_a_division_of_the_items,
         sources::cs_15b_yz_9b_a_repeated_collection_is_flagged_and_settled,

@@ -83,6 +83,8 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("GET /api/v1/share/{code}/records/{key}", &["system"]),
         ("POST /api/v1/share/{code}/verify", &["system"]),
         ("POST /api/v1/share/{code}/stats", &["system"]),
+        ("GET /api/v1/share/{code}/batch", &["system"]),
+        ("POST /api/v1/share/trace", &["authority_admin", "service_operator", "auditor"]),
         ("GET /api/v1/sync/jobs", OVERSEERS),
         ("POST /api/v1/sync/jobs", CATALOGERS),
         ("GET /api/v1/sync/jobs/{id}", OVERSEERS),

@@ -363,3 +363,53 @@ pub async fn fs_14e_statistics_never_describe_fewer_than_k_people_even_by_differ
     assert_eq!((status, body["error"]["code"].as_str()), (403, Some("share_over_scope")), "{body}");
     assert_eq!(audit_count(&app, "share.stats").await, 5);
 }
+
+/// LS-17c, SYS-33: in 丽水 copying data out (batch delivery) waits for the authority's consent; each batch file
+/// carries only the granted items in a row order of its own, so a leaked copy is traced to its consumer.
+pub async fn ls_17c_sys_33_batch_delivery_needs_consent_and_a_leaked_copy_is_traced(app: TestApp) {
+    let app = app.sibling("lishui-2020").await;
+    let code = shared_population(&app, "lishui-2020", json!({"attr": "unconditional", "ops": ["view", "obtain"]})).await;
+    let civil = app.login("officer-mz").await;
+    let mut body = application(&code, &["zjhm", "xm"], &["view", "obtain"]);
+    body["mode"] = json!("batch");
+    let (status, filed) = apply(&app, &civil, body).await;
+    assert_eq!((status, filed["state"].as_str(), filed["grant_id"].as_i64()), (201, Some("consent"), None), "{filed}");
+    let (status, _) = answer(&app, &app.login("officer").await, filed["id"].as_i64().unwrap(), json!({"approve": true})).await;
+    assert_eq!(status, 403, "the authority consents, not the provider");
+    let (status, approved) = answer(&app, &app.login("admin").await, filed["id"].as_i64().unwrap(), json!({"approve": true})).await;
+    assert_eq!((status, approved["state"].as_str()), (200, Some("approved")), "{approved}");
+    // An API grant of another department cannot take a batch.
+    let (status, api) = apply(&app, &app.login("officer-sj").await, application(&code, &["zjhm", "xm"], &["view", "obtain"])).await;
+    assert_eq!((status, api["state"].as_str()), (201, Some("approved")), "{api}");
+
+    let (token, _) = token_of(&app, "民政局").await;
+    let fetch = |token: String, query: &'static str| {
+        let (app, code) = (&app, code.clone());
+        async move { app.client.get(format!("{}/api/v1/share/{code}/batch{query}", app.base)).bearer_auth(token).send().await.unwrap() }
+    };
+    let r = fetch(token.clone(), "").await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["x-rows"], "50");
+    let delivery: i64 = r.headers()["x-delivery-id"].to_str().unwrap().parse().unwrap();
+    let text = r.text().await.unwrap();
+    assert!(text.starts_with("\u{feff}zjhm,xm\n") && !text.contains("1380000"), "only the granted items: {}", &text[..80]);
+    let keys: Vec<String> = text.lines().skip(1).map(|l| l.split(',').next().unwrap().to_string()).collect();
+    assert_eq!(keys.len(), 50);
+    let r = fetch(token.clone(), "?format=parquet").await;
+    assert_eq!((r.status().as_u16(), r.headers()["content-type"].to_str().unwrap()), (200, "application/vnd.apache.parquet"));
+    let parquet = r.bytes().await.unwrap();
+    assert_eq!(&parquet[..4], b"PAR1");
+    let r = fetch(token.clone(), "?format=xlsx").await;
+    assert_eq!(r.status().as_u16(), 400);
+    let (market, _) = token_of(&app, "市场监督管理局").await;
+    let r = fetch(market, "").await;
+    assert_eq!(r.status().as_u16(), 403, "an API grant takes no batch");
+
+    // A copy of the first file, cut down and re-saved, is traced to that delivery and department only.
+    let leaked: Vec<String> = keys.iter().step_by(2).cloned().collect();
+    let (status, traced) = app.json(Method::POST, "/api/v1/share/trace", Some(&app.login("auditor").await), Some(json!({"resource_code": code, "keys": leaked}))).await;
+    assert_eq!(status, 200, "{traced}");
+    assert_eq!(traced["total"].as_i64(), Some(1), "{traced}");
+    assert_eq!((traced["items"][0]["delivery_id"].as_i64(), traced["items"][0]["consumer"]["name"].as_str().map(|n| n.contains("民政局"))), (Some(delivery), Some(true)), "{traced}");
+    assert_eq!(audit_count(&app, "share.batch").await, 2);
+}
