@@ -35,6 +35,8 @@ vocabulary! {
 vocabulary! {
     GrantState {
         Active = "active", "有效", "active";
+        /// Ordered to rectify (督促整改, SYS-31b): still in force until it is suspended or restored.
+        Rectification = "rectification", "整改中", "under rectification";
         Suspended = "suspended", "已暂停", "suspended";
         Terminated = "terminated", "已终止", "terminated";
     }
@@ -239,7 +241,7 @@ pub struct Call<'a> {
 
 /// Whether `grant` allows `call`, and if not, why (SYS-31a; FS-08c, FS-29b).
 pub fn allows(grant: &Grant, call: &Call<'_>) -> Result<(), Denial> {
-    if grant.state != GrantState::Active {
+    if !matches!(grant.state, GrantState::Active | GrantState::Rectification) {
         return Err(Denial::Suspended);
     }
     if call.now_us < grant.starts_at_us || call.now_us >= grant.expires_at_us {
@@ -255,6 +257,12 @@ pub fn allows(grant: &Grant, call: &Call<'_>) -> Result<(), Denial> {
         return Err(Denial::OverScope);
     }
     Ok(())
+}
+
+/// The day a grant last used on `last_used` (or made then) becomes idle: `months` calendar months on (SYS-31a:
+/// last call 01-10, idle on 04-10).
+pub fn idle_on(last_used: chrono::NaiveDate, months: u32) -> chrono::NaiveDate {
+    last_used.checked_add_months(chrono::Months::new(months)).unwrap_or(chrono::NaiveDate::MAX)
 }
 
 /// An item whose values are masked unless the grant obtains them: identifying numbers, and items graded three
@@ -452,6 +460,13 @@ mod tests {
         assert!(aggregate(&r, &[0], &[(1, "回族".into())]).is_empty(), "a filter isolating her finds nothing");
         assert!(by_sex_nation.iter().all(|c| c.count >= 10));
         assert_eq!(total[0].sums, [94.0]);
+    }
+
+    #[test]
+    fn sys_31a_a_grant_is_idle_three_calendar_months_after_its_last_call() {
+        let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        assert_eq!(idle_on(d("2026-01-10"), 3), d("2026-04-10"));
+        assert_eq!(idle_on(d("2026-11-30"), 3), d("2027-02-28"), "the end of a shorter month");
     }
 
     #[test]

@@ -102,6 +102,7 @@ pub async fn scan(p: &Platform) -> Result<Scanned> {
         }
     }
     tx.commit().await?;
+    scanned.raised += crate::sharing::scan_idle(p).await?;
     Ok(scanned)
 }
 

@@ -235,6 +235,7 @@ async fn grant(tx: &mut store::Tx, actor: &Actor, a: &ApplicationRow, now: i64) 
         state: GrantState::Active.as_str().into(),
         state_reason: String::new(),
         created_at_us: now,
+        last_used_at_us: None,
     };
     let id = store::sharing::insert_grant(tx, &row).await?;
     let mut event = actor.event("share.grant", "grant", id.to_string());
@@ -457,6 +458,7 @@ async fn authorize(p: &Platform, actor: &Actor, code: &str, action: &str, needs:
     let grants = store::sharing::grants_for(&mut conn, entry.row.id, department).await?;
     let version = store::lake::versions(&mut conn, entry.row.id).await?.into_iter().next();
     drop(conn);
+    let used: BTreeMap<i64, Option<i64>> = grants.iter().map(|g| (g.id, g.last_used_at_us)).collect();
     let bound: Vec<(i64, Grant)> = grants
         .into_iter()
         .filter(|g| options.grant.is_none_or(|id| id == g.id))
@@ -520,6 +522,14 @@ async fn authorize(p: &Platform, actor: &Actor, code: &str, action: &str, needs:
     let Some(version) = version else {
         return Err(Error::not_found(format!("资源{code}尚无数据版本"), format!("Resource {code} has no data yet")));
     };
+    // The last use is kept to the hour (idle grants, SYS-31a): one write an hour per grant, not one per call.
+    let last = used.get(&grant_id).copied().flatten();
+    if last.is_none_or(|t| now - t >= 3_600_000_000) {
+        let mut tx = p.store.begin().await?;
+        store::sharing::touch_grant(&mut tx, grant_id, now).await?;
+        store::alerts::resolve_other(&mut tx, "grant_idle", &grant_id.to_string(), None, now).await?;
+        tx.commit().await?;
+    }
     Ok(Authorized { grant_id, resource_id: entry.row.id, grant, content, code: code.into(), version: version.version, path: version.path })
 }
 
@@ -892,4 +902,47 @@ pub async fn trace(p: &Platform, actor: &Actor, req: TraceRequest) -> Result<Vec
     event.detail = format!("{} keys → deliveries {:?}", req.keys.len(), out.iter().map(|t| t.delivery_id).collect::<Vec<_>>());
     p.audit_writer.append(event).await?;
     Ok(out)
+}
+
+/// Flags grants in force that have not been used for the regime's idle period (SYS-31a: 3 months without a call)
+/// to the consumer and the authority, once per idle day; a call resolves the flag. Regimes without the rule flag
+/// nothing. Answers how many were raised.
+pub async fn scan_idle(p: &Platform) -> Result<usize> {
+    let Some(rule) = p.profile.deadline(keys::IDLE_GRANT).filter(|d| d.unit == domain::profile::Unit::Months) else { return Ok(0) };
+    let actor = Actor::platform("share-idle");
+    let today = p.clock.today();
+    let now = p.now_us();
+    let mut conn = p.store.read().await?;
+    let grants = store::sharing::grants_in_force(&mut conn).await?;
+    drop(conn);
+    let mut raised = 0;
+    let mut tx = p.store.begin().await?;
+    for g in grants {
+        let last = from_micros(g.last_used_at_us.unwrap_or(g.created_at_us)).with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+        let idle = rules::idle_on(last, rule.value);
+        if today < idle {
+            continue;
+        }
+        let row = store::alerts::AlertRow {
+            id: 0,
+            kind: "grant_idle".into(),
+            object_kind: "grant".into(),
+            object_id: g.id.to_string(),
+            department_id: g.consumer_department_id,
+            to_authority: true,
+            due_at_us: start_of_day_us(idle),
+            message: format!("授权{}（{}）自{last}起{}个月未调用，请说明情况或申请终止授权", g.id, g.scenario, rule.value),
+            message_en: format!("Grant {} ({}) has not been called for {} months since {last}: explain, or ask to end it", g.id, g.scenario, rule.value),
+            raised_at_us: now,
+            resolved_at_us: None,
+        };
+        if store::alerts::raise(&mut tx, &row).await? {
+            let mut event = actor.event("alert.raise", "grant", g.id.to_string());
+            event.detail = format!("grant_idle: last used {last}, idle since {idle}");
+            store::audit::append(&mut tx, &event, now).await?;
+            raised += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(raised)
 }

@@ -141,10 +141,11 @@ pub struct GrantRow {
     pub state: String,
     pub state_reason: String,
     pub created_at_us: i64,
+    pub last_used_at_us: Option<i64>,
 }
 
 const GRANT_COLS: &str =
-    "id, application_id, resource_id, consumer_department_id, scenario, items, ops, token_ids, mode, starts_at, expires_at, state, state_reason, created_at";
+    "id, application_id, resource_id, consumer_department_id, scenario, items, ops, token_ids, mode, starts_at, expires_at, state, state_reason, created_at, last_used_at";
 
 fn grant(r: &AnyRow) -> GrantRow {
     GrantRow {
@@ -162,6 +163,7 @@ fn grant(r: &AnyRow) -> GrantRow {
         state: r.get(11),
         state_reason: r.get(12),
         created_at_us: r.get(13),
+        last_used_at_us: r.get(14),
     }
 }
 
@@ -224,6 +226,18 @@ pub async fn grants(conn: &mut Conn, department_id: Option<i64>) -> Result<Vec<G
         None => sqlx::query(&format!("SELECT {cols} FROM share_grants g ORDER BY g.id DESC")).fetch_all(&mut *conn).await?,
     };
     Ok(rows.iter().map(grant).collect())
+}
+
+/// Grants in force (active or under rectification), oldest first.
+pub async fn grants_in_force(conn: &mut Conn) -> Result<Vec<GrantRow>> {
+    let rows = sqlx::query(&format!("SELECT {GRANT_COLS} FROM share_grants WHERE state IN ('active', 'rectification') ORDER BY id")).fetch_all(&mut *conn).await?;
+    Ok(rows.iter().map(grant).collect())
+}
+
+/// Records a call under the grant.
+pub async fn touch_grant(conn: &mut Conn, id: i64, now_us: i64) -> Result<()> {
+    sqlx::query("UPDATE share_grants SET last_used_at = $1 WHERE id = $2").bind(now_us).bind(id).execute(&mut *conn).await?;
+    Ok(())
 }
 
 pub async fn set_grant_state(conn: &mut Conn, id: i64, state: &str, reason: &str) -> Result<()> {

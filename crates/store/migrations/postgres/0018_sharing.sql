@@ -44,7 +44,9 @@ CREATE TABLE share_grants (
     -- active, suspended, terminated
     state                  TEXT NOT NULL,
     state_reason           TEXT NOT NULL DEFAULT '',
-    created_at             BIGINT NOT NULL
+    created_at             BIGINT NOT NULL,
+    -- The last call under the grant, to the hour (idle grants are flagged, SYS-31a).
+    last_used_at           BIGINT
 );
 CREATE INDEX share_grants_resource ON share_grants(resource_id, consumer_department_id);
 

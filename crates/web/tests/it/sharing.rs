@@ -413,3 +413,50 @@ pub async fn ls_17c_sys_33_batch_delivery_needs_consent_and_a_leaked_copy_is_tra
     assert_eq!((traced["items"][0]["delivery_id"].as_i64(), traced["items"][0]["consumer"]["name"].as_str().map(|n| n.contains("民政局"))), (Some(delivery), Some(true)), "{traced}");
     assert_eq!(audit_count(&app, "share.batch").await, 2);
 }
+
+/// SYS-31a, SYS-31b: a grant not called for three months (last call 2026-01-10) is flagged on 2026-04-10 to the
+/// consumer and the authority; the authority orders rectification (the grant still serves), a call clears the
+/// flag, and an ended grant serves nothing.
+pub async fn sys_31a_sys_31b_a_grant_idle_for_three_months_is_flagged_and_rectified(app: TestApp) {
+    app.clock.set_day("2026-01-10");
+    let code = shared_population(&app, "shuangyashan-2026", conditional(&app).await).await;
+    let (status, filed) = apply(&app, &app.login("officer-mz").await, application(&code, &["zjhm", "xm"], &["view"])).await;
+    assert_eq!(status, 201, "{filed}");
+    let (_, approved) = answer(&app, &app.login("officer").await, filed["id"].as_i64().unwrap(), json!({"approve": true})).await;
+    let grant = approved["grant_id"].as_i64().unwrap();
+    let (token, _) = token_of(&app, "民政局").await;
+    let record = format!("/api/v1/share/{code}/records/{}", citizen(2));
+    assert_eq!(app.json(Method::GET, &record, Some(&token), None).await.0, 200);
+    let platform = app.platform.clone();
+    let idle_alerts = |_: &TestApp| {
+        let platform = platform.clone();
+        async move {
+            let alerts = service::alerts::list(&platform, &service::Actor::cli(), true).await.unwrap();
+            alerts.into_iter().filter(|a| a.kind == "grant_idle").collect::<Vec<_>>()
+        }
+    };
+    app.clock.set_day("2026-04-09");
+    service::alerts::scan(&app.platform).await.unwrap();
+    assert!(idle_alerts(&app).await.is_empty(), "not yet three months");
+    app.clock.set_day("2026-04-10");
+    service::alerts::scan(&app.platform).await.unwrap();
+    service::alerts::scan(&app.platform).await.unwrap();
+    let flagged = idle_alerts(&app).await;
+    assert_eq!(flagged.len(), 1, "raised once: {flagged:?}");
+    assert!(flagged[0].to_authority && flagged[0].object_id == grant.to_string() && flagged[0].message.contains("3个月未调用"), "{flagged:?}");
+    let (_, mine) = app.json(Method::GET, "/api/v1/alerts?open=true", Some(&app.login("officer-mz").await), None).await;
+    assert!(mine["items"].as_array().unwrap().iter().any(|a| a["kind"] == "grant_idle"), "the consumer sees it: {mine}");
+
+    let admin = app.login("admin").await;
+    let decide = |state: &str| json!({"state": state, "reason": "三个月未调用，督促整改"});
+    let (status, g) = app.json(Method::PUT, &format!("/api/v1/share/grants/{grant}/state"), Some(&admin), Some(decide("rectification"))).await;
+    assert_eq!((status, g["state"].as_str()), (200, Some("rectification")), "{g}");
+    assert_eq!(app.json(Method::GET, &record, Some(&token), None).await.0, 200, "a grant under rectification still serves");
+    assert!(idle_alerts(&app).await.is_empty(), "the call clears the flag");
+    let (status, g) = app.json(Method::PUT, &format!("/api/v1/share/grants/{grant}/state"), Some(&admin), Some(decide("terminated"))).await;
+    assert_eq!((status, g["state"].as_str()), (200, Some("terminated")), "{g}");
+    let (status, body) = app.json(Method::GET, &record, Some(&token), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("share_suspended")), "{body}");
+    let (status, body) = app.json(Method::PUT, &format!("/api/v1/share/grants/{grant}/state"), Some(&admin), Some(decide("active"))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("grant_terminated")), "an ended grant stays ended: {body}");
+}
