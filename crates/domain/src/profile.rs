@@ -220,6 +220,7 @@ pub mod keys {
     pub const SHARE_CONDITIONAL_REVIEW: &str = "share_conditional_review";
     pub const CORRECTION: &str = "correction";
     pub const DEMAND_REVIEW: &str = "demand_review";
+    pub const DEMAND_CATALOG_AND_MOUNT: &str = "demand_catalog_and_mount";
     pub const OPEN_APPLICATION_REPLY: &str = "open_application_reply";
     pub const AUDIT_RETENTION: &str = "audit_retention";
     pub const IDLE_GRANT: &str = "idle_grant";

@@ -64,6 +64,29 @@ pub struct SharingProfile {
     pub refusal_needs_basis: bool,
     /// Batch delivery (copying data out) waits for the authority's consent (LS-17c).
     pub batch_needs_consent: bool,
+    /// Who reviews a data demand: the provider (SYS-32b) or the authority, which negotiates with the departments
+    /// (YZ-15c, FS 第四十七条).
+    pub demand_reviewer: DemandReviewer,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DemandReviewer {
+    Provider,
+    Authority,
+}
+
+vocabulary! {
+    /// Where a data demand stands (SYS-32).
+    DemandState {
+        ProviderReview = "provider_review", "待审核", "awaiting review";
+        /// The data is cataloged already: apply for it.
+        Accepted = "accepted", "已同意（请申请共享）", "accepted (apply for it)";
+        /// Reasonable, not yet cataloged: the provider publishes and mounts it within the regime's days.
+        Cataloging = "cataloging", "已同意，待编目挂接", "accepted, to be cataloged and mounted";
+        Rejected = "rejected", "已驳回", "rejected";
+        Fulfilled = "fulfilled", "已编目挂接", "cataloged and mounted";
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -406,7 +429,7 @@ mod tests {
 
     #[test]
     fn routing_follows_the_attribute_and_the_profile() {
-        let grant = SharingProfile { unconditional: UnconditionalRoute::Grant, refusal_needs_basis: false, batch_needs_consent: true };
+        let grant = SharingProfile { unconditional: UnconditionalRoute::Grant, refusal_needs_basis: false, batch_needs_consent: true, demand_reviewer: DemandReviewer::Provider };
         let authority = SharingProfile { unconditional: UnconditionalRoute::Authority, ..grant.clone() };
         assert_eq!(route(Attr::Unconditional, DeliveryMode::Api, &grant), ApplicationState::Approved);
         assert_eq!(route(Attr::Unconditional, DeliveryMode::Batch, &grant), ApplicationState::Consent, "LS-17c");

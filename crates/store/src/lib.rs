@@ -11,6 +11,7 @@ pub mod audit;
 pub mod calendar;
 pub mod lake;
 pub mod catalog;
+pub mod demands;
 pub mod orgs;
 pub mod settings;
 pub mod sharing;

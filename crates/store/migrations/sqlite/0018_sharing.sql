@@ -67,3 +67,30 @@ CREATE TABLE share_deliveries (
     delivered_at           BIGINT NOT NULL
 );
 CREATE INDEX share_deliveries_resource ON share_deliveries(resource_id);
+
+-- Data demands (供需对接, SYS-32): data a department needs that the catalog lacks or sharing cannot give; the
+-- provider reviews within the regime's working days and catalogs and mounts accepted data within its own.
+CREATE TABLE data_demands (
+    id                       INTEGER PRIMARY KEY AUTOINCREMENT,
+    requester_department_id  BIGINT NOT NULL REFERENCES departments(id),
+    provider_department_id   BIGINT NOT NULL REFERENCES departments(id),
+    -- JSON list of the data items needed, as the requester names them.
+    items                    TEXT NOT NULL,
+    scenario                 TEXT NOT NULL,
+    basis                    TEXT NOT NULL,
+    description              TEXT NOT NULL,
+    -- provider_review, accepted, cataloging, rejected, fulfilled
+    state                    TEXT NOT NULL,
+    received_at              BIGINT NOT NULL,
+    due_on                   TEXT,
+    answered_at              BIGINT,
+    answered_by              TEXT,
+    reason                   TEXT NOT NULL DEFAULT '',
+    -- For accepted data not yet cataloged: when it must be published and mounted, and the entry that did it.
+    catalog_due_on           TEXT,
+    resource_code            TEXT,
+    fulfilled_at             BIGINT,
+    created_by               TEXT NOT NULL
+);
+CREATE INDEX data_demands_requester ON data_demands(requester_department_id);
+CREATE INDEX data_demands_provider ON data_demands(provider_department_id);

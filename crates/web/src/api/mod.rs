@@ -7,6 +7,7 @@ pub mod auth;
 pub mod basedb;
 pub mod calendar;
 pub mod catalog;
+pub mod demands;
 pub mod health;
 pub mod objections;
 pub mod orgs;

@@ -84,6 +84,10 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("POST /api/v1/share/{code}/verify", &["system"]),
         ("POST /api/v1/share/{code}/stats", &["system"]),
         ("GET /api/v1/share/{code}/batch", &["system"]),
+        ("POST /api/v1/share/demands", &["dept_data_officer"]),
+        ("GET /api/v1/share/demands", OVERSEERS),
+        ("POST /api/v1/share/demands/{id}/answer", CATALOGERS),
+        ("POST /api/v1/share/demands/{id}/mount", &["dept_data_officer"]),
         ("POST /api/v1/share/trace", &["authority_admin", "service_operator", "auditor"]),
         ("GET /api/v1/sync/jobs", OVERSEERS),
         ("POST /api/v1/sync/jobs", CATALOGERS),
@@ -239,6 +243,7 @@ pub async fn authorization_matrix_covers_every_route(app: TestApp) {
             .replace("/records/{key}", "/records/11010519491231002X")
             .replace("/applications/{id}", "/applications/1")
             .replace("/grants/{id}", "/grants/1")
+            .replace("/demands/{id}", "/demands/1")
             .replace("{region}", "230500")
             .replace("{department_id}", "1")
             .replace("{name}", "public");

@@ -460,3 +460,69 @@ pub async fn sys_31a_sys_31b_a_grant_idle_for_three_months_is_flagged_and_rectif
     let (status, body) = app.json(Method::PUT, &format!("/api/v1/share/grants/{grant}/state"), Some(&admin), Some(decide("active"))).await;
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("grant_terminated")), "an ended grant stays ended: {body}");
 }
+
+/// SYS-32a, SYS-32b, SYS-32c: a demand names provider, items, scenario and basis; the provider reviews within 3
+/// working days (received Mon 2026-03-16, overdue on 03-20), a rejection states its reasons, and reasonable data
+/// not yet cataloged is published and mounted within 10 working days of receipt (by 03-30).
+pub async fn sys_32a_sys_32b_sys_32c_a_data_demand_is_reviewed_then_cataloged_and_mounted(app: TestApp) {
+    app.clock.set_day("2026-03-16");
+    let civil = app.login("officer-mz").await;
+    let police = app.department_id("公安局").await;
+    let demand = json!({"items": ["户籍迁移记录"], "scenario": "困难群众救助", "basis": "《社会救助暂行办法》第十一条"});
+    let (status, body) = app.json(Method::POST, "/api/v1/share/demands", Some(&civil), Some(demand.clone())).await;
+    assert_eq!((status, body["error"]["fields"][0]["field"].as_str()), (400, Some("provider_department_id")), "{body}");
+    let mut demand = demand;
+    demand["provider_department_id"] = json!(police);
+    let (status, first) = app.json(Method::POST, "/api/v1/share/demands", Some(&civil), Some(demand.clone())).await;
+    assert_eq!((status, first["state"].as_str(), first["due_on"].as_str()), (201, Some("provider_review"), Some("2026-03-19")), "{first}");
+    let (_, second) = app.json(Method::POST, "/api/v1/share/demands", Some(&civil), Some(demand)).await;
+    let (first, second) = (first["id"].as_i64().unwrap(), second["id"].as_i64().unwrap());
+
+    app.clock.set_day("2026-03-20");
+    let provider = app.login("officer").await;
+    let (_, list) = app.json(Method::GET, "/api/v1/share/demands", Some(&provider), None).await;
+    assert!(list["items"].as_array().unwrap().iter().all(|d| d["overdue"] == true), "both overdue on 03-20: {list}");
+    let answer = |id: i64, body: Value| {
+        let (app, provider) = (&app, provider.clone());
+        async move { app.json(Method::POST, &format!("/api/v1/share/demands/{id}/answer"), Some(&provider), Some(body)).await }
+    };
+    let (status, body) = answer(first, json!({"decision": "reject"})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("demand_reason")), "{body}");
+    let (status, body) = app.json(Method::POST, &format!("/api/v1/share/demands/{first}/answer"), Some(&app.login("officer-sj").await), Some(json!({"decision": "accept"}))).await;
+    assert_eq!(status, 403, "only the provider reviews: {body}");
+    let (status, rejected) = answer(second, json!({"decision": "reject", "reason": "与第一项需求重复"})).await;
+    assert_eq!((status, rejected["state"].as_str()), (200, Some("rejected")), "{rejected}");
+    let (status, accepted) = answer(first, json!({"decision": "catalog"})).await;
+    assert_eq!((status, accepted["state"].as_str(), accepted["catalog_due_on"].as_str()), (200, Some("cataloging"), Some("2026-03-30")), "{accepted}");
+
+    // Mounting needs a published entry of the provider's with data delivered.
+    let mount = |code: &str| json!({"resource_code": code});
+    let officer = app.login("officer").await;
+    let draft = create(&app, &officer, police, complete("shuangyashan-2026", "户籍迁移记录")).await;
+    let (status, body) = app.json(Method::POST, &format!("/api/v1/share/demands/{first}/mount"), Some(&officer), Some(mount(&draft))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("demand_not_mounted")), "{body}");
+    app.clock.set_day("2026-03-31");
+    let officer = app.login("officer").await;
+    let (_, list) = app.json(Method::GET, "/api/v1/share/demands", Some(&officer), None).await;
+    let late = list["items"].as_array().unwrap().iter().find(|d| d["id"] == first).cloned().unwrap();
+    assert_eq!(late["catalog_overdue"].as_bool(), Some(true), "not mounted by 03-30: {late}");
+    let code = shared_population(&app, "shuangyashan-2026", json!({"attr": "unconditional", "ops": ["view"]})).await;
+    let (status, done) = app.json(Method::POST, &format!("/api/v1/share/demands/{first}/mount"), Some(&officer), Some(mount(&code))).await;
+    assert_eq!((status, done["state"].as_str(), done["resource_code"].as_str(), done["catalog_overdue"].as_bool()), (200, Some("fulfilled"), Some(code.as_str()), Some(false)), "{done}");
+    assert_eq!(audit_count(&app, "share.demand").await, 5, "two filed, two answered, one mounted: each an audit event");
+}
+
+/// YZ-15c: in 鄞州 the demand list goes to the district authority, which coordinates with the departments.
+pub async fn yz_15c_the_demand_list_goes_to_the_authority(app: TestApp) {
+    let app = app.sibling("yinzhou-2023").await;
+    let police = app.department_id("公安局").await;
+    let body = json!({"provider_department_id": police, "items": ["居住证信息"], "scenario": "入学资格审核", "basis": "履职需要"});
+    let (status, d) = app.json(Method::POST, "/api/v1/share/demands", Some(&app.login("officer-mz").await), Some(body)).await;
+    assert_eq!((status, d["due_on"].as_str()), (201, None), "the text sets no review deadline: {d}");
+    let id = d["id"].as_i64().unwrap();
+    let path = format!("/api/v1/share/demands/{id}/answer");
+    let (status, _) = app.json(Method::POST, &path, Some(&app.login("officer").await), Some(json!({"decision": "accept"}))).await;
+    assert_eq!(status, 403, "the provider does not decide here");
+    let (status, d) = app.json(Method::POST, &path, Some(&app.login("admin").await), Some(json!({"decision": "accept"}))).await;
+    assert_eq!((status, d["state"].as_str()), (200, Some("accepted")), "{d}");
+}
