@@ -526,3 +526,64 @@ pub async fn yz_15c_the_demand_list_goes_to_the_authority(app: TestApp) {
     let (status, d) = app.json(Method::POST, &path, Some(&app.login("admin").await), Some(json!({"decision": "accept"}))).await;
     assert_eq!((status, d["state"].as_str()), (200, Some("accepted")), "{d}");
 }
+
+/// Bad input on the sharing routes: malformed bodies, unknown fields, hostile keys and query strings, unknown
+/// resources and applications — each a 4xx with messages in Chinese and English, and nothing stored.
+pub async fn sharing_bad_input_is_refused_with_messages_and_stores_nothing(app: TestApp) {
+    let code = shared_population(&app, "shuangyashan-2026", conditional(&app).await).await;
+    let civil = app.login("officer-mz").await;
+    let (status, filed) = apply(&app, &civil, application(&code, &["zjhm", "xm"], &["view", "compare"])).await;
+    assert_eq!(status, 201);
+    let (status, _) = answer(&app, &app.login("officer").await, filed["id"].as_i64().unwrap(), json!({"approve": true})).await;
+    assert_eq!(status, 200);
+    let (token, _) = token_of(&app, "民政局").await;
+    let before = service::sharing::applications(&app.platform, &service::Actor::cli()).await.unwrap().len();
+
+    let mut bodies = vec![
+        ("/api/v1/share/applications".to_string(), civil.clone(), json!({"resource_code": code, "surprise": 1})),
+        ("/api/v1/share/applications".to_string(), civil.clone(), {
+            let mut b = application(&code, &["zjhm"], &["view"]);
+            b["expires_on"] = json!("2027-02-30");
+            b
+        }),
+        ("/api/v1/share/applications".to_string(), civil.clone(), application("no-such-code", &["zjhm"], &["view"])),
+        ("/api/v1/share/applications".to_string(), civil.clone(), application(&code, &["zjhm"], &["delete"])),
+        ("/api/v1/share/applications".to_string(), civil.clone(), {
+            let mut b = application(&code, &["zjhm"], &["view"]);
+            b["scenario"] = json!("场".repeat(600));
+            b
+        }),
+        ("/api/v1/share/applications".to_string(), civil.clone(), {
+            let mut b = application(&code, &["zjhm"], &["view"]);
+            b["token_ids"] = json!([999_999]);
+            b
+        }),
+        ("/api/v1/share/applications/999999/answer".to_string(), app.login("officer").await, json!({"approve": true})),
+        ("/api/v1/share/applications/abc/answer".to_string(), app.login("officer").await, json!({"approve": true})),
+        (format!("/api/v1/share/{code}/verify"), token.clone(), json!({"key": "x".repeat(300), "values": {"xm": "a"}})),
+        (format!("/api/v1/share/{code}/stats"), token.clone(), json!({"group_by": ["xm"], "unknown": true})),
+        ("/api/v1/share/demands".to_string(), civil.clone(), json!({"provider_department_id": "公安局"})),
+        ("/api/v1/share/trace".to_string(), app.login("auditor").await, json!({"resource_code": code, "keys": ["a", "b"]})),
+    ];
+    bodies.push(("/api/v1/share/grants/1/state".to_string(), app.login("admin").await, json!({"state": "gone", "reason": "x"})));
+    for (path, caller, body) in bodies {
+        let method = if path.ends_with("/state") { Method::PUT } else { Method::POST };
+        let (status, answer) = app.json(method, &path, Some(&caller), Some(body.clone())).await;
+        assert!((400..500).contains(&status), "{path} {body}: {status} {answer}");
+        assert!(answer["error"]["message"].is_string() && answer["error"]["message_en"].is_string(), "{path}: {answer}");
+    }
+    // Hostile keys and query strings on the record route: refused or not found, never a 5xx.
+    for key in ["%27%20OR%201%3D1%20--", "%22%3B%20DROP%20TABLE%20t%3B", "%E6%95%B0", &"9".repeat(201)] {
+        let (status, answer) = app.json(Method::GET, &format!("/api/v1/share/{code}/records/{key}"), Some(&token), None).await;
+        assert!(status == 404 || status == 400, "{key}: {status} {answer}");
+    }
+    for query in ["?grant=abc", "?grant=1&grant=2", "?unknown=1"] {
+        let (status, answer) = app.json(Method::GET, &format!("/api/v1/share/{code}/records/{}{query}", citizen(1)), Some(&token), None).await;
+        assert_eq!(status, 400, "{query}: {answer}");
+    }
+    let r = app.client.post(format!("{}/api/v1/share/{code}/verify", app.base)).bearer_auth(&token).header("content-type", "application/json").body("{\"key\": ").send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(service::sharing::applications(&app.platform, &service::Actor::cli()).await.unwrap().len(), before, "nothing stored");
+    let (status, record) = app.json(Method::GET, &format!("/api/v1/share/{code}/records/{}", citizen(1)), Some(&token), None).await;
+    assert_eq!(status, 200, "the grant still works: {record}");
+}
