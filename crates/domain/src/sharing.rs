@@ -176,6 +176,23 @@ pub fn check_request(content: &ResourceContent, req: &Request<'_>) -> Result<(),
         for condition in &content.sharing.conditions {
             condition_issues(condition, req, &mut issues);
         }
+        // 仅可查阅 / 仅可比对 / 仅提供统计 each allow one operation; stated together, any of them.
+        let allowed: Vec<ShareOp> = content
+            .sharing
+            .conditions
+            .iter()
+            .filter_map(|c| match c {
+                ShareCondition::ViewOnly { .. } => Some(ShareOp::View),
+                ShareCondition::CompareOnly { .. } => Some(ShareOp::Compare),
+                ShareCondition::StatisticsOnly { .. } => Some(ShareOp::Stats),
+                _ => None,
+            })
+            .collect();
+        if !allowed.is_empty() && req.ops.iter().any(|o| !allowed.contains(o)) {
+            let names: Vec<&str> = allowed.iter().map(|o| o.label()).collect();
+            let names_en: Vec<&str> = allowed.iter().map(|o| o.as_str()).collect();
+            issues.push(issue("ops", format!("该资源的共享条件只允许：{}", names.join("、")), format!("The resource's conditions allow only: {}", names_en.join(", "))));
+        }
     }
     if issues.is_empty() {
         return Ok(());
@@ -186,18 +203,10 @@ pub fn check_request(content: &ResourceContent, req: &Request<'_>) -> Result<(),
 }
 
 fn condition_issues(condition: &ShareCondition, req: &Request<'_>, issues: &mut Vec<FieldIssue>) {
-    let only = |op: ShareOp, zh: &str, en: &str, issues: &mut Vec<FieldIssue>| {
-        if req.ops.iter().any(|o| *o != op) {
-            issues.push(issue("ops", zh, en));
-        }
-    };
     match condition {
         ShareCondition::SpecificDepartments { department_ids, .. } if !department_ids.contains(&req.consumer_department_id) => {
             issues.push(issue("consumer", "该资源仅向指定部门共享，本部门不在其列", "The resource is shared with named departments only, and yours is not one"));
         }
-        ShareCondition::ViewOnly { .. } => only(ShareOp::View, "该资源仅可查阅", "The resource may only be viewed", issues),
-        ShareCondition::CompareOnly { .. } => only(ShareOp::Compare, "该资源仅可比对核验", "The resource may only be compared", issues),
-        ShareCondition::StatisticsOnly { .. } => only(ShareOp::Stats, "该资源仅提供统计结果", "The resource gives statistics only", issues),
         ShareCondition::PartialItems { items, .. } => {
             for name in req.items {
                 if !items.contains(name) {
@@ -423,6 +432,9 @@ mod tests {
         c.sharing.conditions = vec![ShareCondition::CompareOnly { compare_method: "核验".into(), use_purpose: String::new() }];
         assert!(check_request(&c, &request(&items, &[ShareOp::Compare])).is_ok());
         assert_eq!(check_request(&c, &request(&items, &[ShareOp::Obtain])).unwrap_err().fields[0].field, "ops");
+        c.sharing.conditions.push(ShareCondition::ViewOnly { view_method: "平台内查阅".into(), use_purpose: String::new() });
+        assert!(check_request(&c, &request(&items, &[ShareOp::View, ShareOp::Compare])).is_ok(), "either of two stated operations");
+        assert_eq!(check_request(&c, &request(&items, &[ShareOp::Stats])).unwrap_err().fields[0].field, "ops");
         c.sharing.conditions = vec![ShareCondition::PartialItems { items: names(&["zjhm"]), use_purpose: String::new() }];
         assert_eq!(check_request(&c, &request(&items, &[ShareOp::View])).unwrap_err().fields[0].field, "items");
     }

@@ -20,6 +20,7 @@ use parquet::file::properties::WriterProperties;
 use sha2::{Digest, Sha256};
 
 pub mod export;
+pub mod keyed;
 mod merge;
 mod parquet_in;
 pub mod query;

@@ -108,8 +108,8 @@ pub async fn logout(p: &Platform, actor: &Actor, token: &str) -> Result<()> {
 /// tokens are `Unauthenticated`.
 pub async fn authenticate(p: &Platform, token: &str, client_addr: &str) -> Result<(Actor, Option<String>)> {
     let hash = sm3_hex(token.as_bytes());
-    let mut conn = p.store.read().await?;
     if token.starts_with(SESSION_PREFIX) {
+        let mut conn = p.store.read().await?;
         let (user, csrf) = store::users::session_user(&mut conn, &hash, p.now_us()).await?.ok_or(Error::Unauthenticated)?;
         let actor = Actor {
             kind: ActorKind::User,
@@ -121,11 +121,23 @@ pub async fn authenticate(p: &Platform, token: &str, client_addr: &str) -> Resul
         };
         Ok((actor, Some(csrf)))
     } else if token.starts_with(API_TOKEN_PREFIX) {
-        let t = store::tokens::active_by_hash(&mut conn, &hash).await?.ok_or(Error::Unauthenticated)?;
-        drop(conn);
-        let mut tx = p.store.begin().await?;
-        store::tokens::touch(&mut tx, t.id, p.now_us()).await?;
-        tx.commit().await?;
+        let now = p.now_us();
+        let t = match p.caches.token(&hash, now) {
+            Some(t) => t,
+            None => {
+                let mut conn = p.store.read().await?;
+                let t = store::tokens::active_by_hash(&mut conn, &hash).await?.ok_or(Error::Unauthenticated)?;
+                let t = crate::serving::CachedToken { id: t.id, name: t.name, department_id: t.department_id };
+                p.caches.keep_token(&hash, t.clone(), now);
+                t
+            }
+        };
+        // The last use is written once a minute, not on every call of a busy system.
+        if p.caches.touch_due(t.id, now) {
+            let mut tx = p.store.begin().await?;
+            store::tokens::touch(&mut tx, t.id, now).await?;
+            tx.commit().await?;
+        }
         let actor = Actor {
             kind: ActorKind::System { token_id: t.id },
             user_id: None,
@@ -181,6 +193,7 @@ pub async fn revoke_token(p: &Platform, actor: &Actor, id: i64) -> Result<ApiTok
     }
     let token = store::tokens::by_id(&mut tx, id).await?.ok_or_else(|| Error::not_found("令牌不存在", "Token not found"))?;
     tx.commit().await?;
+    p.caches.bump();
     Ok(token)
 }
 

@@ -16,6 +16,7 @@ pub mod error;
 pub mod orgs;
 pub mod platform;
 pub mod secrets;
+pub mod serving;
 pub mod setup;
 pub mod sharing;
 pub mod sources;

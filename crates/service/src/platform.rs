@@ -26,6 +26,8 @@ pub struct Platform {
     pub(crate) lake: std::sync::OnceLock<Arc<lake::Lake>>,
     /// The node's key for sealed secrets, once attached (`secrets::attach`).
     pub(crate) secrets: std::sync::OnceLock<Arc<crate::secrets::Sealer>>,
+    /// What the sharing API's hot path keeps (tokens, grants, versions in memory).
+    pub caches: crate::serving::Caches,
 }
 
 /// How often a node looks for a calendar another node has loaded.
@@ -56,6 +58,7 @@ impl Platform {
             index_sync: Default::default(),
             lake: Default::default(),
             secrets: Default::default(),
+            caches: Default::default(),
         });
         tokio::spawn(refresh_calendar_periodically(Arc::downgrade(&platform)));
         Ok(platform)

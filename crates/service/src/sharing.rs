@@ -215,6 +215,7 @@ pub async fn apply(p: &Platform, actor: &Actor, input: NewApplication) -> Result
         grant(&mut tx, actor, &ApplicationRow { id, ..row }, now).await?;
     }
     tx.commit().await?;
+    p.caches.bump();
     application(p, actor, id).await
 }
 
@@ -290,6 +291,7 @@ pub async fn answer(p: &Platform, actor: &Actor, id: i64, answer: Answer) -> Res
         grant(&mut tx, actor, &row, now).await?;
     }
     tx.commit().await?;
+    p.caches.bump();
     application(p, actor, id).await
 }
 
@@ -415,6 +417,7 @@ pub async fn decide_grant(p: &Platform, actor: &Actor, id: i64, decision: GrantD
     event.detail = format!("{} → {}: {}", g.state, decision.state.as_str(), decision.reason.trim());
     store::audit::append(&mut tx, &event, now).await?;
     tx.commit().await?;
+    p.caches.bump();
     let mut conn = p.store.read().await?;
     let g = store::sharing::grant_by_id(&mut conn, id).await?.ok_or_else(|| Error::not_found(format!("授权{id}不存在"), format!("Grant {id} does not exist")))?;
     let code = store::catalog::by_id(&mut conn, g.resource_id).await?.map(|r| r.code).unwrap_or_default();
@@ -432,6 +435,31 @@ pub struct CallOptions {
     /// The scenario the call serves; a scenario other than the grant's is refused as over-purpose.
     #[serde(default)]
     pub scenario: Option<String>,
+}
+
+/// What the sharing API needs to know about a resource for one consumer department; kept briefly by the node
+/// (`serving::Caches`).
+pub struct ShareState {
+    resource_id: i64,
+    content: ResourceContent,
+    grants: Vec<GrantRow>,
+    version: Option<store::lake::VersionRow>,
+}
+
+async fn share_state(p: &Platform, code: &str, department: i64) -> Result<std::sync::Arc<ShareState>> {
+    let now = p.now_us();
+    if let Some(s) = p.caches.share(code, department, now) {
+        return Ok(s);
+    }
+    let mut conn = p.store.read().await?;
+    let entry = crate::catalog::load(p, &mut conn, code).await?;
+    let content = crate::aggregation::published_content(&mut conn, &entry).await?;
+    let grants = store::sharing::grants_for(&mut conn, entry.row.id, department).await?;
+    let version = store::lake::versions(&mut conn, entry.row.id).await?.into_iter().next();
+    drop(conn);
+    let state = std::sync::Arc::new(ShareState { resource_id: entry.row.id, content, grants, version });
+    p.caches.keep_share(code, department, state.clone(), now);
+    Ok(state)
 }
 
 /// A call the grant allowed: the grant, the published items, and the newest version to read.
@@ -452,15 +480,11 @@ async fn authorize(p: &Platform, actor: &Actor, code: &str, action: &str, needs:
         return Err(Error::forbidden("共享接口须以需求部门系统的API令牌调用", "The sharing API is called with an API token of the consumer's system"));
     };
     let department = actor.department_id.ok_or_else(|| Error::forbidden("令牌没有所属部门", "The token has no department"))?;
-    let mut conn = p.store.read().await?;
-    let entry = crate::catalog::load(p, &mut conn, code).await?;
-    let content = crate::aggregation::published_content(&mut conn, &entry).await?;
-    let grants = store::sharing::grants_for(&mut conn, entry.row.id, department).await?;
-    let version = store::lake::versions(&mut conn, entry.row.id).await?.into_iter().next();
-    drop(conn);
-    let used: BTreeMap<i64, Option<i64>> = grants.iter().map(|g| (g.id, g.last_used_at_us)).collect();
-    let bound: Vec<(i64, Grant)> = grants
-        .into_iter()
+    let state = share_state(p, code, department).await?;
+    let used: BTreeMap<i64, Option<i64>> = state.grants.iter().map(|g| (g.id, g.last_used_at_us)).collect();
+    let bound: Vec<(i64, Grant)> = state
+        .grants
+        .iter()
         .filter(|g| options.grant.is_none_or(|id| id == g.id))
         .filter(|g| {
             let tokens: Vec<i64> = parse_list(&g.token_ids);
@@ -519,18 +543,18 @@ async fn authorize(p: &Platform, actor: &Actor, code: &str, action: &str, needs:
             format!("Refused, {}: call within a grant, or apply first", denial.label_en()),
         )));
     };
-    let Some(version) = version else {
+    let Some(version) = &state.version else {
         return Err(Error::not_found(format!("资源{code}尚无数据版本"), format!("Resource {code} has no data yet")));
     };
     // The last use is kept to the hour (idle grants, SYS-31a): one write an hour per grant, not one per call.
     let last = used.get(&grant_id).copied().flatten();
-    if last.is_none_or(|t| now - t >= 3_600_000_000) {
+    if last.is_none_or(|t| now - t >= 3_600_000_000) && p.caches.grant_touch_due(grant_id, now) {
         let mut tx = p.store.begin().await?;
         store::sharing::touch_grant(&mut tx, grant_id, now).await?;
         store::alerts::resolve_other(&mut tx, "grant_idle", &grant_id.to_string(), None, now).await?;
         tx.commit().await?;
     }
-    Ok(Authorized { grant_id, resource_id: entry.row.id, grant, content, code: code.into(), version: version.version, path: version.path })
+    Ok(Authorized { grant_id, resource_id: state.resource_id, grant, content: state.content.clone(), code: code.into(), version: version.version, path: version.path.clone() })
 }
 
 /// A record as a grant lets its consumer see it.
@@ -551,14 +575,18 @@ fn key_item(content: &ResourceContent) -> Result<&domain::catalog::entry::Item> 
 }
 
 /// Reads the row with `key` from the authorized version: the values of `items`, or none when no row has it.
+/// Reads the row with `key` from the authorized version, held in memory by key: the values of `items`, or none
+/// when no row has it.
 async fn row_by_key(p: &Platform, a: &Authorized, items: &[String], key: &str) -> Result<Option<Vec<Option<String>>>> {
-    let key_name = key_item(&a.content)?.name.clone();
-    let path = crate::aggregation::local_files(p, vec![a.path.clone()]).await?.remove(0);
-    let tables = [lake::query::Table { names: vec!["t".into()], path }];
-    let columns: Vec<String> = items.iter().map(|i| format!("CAST({} AS VARCHAR)", lake::query::ident(i))).collect();
-    let sql = format!("SELECT {} FROM t WHERE {} = {} LIMIT 1", columns.join(", "), lake::query::ident(&key_name), lake::query::literal(key));
-    let answer = lake::query::sql(&tables, &sql, 1, 256).await.map_err(|e| Error::Internal(store::Error::Corrupt(format!("share lookup: {e}"))))?;
-    Ok(answer.rows.into_iter().next())
+    let key_name = &key_item(&a.content)?.name;
+    let table = match p.caches.cached_table(&a.path, key_name) {
+        Some(t) => t,
+        None => {
+            let path = crate::aggregation::local_files(p, vec![a.path.clone()]).await?.remove(0);
+            p.caches.load_table(&a.path, path, key_name).await.map_err(|e| Error::Internal(store::Error::Corrupt(format!("share lookup: {e}"))))?
+        }
+    };
+    Ok(table.get(key, items))
 }
 
 /// A short fingerprint of a looked-up key for the audit log: repeated and distinct keys can be counted (misuse

@@ -535,6 +535,8 @@ impl Batch<'_> {
         .await;
         match result {
             Ok(batch_id) => {
+                // The sharing API serves the new version from now on.
+                p.caches.bump();
                 report.batch_id = batch_id;
                 keep_quarantine(p, lake, quarantine, batch_id, report.quarantine).await?;
                 Ok(report)

@@ -1,0 +1,79 @@
+//! A version held in memory with a hash index on its key: the sharing API looks records up by key many thousand
+//! times a second, which a Parquet scan per call cannot do. A version file never changes, so a loaded table never
+//! goes stale; the caller decides how many to keep.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::Path;
+
+use arrow_array::{ArrayRef, RecordBatch, RecordBatchReader};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::{text, Error, Result};
+
+pub struct KeyedTable {
+    names: Vec<String>,
+    batch: RecordBatch,
+    index: HashMap<Box<str>, u32>,
+}
+
+impl KeyedTable {
+    /// Reads the version file at `path` whole and indexes it by `key` (the first row of a key wins, as a version's
+    /// keys are unique).
+    pub fn load(path: &Path, key: &str) -> Result<KeyedTable> {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(path)?)?.with_batch_size(65_536).build()?;
+        let schema = reader.schema();
+        let batches: Vec<RecordBatch> = reader.collect::<std::result::Result<_, _>>()?;
+        let batch = arrow_select::concat::concat_batches(&schema, &batches)?;
+        let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let at = names.iter().position(|n| n == key).ok_or_else(|| Error::Value { column: key.into(), value: "no such column".into() })?;
+        let column: &ArrayRef = batch.column(at);
+        let mut index = HashMap::with_capacity(batch.num_rows());
+        for row in 0..batch.num_rows() {
+            if let Some(k) = text(column, row) {
+                index.entry(k.into_boxed_str()).or_insert(row as u32);
+            }
+        }
+        Ok(KeyedTable { names, batch, index })
+    }
+
+    pub fn rows(&self) -> usize {
+        self.batch.num_rows()
+    }
+
+    /// The values of `columns` (as text; none for null or a column the version lacks) of the row with `key`.
+    pub fn get(&self, key: &str, columns: &[String]) -> Option<Vec<Option<String>>> {
+        let row = *self.index.get(key)? as usize;
+        Some(
+            columns
+                .iter()
+                .map(|c| self.names.iter().position(|n| n == c).and_then(|i| text(self.batch.column(i), row)))
+                .collect(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Column, ColumnType, Lake};
+
+    #[test]
+    fn a_version_in_memory_answers_by_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::open(dir.path()).unwrap();
+        let columns = [Column { name: "zjhm".into(), ty: ColumnType::Utf8 }, Column { name: "nl".into(), ty: ColumnType::Int64 }];
+        let mut w = lake.stage(&columns).unwrap();
+        for i in 0..100_000 {
+            w.push(&[Some(&format!("K{i}")), if i % 2 == 0 { Some("30") } else { None }]).unwrap();
+        }
+        let rel = lake.commit(w.finish().unwrap(), "R-1", 1).unwrap();
+        let t = KeyedTable::load(&lake.local(&rel).unwrap(), "zjhm").unwrap();
+        assert_eq!(t.rows(), 100_000);
+        let wanted = ["nl".to_string(), "zjhm".to_string(), "nope".to_string()];
+        assert_eq!(t.get("K99998", &wanted), Some(vec![Some("30".into()), Some("K99998".into()), None]));
+        assert_eq!(t.get("K99999", &wanted[..1]), Some(vec![None]));
+        assert_eq!(t.get("K100000", &wanted), None);
+        assert!(KeyedTable::load(&lake.local(&rel).unwrap(), "xm").is_err());
+    }
+}

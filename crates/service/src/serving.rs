@@ -1,0 +1,126 @@
+//! The sharing API's hot path. A record lookup must not cost a round of database queries and a Parquet scan, so a
+//! node keeps, for a short while, the API tokens it has verified and, per resource and consumer department, the
+//! published content, the grants and the newest version; and it keeps the newest versions read in memory with a
+//! hash index on their key (`lake::keyed`). A write on this node that changes what a call may do — a token revoked,
+//! an application answered, a grant decided, a version committed — clears the kept state at once; another node's
+//! write is seen within [`FRESH_FOR_US`].
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use lake::keyed::KeyedTable;
+
+/// How long kept state is used before it is read again (another node's writes are seen within this).
+pub const FRESH_FOR_US: i64 = 2_000_000;
+/// How often a token's last use is written (not on every call).
+const TOUCH_EVERY_US: i64 = 60_000_000;
+/// How many versions are kept in memory.
+const TABLES: usize = 4;
+
+#[derive(Debug, Clone)]
+pub(crate) struct CachedToken {
+    pub id: i64,
+    pub name: String,
+    pub department_id: i64,
+}
+
+#[derive(Default)]
+pub struct Caches {
+    generation: AtomicU64,
+    tokens: Mutex<HashMap<String, (CachedToken, u64, i64)>>,
+    touched: Mutex<HashMap<i64, i64>>,
+    grants_touched: Mutex<HashMap<i64, i64>>,
+    shares: Mutex<HashMap<(String, i64), (Arc<crate::sharing::ShareState>, u64, i64)>>,
+    tables: Mutex<Vec<(String, Arc<KeyedTable>)>>,
+    loading: tokio::sync::Mutex<()>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Caches {
+    /// Forgets every kept token and share state: something they depend on changed on this node.
+    pub fn bump(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn fresh(&self, gen: u64, at_us: i64, now_us: i64) -> bool {
+        gen == self.generation.load(Ordering::SeqCst) && now_us >= at_us && now_us - at_us < FRESH_FOR_US
+    }
+
+    pub(crate) fn token(&self, hash: &str, now_us: i64) -> Option<CachedToken> {
+        let map = lock(&self.tokens);
+        map.get(hash).filter(|(_, gen, at)| self.fresh(*gen, *at, now_us)).map(|(t, _, _)| t.clone())
+    }
+
+    pub(crate) fn keep_token(&self, hash: &str, t: CachedToken, now_us: i64) {
+        let gen = self.generation.load(Ordering::SeqCst);
+        let mut map = lock(&self.tokens);
+        if map.len() > 10_000 {
+            map.clear();
+        }
+        map.insert(hash.to_string(), (t, gen, now_us));
+    }
+
+    /// Whether a token's last use is due to be written now (and notes that it is being written).
+    pub(crate) fn touch_due(&self, token_id: i64, now_us: i64) -> bool {
+        let mut map = lock(&self.touched);
+        let due = map.get(&token_id).is_none_or(|t| now_us - t >= TOUCH_EVERY_US || now_us < *t);
+        if due {
+            map.insert(token_id, now_us);
+        }
+        due
+    }
+
+    /// Whether a grant's last use is due to be written now: once an hour per grant and node.
+    pub(crate) fn grant_touch_due(&self, grant_id: i64, now_us: i64) -> bool {
+        let mut map = lock(&self.grants_touched);
+        let due = map.get(&grant_id).is_none_or(|t| now_us - t >= 3_600_000_000 || now_us < *t);
+        if due {
+            map.insert(grant_id, now_us);
+        }
+        due
+    }
+
+    pub(crate) fn share(&self, code: &str, department: i64, now_us: i64) -> Option<Arc<crate::sharing::ShareState>> {
+        let map = lock(&self.shares);
+        map.get(&(code.to_string(), department)).filter(|(_, gen, at)| self.fresh(*gen, *at, now_us)).map(|(s, _, _)| s.clone())
+    }
+
+    pub(crate) fn keep_share(&self, code: &str, department: i64, state: Arc<crate::sharing::ShareState>, now_us: i64) {
+        let gen = self.generation.load(Ordering::SeqCst);
+        let mut map = lock(&self.shares);
+        if map.len() > 10_000 {
+            map.clear();
+        }
+        map.insert((code.to_string(), department), (state, gen, now_us));
+    }
+
+    /// The version file `rel` in memory, indexed by `key`, if it is loaded.
+    pub(crate) fn cached_table(&self, rel: &str, key: &str) -> Option<Arc<KeyedTable>> {
+        let id = format!("{rel}#{key}");
+        lock(&self.tables).iter().find(|(k, _)| *k == id).map(|(_, t)| t.clone())
+    }
+
+    /// Loads the version file `rel` (at the local `path`) into memory, indexed by `key`; one load at a time.
+    pub(crate) async fn load_table(&self, rel: &str, path: std::path::PathBuf, key: &str) -> Result<Arc<KeyedTable>, lake::Error> {
+        let id = format!("{rel}#{key}");
+        let _one = self.loading.lock().await;
+        if let Some(t) = lock(&self.tables).iter().find(|(k, _)| *k == id).map(|(_, t)| t.clone()) {
+            return Ok(t);
+        }
+        let key = key.to_string();
+        let table = tokio::task::spawn_blocking(move || KeyedTable::load(&path, &key))
+            .await
+            .map_err(|e| lake::Error::Io(std::io::Error::other(format!("load task: {e}"))))??;
+        let table = Arc::new(table);
+        let mut tables = lock(&self.tables);
+        if tables.len() >= TABLES {
+            tables.remove(0);
+        }
+        tables.push((id, table.clone()));
+        Ok(table)
+    }
+}
