@@ -50,6 +50,8 @@ vocabulary! {
         OverPurpose = "over_purpose", "超出授权用途", "outside the grant's scenario";
         Expired = "expired", "授权已过期或未生效", "the grant is expired or not yet in force";
         Suspended = "suspended", "授权已暂停或终止", "the grant is suspended or terminated";
+        /// The entry changed since the grant (not shared any more, conditions or items narrowed).
+        Withdrawn = "withdrawn", "目录已调整，授权不再适用", "the entry changed and the grant no longer applies";
     }
 }
 
@@ -164,6 +166,10 @@ pub fn check_request(content: &ResourceContent, req: &Request<'_>) -> Result<(),
     if req.mode == DeliveryMode::Batch && !req.ops.contains(&ShareOp::Obtain) {
         issues.push(issue("mode", "批量交换须申请“获取”操作", "Batch delivery needs the obtain operation"));
     }
+    // A batch file is traced by the order of its keys: it carries them.
+    if req.mode == DeliveryMode::Batch && !content.items.iter().any(|i| i.is_key && req.items.contains(&i.name)) {
+        issues.push(issue("items", "批量交换须包含主键数据项（文件按主键顺序追溯）", "Batch delivery includes the key item (files are traced by their key order)"));
+    }
     if req.days < 1 || req.days > 3660 {
         issues.push(issue("expires_on", "授权期限须在1天至10年之间", "A grant runs from 1 day to 10 years"));
     }
@@ -216,6 +222,31 @@ fn condition_issues(condition: &ShareCondition, req: &Request<'_>, issues: &mut 
         }
         _ => {}
     }
+}
+
+/// Whether a grant of `items` and `ops` to `consumer` still fits the entry as published now: it is still shared,
+/// its items are still the entry's, and its conditions still allow them (a provider may narrow an entry later).
+pub fn grant_still_fits(content: &ResourceContent, consumer: i64, provider: i64, items: &[String], ops: &[ShareOp], mode: DeliveryMode) -> bool {
+    let req = Request { consumer_department_id: consumer, provider_department_id: provider, scenario: "-", basis: "-", purpose: "-", items, ops, mode, days: 1 };
+    check_request(content, &req).is_ok()
+}
+
+/// The items a statistic may group by: enumerated items (the catalog lists their values) and yes/no items, never
+/// keys or identifiers. Every grant's statistics come from one table over all of them, so two grants with
+/// different items cannot be differenced against each other.
+pub fn stats_dimensions(content: &ResourceContent) -> Vec<&Item> {
+    use crate::catalog::entry::ItemType;
+    content
+        .items
+        .iter()
+        .filter(|i| !i.is_key && i.identifier == IdentifierKind::None && (!i.values.is_empty() || i.data_type == ItemType::Boolean))
+        .collect()
+}
+
+/// The numeric items a statistic may sum.
+pub fn stats_measures(content: &ResourceContent) -> Vec<&Item> {
+    use crate::catalog::entry::ItemType;
+    content.items.iter().filter(|i| !i.is_key && matches!(i.data_type, ItemType::Integer | ItemType::Decimal)).collect()
 }
 
 /// Where a new application goes: to the provider (conditional), to the authority, or granted at once.
@@ -435,6 +466,14 @@ mod tests {
         c.sharing.conditions.push(ShareCondition::ViewOnly { view_method: "平台内查阅".into(), use_purpose: String::new() });
         assert!(check_request(&c, &request(&items, &[ShareOp::View, ShareOp::Compare])).is_ok(), "either of two stated operations");
         assert_eq!(check_request(&c, &request(&items, &[ShareOp::Stats])).unwrap_err().fields[0].field, "ops");
+        assert!(grant_still_fits(&c, 2, 1, &items, &[ShareOp::View], DeliveryMode::Api));
+        c.sharing.attr = Some(Attr::None);
+        assert!(!grant_still_fits(&c, 2, 1, &items, &[ShareOp::View], DeliveryMode::Api), "not shared any more");
+        c.sharing.attr = Some(Attr::Conditional);
+        let mut batch = request(&names(&["xm"]), &[ShareOp::Obtain]);
+        batch.mode = DeliveryMode::Batch;
+        c.sharing.conditions.clear();
+        assert_eq!(check_request(&c, &batch).unwrap_err().fields[0].field, "items", "a batch carries the key");
         c.sharing.conditions = vec![ShareCondition::PartialItems { items: names(&["zjhm"]), use_purpose: String::new() }];
         assert_eq!(check_request(&c, &request(&items, &[ShareOp::View])).unwrap_err().fields[0].field, "items");
     }

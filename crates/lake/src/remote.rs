@@ -70,7 +70,13 @@ impl Remote {
         if bucket.is_empty() {
             return Err(Error::Config(format!("对象存储地址缺少桶名 / the object store URL names no bucket: '{}'", config.url)));
         }
-        let mut builder = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket).with_allow_http(config.allow_http);
+        // A version of a large population is hundreds of MiB: the default 30 s per request would fail its download.
+        let client = object_store::ClientOptions::new()
+            .with_allow_http(config.allow_http)
+            .with_connect_timeout(std::time::Duration::from_secs(10))
+            .with_timeout(std::time::Duration::from_secs(30 * 60));
+        let mut builder =
+            object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket).with_allow_http(config.allow_http).with_client_options(client);
         if let Some(endpoint) = &config.endpoint {
             builder = builder.with_endpoint(endpoint);
         }
@@ -121,7 +127,13 @@ impl Remote {
             let mut writer = object_store::buffered::BufWriter::with_capacity(self.store.clone(), key, PART_BYTES);
             let copied = tokio::io::copy(&mut file, &mut writer).await;
             match copied {
-                Ok(_) => writer.shutdown().await.map_err(Error::Io),
+                Ok(_) => match writer.shutdown().await {
+                    Ok(()) => Ok(()),
+                    Err(e) => {
+                        let _ = writer.abort().await;
+                        Err(Error::Io(e))
+                    }
+                },
                 Err(e) => {
                     // An unfinished upload is aborted so the store keeps no parts of it.
                     let _ = writer.abort().await;

@@ -125,10 +125,11 @@ pub async fn authenticate(p: &Platform, token: &str, client_addr: &str) -> Resul
         let t = match p.caches.token(&hash, now) {
             Some(t) => t,
             None => {
+                let gen = p.caches.generation();
                 let mut conn = p.store.read().await?;
                 let t = store::tokens::active_by_hash(&mut conn, &hash).await?.ok_or(Error::Unauthenticated)?;
                 let t = crate::serving::CachedToken { id: t.id, name: t.name, department_id: t.department_id };
-                p.caches.keep_token(&hash, t.clone(), now);
+                p.caches.keep_token(&hash, t.clone(), gen, now);
                 t
             }
         };

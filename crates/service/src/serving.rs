@@ -15,8 +15,10 @@ use lake::keyed::KeyedTable;
 pub const FRESH_FOR_US: i64 = 2_000_000;
 /// How often a token's last use is written (not on every call).
 const TOUCH_EVERY_US: i64 = 60_000_000;
-/// How many versions are kept in memory.
-const TABLES: usize = 4;
+/// How many rows of versions are kept in memory at most (about 150 MiB per million rows of a population).
+const TABLE_ROWS: usize = 4_000_000;
+/// How many times a day one key may be verified under one grant, on one node.
+pub const VERIFY_PER_KEY_PER_DAY: u32 = 10;
 
 #[derive(Debug, Clone)]
 pub(crate) struct CachedToken {
@@ -31,6 +33,7 @@ pub struct Caches {
     tokens: Mutex<HashMap<String, (CachedToken, u64, i64)>>,
     touched: Mutex<HashMap<i64, i64>>,
     grants_touched: Mutex<HashMap<i64, i64>>,
+    verifications: Mutex<HashMap<(i64, String), (i64, u32)>>,
     shares: Mutex<HashMap<(String, i64), (Arc<crate::sharing::ShareState>, u64, i64)>>,
     tables: Mutex<Vec<(String, Arc<KeyedTable>)>>,
     loading: tokio::sync::Mutex<()>,
@@ -46,6 +49,11 @@ impl Caches {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
+    /// The current generation: read it before reading what is to be kept, so a bump meanwhile discards it.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
     fn fresh(&self, gen: u64, at_us: i64, now_us: i64) -> bool {
         gen == self.generation.load(Ordering::SeqCst) && now_us >= at_us && now_us - at_us < FRESH_FOR_US
     }
@@ -55,8 +63,7 @@ impl Caches {
         map.get(hash).filter(|(_, gen, at)| self.fresh(*gen, *at, now_us)).map(|(t, _, _)| t.clone())
     }
 
-    pub(crate) fn keep_token(&self, hash: &str, t: CachedToken, now_us: i64) {
-        let gen = self.generation.load(Ordering::SeqCst);
+    pub(crate) fn keep_token(&self, hash: &str, t: CachedToken, gen: u64, now_us: i64) {
         let mut map = lock(&self.tokens);
         if map.len() > 10_000 {
             map.clear();
@@ -84,13 +91,27 @@ impl Caches {
         due
     }
 
+    /// Counts a verification of `key` under a grant on `day` (days since the epoch); false once the day's budget
+    /// is spent. Claimed values could otherwise be guessed a digit at a time against masked ones.
+    pub(crate) fn verification_allowed(&self, grant_id: i64, key: &str, day: i64) -> bool {
+        let mut map = lock(&self.verifications);
+        if map.len() > 100_000 {
+            map.retain(|_, (d, _)| *d == day);
+        }
+        let entry = map.entry((grant_id, key.to_string())).or_insert((day, 0));
+        if entry.0 != day {
+            *entry = (day, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= VERIFY_PER_KEY_PER_DAY
+    }
+
     pub(crate) fn share(&self, code: &str, department: i64, now_us: i64) -> Option<Arc<crate::sharing::ShareState>> {
         let map = lock(&self.shares);
         map.get(&(code.to_string(), department)).filter(|(_, gen, at)| self.fresh(*gen, *at, now_us)).map(|(s, _, _)| s.clone())
     }
 
-    pub(crate) fn keep_share(&self, code: &str, department: i64, state: Arc<crate::sharing::ShareState>, now_us: i64) {
-        let gen = self.generation.load(Ordering::SeqCst);
+    pub(crate) fn keep_share(&self, code: &str, department: i64, state: Arc<crate::sharing::ShareState>, gen: u64, now_us: i64) {
         let mut map = lock(&self.shares);
         if map.len() > 10_000 {
             map.clear();
@@ -117,10 +138,10 @@ impl Caches {
             .map_err(|e| lake::Error::Io(std::io::Error::other(format!("load task: {e}"))))??;
         let table = Arc::new(table);
         let mut tables = lock(&self.tables);
-        if tables.len() >= TABLES {
+        tables.push((id, table.clone()));
+        while tables.len() > 1 && tables.iter().map(|(_, t)| t.rows()).sum::<usize>() > TABLE_ROWS {
             tables.remove(0);
         }
-        tables.push((id, table.clone()));
         Ok(table)
     }
 }

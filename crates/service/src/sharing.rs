@@ -144,9 +144,12 @@ pub async fn apply(p: &Platform, actor: &Actor, input: NewApplication) -> Result
     let content = crate::aggregation::published_content(&mut conn, &entry).await?;
     let today = p.clock.today();
     let starts_on = input.starts_on.unwrap_or(today);
-    if starts_on < today {
-        return Err(Error::invalid("invalid_application", "授权开始日期不能早于今天", "A grant cannot start before today"));
+    if starts_on < today || starts_on > today + chrono::Duration::days(366) {
+        return Err(Error::invalid("invalid_application", "授权开始日期须在今天至一年之内", "A grant starts between today and a year from now"));
     }
+    let Some(day_after_expiry) = input.expires_on.checked_add_days(chrono::Days::new(1)) else {
+        return Err(Error::invalid("invalid_application", "使用期限有误", "The end of use is not a valid date"));
+    };
     let mode = input.mode.unwrap_or(DeliveryMode::Api);
     let request = Request {
         consumer_department_id: consumer,
@@ -195,7 +198,7 @@ pub async fn apply(p: &Platform, actor: &Actor, input: NewApplication) -> Result
         token_ids: json_list(&input.token_ids),
         mode: mode.as_str().into(),
         starts_at_us: start_of_day_us(starts_on),
-        expires_at_us: start_of_day_us(input.expires_on + chrono::Duration::days(1)),
+        expires_at_us: start_of_day_us(day_after_expiry),
         state: state.as_str().into(),
         received_at_us: now,
         due_on: due_on.map(|d| d.to_string()),
@@ -262,6 +265,9 @@ pub async fn answer(p: &Platform, actor: &Actor, id: i64, answer: Answer) -> Res
             return Err(Error::invalid("application_answered", format!("申请{id}已答复，不能再次答复"), format!("Application {id} is already answered")));
         }
     };
+    if actor.department_id == Some(row.consumer_department_id) {
+        return Err(Error::forbidden("不能答复本部门提出的申请", "You cannot answer your own department's application"));
+    }
     if !allowed {
         return Err(match state {
             ApplicationState::ProviderReview => Error::forbidden("有条件共享申请由数据提供部门的数据专员答复", "A conditional application is answered by a data officer of the provider"),
@@ -412,7 +418,9 @@ pub async fn decide_grant(p: &Platform, actor: &Actor, id: i64, decision: GrantD
     }
     let now = p.now_us();
     let mut tx = p.store.begin().await?;
-    store::sharing::set_grant_state(&mut tx, id, decision.state.as_str(), decision.reason.trim()).await?;
+    if !store::sharing::set_grant_state(&mut tx, id, &g.state, decision.state.as_str(), decision.reason.trim()).await? {
+        return Err(Error::Conflict { zh: format!("授权{id}的状态刚被他人变更，请刷新后重试"), en: format!("Grant {id} changed meanwhile: reload and try again") });
+    }
     let mut event = actor.event("share.grant.state", "grant", id.to_string());
     event.detail = format!("{} → {}: {}", g.state, decision.state.as_str(), decision.reason.trim());
     store::audit::append(&mut tx, &event, now).await?;
@@ -441,6 +449,7 @@ pub struct CallOptions {
 /// (`serving::Caches`).
 pub struct ShareState {
     resource_id: i64,
+    provider_id: i64,
     content: ResourceContent,
     grants: Vec<GrantRow>,
     version: Option<store::lake::VersionRow>,
@@ -451,14 +460,15 @@ async fn share_state(p: &Platform, code: &str, department: i64) -> Result<std::s
     if let Some(s) = p.caches.share(code, department, now) {
         return Ok(s);
     }
+    let gen = p.caches.generation();
     let mut conn = p.store.read().await?;
     let entry = crate::catalog::load(p, &mut conn, code).await?;
     let content = crate::aggregation::published_content(&mut conn, &entry).await?;
     let grants = store::sharing::grants_for(&mut conn, entry.row.id, department).await?;
     let version = store::lake::versions(&mut conn, entry.row.id).await?.into_iter().next();
     drop(conn);
-    let state = std::sync::Arc::new(ShareState { resource_id: entry.row.id, content, grants, version });
-    p.caches.keep_share(code, department, state.clone(), now);
+    let state = std::sync::Arc::new(ShareState { resource_id: entry.row.id, provider_id: entry.provider.id, content, grants, version });
+    p.caches.keep_share(code, department, state.clone(), gen, now);
     Ok(state)
 }
 
@@ -503,25 +513,20 @@ async fn authorize(p: &Platform, actor: &Actor, code: &str, action: &str, needs:
             (g.id, grant)
         })
         .collect();
-    let granted_items: Vec<String>;
-    let wanted = match items {
-        Some(i) => i,
-        None => {
-            // A record answers every granted item: the call needs only what the first grant gives.
-            granted_items = bound.first().map(|(_, g)| g.items.clone()).unwrap_or_default();
-            &granted_items
-        }
-    };
     let now = p.now_us();
     let mut denial = Denial::NoGrant;
     let mut chosen = None;
     for (id, grant) in &bound {
+        // A record or a batch takes every item its grant gives.
+        let wanted = items.unwrap_or(&grant.items);
         let call = Call { needs, items: wanted, batch, scenario: options.scenario.as_deref(), now_us: now };
+        let fits = || rules::grant_still_fits(&state.content, department, state.provider_id, &grant.items, &grant.ops, grant.mode);
         match rules::allows(grant, &call) {
-            Ok(()) => {
+            Ok(()) if fits() => {
                 chosen = Some((*id, grant.clone()));
                 break;
             }
+            Ok(()) => denial = Denial::Withdrawn,
             Err(d) => denial = d,
         }
     }
@@ -538,6 +543,7 @@ async fn authorize(p: &Platform, actor: &Actor, code: &str, action: &str, needs:
                 Denial::OverPurpose => "share_over_purpose",
                 Denial::Expired => "share_expired",
                 Denial::Suspended => "share_suspended",
+                Denial::Withdrawn => "share_withdrawn",
             },
             format!("{}：请在授权范围内调用，或先提出共享申请", denial.label()),
             format!("Refused, {}: call within a grant, or apply first", denial.label_en()),
@@ -673,6 +679,19 @@ pub async fn verify(p: &Platform, actor: &Actor, code: &str, req: VerifyRequest)
     let items: Vec<String> = req.values.keys().cloned().collect();
     let options = CallOptions { grant: req.grant, scenario: req.scenario.clone() };
     let a = authorize(p, actor, code, "verify", &[ShareOp::Compare], Some(&items), false, &options).await?;
+    let day = p.now_us().div_euclid(86_400_000_000);
+    if !p.caches.verification_allowed(a.grant_id, &req.key, day) {
+        let mut event = actor.event("share.denied", "resource", &a.code);
+        event.result = "refused".into();
+        event.purpose = a.grant.scenario.clone();
+        event.detail = format!("verify: daily limit for key {} under grant {}", key_print(&req.key), a.grant_id);
+        p.audit_writer.append(event).await?;
+        return Err(Error::Denied(Invalid::new(
+            "share_verify_limit",
+            format!("同一主键在同一授权下每天最多核验{}次", crate::serving::VERIFY_PER_KEY_PER_DAY),
+            format!("A key is verified at most {} times a day under one grant", crate::serving::VERIFY_PER_KEY_PER_DAY),
+        )));
+    }
     let row = row_by_key(p, &a, &items, &req.key).await?;
     let mut verdicts = BTreeMap::new();
     for (i, name) in items.iter().enumerate() {
@@ -741,16 +760,20 @@ pub async fn stats(p: &Platform, actor: &Actor, code: &str, req: StatsRequest) -
     named.dedup();
     let options = CallOptions { grant: req.grant, scenario: req.scenario.clone() };
     let a = authorize(p, actor, code, "stats", &[ShareOp::Stats], Some(&named), false, &options).await?;
-    use domain::catalog::entry::{IdentifierKind, ItemType};
-    let granted: Vec<&domain::catalog::entry::Item> = a.grant.items.iter().filter_map(|n| a.content.items.iter().find(|i| &i.name == n)).collect();
-    let numeric = |i: &domain::catalog::entry::Item| matches!(i.data_type, ItemType::Integer | ItemType::Decimal);
-    let dims: Vec<&str> = granted.iter().filter(|i| !i.is_key && i.identifier == IdentifierKind::None && !numeric(i)).map(|i| i.name.as_str()).collect();
-    let measures: Vec<&str> = granted.iter().filter(|i| numeric(i) && !i.is_key).map(|i| i.name.as_str()).collect();
-    let index_of = |name: &str| dims.iter().position(|d| *d == name);
+    // One table over every dimension of the resource, whatever the grant: answers to different grants are sums of
+    // the same released cells, so they cannot be differenced against each other either.
+    let dims: Vec<&str> = rules::stats_dimensions(&a.content).into_iter().map(|i| i.name.as_str()).collect();
+    let measures: Vec<&str> = rules::stats_measures(&a.content).into_iter().map(|i| i.name.as_str()).collect();
+    let allowed: Vec<&str> = dims.iter().copied().filter(|d| a.grant.items.iter().any(|g| g == d)).collect();
+    let index_of = |name: &str| allowed.contains(&name).then(|| dims.iter().position(|d| *d == name)).flatten();
     let mut group_by = Vec::new();
     for name in &req.group_by {
         group_by.push(index_of(name).ok_or_else(|| {
-            Error::invalid("stats_dimension", format!("不能按“{name}”分组：可分组的数据项为 {}", dims.join("、")), format!("Cannot group by '{name}': the items to group by are {}", dims.join(", ")))
+            Error::invalid(
+                "stats_dimension",
+                format!("不能按“{name}”分组：可分组的是授权内列明取值的数据项（{}）", allowed.join("、")),
+                format!("Cannot group by '{name}': groups are the granted items with listed values ({})", allowed.join(", ")),
+            )
         })?);
     }
     let mut filters = Vec::new();
@@ -759,7 +782,8 @@ pub async fn stats(p: &Platform, actor: &Actor, code: &str, req: StatsRequest) -
     }
     let mut sums = Vec::new();
     for name in &req.sums {
-        sums.push(measures.iter().position(|m| m == name).ok_or_else(|| Error::invalid("stats_measure", format!("“{name}”不是可求和的数值型数据项"), format!("'{name}' is not a numeric item to sum")))?);
+        let granted = a.grant.items.iter().any(|g| g == name);
+        sums.push(measures.iter().position(|m| m == name).filter(|_| granted).ok_or_else(|| Error::invalid("stats_measure", format!("“{name}”不是授权内可求和的数值型数据项"), format!("'{name}' is not a granted numeric item to sum")))?);
     }
     let path = crate::aggregation::local_files(p, vec![a.path.clone()]).await?.remove(0);
     let tables = [lake::query::Table { names: vec!["t".into()], path }];
@@ -768,7 +792,11 @@ pub async fn stats(p: &Platform, actor: &Actor, code: &str, req: StatsRequest) -
     select.extend(measures.iter().map(|m| format!("CAST(SUM({}) AS DOUBLE)", lake::query::ident(m))));
     let group = if dims.is_empty() { String::new() } else { format!(" GROUP BY {}", (1..=dims.len()).map(|i| i.to_string()).collect::<Vec<_>>().join(", ")) };
     let sql = format!("SELECT {} FROM t{group}", select.join(", "));
-    let answer = lake::query::sql(&tables, &sql, MAX_CELLS, 512).await.map_err(|e| Error::Internal(store::Error::Corrupt(format!("share stats: {e}"))))?;
+    let answer = lake::query::sql(&tables, &sql, MAX_CELLS, 512).await.map_err(|e| match e {
+        // A catalog item the newest version does not have yet.
+        lake::query::QueryError::Sql(why) => Error::invalid("share_version_lacks_items", format!("当前数据版本缺少目录中的数据项，请提供部门重新归集：{why}"), format!("The newest version lacks an item of the entry: the provider must deliver it again ({why})")),
+        other => Error::Internal(store::Error::Corrupt(format!("share stats: {other}"))),
+    })?;
     if answer.truncated {
         return Err(Error::invalid("stats_too_fine", "授权的数据项组合过细，无法统计：请申请更少的分组数据项", "The grant's items cross into too many cells: apply for fewer items to group by"));
     }
@@ -849,7 +877,14 @@ pub async fn batch(p: &Platform, actor: &Actor, code: &str, q: BatchQuery) -> Re
     })
     .await
     .map_err(|e| Error::Internal(store::Error::Corrupt(format!("batch task: {e}"))))?
-    .map_err(|e| Error::Internal(store::Error::Corrupt(format!("batch: {e}"))))?;
+    .map_err(|e| match e {
+        lake::Error::Value { column, .. } => Error::invalid(
+            "share_version_lacks_items",
+            format!("当前数据版本缺少数据项“{column}”，请提供部门重新归集"),
+            format!("The newest version lacks item '{column}': the provider must deliver it again"),
+        ),
+        other => Error::Internal(store::Error::Corrupt(format!("batch: {other}"))),
+    })?;
     let (rows, sm3) = written;
     let now = p.now_us();
     let row = store::sharing::DeliveryRow {

@@ -240,9 +240,16 @@ pub async fn touch_grant(conn: &mut Conn, id: i64, now_us: i64) -> Result<()> {
     Ok(())
 }
 
-pub async fn set_grant_state(conn: &mut Conn, id: i64, state: &str, reason: &str) -> Result<()> {
-    sqlx::query("UPDATE share_grants SET state = $1, state_reason = $2 WHERE id = $3").bind(state).bind(reason).bind(id).execute(&mut *conn).await?;
-    Ok(())
+/// Moves a grant from state `from` to `state`; false when it was no longer in `from` (another decision came first).
+pub async fn set_grant_state(conn: &mut Conn, id: i64, from: &str, state: &str, reason: &str) -> Result<bool> {
+    let done = sqlx::query("UPDATE share_grants SET state = $1, state_reason = $2 WHERE id = $3 AND state = $4")
+        .bind(state)
+        .bind(reason)
+        .bind(id)
+        .bind(from)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

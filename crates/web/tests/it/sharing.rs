@@ -280,6 +280,15 @@ pub async fn cs_21c_fs_14d_verification_never_returns_a_value(app: TestApp) {
     assert!(!text.contains("13800000007") && !text.contains("居民7"), "no stored or claimed value comes back: {text}");
     let (status, v) = app.json(Method::POST, &path, Some(&token), Some(json!({"key": citizen(999), "values": {"xm": "居民999"}}))).await;
     assert_eq!((status, v["found"].as_bool(), v["items"]["xm"].as_str()), (200, Some(false), Some("no_match")), "{v}");
+    // Guessing a masked value a digit at a time is cut off: ten verifications of one key a day.
+    for n in 0..9 {
+        let (status, _) = app.json(Method::POST, &path, Some(&token), Some(json!({"key": citizen(7), "values": {"lxdh": format!("1380000000{n}")}}))).await;
+        assert_eq!(status, 200);
+    }
+    let (status, body) = app.json(Method::POST, &path, Some(&token), Some(json!({"key": citizen(7), "values": {"lxdh": "13800000009"}}))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("share_verify_limit")), "{body}");
+    let (status, _) = app.json(Method::POST, &path, Some(&token), Some(json!({"key": citizen(8), "values": {"xm": "居民8"}}))).await;
+    assert_eq!(status, 200, "another key is not limited");
     // A record read is another operation, refused under a compare-only grant.
     let (status, body) = app.json(Method::GET, &format!("/api/v1/share/{code}/records/{}", citizen(7)), Some(&token), None).await;
     assert_eq!((status, body["error"]["code"].as_str()), (403, Some("share_over_scope")), "{body}");
@@ -297,9 +306,9 @@ pub async fn fs_14e_statistics_never_describe_fewer_than_k_people_even_by_differ
     let mut content = complete("shuangyashan-2026", "人口民族构成");
     content["items"] = json!([
         {"name": "zjhm", "label": "公民身份号码", "data_type": "string", "is_key": true, "identifier": "citizen_id", "level": "l4"},
-        {"name": "xb", "label": "性别", "data_type": "string"},
-        {"name": "mz", "label": "民族", "data_type": "string"},
-        {"name": "jd", "label": "街道", "data_type": "string"},
+        {"name": "xb", "label": "性别", "data_type": "string", "values": ["男", "女"]},
+        {"name": "mz", "label": "民族", "data_type": "string", "values": ["汉族", "回族", "满族"]},
+        {"name": "jd", "label": "街道", "data_type": "string", "values": ["A", "B"]},
         {"name": "sr", "label": "年收入", "data_type": "integer"}
     ]);
     content["sharing"] = json!({"attr": "conditional", "ops": ["stats"],
