@@ -470,7 +470,8 @@ mod tests {
         c.sharing.attr = Some(Attr::None);
         assert!(!grant_still_fits(&c, 2, 1, &items, &[ShareOp::View], DeliveryMode::Api), "not shared any more");
         c.sharing.attr = Some(Attr::Conditional);
-        let mut batch = request(&names(&["xm"]), &[ShareOp::Obtain]);
+        let only_name = names(&["xm"]);
+        let mut batch = request(&only_name, &[ShareOp::Obtain]);
         batch.mode = DeliveryMode::Batch;
         c.sharing.conditions.clear();
         assert_eq!(check_request(&c, &batch).unwrap_err().fields[0].field, "items", "a batch carries the key");
