@@ -313,3 +313,69 @@ pub async fn deliveries(conn: &mut Conn, resource_id: i64) -> Result<Vec<Deliver
         })
         .collect())
 }
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageRow {
+    pub id: i64,
+    pub grant_id: i64,
+    pub kind: String,
+    pub effect: String,
+    pub process: String,
+    pub storage: String,
+    pub destroyed_on: Option<String>,
+    pub reported_by: String,
+    pub reported_at_us: i64,
+}
+
+pub async fn insert_usage(conn: &mut Conn, u: &UsageRow) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO share_usage (grant_id, kind, effect, process, storage, destroyed_on, reported_by, reported_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(u.grant_id)
+    .bind(&u.kind)
+    .bind(&u.effect)
+    .bind(&u.process)
+    .bind(&u.storage)
+    .bind(&u.destroyed_on)
+    .bind(&u.reported_by)
+    .bind(u.reported_at_us)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.get(0))
+}
+
+/// A grant's usage records, oldest first.
+pub async fn usage_of(conn: &mut Conn, grant_id: i64) -> Result<Vec<UsageRow>> {
+    let rows = sqlx::query("SELECT id, grant_id, kind, effect, process, storage, destroyed_on, reported_by, reported_at FROM share_usage WHERE grant_id = $1 ORDER BY id")
+        .bind(grant_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| UsageRow {
+            id: r.get(0),
+            grant_id: r.get(1),
+            kind: r.get(2),
+            effect: r.get(3),
+            process: r.get(4),
+            storage: r.get(5),
+            destroyed_on: r.get(6),
+            reported_by: r.get(7),
+            reported_at_us: r.get(8),
+        })
+        .collect())
+}
+
+/// Grants that have ended (terminated, or past their last day at `now_us`) and that obtained data, with no
+/// destruction recorded.
+pub async fn ended_without_destruction(conn: &mut Conn, now_us: i64) -> Result<Vec<GrantRow>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {GRANT_COLS} FROM share_grants g WHERE (g.state = 'terminated' OR g.expires_at <= $1) AND g.ops LIKE '%obtain%'
+           AND NOT EXISTS (SELECT 1 FROM share_usage u WHERE u.grant_id = g.id AND u.kind = 'destruction') ORDER BY g.id"
+    ))
+    .bind(now_us)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.iter().map(grant).collect())
+}

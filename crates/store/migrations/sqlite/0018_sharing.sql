@@ -94,3 +94,19 @@ CREATE TABLE data_demands (
 );
 CREATE INDEX data_demands_requester ON data_demands(requester_department_id);
 CREATE INDEX data_demands_provider ON data_demands(provider_department_id);
+
+-- What a consumer records of the data it obtained (SYS-20b): its use and effect, how it is stored, and — once the
+-- grant has ended — that the copies are destroyed (FS-08d).
+CREATE TABLE share_usage (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    grant_id      BIGINT NOT NULL REFERENCES share_grants(id),
+    -- usage or destruction
+    kind          TEXT NOT NULL,
+    effect        TEXT NOT NULL,
+    process       TEXT NOT NULL,
+    storage       TEXT NOT NULL,
+    destroyed_on  TEXT,
+    reported_by   TEXT NOT NULL,
+    reported_at   BIGINT NOT NULL
+);
+CREATE INDEX share_usage_grant ON share_usage(grant_id);

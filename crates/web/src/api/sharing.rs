@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use service::sharing::{Answer, ApplicationView, BatchQuery, CallOptions, TraceRequest, Traced, GrantDecision, GrantView, NewApplication, Record, Stats, StatsRequest, Verification, VerifyRequest};
+use service::sharing::{Answer, NewUsage, Usage, ApplicationView, BatchQuery, CallOptions, TraceRequest, Traced, GrantDecision, GrantView, NewApplication, Record, Stats, StatsRequest, Verification, VerifyRequest};
 
 use super::List;
 use crate::error::ApiResult;
@@ -65,6 +65,15 @@ pub async fn batch(State(s): State<AppState>, Caller(caller): Caller, ApiPath(co
         body,
     )
         .into_response())
+}
+
+pub async fn record_usage(State(s): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<i64>, ApiJson(b): ApiJson<NewUsage>) -> ApiResult<(StatusCode, Json<Usage>)> {
+    Ok((StatusCode::CREATED, Json(service::sharing::record_usage(&s.platform, &caller, id, b).await?)))
+}
+
+pub async fn usage(State(s): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<List<Usage>>> {
+    let items = service::sharing::usage(&s.platform, &caller, id).await?;
+    Ok(Json(List { total: items.len() as i64, items }))
 }
 
 pub async fn trace(State(s): State<AppState>, Caller(caller): Caller, ApiJson(b): ApiJson<TraceRequest>) -> ApiResult<Json<List<Traced>>> {

@@ -80,6 +80,8 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("POST /api/v1/share/applications/{id}/answer", CATALOGERS),
         ("GET /api/v1/share/grants", OVERSEERS),
         ("PUT /api/v1/share/grants/{id}/state", ADMIN),
+        ("POST /api/v1/share/grants/{id}/usage", &["dept_data_officer"]),
+        ("GET /api/v1/share/grants/{id}/usage", OVERSEERS),
         ("GET /api/v1/share/{code}/records/{key}", &["system"]),
         ("POST /api/v1/share/{code}/verify", &["system"]),
         ("POST /api/v1/share/{code}/stats", &["system"]),

@@ -596,3 +596,45 @@ pub async fn sharing_bad_input_is_refused_with_messages_and_stores_nothing(app: 
     let (status, record) = app.json(Method::GET, &format!("/api/v1/share/{code}/records/{}", citizen(1)), Some(&token), None).await;
     assert_eq!(status, 200, "the grant still works: {record}");
 }
+
+/// SYS-20b, FS-08d: the consumer records a grant's use, effect and storage; once the grant has ended (here by its
+/// last day), it is asked to confirm the copies obtained are destroyed, and recording it resolves the request.
+pub async fn sys_20b_fs_08d_use_is_recorded_and_an_ended_grant_asks_for_destruction(app: TestApp) {
+    app.clock.set_day("2026-11-02");
+    let code = shared_population(&app, "shuangyashan-2026", json!({"attr": "unconditional", "ops": ["view", "obtain"]})).await;
+    let civil = app.login("officer-mz").await;
+    let mut body = application(&code, &["zjhm", "xm"], &["view", "obtain"]);
+    body["expires_on"] = json!("2026-11-30");
+    let (_, filed) = apply(&app, &civil, body).await;
+    let (status, approved) = answer(&app, &app.login("admin").await, filed["id"].as_i64().unwrap(), json!({"approve": true})).await;
+    assert_eq!(status, 200, "{approved}");
+    let grant = approved["grant_id"].as_i64().unwrap();
+    let path = format!("/api/v1/share/grants/{grant}/usage");
+    let (status, body) = app.json(Method::POST, &path, Some(&civil), Some(json!({"kind": "usage", "effect": ""}))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("usage_fields")), "{body}");
+    let (status, _) = app.json(Method::POST, &path, Some(&app.login("officer-sj").await), Some(json!({"kind": "usage", "effect": "x", "storage": "y"}))).await;
+    assert_eq!(status, 403, "only the consumer records it");
+    let (status, u) = app.json(Method::POST, &path, Some(&civil), Some(json!({"kind": "usage", "effect": "审核低保申请312件", "process": "逐件核对", "storage": "本局业务系统加密存储"}))).await;
+    assert_eq!(status, 201, "{u}");
+    let platform = app.platform.clone();
+    let due = || {
+        let platform = platform.clone();
+        async move { service::alerts::list(&platform, &service::Actor::cli(), true).await.unwrap().into_iter().filter(|a| a.kind == "grant_destruction_due").count() }
+    };
+    service::alerts::scan(&app.platform).await.unwrap();
+    assert_eq!(due().await, 0, "the grant runs");
+    app.clock.set_day("2026-12-01");
+    service::alerts::scan(&app.platform).await.unwrap();
+    service::alerts::scan(&app.platform).await.unwrap();
+    assert_eq!(due().await, 1, "ended: destruction asked for, once");
+    let civil = app.login("officer-mz").await;
+    let (status, body) = app.json(Method::POST, &path, Some(&civil), Some(json!({"kind": "destruction", "destroyed_on": "2026-12-02"}))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("usage_fields")), "not in the future: {body}");
+    let (status, _) = app.json(Method::POST, &path, Some(&civil), Some(json!({"kind": "destruction", "destroyed_on": "2026-12-01", "storage": "已从业务系统删除"}))).await;
+    assert_eq!(status, 201);
+    assert_eq!(due().await, 0, "recorded: resolved");
+    service::alerts::scan(&app.platform).await.unwrap();
+    assert_eq!(due().await, 0, "and not asked again");
+    let (status, list) = app.json(Method::GET, &path, Some(&app.login("officer").await), None).await;
+    assert_eq!((status, list["total"].as_i64()), (200, Some(2)), "the provider sees the records: {list}");
+}
