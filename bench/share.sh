@@ -102,11 +102,12 @@ SELECT * FROM people WHERE n = :r;" > "$work/pgbench.sql"
 tps=$(pgbench -n -c "$conns" -j 2 -T "$secs" -f "$work/pgbench.sql" "$bdb" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
 printf "%-34s lookups/s=%.0f\n" "pgbench primary-key (DB floor)" "$tps"
 
-if [ ! -x "$work/pgl/node_modules/.bin/postgraphile" ]; then
-  (mkdir -p "$work/pgl" && cd "$work/pgl" && npm install --silent --no-audit --no-fund postgraphile@4 > /dev/null 2>&1) || true
+pgl="${PGL_DIR:-$work/pgl}"   # PGL_DIR: a folder where `npm install postgraphile@4` was run already
+if [ ! -x "$pgl/node_modules/.bin/postgraphile" ]; then
+  (mkdir -p "$pgl" && cd "$pgl" && npm install --silent --no-audit --no-fund postgraphile@4 > /dev/null 2>&1) || true
 fi
-if [ -x "$work/pgl/node_modules/.bin/postgraphile" ]; then
-  "$work/pgl/node_modules/.bin/postgraphile" -c "$bdb" --schema public --host 127.0.0.1 --port 18183 --disable-graphiql --no-server-timing > "$work/pgl.log" 2>&1 &
+if [ -x "$pgl/node_modules/.bin/postgraphile" ]; then
+  "$pgl/node_modules/.bin/postgraphile" -c "$bdb" --schema public --host 127.0.0.1 --port 18183 --disable-graphiql --no-server-timing > "$work/pgl.log" 2>&1 &
   pids+=("$!")
   for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:18183/graphql" && break; sleep 0.3; done
   run "PostGraphile on PostgreSQL" "http://127.0.0.1:18183/graphql" PATH_PREFIX="/graphql" \
