@@ -107,7 +107,7 @@ if [ ! -x "$pgl/node_modules/.bin/postgraphile" ]; then
   (mkdir -p "$pgl" && cd "$pgl" && npm install --silent --no-audit --no-fund postgraphile@4 > /dev/null 2>&1) || true
 fi
 if [ -x "$pgl/node_modules/.bin/postgraphile" ]; then
-  "$pgl/node_modules/.bin/postgraphile" -c "$bdb" --schema public --host 127.0.0.1 --port 18183 --disable-graphiql --no-server-timing > "$work/pgl.log" 2>&1 &
+  "$pgl/node_modules/.bin/postgraphile" -c "$bdb" --schema public --host 127.0.0.1 --port 18183 --disable-graphiql --disable-query-log > "$work/pgl.log" 2>&1 &
   pids+=("$!")
   for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:18183/graphql" && break; sleep 0.3; done
   run "PostGraphile on PostgreSQL" "http://127.0.0.1:18183/graphql" PATH_PREFIX="/graphql" \
