@@ -7,7 +7,7 @@
 #     RSS; audit events are counted after the run against the requests wrk made;
 #   - PostGraphile (npm) on PostgreSQL and Datasette (PyPI) on SQLite, the same people table keyed by ID;
 #   - pgbench primary-key lookups on that PostgreSQL table (the database floor);
-#   - a bare axum handler returning a fixed body (crates/web/examples/http_floor.rs, the HTTP floor).
+#   - a bare axum handler returning a fixed body (`shuyuan http-floor`, web::http_floor: the HTTP floor).
 # Needs wrk (Debian), node/npm (PostGraphile is installed into ./shuyuan-bench), `pip install datasette`, and the
 # local PostgreSQL. Writes nothing outside ./shuyuan-bench and a database it drops. Usage:
 #   bash bench/share.sh [ROWS] [SECS] [CONNS]
@@ -29,9 +29,7 @@ trap cleanup EXIT
 rm -rf "$work" && mkdir -p "$work"
 echo "== $(date -Iseconds), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), wrk -t2 -c$conns -d${secs}s"
 cargo build --release -q -p shuyuan
-cargo build --release -q -p shuyuan-web --example http_floor
 bin="$CARGO_TARGET_DIR/release/shuyuan"
-floor="$CARGO_TARGET_DIR/release/examples/http_floor"
 
 "$bin" demo --data-dir "$work/data" --no-serve --people 0 --enterprises 0 > /dev/null
 db="$work/data/shuyuan.db"
@@ -84,7 +82,7 @@ after=$(audit)
 echo "  audit events share.record: $((after - before)) written during the run; server peak RSS $(( $(grep VmHWM /proc/$server/status | awk '{print $2}') / 1024 )) MiB"
 kill "$server"; wait "$server" 2>/dev/null || true
 
-"$floor" "127.0.0.1:18182" &
+"$bin" http-floor --listen 127.0.0.1:18182 &
 pids+=("$!")
 sleep 0.5
 run "bare axum, fixed body (HTTP floor)" "http://127.0.0.1:18182" PATH_PREFIX="/records/"

@@ -179,6 +179,12 @@ enum Command {
     },
     /// 列出策略配置 / List the policy profiles shipped with this build.
     Profiles,
+    /// A bare HTTP handler answering a fixed body (the HTTP floor of bench/share.sh).
+    #[command(hide = true)]
+    HttpFloor {
+        #[arg(long, default_value = "127.0.0.1:18182")]
+        listen: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -482,6 +488,11 @@ async fn run(cli: Cli) -> Result<i32> {
                 println!("{:5} {} {:30} {}", d.id, d.uscc, d.name, d.kind.as_str());
             }
             println!("total {total}");
+            Ok(0)
+        }
+        Command::HttpFloor { listen } => {
+            let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listen on {listen}"))?;
+            web::serve(listener, web::http_floor()).await?;
             Ok(0)
         }
         Command::Profiles => {

@@ -54,6 +54,13 @@ pub fn app(platform: Arc<Platform>, options: WebOptions) -> Router {
     routes::router(state, options.max_body_bytes)
 }
 
+/// The HTTP floor for `bench/share.sh`: a bare handler answering a fixed JSON body, served by [`serve`] like the
+/// platform, so the sharing API's figures can be read against what HTTP alone costs on the same machine.
+pub fn http_floor() -> Router {
+    let body = r#"{"resource_code":"230500-003-00001","version":1,"grant_id":1,"values":{"xm":"张**","xb":"1"},"masked":["xm"]}"#;
+    Router::new().fallback(axum::routing::get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], body) }))
+}
+
 /// Serves until Ctrl-C.
 pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
