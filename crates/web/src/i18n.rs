@@ -302,7 +302,6 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("share_apply", "申请共享", "Apply for shared data"),
     ("share_scenario", "应用场景", "Scenario"),
     ("share_purpose", "使用用途", "Purpose"),
-    ("share_ops", "数据操作", "Operations"),
     ("share_expires_on", "使用期限至", "In use until"),
     ("share_submit", "提交申请", "Submit the application"),
     ("share_applications", "共享申请", "Share applications"),
