@@ -249,6 +249,25 @@ pub fn stats_measures(content: &ResourceContent) -> Vec<&Item> {
     content.items.iter().filter(|i| !i.is_key && matches!(i.data_type, ItemType::Integer | ItemType::Decimal)).collect()
 }
 
+/// A pre-approved scenario (LS-19c, FS-28) as an application is matched against it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scenario {
+    pub name: String,
+    pub department_ids: Vec<i64>,
+    pub items: Vec<String>,
+    pub ops: Vec<ShareOp>,
+}
+
+/// Whether an application lies within the scenario: the same scenario, a participating department, and no item
+/// or operation beyond it, by API (LS-19c: one extra item sends it to the normal review).
+pub fn within(scenario: &Scenario, req: &Request<'_>) -> bool {
+    scenario.name == req.scenario.trim()
+        && scenario.department_ids.contains(&req.consumer_department_id)
+        && req.mode == DeliveryMode::Api
+        && req.items.iter().all(|i| scenario.items.contains(i))
+        && req.ops.iter().all(|o| scenario.ops.contains(o))
+}
+
 /// Where a new application goes: to the provider (conditional), to the authority, or granted at once.
 pub fn route(attr: Attr, mode: DeliveryMode, profile: &SharingProfile) -> ApplicationState {
     match (attr, profile.unconditional) {
@@ -491,6 +510,19 @@ mod tests {
         let cs = SharingProfile { refusal_needs_basis: true, ..grant };
         assert_eq!(check_refusal("涉及个人隐私", "", &cs).unwrap_err().code, "refusal_basis");
         assert!(check_refusal("涉及个人隐私", "《个人信息保护法》第三十四条", &cs).is_ok());
+    }
+
+    #[test]
+    fn ls_19c_an_application_within_a_scenario_matches_and_one_extra_item_does_not() {
+        let sc = Scenario { name: "低保资格审核".into(), department_ids: vec![2], items: names(&["zjhm", "xm"]), ops: vec![ShareOp::View] };
+        let items = names(&["zjhm"]);
+        assert!(within(&sc, &request(&items, &[ShareOp::View])));
+        let more = names(&["zjhm", "lxdh"]);
+        assert!(!within(&sc, &request(&more, &[ShareOp::View])), "an extra item");
+        assert!(!within(&sc, &request(&items, &[ShareOp::Obtain])), "another operation");
+        let mut other = request(&items, &[ShareOp::View]);
+        other.consumer_department_id = 3;
+        assert!(!within(&sc, &other), "not a participant");
     }
 
     #[test]

@@ -379,3 +379,59 @@ pub async fn ended_without_destruction(conn: &mut Conn, now_us: i64) -> Result<V
     .await?;
     Ok(rows.iter().map(grant).collect())
 }
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioRow {
+    pub id: i64,
+    pub name: String,
+    pub resource_id: i64,
+    /// JSON lists.
+    pub department_ids: String,
+    pub items: String,
+    pub ops: String,
+    pub basis: String,
+    pub created_by: String,
+    pub created_at_us: i64,
+}
+
+pub async fn insert_scenario(conn: &mut Conn, s: &ScenarioRow) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO share_scenarios (name, resource_id, department_ids, items, ops, basis, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(&s.name)
+    .bind(s.resource_id)
+    .bind(&s.department_ids)
+    .bind(&s.items)
+    .bind(&s.ops)
+    .bind(&s.basis)
+    .bind(&s.created_by)
+    .bind(s.created_at_us)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(crate::conflict(format!("scenario {}", s.name)))?;
+    Ok(row.get(0))
+}
+
+/// The scenarios of a resource, or all (none).
+pub async fn scenarios(conn: &mut Conn, resource_id: Option<i64>) -> Result<Vec<ScenarioRow>> {
+    const COLS: &str = "id, name, resource_id, department_ids, items, ops, basis, created_by, created_at";
+    let rows = match resource_id {
+        Some(r) => sqlx::query(&format!("SELECT {COLS} FROM share_scenarios WHERE resource_id = $1 ORDER BY id")).bind(r).fetch_all(&mut *conn).await?,
+        None => sqlx::query(&format!("SELECT {COLS} FROM share_scenarios ORDER BY id")).fetch_all(&mut *conn).await?,
+    };
+    Ok(rows
+        .iter()
+        .map(|r| ScenarioRow {
+            id: r.get(0),
+            name: r.get(1),
+            resource_id: r.get(2),
+            department_ids: r.get(3),
+            items: r.get(4),
+            ops: r.get(5),
+            basis: r.get(6),
+            created_by: r.get(7),
+            created_at_us: r.get(8),
+        })
+        .collect())
+}

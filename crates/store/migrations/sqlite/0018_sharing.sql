@@ -110,3 +110,19 @@ CREATE TABLE share_usage (
     reported_at   BIGINT NOT NULL
 );
 CREATE INDEX share_usage_grant ON share_usage(grant_id);
+
+-- Pre-approved application scenarios (LS-19c, FS-28): the authority names a scenario, the departments taking part,
+-- and the items and operations of one resource it needs; an application within it is granted at once.
+CREATE TABLE share_scenarios (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    name            TEXT NOT NULL,
+    resource_id     BIGINT NOT NULL REFERENCES resources(id),
+    -- JSON lists: participating department ids, item names, operations.
+    department_ids  TEXT NOT NULL,
+    items           TEXT NOT NULL,
+    ops             TEXT NOT NULL,
+    basis           TEXT NOT NULL,
+    created_by      TEXT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    UNIQUE (resource_id, name)
+);

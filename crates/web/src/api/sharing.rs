@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use service::sharing::{Answer, NewUsage, Usage, ApplicationView, BatchQuery, CallOptions, TraceRequest, Traced, GrantDecision, GrantView, NewApplication, Record, Stats, StatsRequest, Verification, VerifyRequest};
+use service::sharing::{Answer, NewScenario, ScenarioView, NewUsage, Usage, ApplicationView, BatchQuery, CallOptions, TraceRequest, Traced, GrantDecision, GrantView, NewApplication, Record, Stats, StatsRequest, Verification, VerifyRequest};
 
 use super::List;
 use crate::error::ApiResult;
@@ -73,6 +73,15 @@ pub async fn record_usage(State(s): State<AppState>, Caller(caller): Caller, Api
 
 pub async fn usage(State(s): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<List<Usage>>> {
     let items = service::sharing::usage(&s.platform, &caller, id).await?;
+    Ok(Json(List { total: items.len() as i64, items }))
+}
+
+pub async fn create_scenario(State(s): State<AppState>, Caller(caller): Caller, ApiJson(b): ApiJson<NewScenario>) -> ApiResult<(StatusCode, Json<ScenarioView>)> {
+    Ok((StatusCode::CREATED, Json(service::sharing::create_scenario(&s.platform, &caller, b).await?)))
+}
+
+pub async fn scenarios(State(s): State<AppState>) -> ApiResult<Json<List<ScenarioView>>> {
+    let items = service::sharing::scenarios(&s.platform).await?;
     Ok(Json(List { total: items.len() as i64, items }))
 }
 

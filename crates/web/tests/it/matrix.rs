@@ -79,6 +79,8 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("GET /api/v1/share/applications/{id}", OVERSEERS),
         ("POST /api/v1/share/applications/{id}/answer", CATALOGERS),
         ("GET /api/v1/share/grants", OVERSEERS),
+        ("POST /api/v1/share/scenarios", ADMIN),
+        ("GET /api/v1/share/scenarios", OVERSEERS),
         ("PUT /api/v1/share/grants/{id}/state", ADMIN),
         ("POST /api/v1/share/grants/{id}/usage", &["dept_data_officer"]),
         ("GET /api/v1/share/grants/{id}/usage", OVERSEERS),

@@ -638,3 +638,30 @@ pub async fn sys_20b_fs_08d_use_is_recorded_and_an_ended_grant_asks_for_destruct
     let (status, list) = app.json(Method::GET, &path, Some(&app.login("officer").await), None).await;
     assert_eq!((status, list["total"].as_i64()), (200, Some(2)), "the provider sees the records: {list}");
 }
+
+/// LS-19c, FS-28a, FS-28b: in 佛山 the authority publishes a scenario; an application within it is granted at once,
+/// one with an extra item goes to the provider's review; only the authority publishes scenarios, and a regime
+/// without them (双鸭山) refuses them.
+pub async fn ls_19c_fs_28b_an_application_within_a_pre_approved_scenario_is_granted_at_once(app: TestApp) {
+    let sys = app.json(Method::POST, "/api/v1/share/scenarios", Some(&app.login("admin").await), Some(json!({"name": "x", "resource_code": "x", "department_ids": [1], "items": [], "ops": [], "basis": "x"}))).await;
+    assert_eq!((sys.0, sys.1["error"]["code"].as_str()), (400, Some("no_scenarios")), "{}", sys.1);
+    let app = app.sibling("foshan-2020").await;
+    let code = shared_population(&app, "foshan-2020", conditional(&app).await).await;
+    let civil = app.department_id("民政局").await;
+    let scenario = json!({"name": "最低生活保障资格审核", "resource_code": code, "department_ids": [civil], "items": ["zjhm", "xm"], "ops": ["view"], "basis": "《社会救助暂行办法》"});
+    let (status, _) = app.json(Method::POST, "/api/v1/share/scenarios", Some(&app.login("officer").await), Some(scenario.clone())).await;
+    assert_eq!(status, 403, "only the authority publishes scenarios");
+    let admin = app.login("admin").await;
+    let (status, body) = app.json(Method::POST, "/api/v1/share/scenarios", Some(&admin), Some(scenario.clone())).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, _) = app.json(Method::POST, "/api/v1/share/scenarios", Some(&admin), Some(scenario)).await;
+    assert_eq!(status, 409, "one scenario of a name per resource");
+    let officer = app.login("officer-mz").await;
+    let (status, within) = apply(&app, &officer, application(&code, &["zjhm"], &["view"])).await;
+    assert_eq!((status, within["state"].as_str()), (201, Some("approved")), "{within}");
+    assert!(within["grant_id"].as_i64().is_some());
+    let (status, extra) = apply(&app, &officer, application(&code, &["zjhm", "csrq"], &["view"])).await;
+    assert_eq!((status, extra["state"].as_str()), (201, Some("provider_review")), "an extra item goes to review: {extra}");
+    let (_, list) = app.json(Method::GET, "/api/v1/share/scenarios", Some(&officer), None).await;
+    assert_eq!(list["total"].as_i64(), Some(1));
+}
