@@ -39,6 +39,16 @@ pub struct Caches {
     loading: tokio::sync::Mutex<()>,
 }
 
+/// Whether `every` microseconds have passed since `id` was last due (or the clock went back); notes it if so.
+fn due_every(map: &Mutex<HashMap<i64, i64>>, id: i64, now_us: i64, every: i64) -> bool {
+    let mut map = lock(map);
+    let due = map.get(&id).is_none_or(|t| now_us - t >= every || now_us < *t);
+    if due {
+        map.insert(id, now_us);
+    }
+    due
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -73,22 +83,12 @@ impl Caches {
 
     /// Whether a token's last use is due to be written now (and notes that it is being written).
     pub(crate) fn touch_due(&self, token_id: i64, now_us: i64) -> bool {
-        let mut map = lock(&self.touched);
-        let due = map.get(&token_id).is_none_or(|t| now_us - t >= TOUCH_EVERY_US || now_us < *t);
-        if due {
-            map.insert(token_id, now_us);
-        }
-        due
+        due_every(&self.touched, token_id, now_us, TOUCH_EVERY_US)
     }
 
     /// Whether a grant's last use is due to be written now: once an hour per grant and node.
     pub(crate) fn grant_touch_due(&self, grant_id: i64, now_us: i64) -> bool {
-        let mut map = lock(&self.grants_touched);
-        let due = map.get(&grant_id).is_none_or(|t| now_us - t >= 3_600_000_000 || now_us < *t);
-        if due {
-            map.insert(grant_id, now_us);
-        }
-        due
+        due_every(&self.grants_touched, grant_id, now_us, 3_600_000_000)
     }
 
     /// Counts a verification of `key` under a grant on `day` (days since the epoch); false once the day's budget

@@ -311,6 +311,10 @@ pub async fn answer(p: &Platform, actor: &Actor, id: i64, answer: Answer) -> Res
     application(p, actor, id).await
 }
 
+fn grant_not_found(id: i64) -> Error {
+    Error::not_found(format!("授权{id}不存在"), format!("Grant {id} does not exist"))
+}
+
 fn not_found(id: i64) -> Error {
     Error::not_found(format!("共享申请{id}不存在"), format!("Share application {id} does not exist"))
 }
@@ -421,7 +425,7 @@ pub async fn decide_grant(p: &Platform, actor: &Actor, id: i64, decision: GrantD
         return Err(Error::invalid("grant_reason", "请说明理由", "State the reason"));
     }
     let mut conn = p.store.read().await?;
-    let g = store::sharing::grant_by_id(&mut conn, id).await?.ok_or_else(|| Error::not_found(format!("授权{id}不存在"), format!("Grant {id} does not exist")))?;
+    let g = store::sharing::grant_by_id(&mut conn, id).await?.ok_or_else(|| grant_not_found(id))?;
     drop(conn);
     if g.state == GrantState::Terminated.as_str() {
         return Err(Error::invalid("grant_terminated", "授权已终止，不能再变更", "The grant is terminated and cannot change"));
@@ -437,7 +441,7 @@ pub async fn decide_grant(p: &Platform, actor: &Actor, id: i64, decision: GrantD
     tx.commit().await?;
     p.caches.bump();
     let mut conn = p.store.read().await?;
-    let g = store::sharing::grant_by_id(&mut conn, id).await?.ok_or_else(|| Error::not_found(format!("授权{id}不存在"), format!("Grant {id} does not exist")))?;
+    let g = store::sharing::grant_by_id(&mut conn, id).await?.ok_or_else(|| grant_not_found(id))?;
     let code = store::catalog::by_id(&mut conn, g.resource_id).await?.map(|r| r.code).unwrap_or_default();
     let consumer = store::orgs::department_by_id(&mut conn, g.consumer_department_id).await?.map(|d| d.name).unwrap_or_default();
     Ok(grant_view(g, code, consumer))
@@ -461,8 +465,31 @@ pub struct ShareState {
     resource_id: i64,
     provider_id: i64,
     content: ResourceContent,
-    grants: Vec<GrantRow>,
+    grants: Vec<KeptGrant>,
     version: Option<store::lake::VersionRow>,
+}
+
+/// A grant as the hot path checks it, parsed once when the state is read.
+struct KeptGrant {
+    id: i64,
+    grant: Grant,
+    token_ids: Vec<i64>,
+    last_used_at_us: Option<i64>,
+}
+
+impl KeptGrant {
+    fn of(g: GrantRow) -> KeptGrant {
+        let grant = Grant {
+            items: parse_list(&g.items),
+            ops: parse_list(&g.ops),
+            mode: DeliveryMode::parse(&g.mode).unwrap_or(DeliveryMode::Api),
+            scenario: g.scenario,
+            state: GrantState::parse(&g.state).unwrap_or(GrantState::Terminated),
+            starts_at_us: g.starts_at_us,
+            expires_at_us: g.expires_at_us,
+        };
+        KeptGrant { id: g.id, grant, token_ids: parse_list(&g.token_ids), last_used_at_us: g.last_used_at_us }
+    }
 }
 
 async fn share_state(p: &Platform, code: &str, department: i64) -> Result<std::sync::Arc<ShareState>> {
@@ -474,7 +501,7 @@ async fn share_state(p: &Platform, code: &str, department: i64) -> Result<std::s
     let mut conn = p.store.read().await?;
     let entry = crate::catalog::load(p, &mut conn, code).await?;
     let content = crate::aggregation::published_content(&mut conn, &entry).await?;
-    let grants = store::sharing::grants_for(&mut conn, entry.row.id, department).await?;
+    let grants = store::sharing::grants_for(&mut conn, entry.row.id, department).await?.into_iter().map(KeptGrant::of).collect();
     let version = store::lake::versions(&mut conn, entry.row.id).await?.into_iter().next();
     drop(conn);
     let state = std::sync::Arc::new(ShareState { resource_id: entry.row.id, provider_id: entry.provider.id, content, grants, version });
@@ -501,39 +528,24 @@ async fn authorize(p: &Platform, actor: &Actor, code: &str, action: &str, needs:
     };
     let department = actor.department_id.ok_or_else(|| Error::forbidden("令牌没有所属部门", "The token has no department"))?;
     let state = share_state(p, code, department).await?;
-    let used: BTreeMap<i64, Option<i64>> = state.grants.iter().map(|g| (g.id, g.last_used_at_us)).collect();
-    let bound: Vec<(i64, Grant)> = state
+    let bound: Vec<&KeptGrant> = state
         .grants
         .iter()
         .filter(|g| options.grant.is_none_or(|id| id == g.id))
-        .filter(|g| {
-            let tokens: Vec<i64> = parse_list(&g.token_ids);
-            tokens.is_empty() || tokens.contains(&token_id)
-        })
-        .map(|g| {
-            let grant = Grant {
-                items: parse_list(&g.items),
-                ops: parse_list(&g.ops),
-                mode: DeliveryMode::parse(&g.mode).unwrap_or(DeliveryMode::Api),
-                scenario: g.scenario.clone(),
-                state: GrantState::parse(&g.state).unwrap_or(GrantState::Terminated),
-                starts_at_us: g.starts_at_us,
-                expires_at_us: g.expires_at_us,
-            };
-            (g.id, grant)
-        })
+        .filter(|g| g.token_ids.is_empty() || g.token_ids.contains(&token_id))
         .collect();
     let now = p.now_us();
     let mut denial = Denial::NoGrant;
     let mut chosen = None;
-    for (id, grant) in &bound {
+    for kept in &bound {
+        let (id, grant) = (kept.id, &kept.grant);
         // A record or a batch takes every item its grant gives.
         let wanted = items.unwrap_or(&grant.items);
         let call = Call { needs, items: wanted, batch, scenario: options.scenario.as_deref(), now_us: now };
         let fits = || rules::grant_still_fits(&state.content, department, state.provider_id, &grant.items, &grant.ops, grant.mode);
         match rules::allows(grant, &call) {
             Ok(()) if fits() => {
-                chosen = Some((*id, grant.clone()));
+                chosen = Some((id, grant.clone()));
                 break;
             }
             Ok(()) => denial = Denial::Withdrawn,
@@ -544,7 +556,7 @@ async fn authorize(p: &Platform, actor: &Actor, code: &str, action: &str, needs:
         let mut event = actor.event("share.denied", "resource", code);
         event.result = "refused".into();
         event.purpose = options.scenario.clone().unwrap_or_default();
-        event.detail = format!("{action}: {}{}", denial.as_str(), bound.first().map(|(id, _)| format!(" (grant {id})")).unwrap_or_default());
+        event.detail = format!("{action}: {}{}", denial.as_str(), bound.first().map(|g| format!(" (grant {})", g.id)).unwrap_or_default());
         p.audit_writer.append(event).await?;
         return Err(Error::Denied(Invalid::new(
             match denial {
@@ -563,7 +575,7 @@ async fn authorize(p: &Platform, actor: &Actor, code: &str, action: &str, needs:
         return Err(Error::not_found(format!("资源{code}尚无数据版本"), format!("Resource {code} has no data yet")));
     };
     // The last use is kept to the hour (idle grants, SYS-31a): one write an hour per grant, not one per call.
-    let last = used.get(&grant_id).copied().flatten();
+    let last = bound.iter().find(|g| g.id == grant_id).and_then(|g| g.last_used_at_us);
     if last.is_none_or(|t| now - t >= 3_600_000_000) && p.caches.grant_touch_due(grant_id, now) {
         let mut tx = p.store.begin().await?;
         store::sharing::touch_grant(&mut tx, grant_id, now).await?;
@@ -1078,7 +1090,7 @@ fn usage_view(u: store::sharing::UsageRow) -> Usage {
 /// Records a grant's use or the destruction of its copies; only the consumer's data officers.
 pub async fn record_usage(p: &Platform, actor: &Actor, grant_id: i64, u: NewUsage) -> Result<Usage> {
     let mut conn = p.store.read().await?;
-    let g = store::sharing::grant_by_id(&mut conn, grant_id).await?.ok_or_else(|| Error::not_found(format!("授权{grant_id}不存在"), format!("Grant {grant_id} does not exist")))?;
+    let g = store::sharing::grant_by_id(&mut conn, grant_id).await?.ok_or_else(|| grant_not_found(grant_id))?;
     drop(conn);
     if !(actor.has(Role::DeptDataOfficer) && actor.department_id == Some(g.consumer_department_id)) {
         return Err(Error::forbidden("使用情况由获取数据的部门记录", "The consumer records how it uses the data"));
@@ -1128,10 +1140,10 @@ pub async fn record_usage(p: &Platform, actor: &Actor, grant_id: i64, u: NewUsag
 /// A grant's usage records, for its consumer, its provider and those who oversee.
 pub async fn usage(p: &Platform, actor: &Actor, grant_id: i64) -> Result<Vec<Usage>> {
     let mut conn = p.store.read().await?;
-    let g = store::sharing::grant_by_id(&mut conn, grant_id).await?.ok_or_else(|| Error::not_found(format!("授权{grant_id}不存在"), format!("Grant {grant_id} does not exist")))?;
+    let g = store::sharing::grant_by_id(&mut conn, grant_id).await?.ok_or_else(|| grant_not_found(grant_id))?;
     let provider = store::catalog::by_id(&mut conn, g.resource_id).await?.map(|r| r.provider_department_id);
     if !actor.oversees() && actor.department_id != Some(g.consumer_department_id) && actor.department_id != provider {
-        return Err(Error::not_found(format!("授权{grant_id}不存在"), format!("Grant {grant_id} does not exist")));
+        return Err(grant_not_found(grant_id));
     }
     Ok(store::sharing::usage_of(&mut conn, grant_id).await?.into_iter().map(usage_view).collect())
 }
