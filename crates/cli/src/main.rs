@@ -634,15 +634,19 @@ async fn serve(data_dir: &std::path::Path, config: Config) -> Result<i32> {
     let platform = Platform::open(store, Arc::new(SystemClock)).await?;
     attach_lake(&platform, data_dir).await?;
     service::secrets::attach(&platform, &data_dir.join("secret.key")).with_context(|| format!("read the secret key in {}", data_dir.display()))?;
+    let journal = data_dir.join("journal");
+    service::audit::attach_journal(&platform, &journal).await.with_context(|| format!("打开审计日志缓冲 / open the audit journal in {}", journal.display()))?;
     service::worker::start(&platform);
     let index_dir = config.index_dir(data_dir);
     service::catalog::search::attach(&platform, &index_dir).await.with_context(|| format!("open the catalog index in {}", index_dir.display()))?;
     let listener = tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("listen on {}", config.listen))?;
     let secure_cookies = config.secure_cookies.unwrap_or_else(|| !is_loopback(&config.listen));
-    let app = web::app(platform, web::WebOptions { secure_cookies, ..Default::default() });
+    let app = web::app(platform.clone(), web::WebOptions { secure_cookies, ..Default::default() });
     tracing::info!(listen = %config.listen, "serving");
     println!("数源 Shuyuan 已启动 / serving on http://{}", config.listen);
     web::serve(listener, app).await?;
+    // Stopping: the journaled audit events go into the database now rather than at the next start.
+    platform.audit_writer.settle().await;
     Ok(0)
 }
 

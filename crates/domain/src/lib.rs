@@ -5,6 +5,7 @@ pub mod audit;
 pub mod calendar;
 pub mod catalog;
 pub mod clock;
+pub mod disputes;
 pub mod error;
 pub mod freshness;
 pub mod ids;

@@ -17,6 +17,10 @@ vocabulary! {
         ProviderReview = "provider_review", "待提供部门审核", "awaiting the provider";
         /// The authority checks it (无条件共享 under SYS-27b, YZ-15a).
         AuthorityReview = "authority_review", "待主管部门审核", "awaiting the authority";
+        /// With the consumer's own district authority, which passes a cross-level application on (FS-27).
+        Forwarding = "forwarding", "待本级主管部门汇总报送", "with the consumer's authority, to be forwarded";
+        /// With the city authority after forwarding (FS-27); then the usual route.
+        CityReview = "city_review", "待市级主管部门审核", "with the city authority";
         /// Approved, but copying data out waits for the authority's consent (LS-17c).
         Consent = "consent", "待主管部门同意批量交换", "awaiting the authority's consent to batch delivery";
         Approved = "approved", "已授权", "approved";
@@ -69,6 +73,13 @@ pub struct SharingProfile {
     /// Who reviews a data demand: the provider (SYS-32b) or the authority, which negotiates with the departments
     /// (YZ-15c, FS 第四十七条).
     pub demand_reviewer: DemandReviewer,
+    /// An application from a department of another region or level goes through the consumer's own authority,
+    /// then the city's, before the usual route (FS-27).
+    pub cross_level_via_authority: bool,
+    /// Who decides a dispute the authority could not settle (SYS-29b: 本级政府; FS-26c: the 决策委员会); empty where
+    /// the regime has no dispute procedure.
+    pub dispute_decider: String,
+    pub dispute_decider_en: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -277,6 +288,28 @@ pub fn route(attr: Attr, mode: DeliveryMode, profile: &SharingProfile) -> Applic
     }
 }
 
+/// Where an application from another region or level starts where the regime routes those through the authorities
+/// (FS-27): with the consumer's own district authority when it has one, else the city's; and the region holding it.
+/// `None` when nothing crosses: the same region, or a consumer at the city level.
+pub fn cross_level_start(consumer_region: i64, provider_region: i64, city_region: i64, consumer_region_has_authority: bool) -> Option<(ApplicationState, i64)> {
+    if consumer_region == provider_region || consumer_region == city_region {
+        None
+    } else if consumer_region_has_authority {
+        Some((ApplicationState::Forwarding, consumer_region))
+    } else {
+        Some((ApplicationState::CityReview, city_region))
+    }
+}
+
+/// Where an application goes once the city authority has passed a cross-level one on (FS-27): the usual route, save
+/// that an authority check is the one just made.
+pub fn after_city_review(attr: Attr, mode: DeliveryMode, profile: &SharingProfile) -> ApplicationState {
+    match route(attr, mode, profile) {
+        ApplicationState::AuthorityReview => after_approval(mode, profile),
+        other => other,
+    }
+}
+
 /// Where an approved application goes: to the authority's consent for batch delivery where the regime says so.
 pub fn after_approval(mode: DeliveryMode, profile: &SharingProfile) -> ApplicationState {
     if mode == DeliveryMode::Batch && profile.batch_needs_consent {
@@ -295,6 +328,20 @@ pub fn check_refusal(reason: &str, basis: &str, profile: &SharingProfile) -> Res
         return Err(Invalid::new("refusal_basis", "不同意共享的，应当说明法律法规依据", "A refusal cites its legal basis"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod cross_level {
+    use super::*;
+
+    #[test]
+    fn fs_27_a_district_consumer_goes_through_its_authority_then_the_city() {
+        let (city, district, other) = (1, 2, 3);
+        assert_eq!(cross_level_start(district, city, city, true), Some((ApplicationState::Forwarding, district)));
+        assert_eq!(cross_level_start(district, other, city, false), Some((ApplicationState::CityReview, city)), "no district authority");
+        assert_eq!(cross_level_start(district, district, city, true), None, "same region");
+        assert_eq!(cross_level_start(city, district, city, true), None, "the city level asks directly");
+    }
 }
 
 /// What an approved application allows.
@@ -500,12 +547,14 @@ mod tests {
 
     #[test]
     fn routing_follows_the_attribute_and_the_profile() {
-        let grant = SharingProfile { unconditional: UnconditionalRoute::Grant, refusal_needs_basis: false, batch_needs_consent: true, demand_reviewer: DemandReviewer::Provider };
+        let grant = SharingProfile { unconditional: UnconditionalRoute::Grant, refusal_needs_basis: false, batch_needs_consent: true, demand_reviewer: DemandReviewer::Provider, cross_level_via_authority: false, dispute_decider: String::new(), dispute_decider_en: String::new() };
         let authority = SharingProfile { unconditional: UnconditionalRoute::Authority, ..grant.clone() };
         assert_eq!(route(Attr::Unconditional, DeliveryMode::Api, &grant), ApplicationState::Approved);
         assert_eq!(route(Attr::Unconditional, DeliveryMode::Batch, &grant), ApplicationState::Consent, "LS-17c");
         assert_eq!(route(Attr::Unconditional, DeliveryMode::Api, &authority), ApplicationState::AuthorityReview);
         assert_eq!(route(Attr::Conditional, DeliveryMode::Api, &grant), ApplicationState::ProviderReview);
+        assert_eq!(after_city_review(Attr::Unconditional, DeliveryMode::Api, &authority), ApplicationState::Approved, "the city authority has just checked it");
+        assert_eq!(after_city_review(Attr::Conditional, DeliveryMode::Api, &authority), ApplicationState::ProviderReview);
         assert_eq!(check_refusal("", "", &grant).unwrap_err().code, "refusal_reason");
         let cs = SharingProfile { refusal_needs_basis: true, ..grant };
         assert_eq!(check_refusal("涉及个人隐私", "", &cs).unwrap_err().code, "refusal_basis");

@@ -56,6 +56,8 @@ pub struct Demand {
     pub catalog_due_on: Option<NaiveDate>,
     pub catalog_overdue: bool,
     pub resource_code: Option<String>,
+    /// The refused application this demand escalates (YZ-15c).
+    pub source_application_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -145,12 +147,68 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewDemand) -> Result<Dem
         resource_code: None,
         fulfilled_at_us: None,
         created_by: actor.name.clone(),
+        source_application_id: None,
     };
     let mut tx = p.store.begin().await?;
     let id = store::demands::insert(&mut tx, &row).await?;
     let mut event = actor.event("share.demand", "demand", id.to_string());
     event.purpose = row.scenario.clone();
     event.detail = format!("to department {provider}: {}", items.join("、"));
+    store::audit::append(&mut tx, &event, now).await?;
+    tx.commit().await?;
+    get(p, actor, id).await
+}
+
+/// Takes a refused application to the demand list (YZ-15c): the consumer's data officer asks the reviewer — the
+/// authority in 鄞州 — to negotiate with the provider. Once per application.
+pub async fn escalate(p: &Platform, actor: &Actor, application_id: i64) -> Result<Demand> {
+    if !p.profile.features.data_demand {
+        return Err(Error::invalid("no_demand_mechanism", "本地规定未设数据需求清单", "This regime has no data-demand list"));
+    }
+    let mut conn = p.store.read().await?;
+    let app = store::sharing::application_by_id(&mut conn, application_id)
+        .await?
+        .filter(|a| actor.oversees() || actor.department_id == Some(a.consumer_department_id))
+        .ok_or_else(|| Error::not_found(format!("共享申请{application_id}不存在"), format!("Share application {application_id} does not exist")))?;
+    if !(actor.has(Role::DeptDataOfficer) && actor.department_id == Some(app.consumer_department_id)) {
+        return Err(Error::forbidden("由提出申请部门的数据专员提交数据需求清单", "The applicant department's data officer files the demand"));
+    }
+    if app.state != domain::sharing::ApplicationState::Refused.as_str() {
+        return Err(Error::invalid("application_not_refused", "只有未获同意的共享申请可以转为数据需求", "Only a refused application is escalated to a demand"));
+    }
+    if let Some(existing) = store::demands::by_source_application(&mut conn, application_id).await? {
+        return Err(Error::invalid("application_escalated", format!("该申请已转为数据需求{}", existing.id), format!("The application is already demand {}", existing.id)));
+    }
+    let resource = store::catalog::by_id(&mut conn, app.resource_id).await?.ok_or_else(|| crate::catalog::not_found(""))?;
+    drop(conn);
+    let today = p.clock.today();
+    let due_on = p.profile.due(&p.calendar(), keys::DEMAND_REVIEW, today).map(|d| d.due);
+    let now = p.now_us();
+    let row = DemandRow {
+        id: 0,
+        requester_department_id: app.consumer_department_id,
+        provider_department_id: resource.provider_department_id,
+        items: app.items.clone(),
+        scenario: app.scenario.clone(),
+        basis: app.basis.clone(),
+        description: format!("共享申请{application_id}（{}）未获同意：{}", resource.code, app.reason),
+        state: DemandState::ProviderReview.as_str().into(),
+        received_at_us: now,
+        due_on: due_on.map(|d| d.to_string()),
+        answered_at_us: None,
+        answered_by: None,
+        reason: String::new(),
+        catalog_due_on: None,
+        resource_code: None,
+        fulfilled_at_us: None,
+        created_by: actor.name.clone(),
+        source_application_id: Some(application_id),
+    };
+    let mut tx = p.store.begin().await?;
+    let id = store::demands::insert(&mut tx, &row).await?;
+    let mut event = actor.event("share.demand", "demand", id.to_string());
+    event.purpose = row.scenario.clone();
+    event.detail = format!("escalated from refused application {application_id}");
     store::audit::append(&mut tx, &event, now).await?;
     tx.commit().await?;
     get(p, actor, id).await
@@ -276,5 +334,6 @@ async fn view(p: &Platform, conn: &mut store::Conn, d: DemandRow) -> Result<Dema
         catalog_due_on,
         catalog_overdue: state == DemandState::Cataloging && catalog_due_on.is_some_and(|x| today > x),
         resource_code: d.resource_code,
+        source_application_id: d.source_application_id,
     })
 }

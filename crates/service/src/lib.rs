@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod demands;
 pub mod demo;
+pub mod disputes;
 pub mod error;
 pub mod orgs;
 pub mod platform;
@@ -20,6 +21,7 @@ pub mod serving;
 pub mod setup;
 pub mod sharing;
 pub mod sources;
+pub mod upstream;
 pub mod users;
 pub mod worker;
 

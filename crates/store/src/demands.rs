@@ -25,10 +25,12 @@ pub struct DemandRow {
     pub resource_code: Option<String>,
     pub fulfilled_at_us: Option<i64>,
     pub created_by: String,
+    /// The refused application this demand escalates (YZ-15c).
+    pub source_application_id: Option<i64>,
 }
 
 const COLS: &str = "id, requester_department_id, provider_department_id, items, scenario, basis, description, state, received_at, due_on, \
-                    answered_at, answered_by, reason, catalog_due_on, resource_code, fulfilled_at, created_by";
+                    answered_at, answered_by, reason, catalog_due_on, resource_code, fulfilled_at, created_by, source_application_id";
 
 fn demand(r: &AnyRow) -> DemandRow {
     DemandRow {
@@ -49,13 +51,15 @@ fn demand(r: &AnyRow) -> DemandRow {
         resource_code: r.get(14),
         fulfilled_at_us: r.get(15),
         created_by: r.get(16),
+        source_application_id: r.get(17),
     }
 }
 
 pub async fn insert(conn: &mut Conn, d: &DemandRow) -> Result<i64> {
     let row = sqlx::query(
-        "INSERT INTO data_demands (requester_department_id, provider_department_id, items, scenario, basis, description, state, received_at, due_on, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        "INSERT INTO data_demands (requester_department_id, provider_department_id, items, scenario, basis, description, state, received_at, due_on, created_by,
+             source_application_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(d.requester_department_id)
     .bind(d.provider_department_id)
@@ -67,6 +71,7 @@ pub async fn insert(conn: &mut Conn, d: &DemandRow) -> Result<i64> {
     .bind(d.received_at_us)
     .bind(&d.due_on)
     .bind(&d.created_by)
+    .bind(d.source_application_id)
     .fetch_one(&mut *conn)
     .await?;
     Ok(row.get(0))
@@ -74,6 +79,15 @@ pub async fn insert(conn: &mut Conn, d: &DemandRow) -> Result<i64> {
 
 pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<DemandRow>> {
     let row = sqlx::query(&format!("SELECT {COLS} FROM data_demands WHERE id = $1")).bind(id).fetch_optional(&mut *conn).await?;
+    Ok(row.as_ref().map(demand))
+}
+
+/// The demand that escalated an application, if one did.
+pub async fn by_source_application(conn: &mut Conn, application_id: i64) -> Result<Option<DemandRow>> {
+    let row = sqlx::query(&format!("SELECT {COLS} FROM data_demands WHERE source_application_id = $1"))
+        .bind(application_id)
+        .fetch_optional(&mut *conn)
+        .await?;
     Ok(row.as_ref().map(demand))
 }
 

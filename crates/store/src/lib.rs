@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod lake;
 pub mod catalog;
 pub mod demands;
+pub mod disputes;
 pub mod orgs;
 pub mod settings;
 pub mod sharing;

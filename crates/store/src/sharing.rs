@@ -28,10 +28,12 @@ pub struct ApplicationRow {
     pub reason: String,
     pub refusal_basis: String,
     pub applied_by: String,
+    /// The region whose authority holds the application while it is forwarded across levels (FS-27).
+    pub via_region_id: Option<i64>,
 }
 
 const APP_COLS: &str = "id, resource_id, consumer_department_id, scenario, basis, purpose, items, ops, token_ids, mode, starts_at, expires_at, \
-                        state, received_at, due_on, answered_at, answered_by, reason, refusal_basis, applied_by";
+                        state, received_at, due_on, answered_at, answered_by, reason, refusal_basis, applied_by, via_region_id";
 
 fn application(r: &AnyRow) -> ApplicationRow {
     ApplicationRow {
@@ -55,14 +57,15 @@ fn application(r: &AnyRow) -> ApplicationRow {
         reason: r.get(17),
         refusal_basis: r.get(18),
         applied_by: r.get(19),
+        via_region_id: r.get(20),
     }
 }
 
 pub async fn insert_application(conn: &mut Conn, a: &ApplicationRow) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO share_applications (resource_id, consumer_department_id, scenario, basis, purpose, items, ops, token_ids, mode, starts_at, expires_at,
-             state, received_at, due_on, applied_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+             state, received_at, due_on, applied_by, via_region_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
     )
     .bind(a.resource_id)
     .bind(a.consumer_department_id)
@@ -79,6 +82,7 @@ pub async fn insert_application(conn: &mut Conn, a: &ApplicationRow) -> Result<i
     .bind(a.received_at_us)
     .bind(&a.due_on)
     .bind(&a.applied_by)
+    .bind(a.via_region_id)
     .fetch_one(&mut *conn)
     .await?;
     Ok(row.get(0))
@@ -125,6 +129,20 @@ pub async fn answer(conn: &mut Conn, id: i64, from: &str, to: &str, by: &str, re
     Ok(done.rows_affected() == 1)
 }
 
+/// Passes an application on across levels (FS-27): from state `from` to `to`, held by `via_region_id`'s authority
+/// (none once it leaves the authorities), due by `due_on` from now on; false when it was no longer in `from`.
+pub async fn forward(conn: &mut Conn, id: i64, from: &str, to: &str, via_region_id: Option<i64>, due_on: Option<&str>) -> Result<bool> {
+    let done = sqlx::query("UPDATE share_applications SET state = $1, via_region_id = $2, due_on = $3 WHERE id = $4 AND state = $5")
+        .bind(to)
+        .bind(via_region_id)
+        .bind(due_on)
+        .bind(id)
+        .bind(from)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GrantRow {
     pub id: i64,
@@ -142,10 +160,12 @@ pub struct GrantRow {
     pub state_reason: String,
     pub created_at_us: i64,
     pub last_used_at_us: Option<i64>,
+    /// The dispute whose decision made the grant (FS-26c): it stands whatever the entry's share attribute says.
+    pub dispute_id: Option<i64>,
 }
 
-const GRANT_COLS: &str =
-    "id, application_id, resource_id, consumer_department_id, scenario, items, ops, token_ids, mode, starts_at, expires_at, state, state_reason, created_at, last_used_at";
+const GRANT_COLS: &str = "id, application_id, resource_id, consumer_department_id, scenario, items, ops, token_ids, mode, starts_at, expires_at, state, \
+     state_reason, created_at, last_used_at, dispute_id";
 
 fn grant(r: &AnyRow) -> GrantRow {
     GrantRow {
@@ -164,13 +184,15 @@ fn grant(r: &AnyRow) -> GrantRow {
         state_reason: r.get(12),
         created_at_us: r.get(13),
         last_used_at_us: r.get(14),
+        dispute_id: r.get(15),
     }
 }
 
 pub async fn insert_grant(conn: &mut Conn, g: &GrantRow) -> Result<i64> {
     let row = sqlx::query(
-        "INSERT INTO share_grants (application_id, resource_id, consumer_department_id, scenario, items, ops, token_ids, mode, starts_at, expires_at, state, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        "INSERT INTO share_grants (application_id, resource_id, consumer_department_id, scenario, items, ops, token_ids, mode, starts_at, expires_at, state, created_at,
+             dispute_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
     )
     .bind(g.application_id)
     .bind(g.resource_id)
@@ -184,6 +206,7 @@ pub async fn insert_grant(conn: &mut Conn, g: &GrantRow) -> Result<i64> {
     .bind(g.expires_at_us)
     .bind(&g.state)
     .bind(g.created_at_us)
+    .bind(g.dispute_id)
     .fetch_one(&mut *conn)
     .await
     .map_err(crate::conflict(format!("grant of application {}", g.application_id)))?;

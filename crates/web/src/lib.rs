@@ -61,11 +61,15 @@ pub fn http_floor() -> Router {
     Router::new().fallback(axum::routing::get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], body) }))
 }
 
-/// Serves until Ctrl-C.
+/// Serves until Ctrl-C or SIGTERM (a service manager's stop), finishing the requests in flight.
 pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+            }
         })
         .await
 }

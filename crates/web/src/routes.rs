@@ -249,6 +249,24 @@ pub fn api_routes() -> Vec<RouteSpec> {
             demands::answer, req = Some(schema::<service::demands::DemandAnswer>), resp = Some(schema::<service::demands::Demand>)),
         route!(POST "/api/v1/share/demands/{id}/mount", Roles(OFFICERS), "Mount an accepted demand's data: the published entry, with data delivered, that meets it",
             demands::mount, req = Some(schema::<service::demands::Mount>), resp = Some(schema::<service::demands::Demand>)),
+        route!(POST "/api/v1/share/applications/{id}/escalate", Roles(OFFICERS), "Take a refused application to the demand list (YZ-15c): the reviewer negotiates with the provider",
+            demands::escalate, req = None, resp = Some(schema::<service::demands::Demand>)),
+        route!(POST "/api/v1/share/disputes", Roles(OFFICERS), "Open a dispute with another department (争议, SYS-29, FS-26c): subject, claim, and the resource or application it concerns",
+            disputes::open, req = Some(schema::<service::disputes::NewDispute>), resp = Some(schema::<service::disputes::DisputeView>)),
+        route!(GET "/api/v1/share/disputes", Roles(OVERSEERS), "Disputes a department is party to (every one for the authority)",
+            disputes::list, req = None, resp = Some(schema::<List<service::disputes::DisputeView>>)),
+        route!(GET "/api/v1/share/disputes/{id}", Roles(OVERSEERS), "One dispute with its negotiation, coordination and decision",
+            disputes::get, req = None, resp = Some(schema::<service::disputes::DisputeView>)),
+        route!(POST "/api/v1/share/disputes/{id}/steps", Roles(CATALOGERS), "A step: the parties settle or escalate, the filer withdraws, the coordinating authority settles, refers with its opinion, or records the decision (which may grant the data)",
+            disputes::step, req = Some(schema::<service::disputes::StepInput>), resp = Some(schema::<service::disputes::DisputeView>)),
+        route!(POST "/api/v1/share/upstream", Roles(OFFICERS), "Request data from outside the city (SYS-34): it goes to the department's own authority first, and only the city authority applies upward",
+            disputes::file_upstream, req = Some(schema::<service::upstream::NewUpstream>), resp = Some(schema::<service::upstream::UpstreamView>)),
+        route!(GET "/api/v1/share/upstream", Roles(OVERSEERS), "Upstream requests: a department's own, every one for the authority, with their state and the higher level's reference",
+            disputes::upstream_list, req = None, resp = Some(schema::<List<service::upstream::UpstreamView>>)),
+        route!(GET "/api/v1/share/upstream/{id}", Roles(OVERSEERS), "One upstream request",
+            disputes::upstream_get, req = None, resp = Some(schema::<service::upstream::UpstreamView>)),
+        route!(POST "/api/v1/share/upstream/{id}/steps", Roles(ADMIN), "An authority's step: the district's forwards or returns; the city's applies upward with the reference, records the answer, or returns",
+            disputes::upstream_step, req = Some(schema::<service::upstream::UpstreamStepInput>), resp = Some(schema::<service::upstream::UpstreamView>)),
         route!(GET "/api/v1/alerts", Roles(OVERSEERS), "Warnings and alerts (报送逾期预警): a department's own, every one for the authority; `open=true` for unresolved",
             alerts::list, req = None, resp = Some(schema::<List<service::alerts::Alert>>)),
         route!(GET "/api/v1/base/{kind}", Roles(OVERSEERS), "A base database (natural_person, legal_person): its fields, each with its source department and resource, and the resources it reads (lineage)",
@@ -489,7 +507,9 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
     let response = next.run(request).await;
     let status = response.status();
     state.metrics.record(&method, &route, status.as_u16(), started.elapsed().as_secs_f64());
-    tracing::info!(%method, %route, status = status.as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+    // Every call is in the audit log already; a line per request would cost a busy sharing API more than the
+    // lookup itself. Failures are logged where they happen.
+    tracing::debug!(%method, %route, status = status.as_u16(), ms = started.elapsed().as_millis() as u64, "request");
     if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE && response.headers().get(axum::http::header::CONTENT_TYPE).map(|v| v != "application/json").unwrap_or(true) {
         return crate::extract::too_large().into_response();
     }

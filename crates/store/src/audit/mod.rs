@@ -11,11 +11,12 @@ use sqlx::Row;
 
 use crate::{Conn, Error, Result};
 
+pub mod journal;
 mod verify;
 pub use verify::{verify, verify_pooled, BrokenLink, VerifyReport};
 
 /// An event to append.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewEvent {
     pub actor_user_id: Option<i64>,
     pub actor_name: String,
@@ -59,9 +60,15 @@ pub async fn append(conn: &mut Conn, event: &NewEvent, now_us: i64) -> Result<i6
 /// bound means group commits of any size reuse a few prepared statements instead of parsing a new one.
 const ROWS_PER_INSERT: usize = 128;
 
-/// Appends events in order, chained; returns their sequence numbers. One head update for the whole batch is
-/// what makes group commit cheap.
+/// Appends events in order, chained, all at `now_us`; returns their sequence numbers. One head update for the
+/// whole batch is what makes group commit cheap.
 pub async fn append_batch(conn: &mut Conn, events: &[NewEvent], now_us: i64) -> Result<Vec<i64>> {
+    let timed: Vec<(i64, &NewEvent)> = events.iter().map(|e| (now_us, e)).collect();
+    append_timed(conn, &timed).await
+}
+
+/// Appends events in order, chained, each at its own instant (events journaled before they reach the database).
+pub async fn append_timed(conn: &mut Conn, events: &[(i64, &NewEvent)]) -> Result<Vec<i64>> {
     if events.is_empty() {
         return Ok(vec![]);
     }
@@ -74,9 +81,9 @@ pub async fn append_batch(conn: &mut Conn, events: &[NewEvent], now_us: i64) -> 
     let mut prev = decode_hash(&head.get::<String, _>(1))?;
     let first_seq = last_seq - n + 1;
     let mut hashes = Vec::with_capacity(events.len());
-    for (i, e) in events.iter().enumerate() {
+    for (i, (at_us, e)) in events.iter().enumerate() {
         let seq = first_seq + i as i64;
-        let h = chain_hash(&prev, &e.fields(seq, now_us));
+        let h = chain_hash(&prev, &e.fields(seq, *at_us));
         hashes.push((encode_hash(&prev), encode_hash(&h)));
         prev = h;
     }
@@ -107,12 +114,12 @@ pub async fn append_batch(conn: &mut Conn, events: &[NewEvent], now_us: i64) -> 
             sql.push(')');
         }
         let mut q = sqlx::query(&sql);
-        for (i, e) in chunk.iter().enumerate() {
+        for (i, (at_us, e)) in chunk.iter().enumerate() {
             let index = chunk_index * ROWS_PER_INSERT + i;
             let (prev_hash, hash) = &hashes[index];
             q = q
                 .bind(first_seq + index as i64)
-                .bind(now_us)
+                .bind(*at_us)
                 .bind(e.actor_user_id)
                 .bind(&e.actor_name)
                 .bind(e.actor_department_id)
@@ -131,6 +138,22 @@ pub async fn append_batch(conn: &mut Conn, events: &[NewEvent], now_us: i64) -> 
     }
     sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(encode_hash(&prev)).execute(&mut *conn).await?;
     Ok((first_seq..=last_seq).collect())
+}
+
+/// The last journal entry of `node` the database holds (0: none).
+pub async fn journal_mark(conn: &mut Conn, node: &str) -> Result<u64> {
+    let row = sqlx::query("SELECT seq FROM audit_journal_marks WHERE node = $1").bind(node).fetch_optional(&mut *conn).await?;
+    Ok(row.map(|r| r.get::<i64, _>(0) as u64).unwrap_or(0))
+}
+
+/// Records that the database holds `node`'s journal through `seq`; in the transaction that appended them.
+pub async fn set_journal_mark(conn: &mut Conn, node: &str, seq: u64) -> Result<()> {
+    sqlx::query("INSERT INTO audit_journal_marks (node, seq) VALUES ($1, $2) ON CONFLICT (node) DO UPDATE SET seq = excluded.seq")
+        .bind(node)
+        .bind(seq as i64)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// A hash as stored: 64 lowercase hex digits.

@@ -26,3 +26,8 @@ pub async fn answer(State(s): State<AppState>, Caller(caller): Caller, ApiPath(i
 pub async fn mount(State(s): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<i64>, ApiJson(b): ApiJson<Mount>) -> ApiResult<Json<Demand>> {
     Ok(Json(service::demands::mount(&s.platform, &caller, id, b).await?))
 }
+
+/// YZ-15c: a refused application taken to the demand list.
+pub async fn escalate(State(s): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<(StatusCode, Json<Demand>)> {
+    Ok((StatusCode::CREATED, Json(service::demands::escalate(&s.platform, &caller, id).await?)))
+}

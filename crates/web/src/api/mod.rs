@@ -8,6 +8,7 @@ pub mod basedb;
 pub mod calendar;
 pub mod catalog;
 pub mod demands;
+pub mod disputes;
 pub mod health;
 pub mod objections;
 pub mod orgs;

@@ -31,7 +31,7 @@ async fn share_page(state: &AppState, page: &Page, resource: String, (error, not
         .map(|a| {
             let answerable = match a.state {
                 ApplicationState::ProviderReview => actor.has(Role::DeptDataOfficer) && actor.department_id == Some(a.provider.id),
-                ApplicationState::AuthorityReview | ApplicationState::Consent => admin,
+                ApplicationState::AuthorityReview | ApplicationState::Consent | ApplicationState::Forwarding | ApplicationState::CityReview => admin,
                 _ => false,
             };
             context! {

@@ -9,6 +9,7 @@ mod browser;
 mod catalog;
 mod common;
 mod delivery;
+mod disputes;
 mod matrix;
 mod openapi;
 mod opening;
@@ -46,6 +47,13 @@ fn main() {
         bad_input::calendar_loaded_on_one_node_reaches_the_others,
         bad_input::a_disabled_account_is_signed_out_and_cannot_sign_in,
         matrix::authorization_matrix_covers_every_route,
+        disputes::sys_29a_sys_29b_a_dispute_is_coordinated_by_the_city_and_referred_to_the_government,
+        disputes::sys_29a_a_dispute_within_a_district_is_coordinated_by_the_district,
+        disputes::fs_26c_a_committee_decision_grants_compare_only_data,
+        disputes::fs_27_a_district_application_goes_through_its_authority_then_the_city,
+        disputes::sys_34a_sys_34b_data_from_outside_the_city_goes_up_through_the_authorities,
+        disputes::yz_15c_a_refused_application_is_escalated_to_the_demand_list,
+        disputes::disputes_bad_input_is_refused_and_stores_nothing,
         catalog::sys_12a_sys_12f_submission_names_every_missing_field,
         catalog::sys_12c_a_district_entry_is_reviewed_by_its_district_authority,
         catalog::sys_12d_the_service_center_checks_and_the_city_publishes,

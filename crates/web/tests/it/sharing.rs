@@ -51,20 +51,20 @@ pub(crate) async fn token_of(app: &TestApp, name_part: &str) -> (String, i64) {
     (body["secret"].as_str().unwrap().to_string(), body["token"]["id"].as_i64().unwrap())
 }
 
-fn application(code: &str, items: &[&str], ops: &[&str]) -> Value {
+pub(crate) fn application(code: &str, items: &[&str], ops: &[&str]) -> Value {
     json!({"resource_code": code, "scenario": "最低生活保障资格审核", "basis": "《社会救助暂行办法》第十一条", "purpose": "核对申请人户籍信息",
            "items": items, "ops": ops, "expires_on": "2027-12-31"})
 }
 
-async fn apply(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn apply(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
     app.json(Method::POST, "/api/v1/share/applications", Some(token), Some(body)).await
 }
 
-async fn answer(app: &TestApp, token: &str, id: i64, body: Value) -> (u16, Value) {
+pub(crate) async fn answer(app: &TestApp, token: &str, id: i64, body: Value) -> (u16, Value) {
     app.json(Method::POST, &format!("/api/v1/share/applications/{id}/answer"), Some(token), Some(body)).await
 }
 
-async fn audit_count(app: &TestApp, action: &str) -> i64 {
+pub(crate) async fn audit_count(app: &TestApp, action: &str) -> i64 {
     let auditor = app.login("auditor").await;
     let (status, events) = app.json(Method::GET, &format!("/api/v1/audit/events?action={action}&limit=1"), Some(&auditor), None).await;
     assert_eq!(status, 200, "{events}");

@@ -1,0 +1,168 @@
+//! What consumers record of the data they obtained (SYS-20b) and its destruction once a grant ends (FS-08d).
+
+use chrono::NaiveDate;
+use domain::clock::{format_rfc3339_local, from_micros};
+use domain::roles::Role;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::actor::Actor;
+use crate::error::{Error, Result};
+use crate::platform::Platform;
+use super::*;
+
+/// What a consumer records of the data a grant gave it (SYS-20b): its use and effect and how it is kept, or, once
+/// the grant has ended, that the copies are destroyed (FS-08d).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUsage {
+    /// `usage` or `destruction`.
+    pub kind: UsageKind,
+    /// 应用效果.
+    #[serde(default)]
+    pub effect: String,
+    /// 使用过程.
+    #[serde(default)]
+    pub process: String,
+    /// 存储情况.
+    #[serde(default)]
+    pub storage: String,
+    /// The day the copies were destroyed (for `destruction`).
+    #[serde(default)]
+    pub destroyed_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UsageKind {
+    Usage,
+    Destruction,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Usage {
+    pub id: i64,
+    pub grant_id: i64,
+    pub kind: String,
+    pub effect: String,
+    pub process: String,
+    pub storage: String,
+    pub destroyed_on: Option<String>,
+    pub reported_by: String,
+    pub reported_at: String,
+}
+
+fn usage_view(u: store::sharing::UsageRow) -> Usage {
+    Usage {
+        id: u.id,
+        grant_id: u.grant_id,
+        kind: u.kind,
+        effect: u.effect,
+        process: u.process,
+        storage: u.storage,
+        destroyed_on: u.destroyed_on,
+        reported_by: u.reported_by,
+        reported_at: format_rfc3339_local(from_micros(u.reported_at_us)),
+    }
+}
+
+/// Records a grant's use or the destruction of its copies; only the consumer's data officers.
+pub async fn record_usage(p: &Platform, actor: &Actor, grant_id: i64, u: NewUsage) -> Result<Usage> {
+    let mut conn = p.store.read().await?;
+    let g = store::sharing::grant_by_id(&mut conn, grant_id).await?.ok_or_else(|| grant_not_found(grant_id))?;
+    drop(conn);
+    if !(actor.has(Role::DeptDataOfficer) && actor.department_id == Some(g.consumer_department_id)) {
+        return Err(Error::forbidden("使用情况由获取数据的部门记录", "The consumer records how it uses the data"));
+    }
+    let text = |s: &str| s.trim().chars().take(2000).collect::<String>();
+    match u.kind {
+        UsageKind::Usage if u.effect.trim().is_empty() || u.storage.trim().is_empty() => {
+            return Err(Error::invalid("usage_fields", "请填写应用效果和存储情况", "State the effect of use and how the data is stored"));
+        }
+        UsageKind::Destruction if u.destroyed_on.is_none() => {
+            return Err(Error::invalid("usage_fields", "请填写销毁日期", "State the day the copies were destroyed"));
+        }
+        UsageKind::Destruction if u.destroyed_on.is_some_and(|d| d > p.clock.today()) => {
+            return Err(Error::invalid("usage_fields", "销毁日期不能晚于今天", "The destruction cannot be dated after today"));
+        }
+        _ => {}
+    }
+    let now = p.now_us();
+    let row = store::sharing::UsageRow {
+        id: 0,
+        grant_id,
+        kind: match u.kind {
+            UsageKind::Usage => "usage",
+            UsageKind::Destruction => "destruction",
+        }
+        .into(),
+        effect: text(&u.effect),
+        process: text(&u.process),
+        storage: text(&u.storage),
+        destroyed_on: u.destroyed_on.map(|d| d.to_string()),
+        reported_by: actor.name.clone(),
+        reported_at_us: now,
+    };
+    let mut tx = p.store.begin().await?;
+    let id = store::sharing::insert_usage(&mut tx, &row).await?;
+    let mut event = actor.event("share.usage", "grant", grant_id.to_string());
+    event.purpose = g.scenario.clone();
+    event.detail = format!("{}{}", row.kind, row.destroyed_on.as_deref().map(|d| format!(" on {d}")).unwrap_or_default());
+    store::audit::append(&mut tx, &event, now).await?;
+    if u.kind == UsageKind::Destruction {
+        store::alerts::resolve_other(&mut tx, "grant_destruction", &grant_id.to_string(), None, now).await?;
+    }
+    tx.commit().await?;
+    Ok(usage_view(store::sharing::UsageRow { id, ..row }))
+}
+
+/// A grant's usage records, for its consumer, its provider and those who oversee.
+pub async fn usage(p: &Platform, actor: &Actor, grant_id: i64) -> Result<Vec<Usage>> {
+    let mut conn = p.store.read().await?;
+    let g = store::sharing::grant_by_id(&mut conn, grant_id).await?.ok_or_else(|| grant_not_found(grant_id))?;
+    let provider = store::catalog::by_id(&mut conn, g.resource_id).await?.map(|r| r.provider_department_id);
+    if !actor.oversees() && actor.department_id != Some(g.consumer_department_id) && actor.department_id != provider {
+        return Err(grant_not_found(grant_id));
+    }
+    Ok(store::sharing::usage_of(&mut conn, grant_id).await?.into_iter().map(usage_view).collect())
+}
+
+/// Asks the consumer of every ended grant that obtained data to confirm its copies are destroyed (FS-08d), once
+/// per grant; the confirmation resolves it.
+pub async fn scan_destruction(p: &Platform) -> Result<usize> {
+    let actor = Actor::platform("share-destruction");
+    let now = p.now_us();
+    let mut conn = p.store.read().await?;
+    let ended = store::sharing::ended_without_destruction(&mut conn, now).await?;
+    drop(conn);
+    let mut raised = 0;
+    let mut tx = p.store.begin().await?;
+    for g in ended {
+        let row = store::alerts::AlertRow {
+            id: 0,
+            kind: "grant_destruction_due".into(),
+            object_kind: "grant".into(),
+            object_id: g.id.to_string(),
+            department_id: g.consumer_department_id,
+            to_authority: false,
+            due_at_us: g.expires_at_us.min(now),
+            message: format!("授权{}（{}）已结束：请销毁获取的数据副本并记录销毁情况", g.id, g.scenario),
+            message_en: format!("Grant {} ({}) has ended: destroy the copies obtained and record it", g.id, g.scenario),
+            raised_at_us: now,
+            resolved_at_us: None,
+        };
+        // One request per grant, whatever the instant it is first seen.
+        if store::alerts::open_exists(&mut tx, "grant_destruction_due", &row.object_id).await? {
+            continue;
+        }
+        if store::alerts::raise(&mut tx, &row).await? {
+            let mut event = actor.event("alert.raise", "grant", g.id.to_string());
+            event.detail = "grant_destruction_due".into();
+            store::audit::append(&mut tx, &event, now).await?;
+            raised += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(raised)
+}
+
