@@ -239,7 +239,7 @@ async fn system_token(dir: &std::path::Path, uscc: &str) -> String {
     let p = service::Platform::open(store::Store::open(&url).await.unwrap(), std::sync::Arc::new(domain::clock::SystemClock)).await.unwrap();
     let (departments, _) = service::orgs::list_departments(&p, 100, 0).await.unwrap();
     let police = departments.iter().find(|d| d.uscc == uscc).unwrap().id;
-    let (_, secret) = service::auth::create_token(&p, &service::Actor::cli(), "前置机", police).await.unwrap();
+    let (_, secret) = service::auth::create_token(&p, &service::Actor::cli(), "前置机", police, None).await.unwrap();
     p.store.close().await;
     secret
 }

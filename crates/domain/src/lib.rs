@@ -1,6 +1,7 @@
 //! Vocabulary and pure rules of Shuyuan. Nothing here does IO: the store, the service layer and the web layer
 //! build on these types, and every rule here is unit-tested without a database.
 
+pub mod anomaly;
 pub mod audit;
 pub mod calendar;
 pub mod catalog;

@@ -138,6 +138,11 @@ pub struct ApiToken {
     pub created_at: String,
     pub revoked_at: Option<String>,
     pub last_used_at: Option<String>,
+    /// When an anomaly in its use suspended it (SYS-31a), and why; refused until the authority resumes it.
+    pub suspended_at: Option<String>,
+    pub suspended_reason: String,
+    /// Distinct keys a bulk system may look up in an hour before it counts as enumeration (none: the profile's).
+    pub keys_per_hour: Option<i64>,
 }
 
 /// An audit event as stored: who, what, why, result, when, from where, and its link in the chain.

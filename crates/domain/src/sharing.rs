@@ -33,6 +33,8 @@ vocabulary! {
     DeliveryMode {
         Api = "api", "接口调用（请求响应）", "API calls (request-response)";
         Batch = "batch", "批量交换", "batch delivery";
+        /// Each new version's changes posted to the consumer's endpoint (数据推送, CS-21c).
+        Push = "push", "数据推送", "data push";
     }
 }
 
@@ -59,6 +61,14 @@ vocabulary! {
     }
 }
 
+impl DeliveryMode {
+    /// Whether the consumer ends up holding a copy of the data (batch files, pushed rows) rather than answers to
+    /// calls: it must obtain, and where the regime says so the authority consents (LS-17c).
+    pub fn copies_out(self) -> bool {
+        matches!(self, DeliveryMode::Batch | DeliveryMode::Push)
+    }
+}
+
 /// How a regime routes applications and answers them; regulations differ, so each profile says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -80,6 +90,8 @@ pub struct SharingProfile {
     /// the regime has no dispute procedure.
     pub dispute_decider: String,
     pub dispute_decider_en: String,
+    /// When a system's use of the sharing API is anomalous (SYS-31a, YZ-27d).
+    pub anomaly: crate::anomaly::Thresholds,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,12 +186,12 @@ pub fn check_request(content: &ResourceContent, req: &Request<'_>) -> Result<(),
             issues.push(issue(&format!("ops[{i}]"), format!("该资源不提供“{}”操作", op.label()), format!("The resource does not offer '{}'", op.as_str())));
         }
     }
-    if req.mode == DeliveryMode::Batch && !req.ops.contains(&ShareOp::Obtain) {
-        issues.push(issue("mode", "批量交换须申请“获取”操作", "Batch delivery needs the obtain operation"));
+    if req.mode.copies_out() && !req.ops.contains(&ShareOp::Obtain) {
+        issues.push(issue("mode", "批量交换和数据推送须申请“获取”操作", "Batch delivery and data push need the obtain operation"));
     }
-    // A batch file is traced by the order of its keys: it carries them.
-    if req.mode == DeliveryMode::Batch && !content.items.iter().any(|i| i.is_key && req.items.contains(&i.name)) {
-        issues.push(issue("items", "批量交换须包含主键数据项（文件按主键顺序追溯）", "Batch delivery includes the key item (files are traced by their key order)"));
+    // A batch file is traced by the order of its keys, and pushed changes are rows by key: both carry the key.
+    if req.mode.copies_out() && !content.items.iter().any(|i| i.is_key && req.items.contains(&i.name)) {
+        issues.push(issue("items", "批量交换和数据推送须包含主键数据项", "Batch delivery and data push include the key item"));
     }
     if req.days < 1 || req.days > 3660 {
         issues.push(issue("expires_on", "授权期限须在1天至10年之间", "A grant runs from 1 day to 10 years"));
@@ -312,7 +324,7 @@ pub fn after_city_review(attr: Attr, mode: DeliveryMode, profile: &SharingProfil
 
 /// Where an approved application goes: to the authority's consent for batch delivery where the regime says so.
 pub fn after_approval(mode: DeliveryMode, profile: &SharingProfile) -> ApplicationState {
-    if mode == DeliveryMode::Batch && profile.batch_needs_consent {
+    if mode.copies_out() && profile.batch_needs_consent {
         ApplicationState::Consent
     } else {
         ApplicationState::Approved
@@ -547,7 +559,7 @@ mod tests {
 
     #[test]
     fn routing_follows_the_attribute_and_the_profile() {
-        let grant = SharingProfile { unconditional: UnconditionalRoute::Grant, refusal_needs_basis: false, batch_needs_consent: true, demand_reviewer: DemandReviewer::Provider, cross_level_via_authority: false, dispute_decider: String::new(), dispute_decider_en: String::new() };
+        let grant = SharingProfile { unconditional: UnconditionalRoute::Grant, refusal_needs_basis: false, batch_needs_consent: true, demand_reviewer: DemandReviewer::Provider, cross_level_via_authority: false, dispute_decider: String::new(), dispute_decider_en: String::new(), anomaly: Default::default() };
         let authority = SharingProfile { unconditional: UnconditionalRoute::Authority, ..grant.clone() };
         assert_eq!(route(Attr::Unconditional, DeliveryMode::Api, &grant), ApplicationState::Approved);
         assert_eq!(route(Attr::Unconditional, DeliveryMode::Batch, &grant), ApplicationState::Consent, "LS-17c");

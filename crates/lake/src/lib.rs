@@ -19,6 +19,7 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use sha2::{Digest, Sha256};
 
+pub mod changes;
 pub mod export;
 pub mod keyed;
 mod merge;

@@ -128,7 +128,10 @@ pub async fn authenticate(p: &Platform, token: &str, client_addr: &str) -> Resul
                 let gen = p.caches.generation();
                 let mut conn = p.store.read().await?;
                 let t = store::tokens::active_by_hash(&mut conn, &hash).await?.ok_or(Error::Unauthenticated)?;
-                let t = crate::serving::CachedToken { id: t.id, name: t.name, department_id: t.department_id };
+                let limit = t.keys_per_hour.and_then(|n| u32::try_from(n).ok());
+                p.caches.watch(t.id, |w| w.keys_per_hour = limit);
+                let suspended = t.suspended_at.is_some().then_some(t.suspended_reason);
+                let t = crate::serving::CachedToken { id: t.id, name: t.name, department_id: t.department_id, suspended };
                 p.caches.keep_token(&hash, t.clone(), gen, now);
                 t
             }
@@ -147,6 +150,17 @@ pub async fn authenticate(p: &Platform, token: &str, client_addr: &str) -> Resul
             roles: vec![],
             client_addr: client_addr.into(),
         };
+        if let Some(reason) = &t.suspended {
+            let mut event = actor.event("access.denied", "api_token", t.id.to_string());
+            event.result = "refused".into();
+            event.detail = format!("token suspended: {reason}");
+            p.audit_writer.append(event).await?;
+            return Err(Error::Denied(domain::Invalid::new(
+                "token_suspended",
+                format!("令牌因调用异常已暂停（{reason}），请联系数据主管部门核查后恢复"),
+                format!("The token is suspended after anomalous use ({reason}): ask the data authority to review and resume it"),
+            )));
+        }
         Ok((actor, None))
     } else {
         Err(Error::Unauthenticated)
@@ -159,8 +173,10 @@ fn may_manage_tokens(actor: &Actor, department_id: i64) -> bool {
         || (actor.has(Role::DeptDataOfficer) && actor.department_id == Some(department_id))
 }
 
-/// Issues an API token for a department's system. The secret is returned once.
-pub async fn create_token(p: &Platform, actor: &Actor, name: &str, department_id: i64) -> Result<(ApiToken, String)> {
+/// Issues an API token for a department's system. The secret is returned once. `keys_per_hour` declares a bulk
+/// system's volume of distinct keys an hour (above the profile's, lookups count as enumeration): only the authority
+/// sets it, since a department could otherwise raise its own alarm threshold.
+pub async fn create_token(p: &Platform, actor: &Actor, name: &str, department_id: i64, keys_per_hour: Option<i64>) -> Result<(ApiToken, String)> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 64 {
         return Err(Error::invalid("invalid_token_name", "令牌名称须为1至64个字符", "A token name has 1 to 64 characters"));
@@ -168,15 +184,23 @@ pub async fn create_token(p: &Platform, actor: &Actor, name: &str, department_id
     if !may_manage_tokens(actor, department_id) {
         return Err(Error::forbidden("只能为本部门签发令牌", "You can only issue tokens for your own department"));
     }
+    if let Some(n) = keys_per_hour {
+        if !(1..=100_000_000).contains(&n) {
+            return Err(Error::invalid("invalid_keys_per_hour", "每小时主键数须为1至100000000", "keys_per_hour is 1 to 100,000,000"));
+        }
+        if !(actor.has(Role::AuthorityAdmin) || actor.kind == ActorKind::Cli) {
+            return Err(Error::forbidden("只有数据主管部门可以为令牌设定批量查询量", "Only the authority sets a token's bulk volume"));
+        }
+    }
     let mut tx = p.store.begin().await?;
     if store::orgs::department_by_id(&mut tx, department_id).await?.is_none() {
         return Err(Error::not_found(format!("部门{department_id}不存在"), format!("Department {department_id} does not exist")));
     }
     let secret = random_secret(API_TOKEN_PREFIX);
     let prefix: String = secret.chars().take(API_TOKEN_PREFIX.len() + 6).collect();
-    let id = store::tokens::insert_token(&mut tx, name, &sm3_hex(secret.as_bytes()), &prefix, department_id, actor.user_id, p.now_us()).await?;
+    let id = store::tokens::insert_token(&mut tx, name, &sm3_hex(secret.as_bytes()), &prefix, department_id, actor.user_id, keys_per_hour, p.now_us()).await?;
     let mut event = actor.event("token.create", "api_token", id.to_string());
-    event.detail = format!("department {department_id}: {name}");
+    event.detail = format!("department {department_id}: {name}{}", keys_per_hour.map(|n| format!(", {n} keys an hour")).unwrap_or_default());
     store::audit::append(&mut tx, &event, p.now_us()).await?;
     let token = store::tokens::by_id(&mut tx, id).await?.ok_or_else(|| Error::not_found("令牌不存在", "Token not found"))?;
     tx.commit().await?;
@@ -192,6 +216,32 @@ pub async fn revoke_token(p: &Platform, actor: &Actor, id: i64) -> Result<ApiTok
     if store::tokens::revoke(&mut tx, id, p.now_us()).await? {
         store::audit::append(&mut tx, &actor.event("token.revoke", "api_token", id.to_string()), p.now_us()).await?;
     }
+    let token = store::tokens::by_id(&mut tx, id).await?.ok_or_else(|| Error::not_found("令牌不存在", "Token not found"))?;
+    tx.commit().await?;
+    p.caches.bump();
+    Ok(token)
+}
+
+/// Lifts an anomaly's suspension of a token once the authority has looked into it (SYS-31b: the authority decides);
+/// the reason is kept in the audit log and the token's open anomaly alerts are resolved.
+pub async fn resume_token(p: &Platform, actor: &Actor, id: i64, reason: &str) -> Result<ApiToken> {
+    if !(actor.has(Role::AuthorityAdmin) || actor.kind == ActorKind::Cli) {
+        return Err(Error::forbidden("只有数据主管部门可以恢复被暂停的令牌", "Only the data authority resumes a suspended token"));
+    }
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(Error::invalid("resume_reason", "请写明核查结论（1至500字）", "Give what the review found (1 to 500 characters)"));
+    }
+    let now = p.now_us();
+    let mut tx = p.store.begin().await?;
+    store::tokens::by_id(&mut tx, id).await?.ok_or_else(|| Error::not_found(format!("令牌{id}不存在"), format!("Token {id} does not exist")))?;
+    if !store::tokens::resume(&mut tx, id).await? {
+        return Err(Error::Conflict { zh: format!("令牌{id}未被暂停"), en: format!("Token {id} is not suspended") });
+    }
+    let mut event = actor.event("token.resume", "api_token", id.to_string());
+    event.detail = reason.to_string();
+    store::audit::append(&mut tx, &event, now).await?;
+    store::alerts::resolve_other(&mut tx, "share_anomaly", &id.to_string(), None, now).await?;
     let token = store::tokens::by_id(&mut tx, id).await?.ok_or_else(|| Error::not_found("令牌不存在", "Token not found"))?;
     tx.commit().await?;
     p.caches.bump();

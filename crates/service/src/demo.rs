@@ -143,7 +143,7 @@ pub async fn seed(p: &Platform) -> Result<()> {
         roles: officer.roles.clone(),
         client_addr: "127.0.0.1".into(),
     };
-    crate::auth::create_token(p, &officer_actor, "人口信息交换系统", dept_ids[2]).await?;
+    crate::auth::create_token(p, &officer_actor, "人口信息交换系统", dept_ids[2], None).await?;
     // The regulation's source departments, mapped to the demo's departments where their names say so.
     crate::sources::adopt_statutory(p, &cli).await?;
     Ok(())

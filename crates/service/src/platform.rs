@@ -28,6 +28,8 @@ pub struct Platform {
     pub(crate) secrets: std::sync::OnceLock<Arc<crate::secrets::Sealer>>,
     /// What the sharing API's hot path keeps (tokens, grants, versions in memory).
     pub caches: crate::serving::Caches,
+    /// Wakes the node's worker before its idle wait ends (a version committed, a push subscribed).
+    pub(crate) worker_wake: Arc<tokio::sync::Notify>,
 }
 
 /// How often a node looks for a calendar another node has loaded.
@@ -59,6 +61,7 @@ impl Platform {
             lake: Default::default(),
             secrets: Default::default(),
             caches: Default::default(),
+            worker_wake: Default::default(),
         });
         tokio::spawn(refresh_calendar_periodically(Arc::downgrade(&platform)));
         Ok(platform)
@@ -74,6 +77,11 @@ impl Platform {
         let fresh = read_calendar(&mut conn).await?;
         *self.calendar.write().unwrap_or_else(|p| p.into_inner()) = fresh;
         Ok(true)
+    }
+
+    /// Wakes the worker: there is work it should not wait for.
+    pub fn wake_worker(&self) {
+        self.worker_wake.notify_one();
     }
 
     pub fn now_us(&self) -> i64 {

@@ -25,6 +25,15 @@ pub(crate) struct CachedToken {
     pub id: i64,
     pub name: String,
     pub department_id: i64,
+    /// Why an anomaly suspended it, if it did: calls are refused with this.
+    pub suspended: Option<String>,
+}
+
+/// One token's use as the anomaly rules watch it, with the bulk volume the token declares (if any).
+#[derive(Default)]
+pub(crate) struct TokenWatch {
+    pub watch: domain::anomaly::Watch,
+    pub keys_per_hour: Option<u32>,
 }
 
 #[derive(Default)]
@@ -37,6 +46,7 @@ pub struct Caches {
     shares: Mutex<HashMap<(String, i64), (Arc<crate::sharing::ShareState>, u64, i64)>>,
     tables: Mutex<Vec<(String, Arc<KeyedTable>)>>,
     loading: tokio::sync::Mutex<()>,
+    watches: Mutex<HashMap<i64, TokenWatch>>,
 }
 
 /// Whether `every` microseconds have passed since `id` was last due (or the clock went back); notes it if so.
@@ -104,6 +114,15 @@ impl Caches {
         }
         entry.1 += 1;
         entry.1 <= VERIFY_PER_KEY_PER_DAY
+    }
+
+    /// Works on a token's watch (anomaly counting is per node: a restart starts the windows afresh).
+    pub(crate) fn watch<R>(&self, token_id: i64, f: impl FnOnce(&mut TokenWatch) -> R) -> R {
+        let mut map = lock(&self.watches);
+        if map.len() > 100_000 && !map.contains_key(&token_id) {
+            map.clear();
+        }
+        f(map.entry(token_id).or_default())
     }
 
     pub(crate) fn share(&self, code: &str, department: i64, now_us: i64) -> Option<Arc<crate::sharing::ShareState>> {

@@ -1,4 +1,4 @@
-//! The node's background worker: runs due sync jobs one after another, and every few minutes scans for delivery
+//! The node's background worker: runs due sync jobs one after another, delivers data pushes, and every few minutes scans for delivery
 //! warnings and applies the version retention rule. Every node may run one; the work it does is claimed in the database, so nodes never do the same
 //! job twice. It ends when the platform is dropped.
 
@@ -27,6 +27,11 @@ pub fn start(p: &Arc<Platform>) {
                     true
                 }
             };
+            match crate::sharing::run_pushes(&p).await {
+                Ok(n) if n > 0 => tracing::info!(attempted = n, "data pushes attempted"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "data push round failed"),
+            }
             let now = p.clock.now();
             if crate::alerts::due_for_scan(last_scan, now) {
                 last_scan = Some(now);
@@ -41,9 +46,13 @@ pub fn start(p: &Arc<Platform>) {
                     Err(e) => tracing::warn!(error = %e, "retention failed"),
                 }
             }
-            drop(p);
             if idle {
-                tokio::time::sleep(IDLE).await;
+                let wake = p.worker_wake.clone();
+                drop(p);
+                tokio::select! {
+                    _ = tokio::time::sleep(IDLE) => {}
+                    _ = wake.notified() => {}
+                }
             }
         }
     });

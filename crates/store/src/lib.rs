@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod demands;
 pub mod disputes;
 pub mod orgs;
+pub mod pushes;
 pub mod settings;
 pub mod sharing;
 pub mod source;

@@ -14,10 +14,11 @@ pub async fn insert_token(
     prefix: &str,
     department_id: i64,
     created_by: Option<i64>,
+    keys_per_hour: Option<i64>,
     now_us: i64,
 ) -> Result<i64> {
     let row = sqlx::query(
-        "INSERT INTO api_tokens (name, token_hash, prefix, department_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO api_tokens (name, token_hash, prefix, department_id, created_by, created_at, keys_per_hour) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(name)
     .bind(token_hash)
@@ -25,12 +26,13 @@ pub async fn insert_token(
     .bind(department_id)
     .bind(created_by)
     .bind(now_us)
+    .bind(keys_per_hour)
     .fetch_one(&mut *conn)
     .await?;
     Ok(row.get(0))
 }
 
-const COLS: &str = "id, name, prefix, department_id, created_at, revoked_at, last_used_at";
+const COLS: &str = "id, name, prefix, department_id, created_at, revoked_at, last_used_at, suspended_at, suspended_reason, keys_per_hour";
 
 fn token(row: AnyRow) -> ApiToken {
     let opt = |v: Option<i64>| v.map(|us| format_rfc3339_local(from_micros(us)));
@@ -42,10 +44,13 @@ fn token(row: AnyRow) -> ApiToken {
         created_at: format_rfc3339_local(from_micros(row.get(4))),
         revoked_at: opt(row.get(5)),
         last_used_at: opt(row.get(6)),
+        suspended_at: opt(row.get(7)),
+        suspended_reason: row.get(8),
+        keys_per_hour: row.get(9),
     }
 }
 
-/// An unrevoked token by its hash.
+/// An unrevoked token by its hash (suspended or not: a suspended one is refused with its reason).
 pub async fn active_by_hash(conn: &mut Conn, token_hash: &str) -> Result<Option<ApiToken>> {
     let row = sqlx::query(&format!("SELECT {COLS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"))
         .bind(token_hash)
@@ -90,4 +95,24 @@ pub async fn revoke(conn: &mut Conn, id: i64, now_us: i64) -> Result<bool> {
 pub async fn touch(conn: &mut Conn, id: i64, now_us: i64) -> Result<()> {
     sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now_us).bind(id).execute(&mut *conn).await?;
     Ok(())
+}
+
+/// Suspends a live, unsuspended token; answers whether it was.
+pub async fn suspend(conn: &mut Conn, id: i64, reason: &str, now_us: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE api_tokens SET suspended_at = $1, suspended_reason = $2 WHERE id = $3 AND revoked_at IS NULL AND suspended_at IS NULL")
+        .bind(now_us)
+        .bind(reason)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Lifts a token's suspension; answers whether it was suspended.
+pub async fn resume(conn: &mut Conn, id: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE api_tokens SET suspended_at = NULL, suspended_reason = '' WHERE id = $1 AND suspended_at IS NOT NULL")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
 }

@@ -537,6 +537,8 @@ impl Batch<'_> {
             Ok(batch_id) => {
                 // The sharing API serves the new version from now on.
                 p.caches.bump();
+                // Subscribers of the resource are pushed the new version's changes.
+                p.wake_worker();
                 report.batch_id = batch_id;
                 keep_quarantine(p, lake, quarantine, batch_id, report.quarantine).await?;
                 Ok(report)

@@ -111,7 +111,19 @@ impl Authorized {
 
 /// Checks a sharing-API call against the caller's grants (LS-16e: deny by default). A refusal is an audit event
 /// naming why (SYS-31a: over-scope, over-purpose, expired, suspended) and a 403 with that code.
-async fn authorize(p: &Platform, actor: &Actor, code: &str, action: &str, needs: &[ShareOp], items: Option<&[String]>, batch: bool, options: &CallOptions) -> Result<Authorized> {
+/// What a sharing-API call asks of a grant.
+struct Asked<'a> {
+    action: &'a str,
+    needs: &'a [ShareOp],
+    /// The items it reads; `None`: every item the grant gives (a record, a batch).
+    items: Option<&'a [String]>,
+    batch: bool,
+    /// The key it looks up, counted by the anomaly watch (enumeration).
+    key: Option<&'a str>,
+}
+
+async fn authorize(p: &Platform, actor: &Actor, code: &str, asked: Asked<'_>, options: &CallOptions) -> Result<Authorized> {
+    let Asked { action, needs, items, batch, key } = asked;
     let ActorKind::System { token_id } = actor.kind else {
         return Err(Error::forbidden("共享接口须以需求部门系统的API令牌调用", "The sharing API is called with an API token of the consumer's system"));
     };
@@ -146,6 +158,7 @@ async fn authorize(p: &Platform, actor: &Actor, code: &str, action: &str, needs:
         event.purpose = options.scenario.clone().unwrap_or_default();
         event.detail = format!("{action}: {}{}", denial.as_str(), bound.first().map(|g| format!(" (grant {})", g.id)).unwrap_or_default());
         p.audit_writer.append(event).await?;
+        super::misuse::observe_denial(p, actor, token_id).await?;
         return Err(Error::Denied(Invalid::new(
             match denial {
                 Denial::NoGrant => "share_no_grant",
@@ -159,6 +172,7 @@ async fn authorize(p: &Platform, actor: &Actor, code: &str, action: &str, needs:
             format!("Refused, {}: call within a grant, or apply first", denial.label_en()),
         )));
     };
+    super::misuse::observe_call(p, actor, token_id, key).await?;
     let Some(version) = &state.version else {
         return Err(Error::not_found(format!("资源{code}尚无数据版本"), format!("Resource {code} has no data yet")));
     };
@@ -223,7 +237,7 @@ fn check_key(key: &str) -> Result<()> {
 /// A record by key with only the granted items, masked as the grant requires (SYS-27, CS-21b, FS-13c, LS-17b).
 pub async fn record(p: &Platform, actor: &Actor, code: &str, key: &str, options: CallOptions) -> Result<Record> {
     check_key(key)?;
-    let a = authorize(p, actor, code, "record", &[ShareOp::View, ShareOp::Obtain], None, false, &options).await?;
+    let a = authorize(p, actor, code, Asked { action: "record", needs: &[ShareOp::View, ShareOp::Obtain], items: None, batch: false, key: Some(key) }, &options).await?;
     let items = a.grant.items.clone();
     let row = row_by_key(p, &a, &items, key).await?;
     let mut event = actor.event("share.record", "resource", &a.code);
@@ -289,7 +303,7 @@ pub async fn verify(p: &Platform, actor: &Actor, code: &str, req: VerifyRequest)
     }
     let items: Vec<String> = req.values.keys().cloned().collect();
     let options = CallOptions { grant: req.grant, scenario: req.scenario.clone() };
-    let a = authorize(p, actor, code, "verify", &[ShareOp::Compare], Some(&items), false, &options).await?;
+    let a = authorize(p, actor, code, Asked { action: "verify", needs: &[ShareOp::Compare], items: Some(&items), batch: false, key: Some(&req.key) }, &options).await?;
     let day = p.now_us().div_euclid(86_400_000_000);
     if !p.caches.verification_allowed(a.grant_id, &req.key, day) {
         let mut event = actor.event("share.denied", "resource", &a.code);
@@ -370,7 +384,7 @@ pub async fn stats(p: &Platform, actor: &Actor, code: &str, req: StatsRequest) -
     named.sort();
     named.dedup();
     let options = CallOptions { grant: req.grant, scenario: req.scenario.clone() };
-    let a = authorize(p, actor, code, "stats", &[ShareOp::Stats], Some(&named), false, &options).await?;
+    let a = authorize(p, actor, code, Asked { action: "stats", needs: &[ShareOp::Stats], items: Some(&named), batch: false, key: None }, &options).await?;
     // One table over every dimension of the resource, whatever the grant: answers to different grants are sums of
     // the same released cells, so they cannot be differenced against each other either.
     let dims: Vec<&str> = rules::stats_dimensions(a.content()).into_iter().map(|i| i.name.as_str()).collect();
@@ -470,7 +484,7 @@ pub async fn batch(p: &Platform, actor: &Actor, code: &str, q: BatchQuery) -> Re
         other => return Err(Error::invalid("share_batch_format", format!("不支持的格式“{other}”：可选 csv 或 parquet"), format!("Unknown format '{other}': csv or parquet"))),
     };
     let options = CallOptions { grant: q.grant, scenario: q.scenario.clone() };
-    let a = authorize(p, actor, code, "batch", &[ShareOp::Obtain], None, true, &options).await?;
+    let a = authorize(p, actor, code, Asked { action: "batch", needs: &[ShareOp::Obtain], items: None, batch: true, key: None }, &options).await?;
     let key = key_item(a.content())?.name.clone();
     let path = crate::aggregation::local_files(p, vec![a.path.clone()]).await?.remove(0);
     let secret: [u8; 16] = rand::random();

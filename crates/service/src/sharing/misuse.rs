@@ -1,7 +1,10 @@
-//! Misuse of grants (SYS-31a): grants left idle for the regime's period are flagged to the consumer and the authority.
+//! Misuse of grants (SYS-31a): grants left idle for the regime's period are flagged to the consumer and the
+//! authority; anomalies in a token's use (a sudden rise in calls, enumeration of keys, many refusals: SYS-31a,
+//! YZ-27d) raise an alert and, where the profile says so, suspend the token until the authority resumes it.
 
 use domain::clock::from_micros;
 use domain::profile::keys;
+use domain::anomaly::Anomaly;
 use domain::sharing::{self as rules};
 
 use crate::actor::Actor;
@@ -52,3 +55,74 @@ pub async fn scan_idle(p: &Platform) -> Result<usize> {
     Ok(raised)
 }
 
+
+/// Counts an allowed call of `token_id` (looking up `key`, if it does) and acts on an anomaly it completes. When
+/// the anomaly suspends the token, the call that tipped it is refused too.
+pub(super) async fn observe_call(p: &Platform, actor: &Actor, token_id: i64, key: Option<&str>) -> Result<()> {
+    let t = &p.profile.sharing.anomaly;
+    let minute = p.now_us().div_euclid(60_000_000);
+    let key = key.map(key_hash);
+    let found = p.caches.watch(token_id, |w| {
+        let limit = w.keys_per_hour.unwrap_or(t.keys_per_hour);
+        w.watch.call(minute, key, t, limit)
+    });
+    match found {
+        Some(anomaly) => act(p, actor, token_id, anomaly).await,
+        None => Ok(()),
+    }
+}
+
+/// Counts a refused call of `token_id` and acts on an anomaly it completes.
+pub(super) async fn observe_denial(p: &Platform, actor: &Actor, token_id: i64) -> Result<()> {
+    let t = &p.profile.sharing.anomaly;
+    let minute = p.now_us().div_euclid(60_000_000);
+    match p.caches.watch(token_id, |w| w.watch.denied(minute, t)) {
+        Some(anomaly) => act(p, actor, token_id, anomaly).await.or_else(|e| if matches!(e, Error::Denied(_)) { Ok(()) } else { Err(e) }),
+        None => Ok(()),
+    }
+}
+
+fn key_hash(key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
+}
+
+/// Raises the anomaly to the token's department and the authority and, where the profile says so, suspends the
+/// token: alert, suspension and audit event in one transaction.
+async fn act(p: &Platform, actor: &Actor, token_id: i64, anomaly: Anomaly) -> Result<()> {
+    let suspends = p.profile.sharing.anomaly.suspends_token;
+    let now = p.now_us();
+    let (zh, en) = anomaly.describe();
+    let mut tx = p.store.begin().await?;
+    let row = store::alerts::AlertRow {
+        id: 0,
+        kind: format!("share_anomaly_{}", anomaly.kind()),
+        object_kind: "api_token".into(),
+        object_id: token_id.to_string(),
+        department_id: actor.department_id.unwrap_or_default(),
+        to_authority: true,
+        due_at_us: now,
+        message: format!("令牌{token_id}（{}）{zh}{}", actor.name, if suspends { "，已暂停该令牌，待数据主管部门核查" } else { "，请核查" }),
+        message_en: format!("Token {token_id} ({}): {en}{}", actor.name, if suspends { "; the token is suspended until the authority reviews it" } else { ": review it" }),
+        raised_at_us: now,
+        resolved_at_us: None,
+    };
+    store::alerts::raise(&mut tx, &row).await?;
+    let suspended = suspends && store::tokens::suspend(&mut tx, token_id, &zh, now).await?;
+    let mut event = Actor::platform("share-anomaly").event(if suspended { "token.suspend" } else { "alert.raise" }, "api_token", token_id.to_string());
+    event.result = if suspended { "suspended".into() } else { "ok".into() };
+    event.detail = format!("{}: {en}", anomaly.kind());
+    store::audit::append(&mut tx, &event, now).await?;
+    tx.commit().await?;
+    if !suspended {
+        return Ok(());
+    }
+    p.caches.bump();
+    Err(Error::Denied(domain::Invalid::new(
+        "token_suspended",
+        format!("令牌因调用异常已暂停（{zh}），请联系数据主管部门核查后恢复"),
+        format!("The token is suspended after anomalous use ({en}): ask the data authority to review and resume it"),
+    )))
+}

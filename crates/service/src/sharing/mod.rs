@@ -21,11 +21,13 @@ use crate::platform::Platform;
 
 mod api;
 mod misuse;
+mod push;
 mod scenarios;
 mod usage;
 
 pub use api::*;
 pub use misuse::*;
+pub use push::*;
 pub use scenarios::*;
 pub use usage::*;
 

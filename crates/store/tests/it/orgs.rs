@@ -78,7 +78,7 @@ pub async fn users_roles_sessions_and_tokens(store: Store) -> Result<()> {
 
     let mut tx = store.begin().await?;
     users::insert_session(&mut tx, "sess-hash", uid, "csrf-1", 10, 1_000).await?;
-    let token = tokens::insert_token(&mut tx, "exchange", "tok-hash", "sy_k_abcd", dept, Some(uid), 10).await?;
+    let token = tokens::insert_token(&mut tx, "exchange", "tok-hash", "sy_k_abcd", dept, Some(uid), None, 10).await?;
     tx.commit().await?;
 
     let mut conn = store.read().await?;

@@ -93,3 +93,25 @@ pub async fn trace(State(s): State<AppState>, Caller(caller): Caller, ApiJson(b)
 pub async fn verify(State(s): State<AppState>, Caller(caller): Caller, ApiPath(code): ApiPath<String>, ApiJson(b): ApiJson<VerifyRequest>) -> ApiResult<Json<Verification>> {
     Ok(Json(service::sharing::verify(&s.platform, &caller, &code, b).await?))
 }
+
+pub async fn subscribe(
+    State(s): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(b): ApiJson<service::sharing::NewSubscription>,
+) -> ApiResult<(StatusCode, Json<service::sharing::SubscriptionView>)> {
+    Ok((StatusCode::CREATED, Json(service::sharing::subscribe(&s.platform, &caller, b).await?)))
+}
+
+pub async fn subscriptions(State(s): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<List<service::sharing::SubscriptionView>>> {
+    let items = service::sharing::subscriptions(&s.platform, &caller).await?;
+    Ok(Json(List { total: items.len() as i64, items }))
+}
+
+pub async fn unsubscribe(State(s): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<service::sharing::SubscriptionView>> {
+    Ok(Json(service::sharing::unsubscribe(&s.platform, &caller, id).await?))
+}
+
+pub async fn pushes(State(s): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<List<service::sharing::PushView>>> {
+    let items = service::sharing::pushes(&s.platform, &caller, id).await?;
+    Ok(Json(List { total: items.len() as i64, items }))
+}

@@ -63,7 +63,7 @@ pub(super) async fn create_token(State(state): State<AppState>, page: Page, Form
             .trim()
             .parse::<i64>()
             .map_err(|_| service::Error::invalid("invalid_department", "请选择部门", "Choose a department"))?;
-        service::auth::create_token(&state.platform, &actor, &form.name, department_id).await
+        service::auth::create_token(&state.platform, &actor, &form.name, department_id, None).await
     }
     .await;
     let secret = result.as_ref().ok().map(|(_, secret)| secret.clone());

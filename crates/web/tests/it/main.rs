@@ -3,6 +3,7 @@
 //! headless Chromium for the console.
 
 mod aggregation;
+mod anomaly;
 mod bad_input;
 mod basedb;
 mod browser;
@@ -14,6 +15,7 @@ mod matrix;
 mod openapi;
 mod opening;
 mod projects;
+mod push;
 mod sharing;
 mod sources;
 mod supervision;
@@ -54,6 +56,9 @@ fn main() {
         disputes::sys_34a_sys_34b_data_from_outside_the_city_goes_up_through_the_authorities,
         disputes::yz_15c_a_refused_application_is_escalated_to_the_demand_list,
         disputes::disputes_bad_input_is_refused_and_stores_nothing,
+        push::cs_21c_data_push_sends_each_new_versions_changes_signed_and_retried,
+        anomaly::sys_31a_yz_27d_anomalous_use_raises_an_alert_and_suspends_the_token,
+        push::cs_21c_a_push_that_keeps_failing_stops_the_subscription_and_alerts,
         catalog::sys_12a_sys_12f_submission_names_every_missing_field,
         catalog::sys_12c_a_district_entry_is_reviewed_by_its_district_authority,
         catalog::sys_12d_the_service_center_checks_and_the_city_publishes,
