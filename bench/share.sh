@@ -63,7 +63,9 @@ answerer=$([ "$state" = "provider_review" ] && echo officer || echo admin)
 curl -sf -X POST "$base/share/applications/$id/answer" -H "authorization: Bearer $(login "$answerer")" -H 'content-type: application/json' -d '{"approve": true}' > /dev/null
 admin=$(login admin)
 civil=$(curl -sf "$base/departments?limit=1000" -H "authorization: Bearer $admin" | json '[x["id"] for x in d["items"] if x["name"].endswith("市民政局")][0]')
-token=$(curl -sf -X POST "$base/tokens" -H "authorization: Bearer $admin" -H 'content-type: application/json' -d "{\"name\": \"低保审核系统\", \"department_id\": $civil}" | json 'd["secret"]')
+# wrk looks up 20,000 distinct IDs a second: the authority declares this a bulk system, or the anomaly watch
+# (SYS-31a) would suspend the token as enumerating keys. The watch still counts every call.
+token=$(curl -sf -X POST "$base/tokens" -H "authorization: Bearer $admin" -H 'content-type: application/json' -d "{\"name\": \"低保批量核对系统\", \"department_id\": $civil, \"keys_per_hour\": 100000000}" | json 'd["secret"]')
 one=$(head -1 "$work/keys.txt")
 curl -sf "$base/share/$code/records/$one" -H "authorization: Bearer $token" > /dev/null  # loads the version into memory
 audit() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT COUNT(*) FROM audit_events WHERE action='share.record'\").fetchone()[0])" "$db"; }

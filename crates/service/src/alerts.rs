@@ -104,6 +104,7 @@ pub async fn scan(p: &Platform) -> Result<Scanned> {
     tx.commit().await?;
     scanned.raised += crate::sharing::scan_idle(p).await?;
     scanned.raised += crate::sharing::scan_destruction(p).await?;
+    scanned.raised += crate::corrections::scan_overdue(p).await?;
     Ok(scanned)
 }
 

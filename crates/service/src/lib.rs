@@ -10,6 +10,7 @@ pub mod auth;
 pub mod basedb;
 pub mod calendar;
 pub mod catalog;
+pub mod corrections;
 pub mod demands;
 pub mod demo;
 pub mod disputes;

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod calendar;
 pub mod lake;
 pub mod catalog;
+pub mod corrections;
 pub mod demands;
 pub mod disputes;
 pub mod orgs;

@@ -54,7 +54,7 @@ impl Access {
             Access::Authenticated => "any signed-in user or system token".into(),
             Access::AnyUser => "any signed-in user".into(),
             Access::Roles(roles) => roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
-            Access::RolesOrSystem(roles) => format!("{}, system tokens of the provider", Access::Roles(roles).describe()),
+            Access::RolesOrSystem(roles) => format!("{}, system tokens (the service checks their department)", Access::Roles(roles).describe()),
             Access::System => "system tokens holding a grant".into(),
         }
     }
@@ -251,6 +251,12 @@ pub fn api_routes() -> Vec<RouteSpec> {
             sharing::batch, req = None, resp = None),
         route!(POST "/api/v1/share/trace", Roles(SUPERVISORS), "Trace a leaked copy by the order of its keys to the batch delivery (and consumer) it came from",
             sharing::trace, req = Some(schema::<service::sharing::TraceRequest>), resp = Some(schema::<List<service::sharing::Traced>>)),
+        route!(POST "/api/v1/corrections", RolesOrSystem(OFFICERS), "File a correction request (校核) on a record of a resource your department holds a grant on: by the system's token or on the console; due by the regime's working days",
+            corrections::file, req = Some(schema::<service::corrections::NewCorrection>), resp = Some(schema::<service::corrections::Correction>)),
+        route!(GET "/api/v1/corrections", Roles(OVERSEERS), "Correction requests a department filed or must answer (every one for the authority), with overdue flags",
+            corrections::list, req = None, resp = Some(schema::<List<service::corrections::Correction>>)),
+        route!(POST "/api/v1/corrections/{id}/resolve", Roles(OFFICERS), "The provider resolves a correction: confirmed_correct or corrected, with what it found",
+            corrections::resolve, req = Some(schema::<service::corrections::Resolution>), resp = Some(schema::<service::corrections::Correction>)),
         route!(POST "/api/v1/share/demands", Roles(OFFICERS), "File a data demand (供需对接): provider, items, scenario and basis; due for review by the regime's working days",
             demands::create, req = Some(schema::<service::demands::NewDemand>), resp = Some(schema::<service::demands::Demand>)),
         route!(GET "/api/v1/share/demands", Roles(OVERSEERS), "The demand list: a department's own demands and those it answers (every one for the authority), with overdue flags",

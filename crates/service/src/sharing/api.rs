@@ -38,6 +38,8 @@ pub struct ShareState {
     content: ResourceContent,
     grants: Vec<KeptGrant>,
     version: Option<store::lake::VersionRow>,
+    /// Keys of records under an open correction, with its id: served flagged, never refused (LS-13d).
+    under_verification: std::collections::HashMap<String, i64>,
 }
 
 /// A grant as the hot path checks it, parsed once when the state is read.
@@ -85,8 +87,9 @@ async fn share_state(p: &Platform, code: &str, department: i64) -> Result<std::s
         .map(|g| KeptGrant::of(g, &content, department, entry.provider.id))
         .collect();
     let version = store::lake::versions(&mut conn, entry.row.id).await?.into_iter().next();
+    let under_verification = store::corrections::open_keys(&mut conn, entry.row.id).await?.into_iter().collect();
     drop(conn);
-    let state = std::sync::Arc::new(ShareState { resource_id: entry.row.id, content, grants, version });
+    let state = std::sync::Arc::new(ShareState { resource_id: entry.row.id, content, grants, version, under_verification });
     p.caches.keep_share(code, department, state.clone(), gen, now);
     Ok(state)
 }
@@ -198,6 +201,13 @@ pub struct Record {
     pub values: BTreeMap<String, Option<String>>,
     /// The items whose values are masked.
     pub masked: Vec<String>,
+    /// `under_verification` while a correction request on this record is open (LS-13d): the data is served as it
+    /// stands and a case relying on it is accepted as normal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification_status: Option<&'static str>,
+    /// The open correction request, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correction_id: Option<i64>,
 }
 
 /// The first key item of the entry: records are found by it.
@@ -261,7 +271,9 @@ pub async fn record(p: &Platform, actor: &Actor, code: &str, key: &str, options:
         };
         values.insert(name.clone(), shown);
     }
-    Ok(Record { resource_code: a.code, version: a.version, grant_id: a.grant_id, values, masked })
+    let correction_id = a.state.under_verification.get(key).copied();
+    let verification_status = correction_id.map(|_| "under_verification");
+    Ok(Record { resource_code: a.code, version: a.version, grant_id: a.grant_id, values, masked, verification_status, correction_id })
 }
 
 /// A verification request (核验): the key and the values the caller holds.

@@ -104,6 +104,9 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("GET /api/v1/share/disputes/{id}", OVERSEERS),
         ("POST /api/v1/share/disputes/{id}/steps", CATALOGERS),
         ("POST /api/v1/share/upstream", &["dept_data_officer"]),
+        ("POST /api/v1/corrections", &["system", "dept_data_officer"]),
+        ("GET /api/v1/corrections", OVERSEERS),
+        ("POST /api/v1/corrections/{id}/resolve", &["dept_data_officer"]),
         ("GET /api/v1/share/upstream", OVERSEERS),
         ("GET /api/v1/share/upstream/{id}", OVERSEERS),
         ("POST /api/v1/share/upstream/{id}/steps", ADMIN),
@@ -262,6 +265,7 @@ pub async fn authorization_matrix_covers_every_route(app: TestApp) {
             .replace("/applications/{id}", "/applications/1")
             .replace("/grants/{id}", "/grants/1")
             .replace("/demands/{id}", "/demands/1")
+            .replace("/corrections/{id}", "/corrections/1")
             .replace("{region}", "230500")
             .replace("{department_id}", "1")
             .replace("{name}", "public");

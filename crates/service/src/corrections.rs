@@ -1,0 +1,292 @@
+//! Correction requests (校核, LS-13b/c/d, SYS-28d, FS-30b): a department using shared data doubts a record, by
+//! its system's token (channel `api`) or on the console (`manual`); the provider verifies it within the regime's
+//! working days and says what it found. While a request is open the sharing API serves that record flagged as
+//! under verification, never refused (LS-13d: the case is accepted as normal). Overdue requests alert the provider
+//! and the authority.
+
+use chrono::NaiveDate;
+use domain::clock::{format_rfc3339_local, from_micros};
+use domain::profile::keys;
+use domain::roles::Role;
+use domain::sharing::GrantState;
+use domain::{FieldIssue, Invalid};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use store::corrections::CorrectionRow;
+
+use crate::actor::{Actor, ActorKind};
+use crate::error::{Error, Result};
+use crate::platform::Platform;
+
+/// A doubt about one record of a shared resource.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCorrection {
+    pub resource_code: String,
+    /// The record's key (citizen ID, credit code or the resource's key item).
+    pub record_key: String,
+    /// The item doubted; leave out for the record as a whole.
+    #[serde(default)]
+    pub item: String,
+    /// What looks wrong, and what the right value is believed to be.
+    pub description: String,
+    /// What supports it (a document number, a case reference).
+    #[serde(default)]
+    pub evidence: String,
+}
+
+/// What the provider found.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resolution {
+    /// `confirmed_correct` (the data stands) or `corrected` (fixed at the source; the next version carries it).
+    pub outcome: String,
+    pub resolution: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Correction {
+    pub id: i64,
+    pub resource_code: String,
+    pub resource_name: String,
+    pub record_key: String,
+    pub item: String,
+    pub description: String,
+    pub evidence: String,
+    /// `api` or `manual`.
+    pub channel: String,
+    pub reporter: String,
+    pub reporter_department: Option<String>,
+    pub provider_department_id: i64,
+    pub provider: String,
+    /// `received` or `resolved`.
+    pub state: String,
+    pub outcome: String,
+    pub resolution: String,
+    pub received_at: String,
+    /// The last working day for the provider's answer (LS-13c: 2; SYS-28d: 5; FS-30b: 10).
+    pub due_on: Option<NaiveDate>,
+    pub overdue: bool,
+    pub resolved_at: Option<String>,
+    pub resolved_by: String,
+}
+
+const OUTCOMES: &[&str] = &["confirmed_correct", "corrected"];
+
+fn not_found(id: i64) -> Error {
+    Error::not_found(format!("校核申请{id}不存在"), format!("Correction request {id} does not exist"))
+}
+
+/// Files a correction request against a record of a resource the caller's department holds a grant on.
+pub async fn file(p: &Platform, actor: &Actor, input: NewCorrection) -> Result<Correction> {
+    if !p.profile.features.correction {
+        return Err(Error::invalid(
+            "no_correction_mechanism",
+            "本地规定未设数据校核申请机制：数据质量问题请向数据主管部门反映",
+            "This regime has no correction-request procedure: report data-quality problems to the data authority",
+        ));
+    }
+    let (channel, department) = match actor.kind {
+        ActorKind::System { .. } => ("api", actor.department_id),
+        _ if actor.has(Role::DeptDataOfficer) && actor.department_id.is_some() => ("manual", actor.department_id),
+        _ => return Err(Error::forbidden("校核申请由使用数据的部门提出（数据专员或其系统令牌）", "A correction is filed by a department using the data (its data officer or its system's token)")),
+    };
+    let department = department.unwrap_or_default();
+    let mut issues = Vec::new();
+    let mut issue = |field: &str, zh: &str, en: &str| issues.push(FieldIssue { field: field.into(), message: zh.into(), message_en: en.into() });
+    let key = input.record_key.trim();
+    if key.is_empty() || key.chars().count() > 200 {
+        issue("record_key", "请给出有疑义记录的主键值（1至200个字符）", "Give the key of the record in doubt (1 to 200 characters)");
+    }
+    let description = input.description.trim();
+    if description.is_empty() || description.chars().count() > 2000 {
+        issue("description", "请说明疑义或错误（1至2000字）", "Describe the doubt or error (1 to 2,000 characters)");
+    }
+    if input.evidence.chars().count() > 2000 {
+        issue("evidence", "佐证材料说明不超过2000字", "Evidence is at most 2,000 characters");
+    }
+    if !issues.is_empty() {
+        let mut invalid = Invalid::new("invalid_correction", "校核申请有误，请按提示修改", "The correction request has problems: fix each one listed");
+        invalid.fields = issues;
+        return Err(invalid.into());
+    }
+    let mut conn = p.store.read().await?;
+    let entry = crate::catalog::load(p, &mut conn, input.resource_code.trim()).await?;
+    let item = input.item.trim();
+    let content = crate::aggregation::published_content(&mut conn, &entry).await?;
+    if !item.is_empty() && !content.items.iter().any(|i| i.name == item) {
+        return Err(Error::invalid("invalid_correction", format!("资源没有数据项{item}"), format!("The resource has no item {item}")));
+    }
+    let holds_grant = store::sharing::grants_for(&mut conn, entry.row.id, department)
+        .await?
+        .iter()
+        .any(|g| GrantState::parse(&g.state).is_some_and(|s| s != GrantState::Terminated));
+    drop(conn);
+    if !holds_grant {
+        return Err(Error::forbidden("本部门没有该资源的共享授权，不能对其数据提出校核", "Your department holds no grant on this resource, so it cannot ask for a correction of its data"));
+    }
+    let today = p.clock.today();
+    let due_on = p.profile.due(&p.calendar(), keys::CORRECTION, today).map(|d| d.due);
+    let now = p.now_us();
+    let row = CorrectionRow {
+        id: 0,
+        resource_id: entry.row.id,
+        record_key: key.into(),
+        item: item.into(),
+        description: description.into(),
+        evidence: input.evidence.trim().into(),
+        channel: channel.into(),
+        reporter_department_id: Some(department),
+        reporter: actor.name.clone(),
+        provider_department_id: entry.provider.id,
+        state: "received".into(),
+        outcome: String::new(),
+        resolution: String::new(),
+        received_at_us: now,
+        due_on: due_on.map(|d| d.to_string()),
+        resolved_at_us: None,
+        resolved_by: String::new(),
+    };
+    let mut tx = p.store.begin().await?;
+    let id = store::corrections::insert(&mut tx, &row).await?;
+    let mut event = actor.event("correction.file", "correction", id.to_string());
+    event.detail = format!("{} via {channel}: record {}{}, to department {}", entry.row.code, key_print(key), if item.is_empty() { String::new() } else { format!(" item {item}") }, entry.provider.id);
+    store::audit::append(&mut tx, &event, now).await?;
+    tx.commit().await?;
+    // The sharing API flags the record from now on.
+    p.caches.bump();
+    get(p, actor, id).await
+}
+
+/// The provider says what it found (LS-13c: confirmed correct, or corrected).
+pub async fn resolve(p: &Platform, actor: &Actor, id: i64, input: Resolution) -> Result<Correction> {
+    let mut conn = p.store.read().await?;
+    let c = store::corrections::by_id(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
+    drop(conn);
+    if !(actor.has(Role::DeptDataOfficer) && actor.department_id == Some(c.provider_department_id)) {
+        return Err(Error::forbidden("校核由数据提供部门在平台上完成", "The providing department resolves a correction, on the platform"));
+    }
+    let outcome = input.outcome.trim();
+    if !OUTCOMES.contains(&outcome) {
+        return Err(Error::invalid("correction_outcome", "核查结果须为 confirmed_correct（确认无误）或 corrected（已更正）", "The outcome is confirmed_correct or corrected"));
+    }
+    let resolution = input.resolution.trim();
+    if resolution.is_empty() || resolution.chars().count() > 2000 {
+        return Err(Error::invalid("correction_resolution", "请说明核查情况（1至2000字）", "Say what the verification found (1 to 2,000 characters)"));
+    }
+    let now = p.now_us();
+    let mut tx = p.store.begin().await?;
+    if !store::corrections::resolve(&mut tx, id, outcome, resolution, &actor.name, now).await? {
+        return Err(Error::Conflict { zh: format!("校核申请{id}已办结"), en: format!("Correction request {id} is resolved already") });
+    }
+    let mut event = actor.event("correction.resolve", "correction", id.to_string());
+    event.detail = format!("{outcome}: {resolution}");
+    store::audit::append(&mut tx, &event, now).await?;
+    store::alerts::resolve_other(&mut tx, "correction_overdue", &id.to_string(), None, now).await?;
+    tx.commit().await?;
+    p.caches.bump();
+    get(p, actor, id).await
+}
+
+/// The corrections a caller sees: its department's, filed or to answer; every one for those who oversee.
+pub async fn list(p: &Platform, actor: &Actor) -> Result<Vec<Correction>> {
+    let scope = if actor.oversees() {
+        None
+    } else {
+        Some(actor.department_id.ok_or_else(|| Error::forbidden("无权查看校核申请", "You may not see correction requests"))?)
+    };
+    let mut conn = p.store.read().await?;
+    let rows = store::corrections::list(&mut conn, scope, 500).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(view(p, &mut conn, row).await?);
+    }
+    Ok(out)
+}
+
+pub async fn get(p: &Platform, actor: &Actor, id: i64) -> Result<Correction> {
+    let mut conn = p.store.read().await?;
+    let row = store::corrections::by_id(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
+    let mine = actor.department_id.is_some_and(|d| d == row.provider_department_id || Some(d) == row.reporter_department_id);
+    if !(mine || actor.oversees()) {
+        return Err(not_found(id));
+    }
+    view(p, &mut conn, row).await
+}
+
+/// Raises an alert to the provider and the authority for each open correction past its due day (LS-13c: it
+/// escalates to the authority), once per correction.
+pub async fn scan_overdue(p: &Platform) -> Result<usize> {
+    let today = p.clock.today();
+    let now = p.now_us();
+    let mut conn = p.store.read().await?;
+    let late = store::corrections::overdue(&mut conn, &today.to_string()).await?;
+    drop(conn);
+    let actor = Actor::platform("corrections");
+    let mut raised = 0;
+    let mut tx = p.store.begin().await?;
+    for c in late {
+        let due = c.due_on.clone().unwrap_or_default();
+        let row = store::alerts::AlertRow {
+            id: 0,
+            kind: "correction_overdue".into(),
+            object_kind: "correction".into(),
+            object_id: c.id.to_string(),
+            department_id: c.provider_department_id,
+            to_authority: true,
+            due_at_us: due.parse::<NaiveDate>().map(crate::sharing::start_of_day_us).unwrap_or(now),
+            message: format!("校核申请{}应于{due}前完成核查，已逾期", c.id),
+            message_en: format!("Correction request {} was due by {due} and is overdue", c.id),
+            raised_at_us: now,
+            resolved_at_us: None,
+        };
+        if store::alerts::raise(&mut tx, &row).await? {
+            let mut event = actor.event("alert.raise", "correction", c.id.to_string());
+            event.detail = format!("correction_overdue: due {due}");
+            store::audit::append(&mut tx, &event, now).await?;
+            raised += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(raised)
+}
+
+/// A short fingerprint of a key for the audit log, as the sharing API logs them.
+fn key_print(key: &str) -> String {
+    use sm3::Digest;
+    hex::encode(&sm3::Sm3::digest(key.as_bytes())[..6])
+}
+
+async fn view(p: &Platform, conn: &mut store::Conn, c: CorrectionRow) -> Result<Correction> {
+    let resource = store::catalog::by_id(conn, c.resource_id).await?;
+    let (resource_code, resource_name) = resource.map(|r| (r.code, r.name)).unwrap_or_default();
+    let provider = store::orgs::department_by_id(conn, c.provider_department_id).await?.map(|d| d.name).unwrap_or_default();
+    let reporter_department = match c.reporter_department_id {
+        Some(d) => store::orgs::department_by_id(conn, d).await?.map(|d| d.name),
+        None => None,
+    };
+    let due_on = c.due_on.as_deref().and_then(|s| s.parse::<NaiveDate>().ok());
+    let open = c.state == "received";
+    Ok(Correction {
+        id: c.id,
+        resource_code,
+        resource_name,
+        record_key: c.record_key,
+        item: c.item,
+        description: c.description,
+        evidence: c.evidence,
+        channel: c.channel,
+        reporter: c.reporter,
+        reporter_department,
+        provider_department_id: c.provider_department_id,
+        provider,
+        overdue: open && due_on.is_some_and(|d| p.clock.today() > d),
+        state: c.state,
+        outcome: c.outcome,
+        resolution: c.resolution,
+        received_at: format_rfc3339_local(from_micros(c.received_at_us)),
+        due_on,
+        resolved_at: c.resolved_at_us.map(|t| format_rfc3339_local(from_micros(t))),
+        resolved_by: c.resolved_by,
+    })
+}

@@ -1,0 +1,119 @@
+//! Correction requests (校核) through the HTTP API: filed by a department using shared data, by its system's token
+//! or on the console; answered by the provider within the regime's working days; the record served flagged as under
+//! verification meanwhile, never refused.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::aggregation::id as citizen;
+use crate::common::TestApp;
+use crate::sharing::{answer, application, apply, audit_count, conditional, shared_population, token_of};
+
+async fn file(app: &TestApp, caller: &str, body: Value) -> (u16, Value) {
+    app.json(Method::POST, "/api/v1/corrections", Some(caller), Some(body)).await
+}
+
+/// LS-13b, LS-13c, LS-13d: the civil affairs bureau doubts a record it reads under its grant and asks the police
+/// bureau to verify it, once by its system's token (channel api) and once on the console (manual). The request is
+/// due two working days later, counted over the National Day holiday and its make-up working days; while it is
+/// open the record is served (200) flagged as under verification with the request's id; past its day it alerts
+/// the provider and the authority; once the provider resolves it the flag is gone.
+pub async fn ls_13b_ls_13c_ls_13d_a_doubted_record_is_served_under_verification_until_the_provider_resolves_it(app: TestApp) {
+    let app = app.sibling("lishui-2020").await;
+    app.clock.set_day("2023-09-28");
+    let code = shared_population(&app, "lishui-2020", conditional(&app).await).await;
+    let civil = app.login("officer-mz").await;
+    let police = app.login("officer").await;
+    let (status, filed) = apply(&app, &civil, application(&code, &["zjhm", "xm", "csrq"], &["view"])).await;
+    assert_eq!(status, 201, "{filed}");
+    let (status, body) = answer(&app, &police, filed["id"].as_i64().unwrap(), json!({"approve": true})).await;
+    assert_eq!(status, 200, "{body}");
+    let (token, _) = token_of(&app, "民政局").await;
+    let record = |n: usize| format!("/api/v1/share/{code}/records/{}", citizen(n));
+    let (status, plain) = app.json(Method::GET, &record(3), Some(&token), None).await;
+    assert_eq!(status, 200, "{plain}");
+    assert!(plain.get("verification_status").is_none(), "no flag without a correction: {plain}");
+
+    let doubt = json!({"resource_code": code, "record_key": citizen(3), "item": "csrq", "description": "出生日期与本人身份证不符，应为1990-01-03", "evidence": "申请人提供的居民身份证"});
+    let (status, by_api) = file(&app, &token, doubt.clone()).await;
+    assert_eq!(status, 201, "{by_api}");
+    assert_eq!((by_api["channel"].as_str(), by_api["state"].as_str(), by_api["due_on"].as_str()), (Some("api"), Some("received"), Some("2023-10-08")), "{by_api}");
+    assert!(by_api["provider"].as_str().unwrap().contains("公安局"), "routed to the provider: {by_api}");
+    let (status, by_hand) = file(&app, &civil, json!({"resource_code": code, "record_key": citizen(4), "description": "姓名有误"})).await;
+    assert_eq!((status, by_hand["channel"].as_str()), (201, Some("manual")), "{by_hand}");
+
+    // LS-13d: served as normal, flagged, with the request to cite.
+    let (status, flagged) = app.json(Method::GET, &record(3), Some(&token), None).await;
+    assert_eq!(status, 200, "never refused while under verification: {flagged}");
+    assert_eq!((flagged["verification_status"].as_str(), flagged["correction_id"].as_i64()), (Some("under_verification"), by_api["id"].as_i64()), "{flagged}");
+    assert_eq!(flagged["values"], plain["values"], "the data is served as it stands");
+    let (_, other) = app.json(Method::GET, &record(5), Some(&token), None).await;
+    assert!(other.get("verification_status").is_none(), "only the doubted record is flagged: {other}");
+
+    // The provider sees both to answer; the due day passes with one open: an alert to the provider and the authority.
+    let (_, listed) = app.json(Method::GET, "/api/v1/corrections", Some(&police), None).await;
+    assert_eq!(listed["total"], 2, "{listed}");
+    let id = by_api["id"].as_i64().unwrap();
+    app.clock.set_day("2023-10-08");
+    service::alerts::scan(&app.platform).await.unwrap();
+    // Sessions end after a working day: sign in again on the new day.
+    let police = app.login("officer").await;
+    let overdue = |alerts: &Value| alerts["items"].as_array().unwrap().iter().filter(|a| a["kind"] == "correction_overdue").count();
+    let (_, alerts) = app.json(Method::GET, "/api/v1/alerts?open=true", Some(&police), None).await;
+    assert_eq!(overdue(&alerts), 0, "due on the make-up working day itself: {alerts}");
+    app.clock.set_day("2023-10-09");
+    service::alerts::scan(&app.platform).await.unwrap();
+    let (police, civil) = (app.login("officer").await, app.login("officer-mz").await);
+    let (_, alerts) = app.json(Method::GET, "/api/v1/alerts?open=true", Some(&app.login("admin").await), None).await;
+    assert_eq!(overdue(&alerts), 2, "both overdue, to the authority too: {alerts}");
+    let (_, listed) = app.json(Method::GET, "/api/v1/corrections", Some(&police), None).await;
+    assert!(listed["items"].as_array().unwrap().iter().all(|c| c["overdue"] == true), "{listed}");
+
+    // Only the provider resolves, with an outcome and what it found.
+    let resolve = format!("/api/v1/corrections/{id}/resolve");
+    let (status, _) = app.json(Method::POST, &resolve, Some(&civil), Some(json!({"outcome": "corrected", "resolution": "已更正"}))).await;
+    assert_eq!(status, 403);
+    let (status, body) = app.json(Method::POST, &resolve, Some(&police), Some(json!({"outcome": "fixed", "resolution": "已更正"}))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("correction_outcome")), "{body}");
+    let (status, done) = app.json(Method::POST, &resolve, Some(&police), Some(json!({"outcome": "corrected", "resolution": "经核查户籍底册，出生日期已更正，下一版本生效"}))).await;
+    assert_eq!((status, done["state"].as_str(), done["outcome"].as_str()), (200, Some("resolved"), Some("corrected")), "{done}");
+    let (status, _) = app.json(Method::POST, &resolve, Some(&police), Some(json!({"outcome": "corrected", "resolution": "再次"}))).await;
+    assert_eq!(status, 409);
+    let (status, after) = app.json(Method::GET, &record(3), Some(&token), None).await;
+    assert!(status == 200 && after.get("verification_status").is_none(), "the flag is gone: {after}");
+    assert_eq!(audit_count(&app, "correction.file").await, 2);
+    assert_eq!(audit_count(&app, "correction.resolve").await, 1);
+}
+
+/// Bad correction requests are refused with what to fix and store nothing; a department without a grant on the
+/// resource cannot file one; a regime without the procedure says so.
+pub async fn corrections_bad_input_is_refused_and_stores_nothing(app: TestApp) {
+    let code = shared_population(&app, "shuangyashan-2026", conditional(&app).await).await;
+    let civil = app.login("officer-mz").await;
+    let (status, filed) = apply(&app, &civil, application(&code, &["zjhm", "xm"], &["view"])).await;
+    assert_eq!(status, 201, "{filed}");
+    answer(&app, &app.login("officer").await, filed["id"].as_i64().unwrap(), json!({"approve": true})).await;
+    let cases = [
+        (json!({"resource_code": code, "record_key": "", "description": "有误"}), 400, "invalid_correction"),
+        (json!({"resource_code": code, "record_key": citizen(1), "description": " "}), 400, "invalid_correction"),
+        (json!({"resource_code": code, "record_key": citizen(1), "description": "x".repeat(2001)}), 400, "invalid_correction"),
+        (json!({"resource_code": code, "record_key": citizen(1), "item": "nope", "description": "有误"}), 400, "invalid_correction"),
+        (json!({"resource_code": "230500-999-99999", "record_key": citizen(1), "description": "有误"}), 404, "not_found"),
+        (json!({"resource_code": code, "record_key": citizen(1), "description": "有误", "extra": 1}), 422, "invalid_body"),
+    ];
+    for (body, status, code_expected) in cases {
+        let (got, answer) = file(&app, &civil, body.clone()).await;
+        assert_eq!((got, answer["error"]["code"].as_str()), (status, Some(code_expected)), "{body}: {answer}");
+        assert!(answer["error"]["message"].as_str().is_some_and(|m| !m.is_empty()) && answer["error"]["message_en"].as_str().is_some(), "{answer}");
+    }
+    // The human resources bureau holds no grant on it: a correction comes from a department using the data.
+    let (status, body) = file(&app, &app.login("officer-rs").await, json!({"resource_code": code, "record_key": citizen(1), "description": "有误"})).await;
+    assert_eq!(status, 403, "{body}");
+    let (_, listed) = app.json(Method::GET, "/api/v1/corrections", Some(&app.login("admin").await), None).await;
+    assert_eq!(listed["total"], 0, "nothing stored: {listed}");
+    assert_eq!(audit_count(&app, "correction.file").await, 0);
+
+    let cs = app.sibling("changsha-2021").await;
+    let (status, body) = file(&cs, &cs.login("officer-mz").await, json!({"resource_code": "x", "record_key": "1", "description": "有误"})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("no_correction_mechanism")), "{body}");
+}
