@@ -319,3 +319,23 @@ mod tests {
         }
     }
 }
+
+/// Sharing-API calls under one grant since `since_us`, by Shanghai day (days since the epoch) and action
+/// (`share.record`, `share.verify`, `share.stats`, `share.batch`, and `share.denied` for refusals naming the
+/// grant). Read from the log itself, so the console's figures are the audited ones.
+pub async fn grant_calls(conn: &mut Conn, resource_code: &str, department_id: i64, grant_id: i64, since_us: i64) -> Result<Vec<(i64, String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT (occurred_at + 28800000000) / 86400000000 AS day, action, COUNT(*) FROM audit_events
+         WHERE action IN ('share.record', 'share.verify', 'share.stats', 'share.batch', 'share.denied')
+           AND occurred_at >= $1 AND object_id = $2 AND actor_department_id = $3 AND (detail LIKE $4 OR detail LIKE $5)
+         GROUP BY (occurred_at + 28800000000) / 86400000000, action ORDER BY 1, 2",
+    )
+    .bind(since_us)
+    .bind(resource_code)
+    .bind(department_id)
+    .bind(format!("grant {grant_id},%"))
+    .bind(format!("%(grant {grant_id})"))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.iter().map(|r| (r.get::<i64, _>(0), r.get::<String, _>(1), r.get::<i64, _>(2))).collect())
+}

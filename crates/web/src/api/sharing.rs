@@ -76,6 +76,18 @@ pub async fn usage(State(s): State<AppState>, Caller(caller): Caller, ApiPath(id
     Ok(Json(List { total: items.len() as i64, items }))
 }
 
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallsQuery {
+    /// How many days back, today included (1 to 366; default 30).
+    #[serde(default)]
+    pub days: Option<u32>,
+}
+
+pub async fn calls(State(s): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<i64>, ApiQuery(q): ApiQuery<CallsQuery>) -> ApiResult<Json<Vec<service::sharing::DayCalls>>> {
+    Ok(Json(service::sharing::calls(&s.platform, &caller, id, q.days.unwrap_or(30)).await?))
+}
+
 pub async fn create_scenario(State(s): State<AppState>, Caller(caller): Caller, ApiJson(b): ApiJson<NewScenario>) -> ApiResult<(StatusCode, Json<ScenarioView>)> {
     Ok((StatusCode::CREATED, Json(service::sharing::create_scenario(&s.platform, &caller, b).await?)))
 }

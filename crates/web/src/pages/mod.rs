@@ -49,6 +49,7 @@ pub fn templates() -> Environment<'static> {
         ("aggregation.html", include_str!("../../templates/aggregation.html")),
         ("sources.html", include_str!("../../templates/sources.html")),
         ("share.html", include_str!("../../templates/share.html")),
+        ("share_grant.html", include_str!("../../templates/share_grant.html")),
     ] {
         env.add_template(name, src).expect("templates parse");
     }
@@ -102,6 +103,7 @@ pub fn router() -> Router<AppState> {
         .route("/share", get(sharing::share))
         .route("/share/apply", post(sharing::apply))
         .route("/share/applications/{id}/answer", post(sharing::answer))
+        .route("/share/grants/{id}", get(sharing::grant_page))
         .route("/share/grants/{id}/state", post(sharing::decide_grant))
         .route("/catalog/{code}", get(catalog::detail))
         .route("/catalog/{code}/edit", get(catalog::edit_form).post(catalog::save_existing))

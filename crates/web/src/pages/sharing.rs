@@ -54,6 +54,7 @@ async fn share_page(state: &AppState, page: &Page, resource: String, (error, not
             }
         })
         .collect();
+    let (demands, disputes, corrections, alerts) = oversight(state, &actor, zh).await;
     let ops: Vec<Value> = ShareOp::ALL.iter().map(|o| context! { key => o.as_str(), label => label(o.label(), o.label_en()) }).collect();
     let modes: Vec<Value> = DeliveryMode::ALL.iter().map(|m| context! { key => m.as_str(), label => label(m.label(), m.label_en()) }).collect();
     let grant_states: Vec<Value> = GrantState::ALL.iter().map(|s| context! { key => s.as_str(), label => label(s.label(), s.label_en()) }).collect();
@@ -64,8 +65,63 @@ async fn share_page(state: &AppState, page: &Page, resource: String, (error, not
         page,
         "share.html",
         status,
-        context! { applications, grants, ops, modes, grant_states, default_expiry, resource, is_officer, error, notice },
+        context! { applications, grants, ops, modes, grant_states, default_expiry, resource, is_officer, error, notice, demands, disputes, corrections, alerts },
     )
+}
+
+/// The alert kinds the sharing page shows: idle and ended grants, anomalies, failing pushes, overdue corrections.
+const SHARING_ALERTS: &[&str] = &["grant_idle", "grant_destruction", "share_anomaly", "share_push", "correction_overdue"];
+
+/// What the sharing page lists besides applications and grants: demands, disputes, corrections and alerts, each as
+/// the caller may see them.
+async fn oversight(state: &AppState, actor: &Actor, zh: bool) -> (Vec<Value>, Vec<Value>, Vec<Value>, Vec<Value>) {
+    let p = &state.platform;
+    let pick = |a: &str, b: &str| if zh { a.to_string() } else { b.to_string() };
+    let demands = service::demands::list(p, actor).await.unwrap_or_default();
+    let demands = demands
+        .iter()
+        .map(|d| {
+            context! {
+                id => d.id, requester => d.requester.name, provider => d.provider.name, items => d.items.join(","), scenario => d.scenario,
+                state_label => pick(d.state.label(), d.state.label_en()), due_on => d.due_on.map(|x| x.to_string()),
+                overdue => d.overdue || d.catalog_overdue, resource_code => d.resource_code,
+            }
+        })
+        .collect();
+    let disputes = service::disputes::disputes(p, actor).await.unwrap_or_default();
+    let disputes = disputes
+        .iter()
+        .map(|d| {
+            context! {
+                id => d.id, filer => d.filer.name, respondent => d.respondent.name, subject => d.subject, resource_code => d.resource_code,
+                state_label => pick(d.state.label(), d.state.label_en()), coordinator => d.coordinator.as_ref().map(|c| c.name.clone()),
+                decider => d.decider, resolution => d.resolution, grant_id => d.grant_id,
+            }
+        })
+        .collect();
+    let corrections = service::corrections::list(p, actor).await.unwrap_or_default();
+    let corrections = corrections
+        .iter()
+        .map(|c| {
+            let state = match (c.state.as_str(), c.outcome.as_str()) {
+                ("received", _) => pick("核查中", "under verification"),
+                (_, "corrected") => pick("已更正", "corrected"),
+                _ => pick("确认无误", "confirmed correct"),
+            };
+            context! {
+                id => c.id, code => c.resource_code, name => c.resource_name, item => c.item, description => c.description,
+                reporter => c.reporter_department.clone().unwrap_or_default(), provider => c.provider, channel => c.channel,
+                state_label => state, due_on => c.due_on.map(|d| d.to_string()), overdue => c.overdue, resolution => c.resolution,
+            }
+        })
+        .collect();
+    let alerts = service::alerts::list(p, actor, true).await.unwrap_or_default();
+    let alerts = alerts
+        .iter()
+        .filter(|a| SHARING_ALERTS.iter().any(|k| a.kind.starts_with(k)))
+        .map(|a| context! { kind => a.kind, object => format!("{} {}", a.object_kind, a.object_id), message => if zh { &a.message } else { &a.message_en }, raised_at => a.raised_at.get(..16).unwrap_or_default() })
+        .collect();
+    (demands, disputes, corrections, alerts)
 }
 
 #[derive(Deserialize)]
@@ -153,4 +209,83 @@ pub(super) async fn decide_grant(State(state): State<AppState>, page: Page, Path
     };
     let result = service::sharing::decide_grant(&state.platform, &actor, id, GrantDecision { state: new_state, reason: form.reason }).await;
     share_page(&state, &page, String::new(), outcome(&page, result, |g| format!("#{} {}", g.id, g.state.label()))).await
+}
+
+/// A grant's page: what it allows, its calls day by day for thirty days as a chart, what the consumer recorded of
+/// its use, and its open alerts.
+pub(super) async fn grant_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> Response {
+    if let Err(r) = page.require(OVERSEERS) {
+        return r;
+    }
+    let Some(actor) = page.actor.clone() else { return Redirect::to("/login").into_response() };
+    let zh = page.lang == Lang::Zh;
+    let label = |zh_label: &'static str, en_label: &'static str| if zh { zh_label } else { en_label };
+    let p = &state.platform;
+    let calls = match service::sharing::calls(p, &actor, id, 30).await {
+        Ok(c) => c,
+        Err(e) => return render(&state, &page, "error.html", StatusCode::NOT_FOUND, context! { title => error_message(&page, e) }),
+    };
+    let grants = service::sharing::grants(p, &actor).await.unwrap_or_default();
+    let Some(g) = grants.iter().find(|g| g.id == id) else {
+        let e = service::Error::not_found(format!("授权{id}不存在"), format!("Grant {id} does not exist"));
+        return render(&state, &page, "error.html", StatusCode::NOT_FOUND, context! { title => error_message(&page, e) });
+    };
+    let grant = context! {
+        id => g.id, code => g.resource_code, consumer => g.consumer.name, scenario => g.scenario, items => g.items.join(","),
+        ops => g.ops.iter().map(|o| label(o.label(), o.as_str())).collect::<Vec<_>>().join("、"), mode => label(g.mode.label(), g.mode.label_en()),
+        starts_at => g.starts_at.get(..10).unwrap_or_default(), expires_at => g.expires_at.get(..10).unwrap_or_default(),
+        state_label => label(g.state.label(), g.state.label_en()), state_reason => g.state_reason,
+    };
+    let chart = calls_chart(&calls);
+    let total: i64 = calls.iter().map(|d| d.record + d.verify + d.stats + d.batch).sum();
+    let denied: i64 = calls.iter().map(|d| d.denied).sum();
+    let usage: Vec<Value> = service::sharing::usage(p, &actor, id)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|u| serde_json::to_value(u).map(Value::from_serialize).unwrap_or_default())
+        .collect();
+    let alerts: Vec<Value> = service::alerts::list(p, &actor, true)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|a| a.object_kind == "grant" && a.object_id == id.to_string())
+        .map(|a| context! { message => if zh { &a.message } else { &a.message_en }, raised_at => a.raised_at.get(..16).unwrap_or_default() })
+        .collect();
+    render(&state, &page, "share_grant.html", StatusCode::OK, context! { grant, chart, total, denied, usage, alerts, days => calls.len() })
+}
+
+/// The calls per day as an inline SVG bar chart: calls served in blue, refusals stacked in red, one bar a day.
+fn calls_chart(days: &[service::sharing::DayCalls]) -> String {
+    let (w, h, pad) = (720.0_f64, 160.0_f64, 24.0_f64);
+    let max = days.iter().map(|d| d.record + d.verify + d.stats + d.batch + d.denied).max().unwrap_or(0).max(1) as f64;
+    let step = (w - pad) / days.len().max(1) as f64;
+    let mut svg = format!(r##"<svg id="calls-chart" viewBox="0 0 {w} {}" width="100%" role="img" xmlns="http://www.w3.org/2000/svg">"##, h + 20.0);
+    svg.push_str(&format!(r##"<text x="0" y="12" font-size="10" fill="#666">{}</text>"##, max as i64));
+    for (i, d) in days.iter().enumerate() {
+        let served = (d.record + d.verify + d.stats + d.batch) as f64;
+        let x = pad + i as f64 * step;
+        let hs = served / max * (h - 16.0);
+        let hd = d.denied as f64 / max * (h - 16.0);
+        let bar = (step * 0.7).max(1.0);
+        svg.push_str(&format!(
+            r##"<rect class="served" x="{x:.1}" y="{:.1}" width="{bar:.1}" height="{hs:.1}" fill="#2b6cb0"><title>{} {}</title></rect>"##,
+            h - hs,
+            d.day,
+            served as i64
+        ));
+        if d.denied > 0 {
+            svg.push_str(&format!(
+                r##"<rect class="denied" x="{x:.1}" y="{:.1}" width="{bar:.1}" height="{hd:.1}" fill="#c53030"><title>{} {}</title></rect>"##,
+                h - hs - hd,
+                d.day,
+                d.denied
+            ));
+        }
+        if i % 7 == 0 || i + 1 == days.len() {
+            svg.push_str(&format!(r##"<text x="{x:.1}" y="{}" font-size="10" fill="#666">{}</text>"##, h + 14.0, d.day.format("%m-%d")));
+        }
+    }
+    svg.push_str(&format!(r##"<line x1="{pad}" y1="{h}" x2="{w}" y2="{h}" stroke="#999"/></svg>"##));
+    svg
 }

@@ -624,6 +624,14 @@ pub async fn browser_sys_27c_apply_approve_call_and_audit_in_the_console(app: Te
     let page = s.wait_for("share.record").await;
     assert_no_error(&page, "the audit log");
     assert!(page.contains("最低生活保障资格审核") && page.contains(&code), "the call with its scenario");
+    // The grant's page charts its calls day by day from the same log.
+    s.go(&format!("{}/share", app.base)).await;
+    let page = s.wait_for("id=\"grant-link-1\"").await;
+    assert!(page.contains("id=\"corrections\"") && page.contains("id=\"demands\"") && page.contains("id=\"disputes\"") && page.contains("id=\"share-alerts\""), "the sharing page lists corrections, demands, disputes and alerts");
+    s.click("#grant-link-1").await;
+    let page = s.wait_for("id=\"calls-chart\"").await;
+    assert_no_error(&page, "the grant's page");
+    assert!(page.contains("id=\"calls-total\">1<") && page.contains("class=\"served\""), "one call, drawn as a bar");
     s.close().await;
 }
 

@@ -85,6 +85,7 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("PUT /api/v1/share/grants/{id}/state", ADMIN),
         ("POST /api/v1/share/grants/{id}/usage", &["dept_data_officer"]),
         ("GET /api/v1/share/grants/{id}/usage", OVERSEERS),
+        ("GET /api/v1/share/grants/{id}/calls", OVERSEERS),
         ("POST /api/v1/share/subscriptions", &["dept_data_officer"]),
         ("GET /api/v1/share/subscriptions", OVERSEERS),
         ("DELETE /api/v1/share/subscriptions/{id}", CATALOGERS),
