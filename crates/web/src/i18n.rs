@@ -312,7 +312,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("share_refuse", "不同意", "Refuse"),
     ("share_grants", "授权", "Grants"),
     ("share_grant", "授权", "Grant"),
-    ("share_period", "使用期限", "Period"),
+    ("grant_period", "使用期限", "Period"),
     ("share_calls", "近30天调用", "Calls in the last 30 days"),
     ("share_calls_help", "每日调用次数取自审计日志（蓝色为已响应，红色为被拒绝）。合计", "Calls per day, from the audit log (blue: answered, red: refused). Total"),
     ("share_denied", "被拒绝", "refused"),
