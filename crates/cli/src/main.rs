@@ -17,6 +17,11 @@ use service::{Actor, Platform};
 
 use crate::config::Config;
 
+/// mimalloc rather than the system allocator: a sharing-API call allocates and frees many small buffers across
+/// threads, where glibc's malloc spent about a tenth of the server's time (measured with perf, BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "shuyuan",
