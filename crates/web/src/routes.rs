@@ -253,6 +253,8 @@ pub fn api_routes() -> Vec<RouteSpec> {
             sharing::batch, req = None, resp = None),
         route!(POST "/api/v1/share/trace", Roles(SUPERVISORS), "Trace a leaked copy by the order of its keys to the batch delivery (and consumer) it came from",
             sharing::trace, req = Some(schema::<service::sharing::TraceRequest>), resp = Some(schema::<List<service::sharing::Traced>>)),
+        route!(GET "/api/v1/share/reports/departments", Roles(SUPERVISORS), "How each providing department answers: share applications and correction requests answered by their due day, and overdue (LS-28a)",
+            sharing::department_report, req = None, resp = Some(schema::<List<service::sharing::DepartmentSharingMetrics>>)),
         route!(POST "/api/v1/corrections", RolesOrSystem(OFFICERS), "File a correction request (校核) on a record of a resource your department holds a grant on: by the system's token or on the console; due by the regime's working days",
             corrections::file, req = Some(schema::<service::corrections::NewCorrection>), resp = Some(schema::<service::corrections::Correction>)),
         route!(GET "/api/v1/corrections", Roles(OVERSEERS), "Correction requests a department filed or must answer (every one for the authority), with overdue flags",

@@ -22,12 +22,14 @@ use crate::platform::Platform;
 mod api;
 mod misuse;
 mod push;
+mod report;
 mod scenarios;
 mod usage;
 
 pub use api::*;
 pub use misuse::*;
 pub use push::*;
+pub use report::*;
 pub use scenarios::*;
 pub use usage::*;
 

@@ -88,6 +88,11 @@ pub async fn calls(State(s): State<AppState>, Caller(caller): Caller, ApiPath(id
     Ok(Json(service::sharing::calls(&s.platform, &caller, id, q.days.unwrap_or(30)).await?))
 }
 
+pub async fn department_report(State(s): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<List<service::sharing::DepartmentSharingMetrics>>> {
+    let items = service::sharing::department_metrics(&s.platform, &caller).await?;
+    Ok(Json(List { total: items.len() as i64, items }))
+}
+
 pub async fn create_scenario(State(s): State<AppState>, Caller(caller): Caller, ApiJson(b): ApiJson<NewScenario>) -> ApiResult<(StatusCode, Json<ScenarioView>)> {
     Ok((StatusCode::CREATED, Json(service::sharing::create_scenario(&s.platform, &caller, b).await?)))
 }

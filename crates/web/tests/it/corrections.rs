@@ -117,3 +117,39 @@ pub async fn corrections_bad_input_is_refused_and_stores_nothing(app: TestApp) {
     let (status, body) = file(&cs, &cs.login("officer-mz").await, json!({"resource_code": "x", "record_key": "1", "description": "有误"})).await;
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("no_correction_mechanism")), "{body}");
 }
+
+/// LS-28a, SYS-27c, SYS-28d: the evaluation counts, per providing department, the applications answered by their
+/// due day and those left overdue, and the correction requests verified within the regime's days (校核及时率).
+pub async fn ls_28a_sys_27c_the_evaluation_counts_answers_and_corrections_on_time(app: TestApp) {
+    app.clock.set_day("2026-11-02");
+    let code = shared_population(&app, "shuangyashan-2026", conditional(&app).await).await;
+    let civil = app.login("officer-mz").await;
+    let (_, answered) = apply(&app, &civil, application(&code, &["zjhm", "xm"], &["view"])).await;
+    let (_, left) = apply(&app, &civil, application(&code, &["zjhm", "csrq"], &["view"])).await;
+    assert_eq!((answered["due_on"].as_str(), left["due_on"].as_str()), (Some("2026-11-03"), Some("2026-11-03")), "one working day: {answered} {left}");
+    let (status, _) = answer(&app, &app.login("officer").await, answered["id"].as_i64().unwrap(), json!({"approve": true})).await;
+    assert_eq!(status, 200);
+
+    app.clock.set_day("2026-11-05");
+    let (civil, police) = (app.login("officer-mz").await, app.login("officer").await);
+    let doubt = |n: usize| json!({"resource_code": code, "record_key": citizen(n), "description": "姓名有误"});
+    let (_, quick) = file(&app, &civil, doubt(1)).await;
+    let (_, slow) = file(&app, &civil, doubt(2)).await;
+    assert_eq!(quick["due_on"], "2026-11-12", "five working days (SYS-28d): {quick}");
+    let resolve = |id: &Value| format!("/api/v1/corrections/{}/resolve", id["id"]);
+    let done = json!({"outcome": "confirmed_correct", "resolution": "经核查数据无误"});
+    assert_eq!(app.json(Method::POST, &resolve(&quick), Some(&police), Some(done.clone())).await.0, 200);
+    app.clock.set_day("2026-11-20");
+    assert_eq!(app.json(Method::POST, &resolve(&slow), Some(&app.login("officer").await), Some(done)).await.0, 200);
+
+    let (status, report) = app.json(Method::GET, "/api/v1/share/reports/departments", Some(&app.login("auditor").await), None).await;
+    assert_eq!(status, 200, "{report}");
+    let police_id = app.department_id("公安局").await;
+    let row = report["items"].as_array().unwrap().iter().find(|r| r["department_id"] == police_id).unwrap_or_else(|| panic!("{report}"));
+    let answers = (row["answers_due"].as_i64(), row["answers_on_time"].as_i64(), row["answers_overdue"].as_i64(), row["answer_timeliness_percent"].as_f64());
+    assert_eq!(answers, (Some(2), Some(1), Some(1), Some(50.0)), "{row}");
+    let checks = (row["corrections_due"].as_i64(), row["corrections_on_time"].as_i64(), row["correction_timeliness_percent"].as_f64());
+    assert_eq!(checks, (Some(2), Some(1), Some(50.0)), "{row}");
+    let (status, _) = app.json(Method::GET, "/api/v1/share/reports/departments", Some(&app.login("officer").await), None).await;
+    assert_eq!(status, 403, "the authority and its supervisors evaluate");
+}

@@ -105,6 +105,7 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("GET /api/v1/share/disputes/{id}", OVERSEERS),
         ("POST /api/v1/share/disputes/{id}/steps", CATALOGERS),
         ("POST /api/v1/share/upstream", &["dept_data_officer"]),
+        ("GET /api/v1/share/reports/departments", &["authority_admin", "service_operator", "auditor"]),
         ("POST /api/v1/corrections", &["system", "dept_data_officer"]),
         ("GET /api/v1/corrections", OVERSEERS),
         ("POST /api/v1/corrections/{id}/resolve", &["dept_data_officer"]),
