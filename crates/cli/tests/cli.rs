@@ -471,3 +471,107 @@ async fn the_demo_delivers_data_to_every_published_resource() {
     assert_eq!(rows.len(), 700);
     assert!(rows.iter().all(|r| domain::ids::Uscc::parse(r[0].as_deref().unwrap()).is_ok()));
 }
+
+/// Crash safety of the audit trail: `shuyuan serve` answers sharing-API calls while killed with SIGKILL; every call
+/// it answered has its audit event in the chain once the node is back (the journal is replayed), none twice, and
+/// the chain verifies.
+#[tokio::test]
+async fn every_call_answered_before_a_sigkill_is_in_the_audit_chain_after_a_restart() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let code = police_population(data).await;
+    let civil_uscc = domain::ids::Uscc::complete("11331100MB0001202");
+    let add = ["departments", "add", "--data-dir", data, "--name", "丽水市民政局", "--region", "331100", "--uscc", civil_uscc.as_str()];
+    assert_eq!(shuyuan(&add).0, 0);
+    let id = |n: u32| domain::ids::CitizenId::complete(&format!("33110219900101{n:03}")).as_str().to_string();
+    let mut csv = String::from("公民身份号码,姓名\n");
+    for n in 0..300 {
+        csv.push_str(&format!("{},居民{n}\n", id(n)));
+    }
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, csv).unwrap();
+    assert_eq!(shuyuan(&["ingest", "--data-dir", data, "--resource", &code, file.to_str().unwrap()]).0, 0);
+
+    // The civil affairs bureau's grant (unconditional data is granted on request in 丽水) and its system's token.
+    let url = format!("sqlite://{}", dir.path().join("shuyuan.db").display());
+    let p = service::Platform::open(store::Store::open(&url).await.unwrap(), std::sync::Arc::new(domain::clock::SystemClock)).await.unwrap();
+    let (departments, _) = service::orgs::list_departments(&p, 100, 0).await.unwrap();
+    let civil = departments.iter().find(|d| d.uscc == civil_uscc.as_str()).unwrap().id;
+    let officer = service::Actor {
+        kind: service::actor::ActorKind::User,
+        user_id: None,
+        name: "民政局数据专员".into(),
+        department_id: Some(civil),
+        roles: vec![domain::roles::Role::DeptDataOfficer],
+        client_addr: "127.0.0.1".into(),
+    };
+    let input = service::sharing::NewApplication {
+        resource_code: code.clone(),
+        scenario: "最低生活保障资格审核".into(),
+        basis: "《社会救助暂行办法》第十一条".into(),
+        purpose: "核对申请人户籍".into(),
+        items: vec!["zjhm".into(), "xm".into()],
+        ops: vec![domain::catalog::attrs::ShareOp::View],
+        mode: None,
+        token_ids: vec![],
+        starts_on: None,
+        expires_on: p.clock.today() + chrono::Duration::days(300),
+    };
+    let application = service::sharing::apply(&p, &officer, input).await.unwrap();
+    assert!(application.grant_id.is_some(), "granted on request: {:?}", application.state);
+    let (_, token) = service::auth::create_token(&p, &service::Actor::cli(), "低保审核系统", civil, None).await.unwrap();
+    p.store.close().await;
+
+    let mut server = serve(data).await;
+    let answered = std::sync::Arc::new(AtomicUsize::new(0));
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let client = reqwest::Client::new();
+    let callers = 16u32;
+    let mut tasks = Vec::new();
+    for c in 0..callers {
+        let (client, base, token, code) = (client.clone(), server.1.clone(), token.clone(), code.clone());
+        let (answered, stop, key) = (answered.clone(), stop.clone(), id(c * 7));
+        tasks.push(tokio::spawn(async move {
+            while !stop.load(Ordering::SeqCst) {
+                let Ok(r) = client.get(format!("{base}/api/v1/share/{code}/records/{key}")).bearer_auth(&token).send().await else { break };
+                if r.status().as_u16() == 200 && r.bytes().await.is_ok() {
+                    answered.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    server.0.kill().unwrap();
+    let _ = server.0.wait();
+    stop.store(true, Ordering::SeqCst);
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let answered = answered.load(Ordering::SeqCst) as i64;
+    assert!(answered > 50, "the server answered calls before it was killed: {answered}");
+
+    let count = || async {
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        let n: i64 = sqlx::Row::get(&sqlx::query("SELECT COUNT(*) FROM audit_events WHERE action = 'share.record'").fetch_one(&mut conn).await.unwrap(), 0);
+        conn.close().await.unwrap();
+        n
+    };
+    let before_restart = count().await;
+    let restarted = serve(data).await;
+    let mut chained = count().await;
+    for _ in 0..100 {
+        if chained >= answered {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        chained = count().await;
+    }
+    drop(restarted);
+    eprintln!("answered {answered}; chained before the restart {before_restart}, after {chained}");
+    assert!(chained >= answered, "{answered} calls answered, {chained} in the chain after the restart");
+    // Events journaled for calls whose answers never left (one per caller at most), none replayed twice.
+    assert!(chained <= answered + i64::from(callers), "{answered} answered, {chained} chained");
+    let (status, out, err) = shuyuan(&["audit", "verify", "--data-dir", data]);
+    assert_eq!(status, 0, "the chain verifies: {out}{err}");
+}
