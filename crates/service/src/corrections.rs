@@ -17,6 +17,7 @@ use store::corrections::CorrectionRow;
 use crate::actor::{Actor, ActorKind};
 use crate::error::{Error, Result};
 use crate::platform::Platform;
+use crate::sharing::key_print;
 
 /// A doubt about one record of a shared resource.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -249,12 +250,6 @@ pub async fn scan_overdue(p: &Platform) -> Result<usize> {
     }
     tx.commit().await?;
     Ok(raised)
-}
-
-/// A short fingerprint of a key for the audit log, as the sharing API logs them.
-fn key_print(key: &str) -> String {
-    use sm3::Digest;
-    hex::encode(&sm3::Sm3::digest(key.as_bytes())[..6])
 }
 
 async fn view(p: &Platform, conn: &mut store::Conn, c: CorrectionRow) -> Result<Correction> {

@@ -232,7 +232,7 @@ async fn row_by_key(p: &Platform, a: &Authorized, items: &[String], key: &str) -
 
 /// A short fingerprint of a looked-up key for the audit log: repeated and distinct keys can be counted (misuse
 /// checks) without the log holding the identifier itself.
-fn key_print(key: &str) -> String {
+pub(crate) fn key_print(key: &str) -> String {
     use sm3::Digest;
     hex::encode(&sm3::Sm3::digest(key.as_bytes())[..6])
 }

@@ -27,6 +27,7 @@ mod scenarios;
 mod usage;
 
 pub use api::*;
+pub(crate) use api::key_print;
 pub use misuse::*;
 pub use push::*;
 pub use report::*;
