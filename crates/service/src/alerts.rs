@@ -53,6 +53,18 @@ pub struct Scanned {
     pub resolved: u64,
 }
 
+/// Raises `row` with its `alert.raise` audit event (naming the alert's object, `detail` saying why) in `tx`,
+/// unless the same alert is raised already; answers whether it was raised now.
+pub(crate) async fn raise_logged(tx: &mut store::Conn, actor: &Actor, row: &AlertRow, detail: String, now_us: i64) -> Result<bool> {
+    if !store::alerts::raise(tx, row).await? {
+        return Ok(false);
+    }
+    let mut event = actor.event("alert.raise", &row.object_kind, row.object_id.clone());
+    event.detail = detail;
+    store::audit::append(tx, &event, now_us).await?;
+    Ok(true)
+}
+
 /// Raises the delivery warnings and alerts due now and resolves the ones a delivery made moot, each raised alert
 /// with its audit event.
 pub async fn scan(p: &Platform) -> Result<Scanned> {
@@ -94,10 +106,7 @@ pub async fn scan(p: &Platform) -> Result<Scanned> {
             raised_at_us: now,
             resolved_at_us: None,
         };
-        if store::alerts::raise(&mut tx, &row).await? {
-            let mut event = actor.event("alert.raise", "resource", &feed.code);
-            event.detail = format!("{kind}: due {shown}, department {}", feed.provider_id);
-            store::audit::append(&mut tx, &event, now).await?;
+        if raise_logged(&mut tx, &actor, &row, format!("{kind}: due {shown}, department {}", feed.provider_id), now).await? {
             scanned.raised += 1;
         }
     }

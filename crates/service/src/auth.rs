@@ -155,16 +155,22 @@ pub async fn authenticate(p: &Platform, token: &str, client_addr: &str) -> Resul
             event.result = "refused".into();
             event.detail = format!("token suspended: {reason}");
             p.audit_writer.append(event).await?;
-            return Err(Error::Denied(domain::Invalid::new(
-                "token_suspended",
-                format!("令牌因调用异常已暂停（{reason}），请联系数据主管部门核查后恢复"),
-                format!("The token is suspended after anomalous use ({reason}): ask the data authority to review and resume it"),
-            )));
+            return Err(token_suspended(reason, reason));
         }
         Ok((actor, None))
     } else {
         Err(Error::Unauthenticated)
     }
+}
+
+/// The refusal of a call by a token an anomaly suspended, with why (SYS-31a); a stored suspension keeps the
+/// Chinese reason only, so both messages carry it.
+pub(crate) fn token_suspended(reason: &str, reason_en: &str) -> Error {
+    Error::Denied(domain::Invalid::new(
+        "token_suspended",
+        format!("令牌因调用异常已暂停（{reason}），请联系数据主管部门核查后恢复"),
+        format!("The token is suspended after anomalous use ({reason_en}): ask the data authority to review and resume it"),
+    ))
 }
 
 /// May `actor` manage the tokens of `department_id`? The authority for all; a data officer for their own.

@@ -241,10 +241,7 @@ pub async fn scan_overdue(p: &Platform) -> Result<usize> {
             raised_at_us: now,
             resolved_at_us: None,
         };
-        if store::alerts::raise(&mut tx, &row).await? {
-            let mut event = actor.event("alert.raise", "correction", c.id.to_string());
-            event.detail = format!("correction_overdue: due {due}");
-            store::audit::append(&mut tx, &event, now).await?;
+        if crate::alerts::raise_logged(&mut tx, &actor, &row, format!("correction_overdue: due {due}"), now).await? {
             raised += 1;
         }
     }

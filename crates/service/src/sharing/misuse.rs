@@ -44,10 +44,7 @@ pub async fn scan_idle(p: &Platform) -> Result<usize> {
             raised_at_us: now,
             resolved_at_us: None,
         };
-        if store::alerts::raise(&mut tx, &row).await? {
-            let mut event = actor.event("alert.raise", "grant", g.id.to_string());
-            event.detail = format!("grant_idle: last used {last}, idle since {idle}");
-            store::audit::append(&mut tx, &event, now).await?;
+        if crate::alerts::raise_logged(&mut tx, &actor, &row, format!("grant_idle: last used {last}, idle since {idle}"), now).await? {
             raised += 1;
         }
     }
@@ -67,7 +64,10 @@ pub(super) async fn observe_call(p: &Platform, actor: &Actor, token_id: i64, key
         w.watch.call(minute, key, t, limit)
     });
     match found {
-        Some(anomaly) => act(p, actor, token_id, anomaly).await,
+        Some(anomaly) => match act(p, actor, token_id, anomaly).await? {
+            Some((zh, en)) => Err(crate::auth::token_suspended(&zh, &en)),
+            None => Ok(()),
+        },
         None => Ok(()),
     }
 }
@@ -76,10 +76,11 @@ pub(super) async fn observe_call(p: &Platform, actor: &Actor, token_id: i64, key
 pub(super) async fn observe_denial(p: &Platform, actor: &Actor, token_id: i64) -> Result<()> {
     let t = &p.profile.sharing.anomaly;
     let minute = p.now_us().div_euclid(60_000_000);
-    match p.caches.watch(token_id, |w| w.watch.denied(minute, t)) {
-        Some(anomaly) => act(p, actor, token_id, anomaly).await.or_else(|e| if matches!(e, Error::Denied(_)) { Ok(()) } else { Err(e) }),
-        None => Ok(()),
+    // The refused call is answered with its own refusal; the suspension shows from the next call on.
+    if let Some(anomaly) = p.caches.watch(token_id, |w| w.watch.denied(minute, t)) {
+        act(p, actor, token_id, anomaly).await?;
     }
+    Ok(())
 }
 
 fn key_hash(key: &str) -> u64 {
@@ -90,8 +91,8 @@ fn key_hash(key: &str) -> u64 {
 }
 
 /// Raises the anomaly to the token's department and the authority and, where the profile says so, suspends the
-/// token: alert, suspension and audit event in one transaction.
-async fn act(p: &Platform, actor: &Actor, token_id: i64, anomaly: Anomaly) -> Result<()> {
+/// token: alert, suspension and audit event in one transaction. Answers why (Chinese, English) if it suspended.
+async fn act(p: &Platform, actor: &Actor, token_id: i64, anomaly: Anomaly) -> Result<Option<(String, String)>> {
     let suspends = p.profile.sharing.anomaly.suspends_token;
     let now = p.now_us();
     let (zh, en) = anomaly.describe();
@@ -117,12 +118,8 @@ async fn act(p: &Platform, actor: &Actor, token_id: i64, anomaly: Anomaly) -> Re
     store::audit::append(&mut tx, &event, now).await?;
     tx.commit().await?;
     if !suspended {
-        return Ok(());
+        return Ok(None);
     }
     p.caches.bump();
-    Err(Error::Denied(domain::Invalid::new(
-        "token_suspended",
-        format!("令牌因调用异常已暂停（{zh}），请联系数据主管部门核查后恢复"),
-        format!("The token is suspended after anomalous use ({en}): ask the data authority to review and resume it"),
-    )))
+    Ok(Some((zh, en)))
 }

@@ -117,14 +117,28 @@ pub async fn record_usage(p: &Platform, actor: &Actor, grant_id: i64, u: NewUsag
     Ok(usage_view(store::sharing::UsageRow { id, ..row }))
 }
 
+/// A grant with its resource, for its consumer, its provider and those who oversee (not found for anyone else).
+async fn visible_grant(conn: &mut store::Conn, actor: &Actor, grant_id: i64) -> Result<(GrantRow, store::catalog::ResourceRow)> {
+    let g = store::sharing::grant_by_id(conn, grant_id).await?.ok_or_else(|| grant_not_found(grant_id))?;
+    let resource = store::catalog::by_id(conn, g.resource_id).await?.ok_or_else(|| grant_not_found(grant_id))?;
+    if !actor.oversees() && actor.department_id != Some(g.consumer_department_id) && actor.department_id != Some(resource.provider_department_id) {
+        return Err(grant_not_found(grant_id));
+    }
+    Ok((g, resource))
+}
+
+/// One grant, for its consumer, its provider and those who oversee.
+pub async fn grant_by_id(p: &Platform, actor: &Actor, grant_id: i64) -> Result<GrantView> {
+    let mut conn = p.store.read().await?;
+    let (g, resource) = visible_grant(&mut conn, actor, grant_id).await?;
+    let consumer = store::orgs::department_by_id(&mut conn, g.consumer_department_id).await?.map(|d| d.name).unwrap_or_default();
+    Ok(grant_view(g, resource.code, consumer))
+}
+
 /// A grant's usage records, for its consumer, its provider and those who oversee.
 pub async fn usage(p: &Platform, actor: &Actor, grant_id: i64) -> Result<Vec<Usage>> {
     let mut conn = p.store.read().await?;
-    let g = store::sharing::grant_by_id(&mut conn, grant_id).await?.ok_or_else(|| grant_not_found(grant_id))?;
-    let provider = store::catalog::by_id(&mut conn, g.resource_id).await?.map(|r| r.provider_department_id);
-    if !actor.oversees() && actor.department_id != Some(g.consumer_department_id) && actor.department_id != provider {
-        return Err(grant_not_found(grant_id));
-    }
+    visible_grant(&mut conn, actor, grant_id).await?;
     Ok(store::sharing::usage_of(&mut conn, grant_id).await?.into_iter().map(usage_view).collect())
 }
 
@@ -156,10 +170,7 @@ pub async fn scan_destruction(p: &Platform) -> Result<usize> {
         if store::alerts::open_exists(&mut tx, "grant_destruction_due", &row.object_id).await? {
             continue;
         }
-        if store::alerts::raise(&mut tx, &row).await? {
-            let mut event = actor.event("alert.raise", "grant", g.id.to_string());
-            event.detail = "grant_destruction_due".into();
-            store::audit::append(&mut tx, &event, now).await?;
+        if crate::alerts::raise_logged(&mut tx, &actor, &row, "grant_destruction_due".into(), now).await? {
             raised += 1;
         }
     }
@@ -189,11 +200,7 @@ pub async fn calls(p: &Platform, actor: &Actor, grant_id: i64, days: u32) -> Res
     // Calls still in the journal are counted too.
     p.audit_writer.settle().await;
     let mut conn = p.store.read().await?;
-    let g = store::sharing::grant_by_id(&mut conn, grant_id).await?.ok_or_else(|| grant_not_found(grant_id))?;
-    let resource = store::catalog::by_id(&mut conn, g.resource_id).await?.ok_or_else(|| grant_not_found(grant_id))?;
-    if !actor.oversees() && actor.department_id != Some(g.consumer_department_id) && actor.department_id != Some(resource.provider_department_id) {
-        return Err(grant_not_found(grant_id));
-    }
+    let (g, resource) = visible_grant(&mut conn, actor, grant_id).await?;
     let today = p.clock.today();
     let first = today - chrono::Duration::days(i64::from(days) - 1);
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("the epoch");

@@ -225,10 +225,9 @@ pub(super) async fn grant_page(State(state): State<AppState>, page: Page, Path(i
         Ok(c) => c,
         Err(e) => return render(&state, &page, "error.html", StatusCode::NOT_FOUND, context! { title => error_message(&page, e) }),
     };
-    let grants = service::sharing::grants(p, &actor).await.unwrap_or_default();
-    let Some(g) = grants.iter().find(|g| g.id == id) else {
-        let e = service::Error::not_found(format!("授权{id}不存在"), format!("Grant {id} does not exist"));
-        return render(&state, &page, "error.html", StatusCode::NOT_FOUND, context! { title => error_message(&page, e) });
+    let g = match service::sharing::grant_by_id(p, &actor, id).await {
+        Ok(g) => g,
+        Err(e) => return render(&state, &page, "error.html", StatusCode::NOT_FOUND, context! { title => error_message(&page, e) }),
     };
     let grant = context! {
         id => g.id, code => g.resource_code, consumer => g.consumer.name, scenario => g.scenario, items => g.items.join(","),
