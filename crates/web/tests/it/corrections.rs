@@ -153,3 +153,43 @@ pub async fn ls_28a_sys_27c_sys_28d_the_evaluation_counts_answers_and_correction
     let (status, _) = app.json(Method::GET, "/api/v1/share/reports/departments", Some(&app.login("officer").await), None).await;
     assert_eq!(status, 403, "the authority and its supervisors evaluate");
 }
+
+/// FS-30b, FS-30c: in Foshan a department that doubts shared data files a re-check request (复核申请), which the
+/// data's source department verifies within ten working days: received Monday 2024-03-04, it is due Monday
+/// 2024-03-18 and overdue from the 19th. Meanwhile the record is served flagged, with the request to cite to the
+/// counterpart, so the case goes on; corrected, the request closes and the flag is gone.
+pub async fn fs_30b_fs_30c_a_recheck_request_is_verified_within_ten_working_days(app: TestApp) {
+    let app = app.sibling("foshan-2020").await;
+    app.clock.set_day("2024-03-04");
+    let code = shared_population(&app, "foshan-2020", conditional(&app).await).await;
+    let civil = app.login("officer-mz").await;
+    let (status, filed) = apply(&app, &civil, application(&code, &["zjhm", "xm"], &["view"])).await;
+    assert_eq!(status, 201, "{filed}");
+    let (status, body) = answer(&app, &app.login("officer").await, filed["id"].as_i64().unwrap(), json!({"approve": true})).await;
+    assert_eq!(status, 200, "{body}");
+    let (token, _) = token_of(&app, "民政局").await;
+    let (status, request) = file(&app, &token, json!({"resource_code": code, "record_key": citizen(7), "item": "xm", "description": "姓名与户籍底册不符"})).await;
+    assert_eq!((status, request["due_on"].as_str()), (201, Some("2024-03-18")), "ten working days: {request}");
+    let record = format!("/api/v1/share/{code}/records/{}", citizen(7));
+    let (status, flagged) = app.json(Method::GET, &record, Some(&token), None).await;
+    assert_eq!((status, flagged["verification_status"].as_str(), flagged["correction_id"].as_i64()), (200, Some("under_verification"), request["id"].as_i64()), "{flagged}");
+
+    let overdue = |alerts: &Value| alerts["items"].as_array().unwrap().iter().filter(|a| a["kind"] == "correction_overdue").count();
+    app.clock.set_day("2024-03-18");
+    service::alerts::scan(&app.platform).await.unwrap();
+    let (_, alerts) = app.json(Method::GET, "/api/v1/alerts?open=true", Some(&app.login("admin").await), None).await;
+    assert_eq!(overdue(&alerts), 0, "not overdue on its due day: {alerts}");
+    app.clock.set_day("2024-03-19");
+    service::alerts::scan(&app.platform).await.unwrap();
+    let (_, alerts) = app.json(Method::GET, "/api/v1/alerts?open=true", Some(&app.login("admin").await), None).await;
+    assert_eq!(overdue(&alerts), 1, "overdue the next working day: {alerts}");
+
+    let resolve = format!("/api/v1/corrections/{}/resolve", request["id"]);
+    let fix = json!({"outcome": "corrected", "resolution": "经核查户籍底册，姓名已更正，下一版本生效"});
+    let (status, done) = app.json(Method::POST, &resolve, Some(&app.login("officer").await), Some(fix)).await;
+    assert_eq!((status, done["state"].as_str(), done["outcome"].as_str()), (200, Some("resolved"), Some("corrected")), "{done}");
+    let (status, after) = app.json(Method::GET, &record, Some(&token), None).await;
+    assert!(status == 200 && after.get("verification_status").is_none(), "the flag is gone: {after}");
+    let (_, alerts) = app.json(Method::GET, "/api/v1/alerts?open=true", Some(&app.login("admin").await), None).await;
+    assert_eq!(overdue(&alerts), 0, "resolving the request closes its alert: {alerts}");
+}
