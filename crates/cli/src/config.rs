@@ -27,6 +27,13 @@ pub struct Config {
     /// default `index/` in the data folder. Nodes of one deployment each need their own.
     #[serde(default)]
     pub index_dir: Option<std::path::PathBuf>,
+    /// When an audited access (a sharing call, a search) is answered relative to its audit event reaching the
+    /// disk: 0 or absent, after the event is synced (no crash of any kind loses an answered call's event); N,
+    /// after the event is written to this node's journal, which is synced every N milliseconds (a crash of the
+    /// process loses nothing, a crash of the machine at most the last N ms of events) — for nodes whose disk
+    /// cannot sync as often as calls arrive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_sync_ms: Option<u64>,
     /// The lake in an S3-compatible object store; without it, `lake/` in the data folder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lake: Option<LakeConfig>,
@@ -56,7 +63,7 @@ impl Config {
             let abs = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
             format!("sqlite://{}", abs.join("shuyuan.db").display())
         });
-        Config { profile: profile.into(), database_url, listen: listen.into(), secure_cookies: None, log_json: false, index_dir: None, lake: None }
+        Config { profile: profile.into(), database_url, listen: listen.into(), secure_cookies: None, log_json: false, index_dir: None, audit_sync_ms: None, lake: None }
     }
 
     /// The object store the lake lives in, if the config names one, with credentials from the environment.

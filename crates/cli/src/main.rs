@@ -640,7 +640,8 @@ async fn serve(data_dir: &std::path::Path, config: Config) -> Result<i32> {
     attach_lake(&platform, data_dir).await?;
     service::secrets::attach(&platform, &data_dir.join("secret.key")).with_context(|| format!("read the secret key in {}", data_dir.display()))?;
     let journal = data_dir.join("journal");
-    service::audit::attach_journal(&platform, &journal).await.with_context(|| format!("打开审计日志缓冲 / open the audit journal in {}", journal.display()))?;
+    let sync = service::audit::JournalSync::from_millis(config.audit_sync_ms);
+    service::audit::attach_journal(&platform, &journal, sync).await.with_context(|| format!("打开审计日志缓冲 / open the audit journal in {}", journal.display()))?;
     service::worker::start(&platform);
     let index_dir = config.index_dir(data_dir);
     service::catalog::search::attach(&platform, &index_dir).await.with_context(|| format!("open the catalog index in {}", index_dir.display()))?;

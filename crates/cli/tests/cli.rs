@@ -477,10 +477,26 @@ async fn the_demo_delivers_data_to_every_published_resource() {
 /// the chain verifies.
 #[tokio::test]
 async fn every_call_answered_before_a_sigkill_is_in_the_audit_chain_after_a_restart() {
+    answered_calls_survive_a_sigkill(None).await;
+}
+
+/// The same with `audit_sync_ms = 5`: a call is answered once its event is written to the journal, before the
+/// journal is synced; a crash of the process still loses none (the kernel holds what was written).
+#[tokio::test]
+async fn with_audit_sync_ms_every_call_answered_before_a_sigkill_is_in_the_chain_too() {
+    answered_calls_survive_a_sigkill(Some(5)).await;
+}
+
+async fn answered_calls_survive_a_sigkill(audit_sync_ms: Option<u64>) {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
     let code = police_population(data).await;
+    if let Some(ms) = audit_sync_ms {
+        let config = dir.path().join("shuyuan.toml");
+        let text = std::fs::read_to_string(&config).unwrap();
+        std::fs::write(&config, format!("audit_sync_ms = {ms}\n{text}")).unwrap();
+    }
     let civil_uscc = domain::ids::Uscc::complete("11331100MB0001202");
     let add = ["departments", "add", "--data-dir", data, "--name", "丽水市民政局", "--region", "331100", "--uscc", civil_uscc.as_str()];
     assert_eq!(shuyuan(&add).0, 0);

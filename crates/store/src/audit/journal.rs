@@ -15,6 +15,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::NewEvent;
 use crate::{Error, Result};
@@ -36,7 +37,7 @@ pub struct Entry {
 pub struct Journal {
     dir: PathBuf,
     node: String,
-    file: File,
+    file: Arc<File>,
     /// The first seq of the open segment and how many bytes it holds.
     segment_first: u64,
     segment_bytes: u64,
@@ -68,12 +69,23 @@ impl Journal {
         let next_seq = entries.last().map(|e| e.seq + 1).unwrap_or_else(|| segments.last().map(|(first, _)| *first).unwrap_or(1));
         // Appending continues in a fresh segment: the old ones are only ever read and then removed.
         let path = segment_path(dir, next_seq);
-        let file = OpenOptions::new().create(true).append(true).open(&path).map_err(io_error)?;
+        let file = Arc::new(OpenOptions::new().create(true).append(true).open(&path).map_err(io_error)?);
         sync_dir(dir)?;
         segments.retain(|(_, p)| *p != path);
         let journal =
             Journal { dir: dir.to_path_buf(), node, file, segment_first: next_seq, segment_bytes: 0, next_seq, closed: segments, _lock: lock };
         Ok(Some((journal, entries)))
+    }
+
+    /// The open segment, to sync what has been written to it without holding the journal: a segment is synced
+    /// before the next one is started, so syncing the newest one makes every entry written so far durable.
+    pub fn sync_handle(&self) -> Arc<File> {
+        self.file.clone()
+    }
+
+    /// The newest entry's number (0: none yet).
+    pub fn last_seq(&self) -> u64 {
+        self.next_seq - 1
     }
 
     /// This node's identity in `audit_journal_marks`.
@@ -83,6 +95,15 @@ impl Journal {
 
     /// Appends the events, numbering and stamping them, and makes them durable (one `fdatasync`) before returning.
     pub fn append(&mut self, events: Vec<(i64, NewEvent)>) -> Result<Vec<Entry>> {
+        let entries = self.write(events)?;
+        self.file.sync_data().map_err(io_error)?;
+        Ok(entries)
+    }
+
+    /// Appends the events, numbering and stamping them, to the file without syncing it: once this returns they
+    /// survive a crash of the process (the kernel holds them), and a later sync through [`Journal::sync_handle`]
+    /// makes them survive a crash of the machine. A failed write is taken back whole.
+    pub fn write(&mut self, events: Vec<(i64, NewEvent)>) -> Result<Vec<Entry>> {
         if self.segment_bytes >= SEGMENT_BYTES {
             self.rotate()?;
         }
@@ -94,7 +115,7 @@ impl Journal {
             encode(&entry, &mut buf);
             entries.push(entry);
         }
-        if let Err(e) = self.file.write_all(&buf).and_then(|_| self.file.sync_data()) {
+        if let Err(e) = (&*self.file).write_all(&buf) {
             // Nobody is answered for these: take the partial write back so the segment stays whole.
             self.next_seq -= entries.len() as u64;
             let _ = self.file.set_len(self.segment_bytes);
@@ -135,8 +156,9 @@ impl Journal {
         if self.segment_first == self.next_seq {
             return Ok(());
         }
+        self.file.sync_data().map_err(io_error)?;
         let path = segment_path(&self.dir, self.next_seq);
-        self.file = OpenOptions::new().create(true).append(true).open(&path).map_err(io_error)?;
+        self.file = Arc::new(OpenOptions::new().create(true).append(true).open(&path).map_err(io_error)?);
         sync_dir(&self.dir)?;
         self.closed.push((self.segment_first, segment_path(&self.dir, self.segment_first)));
         self.segment_first = self.next_seq;

@@ -64,7 +64,7 @@ pub async fn spawn_profile(backend: store::testing::TestBackend, profile: &str) 
     service::catalog::search::attach(&platform, &dir.path().join("index")).await.unwrap();
     service::aggregation::attach(&platform, &dir.path().join("lake"), None).await.unwrap();
     service::secrets::attach(&platform, &dir.path().join("secret.key")).unwrap();
-    assert!(service::audit::attach_journal(&platform, &dir.path().join("journal")).await.unwrap());
+    assert!(service::audit::attach_journal(&platform, &dir.path().join("journal"), Default::default()).await.unwrap());
     service::demo::seed(&platform).await.unwrap();
     let app = web::app(platform.clone(), web::WebOptions { secure_cookies: false, ..Default::default() });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
