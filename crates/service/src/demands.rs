@@ -214,11 +214,17 @@ pub async fn escalate(p: &Platform, actor: &Actor, application_id: i64) -> Resul
     get(p, actor, id).await
 }
 
-fn reviews(p: &Platform, actor: &Actor, d: &DemandRow) -> bool {
+fn reviews(p: &Platform, actor: &Actor, provider_department_id: i64) -> bool {
     match p.profile.sharing.demand_reviewer {
-        DemandReviewer::Provider => actor.has(Role::DeptDataOfficer) && actor.department_id == Some(d.provider_department_id),
+        DemandReviewer::Provider => actor.has(Role::DeptDataOfficer) && actor.department_id == Some(provider_department_id),
         DemandReviewer::Authority => actor.kind == ActorKind::Cli || actor.has(Role::AuthorityAdmin),
     }
+}
+
+/// Whether `actor` is the one to answer this demand now: it waits for review and the regime makes the actor its
+/// reviewer (the console offers the answer only then).
+pub fn answerable(p: &Platform, actor: &Actor, d: &Demand) -> bool {
+    d.state == DemandState::ProviderReview && reviews(p, actor, d.provider.id)
 }
 
 /// The reviewer's answer (SYS-32b: a rejection states its reasons; SYS-32c: reasonable uncataloged data is due in
@@ -227,7 +233,7 @@ pub async fn answer(p: &Platform, actor: &Actor, id: i64, a: DemandAnswer) -> Re
     let mut conn = p.store.read().await?;
     let d = store::demands::by_id(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
     drop(conn);
-    if !reviews(p, actor, &d) {
+    if !reviews(p, actor, d.provider_department_id) {
         return Err(Error::forbidden("该数据需求由数据提供部门（或按规定由数据主管部门）审核", "The provider (or, where the regime says so, the authority) reviews this demand"));
     }
     if d.state != DemandState::ProviderReview.as_str() {

@@ -85,6 +85,7 @@ async fn oversight(state: &AppState, actor: &Actor, zh: bool) -> (Vec<Value>, Ve
                 id => d.id, requester => d.requester.name, provider => d.provider.name, items => d.items.join(","), scenario => d.scenario,
                 state_label => pick(d.state.label(), d.state.label_en()), due_on => d.due_on.map(|x| x.to_string()),
                 overdue => d.overdue || d.catalog_overdue, resource_code => d.resource_code,
+                answerable => service::demands::answerable(p, actor, d),
             }
         })
         .collect();
@@ -112,6 +113,7 @@ async fn oversight(state: &AppState, actor: &Actor, zh: bool) -> (Vec<Value>, Ve
                 id => c.id, code => c.resource_code, name => c.resource_name, item => c.item, description => c.description,
                 reporter => c.reporter_department.clone().unwrap_or_default(), provider => c.provider, channel => c.channel,
                 state_label => state, due_on => c.due_on.map(|d| d.to_string()), overdue => c.overdue, resolution => c.resolution,
+                resolvable => c.state == "received" && actor.has(Role::DeptDataOfficer) && actor.department_id == Some(c.provider_department_id),
             }
         })
         .collect();
@@ -190,6 +192,44 @@ pub(super) async fn answer(State(state): State<AppState>, page: Page, Path(id): 
     let input = Answer { approve: form.approve == "1", reason: form.reason, basis: form.basis };
     let result = service::sharing::answer(&state.platform, &actor, id, input).await;
     share_page(&state, &page, String::new(), outcome(&page, result, |a| format!("#{} {}", a.id, a.state.label()))).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct ResolveForm {
+    csrf: String,
+    outcome: String,
+    #[serde(default)]
+    resolution: String,
+}
+
+/// The provider resolves a correction request on the console (LS-13c, SYS-28d, FS-30b).
+pub(super) async fn resolve_correction(State(state): State<AppState>, page: Page, Path(id): Path<i64>, Form(form): Form<ResolveForm>) -> Response {
+    let actor = match officer_form(&page, &form.csrf) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let input = service::corrections::Resolution { outcome: form.outcome, resolution: form.resolution };
+    let result = service::corrections::resolve(&state.platform, &actor, id, input).await;
+    share_page(&state, &page, String::new(), outcome(&page, result, |c| format!("#{} {}", c.id, c.outcome))).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct DemandForm {
+    csrf: String,
+    decision: service::demands::Decision,
+    #[serde(default)]
+    reason: String,
+}
+
+/// The reviewer answers a data demand on the console (SYS-32b, SYS-32c).
+pub(super) async fn answer_demand(State(state): State<AppState>, page: Page, Path(id): Path<i64>, Form(form): Form<DemandForm>) -> Response {
+    let actor = match officer_form(&page, &form.csrf) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let input = service::demands::DemandAnswer { decision: form.decision, reason: form.reason };
+    let result = service::demands::answer(&state.platform, &actor, id, input).await;
+    share_page(&state, &page, String::new(), outcome(&page, result, |d| format!("#{} {}", d.id, d.state_label))).await
 }
 
 #[derive(Deserialize)]

@@ -617,6 +617,39 @@ pub async fn browser_sys_27c_apply_approve_call_and_audit_in_the_console(app: Te
     let (status, record) = app.json(reqwest::Method::GET, &format!("/api/v1/share/{code}/records/{}", crate::aggregation::id(5)), Some(&token), None).await;
     assert_eq!(status, 200, "{record}");
 
+    // SYS-28d: the consumer's system doubts a record; the provider resolves the request on the console.
+    let doubt = serde_json::json!({"resource_code": code, "record_key": crate::aggregation::id(5), "description": "姓名有误"});
+    let (status, filed) = app.json(reqwest::Method::POST, "/api/v1/corrections", Some(&token), Some(doubt)).await;
+    assert_eq!(status, 201, "{filed}");
+    let correction = filed["id"].as_i64().unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let s = Session::open(&driver, profile.path()).await;
+    sign_in(&s, &app, "officer").await;
+    s.go(&format!("{}/share", app.base)).await;
+    s.wait_for(&format!("id=\"corrected-{correction}\"")).await;
+    s.type_into(&format!("#resolution-{correction}"), "经核查户籍底册，姓名已更正").await;
+    s.click(&format!("#corrected-{correction}")).await;
+    let page = s.wait_for("id=\"notice\"").await;
+    assert_no_error(&page, "resolving the correction");
+    assert!(page.contains("经核查户籍底册，姓名已更正") && !page.contains(&format!("id=\"corrected-{correction}\"")), "resolved, with what was found");
+
+    // SYS-32b/c: a data demand the provider reviews on the console; a reasonable one goes to be cataloged.
+    let police = app.department_id("公安局").await;
+    let body = serde_json::json!({"provider_department_id": police, "items": ["居住证信息"], "scenario": "入学资格审核", "basis": "履职需要"});
+    let (status, demand) = app.json(reqwest::Method::POST, "/api/v1/share/demands", Some(&app.login("officer-mz").await), Some(body)).await;
+    assert_eq!(status, 201, "{demand}");
+    let demand = demand["id"].as_i64().unwrap();
+    s.go(&format!("{}/share", app.base)).await;
+    s.wait_for(&format!("id=\"demand-catalog-{demand}\"")).await;
+    s.click(&format!("#demand-catalog-{demand}")).await;
+    let page = s.wait_for("id=\"notice\"").await;
+    assert_no_error(&page, "answering the demand");
+    assert!(!page.contains(&format!("id=\"demand-catalog-{demand}\"")), "answered once");
+    s.close().await;
+    let (_, listed) = app.json(reqwest::Method::GET, "/api/v1/share/demands", Some(&app.login("officer").await), None).await;
+    let answered = listed["items"].as_array().unwrap().iter().find(|d| d["id"] == demand).cloned().unwrap_or_default();
+    assert_eq!(answered["state"], "cataloging", "{listed}");
+
     let profile = tempfile::tempdir().unwrap();
     let s = Session::open(&driver, profile.path()).await;
     sign_in(&s, &app, "auditor").await;
@@ -627,7 +660,12 @@ pub async fn browser_sys_27c_apply_approve_call_and_audit_in_the_console(app: Te
     // The grant's page charts its calls day by day from the same log.
     s.go(&format!("{}/share", app.base)).await;
     let page = s.wait_for("id=\"grant-link-1\"").await;
-    assert!(page.contains("id=\"corrections\"") && page.contains("id=\"demands\"") && page.contains("id=\"disputes\"") && page.contains("id=\"share-alerts\""), "the sharing page lists corrections, demands, disputes and alerts");
+    for table in ["corrections", "demands", "disputes", "share-alerts"] {
+        assert_eq!(page.matches(&format!("id=\"{table}\"")).count(), 1, "the sharing page lists {table} once");
+    }
+    let title = page.split("<title>").nth(1).and_then(|t| t.split("</title>").next()).unwrap_or_default();
+    assert!(title.contains("数据共享"), "the page is titled: {title}");
+    assert!(!title.contains('<') && !title.contains("&lt;"), "the title is text, not markup: {title}");
     s.click("#grant-link-1").await;
     let page = s.wait_for("id=\"calls-chart\"").await;
     assert_no_error(&page, "the grant's page");
