@@ -1,6 +1,7 @@
-//! The node's audit journal: access events (a sharing call, a search, a refused call — no state change) are made
-//! durable in an append-only local file, many to one `fdatasync`, before the caller is answered; the service then
-//! moves them into the chain in the database in large batches. A busy sharing API would otherwise answer each call
+//! The node's audit journal: access events (a sharing call, a search, a refused call — no state change) are written
+//! to an append-only local file before the caller is answered, and synced many to one `fdatasync` (before the answer,
+//! or every few milliseconds where the node is configured so); the service then moves them into the chain in the
+//! database in large batches. A busy sharing API would otherwise answer each call
 //! only after a database commit: the commit, not the lookup, would bound it.
 //!
 //! Entries are numbered by the node (`seq`); the database keeps, per node, the last entry it holds
