@@ -42,6 +42,11 @@ pub fn format_rfc3339_local(t: DateTime<Utc>) -> String {
     t.with_timezone(&Shanghai).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
+/// The day in Asia/Shanghai of an instant in microseconds: what "received on", "last used on" mean.
+pub fn local_day(us: i64) -> NaiveDate {
+    from_micros(us).with_timezone(&Shanghai).date_naive()
+}
+
 /// The first instant of `day` in Asia/Shanghai, in microseconds: where "since a date" starts.
 pub fn start_of_day_us(day: NaiveDate) -> i64 {
     let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
@@ -51,6 +56,13 @@ pub fn start_of_day_us(day: NaiveDate) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_instant_falls_on_its_day_in_shanghai() {
+        let evening_utc = to_micros(Utc.with_ymd_and_hms(2026, 12, 6, 16, 30, 0).unwrap());
+        assert_eq!(local_day(evening_utc), NaiveDate::from_ymd_opt(2026, 12, 7).unwrap());
+        assert_eq!(local_day(start_of_day_us(NaiveDate::from_ymd_opt(2026, 12, 7).unwrap())), NaiveDate::from_ymd_opt(2026, 12, 7).unwrap());
+    }
 
     #[test]
     fn shanghai_is_eight_hours_ahead() {

@@ -159,12 +159,22 @@ pub async fn file(p: &Platform, actor: &Actor, input: NewCorrection) -> Result<C
     get(p, actor, id).await
 }
 
+/// Whether `actor` is the one to resolve this request now: it is open and the actor is an officer of the providing
+/// department (the console offers the outcome only then).
+pub fn resolvable(actor: &Actor, c: &Correction) -> bool {
+    c.state == "received" && resolves(actor, c.provider_department_id)
+}
+
+fn resolves(actor: &Actor, provider_department_id: i64) -> bool {
+    actor.has(Role::DeptDataOfficer) && actor.department_id == Some(provider_department_id)
+}
+
 /// The provider says what it found (LS-13c: confirmed correct, or corrected).
 pub async fn resolve(p: &Platform, actor: &Actor, id: i64, input: Resolution) -> Result<Correction> {
     let mut conn = p.store.read().await?;
     let c = store::corrections::by_id(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
     drop(conn);
-    if !(actor.has(Role::DeptDataOfficer) && actor.department_id == Some(c.provider_department_id)) {
+    if !resolves(actor, c.provider_department_id) {
         return Err(Error::forbidden("校核由数据提供部门在平台上完成", "The providing department resolves a correction, on the platform"));
     }
     let outcome = input.outcome.trim();

@@ -246,7 +246,7 @@ pub async fn answer(p: &Platform, actor: &Actor, id: i64, a: DemandAnswer) -> Re
         Decision::Accept => (DemandState::Accepted, None),
         Decision::Reject => (DemandState::Rejected, None),
         Decision::Catalog => {
-            let received = from_micros(d.received_at_us).with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+            let received = domain::clock::local_day(d.received_at_us);
             (DemandState::Cataloging, p.profile.due(&p.calendar(), keys::DEMAND_CATALOG_AND_MOUNT, received).map(|x| x.due))
         }
     };

@@ -281,7 +281,7 @@ pub async fn reassessments(p: &Platform, actor: &Actor) -> Result<Vec<Reassessme
     let (mut due, mut dates) = (Vec::new(), Vec::new());
     for (row, working) in rows {
         let Some(published_us) = row.published_at_us else { continue };
-        let assessed_on = from_micros(published_us).with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+        let assessed_on = domain::clock::local_day(published_us);
         let due_on = assessed_on.checked_add_months(chrono::Months::new(months)).unwrap_or(assessed_on);
         if due_on <= today {
             due.push((row, working));

@@ -2,7 +2,6 @@
 //! authority; anomalies in a token's use (a sudden rise in calls, enumeration of keys, many refusals: SYS-31a,
 //! YZ-27d) raise an alert and, where the profile says so, suspend the token until the authority resumes it.
 
-use domain::clock::from_micros;
 use domain::profile::keys;
 use domain::anomaly::Anomaly;
 use domain::sharing::{self as rules};
@@ -26,7 +25,7 @@ pub async fn scan_idle(p: &Platform) -> Result<usize> {
     let mut raised = 0;
     let mut tx = p.store.begin().await?;
     for g in grants {
-        let last = from_micros(g.last_used_at_us.unwrap_or(g.created_at_us)).with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+        let last = domain::clock::local_day(g.last_used_at_us.unwrap_or(g.created_at_us));
         let idle = rules::idle_on(last, rule.value);
         if today < idle {
             continue;

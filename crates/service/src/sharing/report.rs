@@ -57,7 +57,7 @@ pub async fn department_metrics(p: &Platform, actor: &Actor) -> Result<Vec<Depar
         return Err(Error::forbidden("无权查看共享评估", "You may not see the sharing evaluation"));
     }
     let today = p.clock.today();
-    let day_of = |us: i64| domain::clock::from_micros(us).with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    let day_of = domain::clock::local_day;
     let mut conn = p.store.read().await?;
     let applications = store::sharing::applications(&mut conn, None).await?;
     let corrections = store::corrections::list(&mut conn, None, i64::MAX).await?;

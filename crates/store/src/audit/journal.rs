@@ -94,13 +94,6 @@ impl Journal {
         &self.node
     }
 
-    /// Appends the events, numbering and stamping them, and makes them durable (one `fdatasync`) before returning.
-    pub fn append(&mut self, events: Vec<(i64, NewEvent)>) -> Result<Vec<Entry>> {
-        let entries = self.write(events)?;
-        self.file.sync_data().map_err(io_error)?;
-        Ok(entries)
-    }
-
     /// Appends the events, numbering and stamping them, to the file without syncing it: once this returns they
     /// survive a crash of the process (the kernel holds them), and a later sync through [`Journal::sync_handle`]
     /// makes them survive a crash of the machine. A failed write is taken back whole.
@@ -381,7 +374,7 @@ mod tests {
         assert!(left.is_empty());
         let node = j.node().to_string();
         assert!(Journal::open(dir.path()).unwrap().is_none(), "one process at a time");
-        let written = j.append((0..10).map(|i| (1_000 + i as i64, event(i))).collect()).unwrap();
+        let written = j.write((0..10).map(|i| (1_000 + i as i64, event(i))).collect()).unwrap();
         assert_eq!(written.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>());
         drop(j);
 
@@ -394,7 +387,7 @@ mod tests {
         let (mut j, left) = Journal::open(dir.path()).unwrap().unwrap();
         assert_eq!(j.node(), node, "the node keeps its identity");
         assert_eq!(left, written, "every durable entry, and not the torn one");
-        let more = j.append(vec![(3_000, event(12))]).unwrap();
+        let more = j.write(vec![(3_000, event(12))]).unwrap();
         assert_eq!(more[0].seq, 11, "numbering goes on after the last whole entry");
         j.forget_through(10).unwrap();
         drop(j);
@@ -406,9 +399,9 @@ mod tests {
     fn damage_before_the_end_stops_the_node_with_what_to_do() {
         let dir = tempfile::tempdir().unwrap();
         let (mut j, _) = Journal::open(dir.path()).unwrap().unwrap();
-        j.append((0..5).map(|i| (i as i64, event(i))).collect()).unwrap();
+        j.write((0..5).map(|i| (i as i64, event(i))).collect()).unwrap();
         j.rotate().unwrap();
-        j.append((5..8).map(|i| (i as i64, event(i))).collect()).unwrap();
+        j.write((5..8).map(|i| (i as i64, event(i))).collect()).unwrap();
         drop(j);
         let first = segments(dir.path()).unwrap()[0].1.clone();
         let mut bytes = fs::read(&first).unwrap();

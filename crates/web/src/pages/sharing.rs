@@ -113,7 +113,7 @@ async fn oversight(state: &AppState, actor: &Actor, zh: bool) -> (Vec<Value>, Ve
                 id => c.id, code => c.resource_code, name => c.resource_name, item => c.item, description => c.description,
                 reporter => c.reporter_department.clone().unwrap_or_default(), provider => c.provider, channel => c.channel,
                 state_label => state, due_on => c.due_on.map(|d| d.to_string()), overdue => c.overdue, resolution => c.resolution,
-                resolvable => c.state == "received" && actor.has(Role::DeptDataOfficer) && actor.department_id == Some(c.provider_department_id),
+                resolvable => service::corrections::resolvable(actor, c),
             }
         })
         .collect();
