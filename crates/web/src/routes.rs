@@ -488,7 +488,7 @@ async fn refuse_nul(State(max_body): State<usize>, request: Request, next: Next)
         )
         .into_response()
     };
-    if request.uri().to_string().to_ascii_lowercase().contains("%00") {
+    if request.uri().path_and_query().is_some_and(|pq| pq.as_str().as_bytes().windows(3).any(|w| w.eq_ignore_ascii_case(b"%00"))) {
         return refused();
     }
     // A delivered batch is data, streamed to disk and checked row by row, not a request to hold in memory.
@@ -522,11 +522,12 @@ fn json_has_nul(bytes: &[u8]) -> bool {
 /// Counts requests for `/metrics` and logs them.
 async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
-    let route = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let method = request.method().clone();
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map(MatchedPath::as_str).unwrap_or("unmatched");
     let response = next.run(request).await;
     let status = response.status();
-    state.metrics.record(&method, &route, status.as_u16(), started.elapsed().as_secs_f64());
+    state.metrics.record(method.as_str(), route, status.as_u16(), started.elapsed().as_secs_f64());
     // Every call is in the audit log already; a line per request would cost a busy sharing API more than the
     // lookup itself. Failures are logged where they happen.
     tracing::debug!(%method, %route, status = status.as_u16(), ms = started.elapsed().as_millis() as u64, "request");

@@ -7,9 +7,15 @@
 //! Entries are numbered by the node (`seq`); the database keeps, per node, the last entry it holds
 //! (`audit_journal_marks`), moved in the same transaction as the events, so an entry is replayed after a crash
 //! exactly when the database lacks it. Segments (`{first seq}.log`) are removed once every entry in them is in the
-//! database. A record is `0xA5`, the payload's length (u32 LE), the payload, and the first 4 bytes of its SM3: a
-//! write torn by a crash fails the check at the end of the newest segment and is cut off there; a bad record
-//! anywhere else is damage, which stops the node rather than losing events silently.
+//! database. A record is `0xA6`, the payload's length (u32 LE), the payload, and its CRC-32 (as in zip, LE): a write torn
+//! by a crash fails the check at the end of the newest segment and is cut off there; a bad record anywhere else is
+//! damage, which stops the node rather than losing events silently. (The check guards against torn writes, not
+//! tampering — the chain in the database does that — so a CRC, cheap on every call, serves; records a node wrote
+//! before, `0xA5` with the first 4 bytes of the payload's SM3, are still read.)
+//!
+//! Writing is in two steps so that no lock is held across a system call: an event is numbered and encoded
+//! ([`Journal::stage`], no IO), then whoever writes takes the staged bytes of many events and writes them with one
+//! call on the handle from [`Journal::writer`].
 //!
 //! One process holds a journal at a time (an exclusive lock on `lock`); the node's identity is kept in `node`.
 
@@ -23,7 +29,9 @@ use crate::{Error, Result};
 
 /// A segment is closed and a new one started past this size.
 const SEGMENT_BYTES: u64 = 8 << 20;
-const MAGIC: u8 = 0xA5;
+const MAGIC: u8 = 0xA6;
+/// Records of earlier releases, checked with SM3: read, no longer written.
+const MAGIC_SM3: u8 = 0xA5;
 /// The largest payload a record may claim; anything longer is damage, not an event.
 const MAX_PAYLOAD: u32 = 4 << 20;
 
@@ -94,28 +102,50 @@ impl Journal {
         &self.node
     }
 
-    /// Appends the events, numbering and stamping them, to the file without syncing it: once this returns they
-    /// survive a crash of the process (the kernel holds them), and a later sync through [`Journal::sync_handle`]
-    /// makes them survive a crash of the machine. A failed write is taken back whole.
-    pub fn write(&mut self, events: Vec<(i64, NewEvent)>) -> Result<Vec<Entry>> {
+    /// Numbers and stamps an event and encodes its record onto `staged`, to be written later through
+    /// [`Journal::writer`] in the order staged. No IO.
+    pub fn stage(&mut self, occurred_at_us: i64, event: NewEvent, staged: &mut Vec<u8>) -> Entry {
+        let entry = Entry { seq: self.next_seq, occurred_at_us, event };
+        self.next_seq += 1;
+        encode(&entry, staged);
+        entry
+    }
+
+    /// The handle to write staged records to, the first of them numbered `first`: a full segment is closed (synced)
+    /// and a new one started first. The caller writes with one `write_all` on it, holding no lock, then reports
+    /// [`Journal::written`] or [`Journal::write_failed`]; one writer at a time.
+    pub fn writer(&mut self, first: u64) -> Result<Arc<File>> {
         if self.segment_bytes >= SEGMENT_BYTES {
-            self.rotate()?;
+            self.rotate_at(first)?;
         }
+        Ok(self.file.clone())
+    }
+
+    /// `bytes` of staged records were written: once this is reported they survive a crash of the process (the
+    /// kernel holds them), and a later sync through [`Journal::sync_handle`] makes them survive a crash of the machine.
+    pub fn written(&mut self, bytes: u64) {
+        self.segment_bytes += bytes;
+    }
+
+    /// A write failed: what it wrote of its records is taken back, so the segment stays whole. Nobody is answered
+    /// for them; their numbers are not used again.
+    pub fn write_failed(&mut self) {
+        if let Err(e) = self.file.set_len(self.segment_bytes) {
+            tracing::error!(error = %e, "audit journal: could not take a failed write back");
+        }
+    }
+
+    /// Stages and writes the events at once (tests, and callers that write alone).
+    pub fn write(&mut self, events: Vec<(i64, NewEvent)>) -> Result<Vec<Entry>> {
         let mut buf = Vec::with_capacity(events.len() * 256);
-        let mut entries = Vec::with_capacity(events.len());
-        for (occurred_at_us, event) in events {
-            let entry = Entry { seq: self.next_seq, occurred_at_us, event };
-            self.next_seq += 1;
-            encode(&entry, &mut buf);
-            entries.push(entry);
-        }
-        if let Err(e) = (&*self.file).write_all(&buf) {
-            // Nobody is answered for these: take the partial write back so the segment stays whole.
-            self.next_seq -= entries.len() as u64;
-            let _ = self.file.set_len(self.segment_bytes);
+        let entries: Vec<Entry> = events.into_iter().map(|(at, event)| self.stage(at, event, &mut buf)).collect();
+        let Some(first) = entries.first().map(|e| e.seq) else { return Ok(entries) };
+        let file = self.writer(first)?;
+        if let Err(e) = (&*file).write_all(&buf) {
+            self.write_failed();
             return Err(io_error(e));
         }
-        self.segment_bytes += buf.len() as u64;
+        self.written(buf.len() as u64);
         Ok(entries)
     }
 
@@ -147,15 +177,20 @@ impl Journal {
     }
 
     fn rotate(&mut self) -> Result<()> {
-        if self.segment_first == self.next_seq {
+        self.rotate_at(self.next_seq)
+    }
+
+    /// Closes the open segment and starts one named `first`, the next record to be written.
+    fn rotate_at(&mut self, first: u64) -> Result<()> {
+        if self.segment_first == first {
             return Ok(());
         }
         self.file.sync_data().map_err(io_error)?;
-        let path = segment_path(&self.dir, self.next_seq);
+        let path = segment_path(&self.dir, first);
         self.file = Arc::new(OpenOptions::new().create(true).append(true).open(&path).map_err(io_error)?);
         sync_dir(&self.dir)?;
         self.closed.push((self.segment_first, segment_path(&self.dir, self.segment_first)));
-        self.segment_first = self.next_seq;
+        self.segment_first = first;
         self.segment_bytes = 0;
         Ok(())
     }
@@ -240,6 +275,10 @@ fn read_segment(path: &Path, newest: bool, out: &mut Vec<Entry>) -> Result<()> {
 }
 
 fn checksum(payload: &[u8]) -> [u8; 4] {
+    crc32fast::hash(payload).to_le_bytes()
+}
+
+fn checksum_sm3(payload: &[u8]) -> [u8; 4] {
     use sm3::Digest;
     let d = sm3::Sm3::digest(payload);
     [d[0], d[1], d[2], d[3]]
@@ -261,8 +300,12 @@ fn put_opt(buf: &mut Vec<u8>, v: Option<i64>) {
 }
 
 fn encode(entry: &Entry, buf: &mut Vec<u8>) {
+    encode_as(MAGIC, entry, buf)
+}
+
+fn encode_as(magic: u8, entry: &Entry, buf: &mut Vec<u8>) {
     let start = buf.len();
-    buf.push(MAGIC);
+    buf.push(magic);
     buf.extend_from_slice(&[0; 4]);
     let body = buf.len();
     let e = &entry.event;
@@ -275,7 +318,7 @@ fn encode(entry: &Entry, buf: &mut Vec<u8>) {
     }
     let len = (buf.len() - body) as u32;
     buf[start + 1..body].copy_from_slice(&len.to_le_bytes());
-    let sum = checksum(&buf[body..]);
+    let sum = if magic == MAGIC_SM3 { checksum_sm3(&buf[body..]) } else { checksum(&buf[body..]) };
     buf.extend_from_slice(&sum);
 }
 
@@ -312,7 +355,7 @@ impl<'a> Cursor<'a> {
 
 /// One record from the start of `bytes`, and its length; `None` when it is short, damaged or not a record.
 fn decode(bytes: &[u8]) -> Option<(Entry, usize)> {
-    if bytes.len() < 9 || bytes[0] != MAGIC {
+    if bytes.len() < 9 || (bytes[0] != MAGIC && bytes[0] != MAGIC_SM3) {
         return None;
     }
     let len = u32::from_le_bytes(bytes[1..5].try_into().ok()?);
@@ -320,7 +363,8 @@ fn decode(bytes: &[u8]) -> Option<(Entry, usize)> {
         return None;
     }
     let payload = &bytes[5..5 + len as usize];
-    if checksum(payload) != bytes[5 + len as usize..9 + len as usize] {
+    let sum = if bytes[0] == MAGIC { checksum(payload) } else { checksum_sm3(payload) };
+    if sum != bytes[5 + len as usize..9 + len as usize] {
         return None;
     }
     let mut c = Cursor(payload);
@@ -413,16 +457,55 @@ mod tests {
 
     #[test]
     fn no_input_decodes_to_a_panic() {
-        let mut buf = Vec::new();
-        encode(&Entry { seq: 1, occurred_at_us: 5, event: event(1) }, &mut buf);
-        for cut in 0..buf.len() {
-            assert!(decode(&buf[..cut]).is_none());
+        for magic in [MAGIC, MAGIC_SM3] {
+            let mut buf = Vec::new();
+            encode_as(magic, &Entry { seq: 1, occurred_at_us: 5, event: event(1) }, &mut buf);
+            for cut in 0..buf.len() {
+                assert!(decode(&buf[..cut]).is_none());
+            }
+            for i in 0..buf.len() {
+                let mut bad = buf.clone();
+                bad[i] ^= 0x40;
+                assert!(decode(&bad).is_none(), "a flipped byte at {i} is caught");
+            }
+            assert_eq!(decode(&buf).unwrap().1, buf.len());
         }
-        for i in 0..buf.len() {
-            let mut bad = buf.clone();
-            bad[i] ^= 0x40;
-            assert!(decode(&bad).is_none(), "a flipped byte at {i} is caught");
+    }
+
+    #[test]
+    fn a_journal_an_earlier_release_left_is_read_and_continued() {
+        let dir = tempfile::tempdir().unwrap();
+        let (j, _) = Journal::open(dir.path()).unwrap().unwrap();
+        drop(j);
+        let segment = segments(dir.path()).unwrap().last().unwrap().1.clone();
+        let mut old = Vec::new();
+        for i in 1..=3 {
+            encode_as(MAGIC_SM3, &Entry { seq: i, occurred_at_us: i as i64, event: event(i as usize) }, &mut old);
         }
-        assert_eq!(decode(&buf).unwrap().1, buf.len());
+        fs::write(&segment, old).unwrap();
+        let (mut j, left) = Journal::open(dir.path()).unwrap().unwrap();
+        assert_eq!(left.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(j.write(vec![(9, event(4))]).unwrap()[0].seq, 4);
+        drop(j);
+        let (_, left) = Journal::open(dir.path()).unwrap().unwrap();
+        assert_eq!(left.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3, 4], "old and new records side by side");
+    }
+
+    #[test]
+    fn records_staged_before_a_rotation_are_written_after_it_and_read_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut j, _) = Journal::open(dir.path()).unwrap().unwrap();
+        j.write((0..3).map(|i| (i as i64, event(i))).collect()).unwrap();
+        // Staged, then the segment fills up before they are written: the new segment is named by them.
+        let mut staged = Vec::new();
+        let entries: Vec<Entry> = (3..6).map(|i| j.stage(i as i64, event(i), &mut staged)).collect();
+        j.segment_bytes = SEGMENT_BYTES;
+        let file = j.writer(entries[0].seq).unwrap();
+        (&*file).write_all(&staged).unwrap();
+        j.written(staged.len() as u64);
+        assert_eq!(segments(dir.path()).unwrap().last().unwrap().0, 4);
+        drop(j);
+        let (_, left) = Journal::open(dir.path()).unwrap().unwrap();
+        assert_eq!(left.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);
     }
 }

@@ -80,13 +80,9 @@ pub async fn append_timed(conn: &mut Conn, events: &[(i64, &NewEvent)]) -> Resul
     let last_seq: i64 = head.get(0);
     let mut prev = decode_hash(&head.get::<String, _>(1))?;
     let first_seq = last_seq - n + 1;
-    let mut hashes = Vec::with_capacity(events.len());
-    for (i, (at_us, e)) in events.iter().enumerate() {
-        let seq = first_seq + i as i64;
-        let h = chain_hash(&prev, &e.fields(seq, *at_us));
-        hashes.push((encode_hash(&prev), encode_hash(&h)));
-        prev = h;
-    }
+    // The chain is hashed a chunk at a time, just before the chunk is bound: a drain of thousands of events
+    // awaits the database between chunks instead of holding a worker of the runtime for the whole batch.
+    let mut hashes = Vec::with_capacity(ROWS_PER_INSERT);
     // SQLite looks a named parameter (`$7`) up by walking a list, so binding a statement with n named
     // parameters costs n²; anonymous `?` parameters bind in order at no cost. PostgreSQL needs `$n`.
     let anonymous = conn.backend_name().eq_ignore_ascii_case("sqlite");
@@ -113,10 +109,17 @@ pub async fn append_timed(conn: &mut Conn, events: &[(i64, &NewEvent)]) -> Resul
             }
             sql.push(')');
         }
+        hashes.clear();
+        for (i, (at_us, e)) in chunk.iter().enumerate() {
+            let seq = first_seq + (chunk_index * ROWS_PER_INSERT + i) as i64;
+            let h = chain_hash(&prev, &e.fields(seq, *at_us));
+            hashes.push((encode_hash(&prev), encode_hash(&h)));
+            prev = h;
+        }
         let mut q = sqlx::query(&sql);
         for (i, (at_us, e)) in chunk.iter().enumerate() {
             let index = chunk_index * ROWS_PER_INSERT + i;
-            let (prev_hash, hash) = &hashes[index];
+            let (prev_hash, hash) = &hashes[i];
             q = q
                 .bind(first_seq + index as i64)
                 .bind(*at_us)
