@@ -107,8 +107,8 @@ pub async fn logout(p: &Platform, actor: &Actor, token: &str) -> Result<()> {
 /// Who holds this bearer token, with the session's CSRF token for users. Unknown, expired and revoked
 /// tokens are `Unauthenticated`.
 pub async fn authenticate(p: &Platform, token: &str, client_addr: &str) -> Result<(Actor, Option<String>)> {
-    let hash = sm3_hex(token.as_bytes());
     if token.starts_with(SESSION_PREFIX) {
+        let hash = sm3_hex(token.as_bytes());
         let mut conn = p.store.read().await?;
         let (user, csrf) = store::users::session_user(&mut conn, &hash, p.now_us()).await?.ok_or(Error::Unauthenticated)?;
         let actor = Actor {
@@ -122,17 +122,18 @@ pub async fn authenticate(p: &Platform, token: &str, client_addr: &str) -> Resul
         Ok((actor, Some(csrf)))
     } else if token.starts_with(API_TOKEN_PREFIX) {
         let now = p.now_us();
-        let t = match p.caches.token(&hash, now) {
+        let mac = p.caches.token_mac(token);
+        let t = match p.caches.token(mac, now) {
             Some(t) => t,
             None => {
                 let gen = p.caches.generation();
                 let mut conn = p.store.read().await?;
-                let t = store::tokens::active_by_hash(&mut conn, &hash).await?.ok_or(Error::Unauthenticated)?;
+                let t = store::tokens::active_by_hash(&mut conn, &sm3_hex(token.as_bytes())).await?.ok_or(Error::Unauthenticated)?;
                 let limit = t.keys_per_hour.and_then(|n| u32::try_from(n).ok());
                 p.caches.watch(t.id, |w| w.keys_per_hour = limit);
                 let suspended = t.suspended_at.is_some().then_some(t.suspended_reason);
                 let t = crate::serving::CachedToken { id: t.id, name: t.name, department_id: t.department_id, suspended };
-                p.caches.keep_token(&hash, t.clone(), gen, now);
+                p.caches.keep_token(mac, t.clone(), gen, now);
                 t
             }
         };

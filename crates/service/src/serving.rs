@@ -36,10 +36,25 @@ pub(crate) struct TokenWatch {
     pub keys_per_hour: Option<u32>,
 }
 
+/// What the token cache is keyed by: a MAC of the token (SipHash-1-3, 128 bits) under a key drawn when the node
+/// starts. A verified token is found again without computing its SM3 hash (what the database stores, and what a
+/// miss still computes), and the cache holds nothing a caller could present or reverse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct TokenMac(u128);
+
+struct TokenKey([u8; 16]);
+
+impl Default for TokenKey {
+    fn default() -> Self {
+        TokenKey(rand::random())
+    }
+}
+
 #[derive(Default)]
 pub struct Caches {
     generation: AtomicU64,
-    tokens: Mutex<HashMap<String, (CachedToken, u64, i64)>>,
+    token_key: TokenKey,
+    tokens: Mutex<HashMap<TokenMac, (CachedToken, u64, i64)>>,
     touched: Mutex<HashMap<i64, i64>>,
     grants_touched: Mutex<HashMap<i64, i64>>,
     verifications: Mutex<HashMap<(i64, String), (i64, u32)>>,
@@ -78,17 +93,22 @@ impl Caches {
         gen == self.generation.load(Ordering::SeqCst) && now_us >= at_us && now_us - at_us < FRESH_FOR_US
     }
 
-    pub(crate) fn token(&self, hash: &str, now_us: i64) -> Option<CachedToken> {
-        let map = lock(&self.tokens);
-        map.get(hash).filter(|(_, gen, at)| self.fresh(*gen, *at, now_us)).map(|(t, _, _)| t.clone())
+    /// The cache's key for a presented token.
+    pub(crate) fn token_mac(&self, token: &str) -> TokenMac {
+        TokenMac(siphasher::sip128::SipHasher13::new_with_key(&self.token_key.0).hash(token.as_bytes()).into())
     }
 
-    pub(crate) fn keep_token(&self, hash: &str, t: CachedToken, gen: u64, now_us: i64) {
+    pub(crate) fn token(&self, mac: TokenMac, now_us: i64) -> Option<CachedToken> {
+        let map = lock(&self.tokens);
+        map.get(&mac).filter(|(_, gen, at)| self.fresh(*gen, *at, now_us)).map(|(t, _, _)| t.clone())
+    }
+
+    pub(crate) fn keep_token(&self, mac: TokenMac, t: CachedToken, gen: u64, now_us: i64) {
         let mut map = lock(&self.tokens);
         if map.len() > 10_000 {
             map.clear();
         }
-        map.insert(hash.to_string(), (t, gen, now_us));
+        map.insert(mac, (t, gen, now_us));
     }
 
     /// Whether a token's last use is due to be written now (and notes that it is being written).
@@ -162,5 +182,31 @@ impl Caches {
             tables.remove(0);
         }
         Ok(table)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cached(id: i64) -> CachedToken {
+        CachedToken { id, name: format!("系统{id}"), department_id: 3, suspended: None }
+    }
+
+    #[test]
+    fn a_kept_token_is_found_by_the_same_token_only_and_not_once_stale_or_bumped() {
+        let caches = Caches::default();
+        let token = "syt_0123456789abcdef0123456789abcdef";
+        let mac = caches.token_mac(token);
+        assert_eq!(mac, caches.token_mac(token), "the same token, the same key");
+        assert_ne!(mac, caches.token_mac("syt_0123456789abcdef0123456789abcdeF"));
+        caches.keep_token(mac, cached(7), caches.generation(), 1_000);
+        assert_eq!(caches.token(mac, 1_500).map(|t| t.id), Some(7));
+        assert!(caches.token(caches.token_mac("syt_other"), 1_500).is_none());
+        assert!(caches.token(mac, 1_000 + FRESH_FOR_US).is_none(), "read again once stale");
+        caches.bump();
+        assert!(caches.token(mac, 1_500).is_none(), "a change on this node clears it");
+        // Another node (another key) never finds this node's entries, and the keys differ run to run.
+        assert_ne!(Caches::default().token_mac(token), mac);
     }
 }

@@ -62,7 +62,7 @@ pub fn app(platform: Arc<Platform>, options: WebOptions) -> Router {
         metrics: metrics::Metrics::default(),
         templates: pages::templates(),
     }));
-    routes::router(state, options.max_body_bytes)
+    routes::router(state)
 }
 
 /// The HTTP floor for `bench/share.sh`: a bare handler answering a fixed JSON body, served by [`serve`] like the

@@ -426,7 +426,8 @@ pub struct List<T> {
     pub total: i64,
 }
 
-pub fn router(state: AppState, max_body: usize) -> Router {
+pub fn router(state: AppState) -> Router {
+    let max_body = state.options.max_body_bytes;
     let mut api = Router::new();
     for spec in api_routes() {
         let access = spec.access;
@@ -437,7 +438,6 @@ pub fn router(state: AppState, max_body: usize) -> Router {
     }
     api.merge(crate::pages::router())
         .fallback(|| async { ApiError::not_found_route() })
-        .layer(middleware::from_fn_with_state(max_body, refuse_nul))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .with_state(state)
@@ -478,8 +478,9 @@ async fn authorize(State((state, access)): State<(AppState, Access)>, request: R
 }
 
 /// Refuses text holding a NUL character, in the address or in a JSON or form body. PostgreSQL cannot store it
-/// (and SQLite would, so the two backends would differ); no field has a use for it.
-async fn refuse_nul(State(max_body): State<usize>, request: Request, next: Next) -> Response {
+/// (and SQLite would, so the two backends would differ); no field has a use for it. Answers the request to pass on
+/// (its body read, if it was checked) or the refusal.
+async fn refuse_nul(max_body: usize, request: Request) -> Result<Request, Response> {
     let refused = || {
         ApiError::bad_request(
             "invalid_text",
@@ -489,26 +490,26 @@ async fn refuse_nul(State(max_body): State<usize>, request: Request, next: Next)
         .into_response()
     };
     if request.uri().path_and_query().is_some_and(|pq| pq.as_str().as_bytes().windows(3).any(|w| w.eq_ignore_ascii_case(b"%00"))) {
-        return refused();
+        return Err(refused());
     }
     // A delivered batch is data, streamed to disk and checked row by row, not a request to hold in memory.
     let path = request.uri().path();
     if request.method() == axum::http::Method::POST && path.starts_with("/api/v1/resources/") && path.ends_with("/batches") {
-        return next.run(request).await;
+        return Ok(request);
     }
     let kind = request.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     let json = kind.starts_with("application/json");
     let form = kind.starts_with("application/x-www-form-urlencoded");
     if !json && !form {
-        return next.run(request).await;
+        return Ok(request);
     }
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, max_body).await else { return crate::extract::too_large().into_response() };
+    let Ok(bytes) = axum::body::to_bytes(body, max_body).await else { return Err(crate::extract::too_large().into_response()) };
     let has_nul = if json { json_has_nul(&bytes) } else { bytes.windows(3).any(|w| w.eq_ignore_ascii_case(b"%00")) };
     if has_nul || bytes.contains(&0) {
-        return refused();
+        return Err(refused());
     }
-    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
+    Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
 }
 
 /// Whether JSON text escapes a NUL: `\u0000` after an odd number of backslashes (an even number is a literal
@@ -519,13 +520,17 @@ fn json_has_nul(bytes: &[u8]) -> bool {
     })
 }
 
-/// Counts requests for `/metrics` and logs them.
+/// Every request's way in and out: refuses NUL text ([`refuse_nul`]), counts the request for `/metrics` and logs it.
+/// One layer rather than one each: each layer costs a boxed future and a clone of the routes per request.
 async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let matched = request.extensions().get::<MatchedPath>().cloned();
     let route = matched.as_ref().map(MatchedPath::as_str).unwrap_or("unmatched");
-    let response = next.run(request).await;
+    let response = match refuse_nul(state.options.max_body_bytes, request).await {
+        Ok(request) => next.run(request).await,
+        Err(refused) => refused,
+    };
     let status = response.status();
     state.metrics.record(method.as_str(), route, status.as_u16(), started.elapsed().as_secs_f64());
     // Every call is in the audit log already; a line per request would cost a busy sharing API more than the

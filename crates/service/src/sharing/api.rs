@@ -98,7 +98,8 @@ async fn share_state(p: &Platform, code: &str, department: i64) -> Result<std::s
 struct Authorized {
     grant_id: i64,
     resource_id: i64,
-    grant: Grant,
+    /// The grant's place in `state.grants` (read there, not copied per call).
+    grant_index: usize,
     state: std::sync::Arc<ShareState>,
     code: String,
     version: i64,
@@ -109,6 +110,11 @@ impl Authorized {
     /// The entry as published (kept with the share state, not copied per call).
     fn content(&self) -> &ResourceContent {
         &self.state.content
+    }
+
+    /// The grant the call is made under.
+    fn grant(&self) -> &Grant {
+        &self.state.grants[self.grant_index].grant
     }
 }
 
@@ -132,34 +138,35 @@ async fn authorize(p: &Platform, actor: &Actor, code: &str, asked: Asked<'_>, op
     };
     let department = actor.department_id.ok_or_else(|| Error::forbidden("令牌没有所属部门", "The token has no department"))?;
     let state = share_state(p, code, department).await?;
-    let bound: Vec<&KeptGrant> = state
+    let bound: Vec<(usize, &KeptGrant)> = state
         .grants
         .iter()
-        .filter(|g| options.grant.is_none_or(|id| id == g.id))
-        .filter(|g| g.token_ids.is_empty() || g.token_ids.contains(&token_id))
+        .enumerate()
+        .filter(|(_, g)| options.grant.is_none_or(|id| id == g.id))
+        .filter(|(_, g)| g.token_ids.is_empty() || g.token_ids.contains(&token_id))
         .collect();
     let now = p.now_us();
     let mut denial = Denial::NoGrant;
     let mut chosen = None;
-    for kept in &bound {
-        let (id, grant) = (kept.id, &kept.grant);
+    for &(index, kept) in &bound {
+        let grant = &kept.grant;
         // A record or a batch takes every item its grant gives.
         let wanted = items.unwrap_or(&grant.items);
         let call = Call { needs, items: wanted, batch, scenario: options.scenario.as_deref(), now_us: now };
         match rules::allows(grant, &call) {
             Ok(()) if kept.still_fits => {
-                chosen = Some((id, grant.clone()));
+                chosen = Some((kept.id, index));
                 break;
             }
             Ok(()) => denial = Denial::Withdrawn,
             Err(d) => denial = d,
         }
     }
-    let Some((grant_id, grant)) = chosen else {
+    let Some((grant_id, grant_index)) = chosen else {
         let mut event = actor.event("share.denied", "resource", code);
         event.result = "refused".into();
         event.purpose = options.scenario.clone().unwrap_or_default();
-        event.detail = format!("{action}: {}{}", denial.as_str(), bound.first().map(|g| format!(" (grant {})", g.id)).unwrap_or_default());
+        event.detail = format!("{action}: {}{}", denial.as_str(), bound.first().map(|(_, g)| format!(" (grant {})", g.id)).unwrap_or_default());
         p.audit_writer.append(event).await?;
         super::misuse::observe_denial(p, actor, token_id).await?;
         return Err(Error::Denied(Invalid::new(
@@ -180,7 +187,7 @@ async fn authorize(p: &Platform, actor: &Actor, code: &str, asked: Asked<'_>, op
         return Err(Error::not_found(format!("资源{code}尚无数据版本"), format!("Resource {code} has no data yet")));
     };
     // The last use is kept to the hour (idle grants, SYS-31a): one write an hour per grant, not one per call.
-    let last = bound.iter().find(|g| g.id == grant_id).and_then(|g| g.last_used_at_us);
+    let last = state.grants[grant_index].last_used_at_us;
     if last.is_none_or(|t| now - t >= 3_600_000_000) && p.caches.grant_touch_due(grant_id, now) {
         let mut tx = p.store.begin().await?;
         store::sharing::touch_grant(&mut tx, grant_id, now).await?;
@@ -188,7 +195,7 @@ async fn authorize(p: &Platform, actor: &Actor, code: &str, asked: Asked<'_>, op
         tx.commit().await?;
     }
     let (version, path) = (version.version, version.path.clone());
-    Ok(Authorized { grant_id, resource_id: state.resource_id, grant, state, code: code.into(), version, path })
+    Ok(Authorized { grant_id, resource_id: state.resource_id, grant_index, state, code: code.into(), version, path })
 }
 
 /// A record as a grant lets its consumer see it.
@@ -248,10 +255,12 @@ fn check_key(key: &str) -> Result<()> {
 pub async fn record(p: &Platform, actor: &Actor, code: &str, key: &str, options: CallOptions) -> Result<Record> {
     check_key(key)?;
     let a = authorize(p, actor, code, Asked { action: "record", needs: &[ShareOp::View, ShareOp::Obtain], items: None, batch: false, key: Some(key) }, &options).await?;
-    let items = a.grant.items.clone();
-    let row = row_by_key(p, &a, &items, key).await?;
+    let state = a.state.clone();
+    let grant = &state.grants[a.grant_index].grant;
+    let items = &grant.items;
+    let row = row_by_key(p, &a, items, key).await?;
     let mut event = actor.event("share.record", "resource", &a.code);
-    event.purpose = a.grant.scenario.clone();
+    event.purpose = grant.scenario.clone();
     event.detail = format!("grant {}, version {}, key {}{}", a.grant_id, a.version, key_print(key), if row.is_some() { "" } else { ", not found" });
     p.audit_writer.append(event).await?;
     let row = row.ok_or_else(|| Error::not_found("没有该主键的记录", "No record has this key"))?;
@@ -261,7 +270,7 @@ pub async fn record(p: &Platform, actor: &Actor, code: &str, key: &str, options:
         let item = a.content().items.iter().find(|i| &i.name == name);
         let shown = match (item, value) {
             (Some(item), Some(v)) => {
-                let m = rules::masked(item, &v, &a.grant.ops);
+                let m = rules::masked(item, &v, &grant.ops);
                 if m != v {
                     masked.push(name.clone());
                 }
@@ -320,7 +329,7 @@ pub async fn verify(p: &Platform, actor: &Actor, code: &str, req: VerifyRequest)
     if !p.caches.verification_allowed(a.grant_id, &req.key, day) {
         let mut event = actor.event("share.denied", "resource", &a.code);
         event.result = "refused".into();
-        event.purpose = a.grant.scenario.clone();
+        event.purpose = a.grant().scenario.clone();
         event.detail = format!("verify: daily limit for key {} under grant {}", key_print(&req.key), a.grant_id);
         p.audit_writer.append(event).await?;
         return Err(Error::Denied(Invalid::new(
@@ -337,7 +346,7 @@ pub async fn verify(p: &Platform, actor: &Actor, code: &str, req: VerifyRequest)
         verdicts.insert(name.clone(), if same { Verdict::Match } else { Verdict::NoMatch });
     }
     let mut event = actor.event("share.verify", "resource", &a.code);
-    event.purpose = a.grant.scenario.clone();
+    event.purpose = a.grant().scenario.clone();
     let matched = verdicts.values().filter(|v| **v == Verdict::Match).count();
     event.detail = format!("grant {}, version {}, key {}, {matched}/{} items match", a.grant_id, a.version, key_print(&req.key), verdicts.len());
     p.audit_writer.append(event).await?;
@@ -401,7 +410,7 @@ pub async fn stats(p: &Platform, actor: &Actor, code: &str, req: StatsRequest) -
     // the same released cells, so they cannot be differenced against each other either.
     let dims: Vec<&str> = rules::stats_dimensions(a.content()).into_iter().map(|i| i.name.as_str()).collect();
     let measures: Vec<&str> = rules::stats_measures(a.content()).into_iter().map(|i| i.name.as_str()).collect();
-    let allowed: Vec<&str> = dims.iter().copied().filter(|d| a.grant.items.iter().any(|g| g == d)).collect();
+    let allowed: Vec<&str> = dims.iter().copied().filter(|d| a.grant().items.iter().any(|g| g == d)).collect();
     let index_of = |name: &str| allowed.contains(&name).then(|| dims.iter().position(|d| *d == name)).flatten();
     let mut group_by = Vec::new();
     for name in &req.group_by {
@@ -419,7 +428,7 @@ pub async fn stats(p: &Platform, actor: &Actor, code: &str, req: StatsRequest) -
     }
     let mut sums = Vec::new();
     for name in &req.sums {
-        let granted = a.grant.items.iter().any(|g| g == name);
+        let granted = a.grant().items.iter().any(|g| g == name);
         sums.push(measures.iter().position(|m| m == name).filter(|_| granted).ok_or_else(|| Error::invalid("stats_measure", format!("“{name}”不是授权内可求和的数值型数据项"), format!("'{name}' is not a granted numeric item to sum")))?);
     }
     let path = crate::aggregation::local_files(p, vec![a.path.clone()]).await?.remove(0);
@@ -457,7 +466,7 @@ pub async fn stats(p: &Platform, actor: &Actor, code: &str, req: StatsRequest) -
         })
         .collect();
     let mut event = actor.event("share.stats", "resource", &a.code);
-    event.purpose = a.grant.scenario.clone();
+    event.purpose = a.grant().scenario.clone();
     event.detail = format!("grant {}, version {}, group by [{}], {} groups, {} cells withheld", a.grant_id, a.version, req.group_by.join(","), groups.len(), released.withheld);
     p.audit_writer.append(event).await?;
     Ok(Stats { resource_code: a.code, version: a.version, grant_id: a.grant_id, k, groups, withheld_cells: released.withheld })
@@ -502,7 +511,7 @@ pub async fn batch(p: &Platform, actor: &Actor, code: &str, q: BatchQuery) -> Re
     let secret: [u8; 16] = rand::random();
     let tmp_dir = crate::aggregation::tmp_dir(p)?;
     let file = tempfile::Builder::new().suffix(if parquet { ".parquet" } else { ".csv" }).tempfile_in(tmp_dir).map_err(|e| Error::Internal(store::Error::Corrupt(format!("batch spool: {e}"))))?;
-    let (out, items, format) = (file.path().to_path_buf(), a.grant.items.clone(), if parquet { lake::export::ExportFormat::Parquet } else { lake::export::ExportFormat::Csv });
+    let (out, items, format) = (file.path().to_path_buf(), a.grant().items.clone(), if parquet { lake::export::ExportFormat::Parquet } else { lake::export::ExportFormat::Csv });
     let note = format!("grant {}", a.grant_id);
     let written = tokio::task::spawn_blocking(move || -> Result<(u64, String), lake::Error> {
         let rows = lake::export::export(&path, &items, &key, &secret, &note, &out, format)?;
@@ -540,7 +549,7 @@ pub async fn batch(p: &Platform, actor: &Actor, code: &str, q: BatchQuery) -> Re
     let mut tx = p.store.begin().await?;
     let delivery_id = store::sharing::insert_delivery(&mut tx, &row).await?;
     let mut event = actor.event("share.batch", "resource", &a.code);
-    event.purpose = a.grant.scenario.clone();
+    event.purpose = a.grant().scenario.clone();
     event.detail = format!("grant {}, version {}, delivery {delivery_id}: {rows} rows as {}, sm3 {sm3}", a.grant_id, a.version, row.format);
     store::audit::append(&mut tx, &event, now).await?;
     tx.commit().await?;

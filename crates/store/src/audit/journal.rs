@@ -135,7 +135,8 @@ impl Journal {
         }
     }
 
-    /// Stages and writes the events at once (tests, and callers that write alone).
+    /// Stages and writes the events at once (the node writes through its writer task instead).
+    #[cfg(test)]
     pub fn write(&mut self, events: Vec<(i64, NewEvent)>) -> Result<Vec<Entry>> {
         let mut buf = Vec::with_capacity(events.len() * 256);
         let entries: Vec<Entry> = events.into_iter().map(|(at, event)| self.stage(at, event, &mut buf)).collect();
