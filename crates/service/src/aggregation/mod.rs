@@ -571,10 +571,7 @@ impl Batch<'_> {
             raised_at_us: now,
             resolved_at_us: None,
         };
-        store::alerts::raise(tx, &row).await?;
-        let mut event = Actor::platform("alerts").event("alert.raise", "resource", code);
-        event.detail = format!("catalog_stale: {}", columns.join(", "));
-        store::audit::append(tx, &event, now).await?;
+        crate::alerts::raise_logged(tx, &Actor::platform("alerts"), &row, format!("catalog_stale: {}", columns.join(", ")), now).await?;
         Ok(())
     }
 

@@ -450,6 +450,10 @@ pub async fn yz_8a_data_outside_the_catalog_flags_the_entry_stale(app: TestApp) 
     let flagged = stale(&alerts);
     assert_eq!(flagged.len(), 1, "flagged once: {alerts}");
     assert!(flagged[0]["message"].as_str().unwrap().contains("婚姻状况"), "{flagged:?}");
+    let (_, events) = app.json(Method::GET, &format!("/api/v1/audit/events?action=alert.raise&object_id={code}"), Some(&app.login("auditor").await), None).await;
+    let raised: Vec<&serde_json::Value> = events["items"].as_array().unwrap().iter().filter(|e| e["detail"].as_str().unwrap_or("").starts_with("catalog_stale")).collect();
+    assert_eq!(raised.len(), 1, "the raise is in the audit log once, with the columns: {events}");
+    assert!(raised[0]["detail"].as_str().unwrap().contains("婚姻状况"), "{raised:?}");
     assert_eq!(ingest(&app, &officer, &code, &d.file("人口.csv", people(3, &[]).as_bytes()), Encoding::Auto).await.unwrap().state, "committed");
     let (_, alerts) = app.json(Method::GET, "/api/v1/alerts?open=true", Some(&officer), None).await;
     assert!(stale(&alerts).is_empty(), "resolved by a matching delivery: {alerts}");
