@@ -111,6 +111,18 @@ pub async fn applications(conn: &mut Conn, department_id: Option<i64>) -> Result
     Ok(rows.iter().map(application).collect())
 }
 
+/// Every application with a due day, as the authority evaluates answers (LS-28a): the providing department, the due
+/// day and when it was answered, if it was. One query, not one per resource.
+pub async fn answer_dues(conn: &mut Conn) -> Result<Vec<(i64, String, Option<i64>)>> {
+    let rows = sqlx::query(
+        "SELECT r.provider_department_id, a.due_on, a.answered_at FROM share_applications a JOIN resources r ON r.id = a.resource_id
+         WHERE a.due_on IS NOT NULL ORDER BY a.id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+}
+
 /// Moves an application from state `from` to `to` with its answer; false when it was no longer in `from` (another
 /// answer came first).
 pub async fn answer(conn: &mut Conn, id: i64, from: &str, to: &str, by: &str, reason: &str, basis: &str, now_us: i64) -> Result<bool> {

@@ -59,24 +59,15 @@ pub async fn department_metrics(p: &Platform, actor: &Actor) -> Result<Vec<Depar
     let today = p.clock.today();
     let day_of = domain::clock::local_day;
     let mut conn = p.store.read().await?;
-    let applications = store::sharing::applications(&mut conn, None).await?;
+    let dues = store::sharing::answer_dues(&mut conn).await?;
     let corrections = store::corrections::list(&mut conn, None, i64::MAX).await?;
     let (departments, _) = store::orgs::list_departments(&mut conn, 10_000, 0).await?;
-    let mut providers: BTreeMap<i64, i64> = BTreeMap::new();
-    let mut answers: BTreeMap<i64, (i64, i64, i64)> = BTreeMap::new();
-    for a in &applications {
-        let Some(due) = a.due_on.as_deref().and_then(|d| d.parse::<NaiveDate>().ok()) else { continue };
-        let provider = match providers.get(&a.resource_id) {
-            Some(id) => *id,
-            None => {
-                let id = store::catalog::by_id(&mut conn, a.resource_id).await?.map(|r| r.provider_department_id).unwrap_or_default();
-                providers.insert(a.resource_id, id);
-                id
-            }
-        };
-        tally(answers.entry(provider).or_default(), due, a.answered_at_us.map(day_of), today);
-    }
     drop(conn);
+    let mut answers: BTreeMap<i64, (i64, i64, i64)> = BTreeMap::new();
+    for (provider, due_on, answered_at_us) in &dues {
+        let Ok(due) = due_on.parse::<NaiveDate>() else { continue };
+        tally(answers.entry(*provider).or_default(), due, answered_at_us.map(day_of), today);
+    }
     let mut checks: BTreeMap<i64, (i64, i64, i64)> = BTreeMap::new();
     for c in &corrections {
         let Some(due) = c.due_on.as_deref().and_then(|d| d.parse::<NaiveDate>().ok()) else { continue };
