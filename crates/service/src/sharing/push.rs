@@ -155,15 +155,16 @@ pub async fn unsubscribe(p: &Platform, actor: &Actor, id: i64) -> Result<Subscri
     subscription(p, actor, id).await
 }
 
+/// The subscription and its grant, for whoever may see the grant (its consumer, its provider, those who oversee);
+/// anyone else is told it does not exist.
 async fn owned(p: &Platform, actor: &Actor, id: i64) -> Result<(SubscriptionRow, store::sharing::GrantRow)> {
     let mut conn = p.store.read().await?;
     let row = store::pushes::subscription_by_id(&mut conn, id).await?.ok_or_else(|| sub_not_found(id))?;
-    let grant = store::sharing::grant_by_id(&mut conn, row.grant_id).await?.ok_or_else(|| sub_not_found(id))?;
-    let provider = store::catalog::by_id(&mut conn, grant.resource_id).await?.map(|r| r.provider_department_id);
-    if !actor.oversees() && actor.department_id != Some(grant.consumer_department_id) && actor.department_id != provider {
-        return Err(sub_not_found(id));
+    match super::usage::visible_grant(&mut conn, actor, row.grant_id).await {
+        Ok((grant, _)) => Ok((row, grant)),
+        Err(Error::NotFound { .. }) => Err(sub_not_found(id)),
+        Err(e) => Err(e),
     }
-    Ok((row, grant))
 }
 
 pub async fn subscription(p: &Platform, actor: &Actor, id: i64) -> Result<SubscriptionView> {

@@ -118,7 +118,7 @@ pub async fn record_usage(p: &Platform, actor: &Actor, grant_id: i64, u: NewUsag
 }
 
 /// A grant with its resource, for its consumer, its provider and those who oversee (not found for anyone else).
-async fn visible_grant(conn: &mut store::Conn, actor: &Actor, grant_id: i64) -> Result<(GrantRow, store::catalog::ResourceRow)> {
+pub(super) async fn visible_grant(conn: &mut store::Conn, actor: &Actor, grant_id: i64) -> Result<(GrantRow, store::catalog::ResourceRow)> {
     let g = store::sharing::grant_by_id(conn, grant_id).await?.ok_or_else(|| grant_not_found(grant_id))?;
     let resource = store::catalog::by_id(conn, g.resource_id).await?.ok_or_else(|| grant_not_found(grant_id))?;
     if !actor.oversees() && actor.department_id != Some(g.consumer_department_id) && actor.department_id != Some(resource.provider_department_id) {
