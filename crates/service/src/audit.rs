@@ -97,7 +97,7 @@ impl AuditWriter {
         let outcome = match self.inner.journal.get() {
             Some(journaled) => {
                 let now_us = domain::clock::to_micros(self.inner.clock.now());
-                match journaled.stage(now_us, event).wait().await {
+                match journaled.append(&self.inner.progress, now_us, event) {
                     Ok(synced) if journaled.sync == JournalSync::EachAnswer => synced.wait().await,
                     Ok(_) => Ok(()),
                     Err(e) => Err(e),
@@ -188,17 +188,7 @@ pub async fn attach_journal(p: &Platform, dir: &Path, sync: JournalSync) -> Resu
     inner.progress.written.store(drained, Ordering::SeqCst);
     inner.progress.drained.send_replace(drained);
     let journaled = Arc::new(Journaled {
-        open: std::sync::Mutex::new(Open {
-            journal,
-            staged: Vec::new(),
-            staged_entries: Vec::new(),
-            written: Arc::default(),
-            unsynced: Vec::new(),
-            synced: Arc::default(),
-            closing: false,
-            writer_stopped: false,
-        }),
-        wake_writer: Notify::new(),
+        open: std::sync::Mutex::new(Open { journal, unsynced: Vec::new(), synced: Arc::default(), closing: false }),
         wake_syncer: Notify::new(),
         sync,
     });
@@ -206,7 +196,6 @@ pub async fn attach_journal(p: &Platform, dir: &Path, sync: JournalSync) -> Resu
         return Err(Error::Internal(store::Error::Corrupt("an audit journal is attached already".into())));
     }
     let (to_drain, from_journal) = mpsc::unbounded_channel();
-    tokio::spawn(journal_writer(journaled.clone(), inner.progress.clone()));
     tokio::spawn(journal_syncer(journaled, inner.progress.clone(), to_drain));
     tokio::spawn(drain_task(inner.store.clone(), inner.progress.clone(), node, from_journal));
     Ok(true)
@@ -217,37 +206,29 @@ async fn off_thread<T: Send + 'static>(f: impl FnOnce() -> store::Result<T> + Se
     Ok(tokio::task::spawn_blocking(f).await.map_err(|e| Error::Internal(store::Error::Corrupt(format!("audit journal task: {e}"))))??)
 }
 
-/// The node's journal as appenders share it. An appender numbers and encodes its event (under a lock, no IO) and
-/// waits; the writer writes what has been staged meanwhile with one `write` (from then on a crash of the process
-/// loses nothing) and answers those appenders with the sync round that will cover them; the syncer syncs whatever
-/// has been written since its last round with one `fdatasync`. No lock is held across a system call: a worker
-/// thread preempted in a `write` while holding the journal would stall every other worker waiting on it.
+/// The node's journal as appenders share it. An appender numbers its event and copies it into the journal's mapped
+/// segment under a lock (no system call: from then on a crash of the process loses nothing) and, where each answer
+/// waits for the disk, waits for the sync round that covers it; the syncer syncs whatever has been appended since
+/// its last round with one `msync`, holding no lock.
 struct Journaled {
     open: std::sync::Mutex<Open>,
-    /// Wakes the writer after an event is staged, or when the last writer handle is dropped.
-    wake_writer: Notify,
-    /// Wakes the syncer after a write, or when the writer stops.
+    /// Wakes the syncer after the first append of a round, or when the last writer handle is dropped.
     wake_syncer: Notify,
     sync: JournalSync,
 }
 
 struct Open {
     journal: Journal,
-    /// Records staged since the writer's last write, their entries, and what their appenders wait on.
-    staged: Vec<u8>,
-    staged_entries: Vec<Entry>,
-    written: Arc<Round<Arc<Round<()>>>>,
-    /// Entries written since the syncer's last round, for the drain once synced.
+    /// Entries appended since the syncer's last round, for the drain once synced.
     unsynced: Vec<Entry>,
-    /// What the appenders written since the syncer's last round wait on.
+    /// What the appenders since the syncer's last round wait on.
     synced: Arc<Round<()>>,
-    /// No writer handle is left: write and sync what is staged, then stop.
+    /// No writer handle is left: sync what is appended, then stop.
     closing: bool,
-    writer_stopped: bool,
 }
 
-/// One write's or sync's outcome, which all its appenders wait for: one wake-up call for them all, from a task on
-/// the runtime, instead of a channel per event.
+/// A sync's outcome, which all its appenders wait for: one wake-up call for them all, from a task on the runtime,
+/// instead of a channel per event.
 struct Round<T> {
     outcome: OnceLock<std::result::Result<T, String>>,
     done: Notify,
@@ -283,84 +264,32 @@ impl Journaled {
         self.open.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Stages the event and returns the write that will carry it.
-    fn stage(&self, occurred_at_us: i64, event: NewEvent) -> Arc<Round<Arc<Round<()>>>> {
-        let mut guard = self.lock();
-        let open = &mut *guard;
-        let entry = open.journal.stage(occurred_at_us, event, &mut open.staged);
-        open.staged_entries.push(entry);
-        let round = open.written.clone();
-        drop(guard);
-        self.wake_writer.notify_one();
-        round
+    /// Appends the event to the journal and returns the sync round that will cover it.
+    fn append(&self, progress: &Progress, occurred_at_us: i64, event: NewEvent) -> std::result::Result<Arc<Round<()>>, String> {
+        let mut open = self.lock();
+        let entry = open.journal.append(occurred_at_us, event).map_err(|e| {
+            tracing::error!(error = %e, "audit journal append failed");
+            e.to_string()
+        })?;
+        progress.written.fetch_max(entry.seq, Ordering::SeqCst);
+        let first_of_round = open.unsynced.is_empty();
+        open.unsynced.push(entry);
+        let round = open.synced.clone();
+        drop(open);
+        // The syncer only needs waking once a round: later appends find it awake or about to look.
+        if first_of_round {
+            self.wake_syncer.notify_one();
+        }
+        Ok(round)
     }
 
     fn close(&self) {
         self.lock().closing = true;
-        self.wake_writer.notify_one();
         self.wake_syncer.notify_one();
     }
 }
 
-/// Writes what appenders have staged, many events to one `write`, and answers them with the sync round that will
-/// cover them; stops once closing with nothing staged.
-async fn journal_writer(journaled: Arc<Journaled>, progress: Arc<Progress>) {
-    let mut spare: Vec<u8> = Vec::new();
-    loop {
-        let taken = loop {
-            let staged = journaled.wake_writer.notified();
-            {
-                let mut guard = journaled.lock();
-                let open = &mut *guard;
-                if let Some(first) = open.staged_entries.first().map(|e| e.seq) {
-                    let file = open.journal.writer(first).map_err(|e| e.to_string());
-                    // The staged bytes out, an empty buffer with room in their place.
-                    std::mem::swap(&mut open.staged, &mut spare);
-                    break Some((std::mem::take(&mut spare), std::mem::take(&mut open.staged_entries), std::mem::take(&mut open.written), file));
-                }
-                if open.closing {
-                    open.writer_stopped = true;
-                    break None;
-                }
-            }
-            staged.await;
-            // Appenders ready to run stage their events first: one write for all of them.
-            tokio::task::yield_now().await;
-        };
-        let Some((bytes, entries, written, file)) = taken else {
-            journaled.wake_syncer.notify_one();
-            return;
-        };
-        let result = file.and_then(|f| {
-            use std::io::Write;
-            (&*f).write_all(&bytes).map_err(|e| e.to_string())
-        });
-        let mut open = journaled.lock();
-        match result {
-            Ok(()) => {
-                open.journal.written(bytes.len() as u64);
-                if let Some(last) = entries.last() {
-                    progress.written.fetch_max(last.seq, Ordering::SeqCst);
-                }
-                open.unsynced.extend(entries);
-                let synced = open.synced.clone();
-                drop(open);
-                journaled.wake_syncer.notify_one();
-                written.finish(Ok(synced));
-            }
-            Err(e) => {
-                open.journal.write_failed();
-                drop(open);
-                tracing::error!(error = %e, "audit journal write failed");
-                written.finish(Err(e));
-            }
-        }
-        spare = bytes;
-        spare.clear();
-    }
-}
-
-/// Syncs what the writer has written, round after round (at most one round per interval with
+/// Syncs what has been appended, round after round (at most one round per interval with
 /// [`JournalSync::Every`]), answers each round's appenders, and hands its entries to the drain; removes journal
 /// segments the database has caught up with.
 async fn journal_syncer(journaled: Arc<Journaled>, progress: Arc<Progress>, to_drain: mpsc::UnboundedSender<Vec<Entry>>) {
@@ -385,14 +314,14 @@ async fn journal_syncer(journaled: Arc<Journaled>, progress: Arc<Progress>, to_d
                     let entries = std::mem::take(&mut open.unsynced);
                     break Some((entries, std::mem::take(&mut open.synced), open.journal.sync_handle()));
                 }
-                if open.writer_stopped {
+                if open.closing {
                     break None;
                 }
             }
             written.await;
         };
         let Some((entries, round, file)) = taken else { return };
-        let outcome = match tokio::task::spawn_blocking(move || file.sync_data()).await {
+        let outcome = match tokio::task::spawn_blocking(move || file.sync()).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(e.to_string()),
             Err(e) => Err(e.to_string()),

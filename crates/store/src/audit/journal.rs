@@ -13,22 +13,25 @@
 //! tampering — the chain in the database does that — so a CRC, cheap on every call, serves; records a node wrote
 //! before, `0xA5` with the first 4 bytes of the payload's SM3, are still read.)
 //!
-//! Writing is in two steps so that no lock is held across a system call: an event is numbered and encoded
-//! ([`Journal::stage`], no IO), then whoever writes takes the staged bytes of many events and writes them with one
-//! call on the handle from [`Journal::writer`].
+//! Appending costs no system call: a segment is a file of fixed size, reserved on disk when it is started and mapped
+//! into the node's memory, and an event is numbered, encoded and copied into the mapping ([`Journal::append`]).
+//! Once copied it is in the kernel's page cache, so a crash of the process loses nothing; a sync of the segment
+//! ([`Journal::sync_handle`]) makes it survive a crash of the machine. The unused end of a segment is zeros, which
+//! reading stops at. (A `write` per event, or a task that writes for many, cost the sharing API a system call or a
+//! hand-off between tasks per call.)
 //!
-//! One process holds a journal at a time (an exclusive lock on `lock`); the node's identity is kept in `node`.
+//! One process holds a journal at a time (an exclusive lock on `lock`); the node's identity is kept in `node`. The
+//! segments must not be truncated by anyone else while the node runs: a mapped file cut short under a process kills it.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use super::NewEvent;
 use crate::{Error, Result};
 
-/// A segment is closed and a new one started past this size.
-const SEGMENT_BYTES: u64 = 8 << 20;
+/// The size of a segment, reserved on disk when it is started; a record longer than that gets a segment its size.
+const SEGMENT_BYTES: usize = 8 << 20;
 const MAGIC: u8 = 0xA6;
 /// Records of earlier releases, checked with SM3: read, no longer written.
 const MAGIC_SM3: u8 = 0xA5;
@@ -46,13 +49,17 @@ pub struct Entry {
 pub struct Journal {
     dir: PathBuf,
     node: String,
-    file: Arc<File>,
-    /// The first seq of the open segment and how many bytes it holds.
+    /// The open segment, its first seq, and how many of its bytes hold records.
+    segment: mapped::Segment,
     segment_first: u64,
-    segment_bytes: u64,
+    segment_used: usize,
+    /// The size new segments get.
+    segment_bytes: usize,
     next_seq: u64,
     /// Closed segments: (first seq, path), oldest first.
     closed: Vec<(u64, PathBuf)>,
+    /// The record being appended, encoded before it is copied into the segment.
+    encoded: Vec<u8>,
     _lock: File,
 }
 
@@ -76,20 +83,47 @@ impl Journal {
             read_segment(path, Some(i) == last, &mut entries)?;
         }
         let next_seq = entries.last().map(|e| e.seq + 1).unwrap_or_else(|| segments.last().map(|(first, _)| *first).unwrap_or(1));
-        // Appending continues in a fresh segment: the old ones are only ever read and then removed.
+        // Appending continues in a fresh segment: the old ones are only ever read and then removed. A segment already
+        // named so holds no entry (they all come before `next_seq`) and is started again.
         let path = segment_path(dir, next_seq);
-        let file = Arc::new(OpenOptions::new().create(true).append(true).open(&path).map_err(io_error)?);
+        let segment = mapped::Segment::create(&path, SEGMENT_BYTES).map_err(io_error)?;
         sync_dir(dir)?;
         segments.retain(|(_, p)| *p != path);
-        let journal =
-            Journal { dir: dir.to_path_buf(), node, file, segment_first: next_seq, segment_bytes: 0, next_seq, closed: segments, _lock: lock };
+        let journal = Journal {
+            dir: dir.to_path_buf(),
+            node,
+            segment,
+            segment_first: next_seq,
+            segment_used: 0,
+            segment_bytes: SEGMENT_BYTES,
+            next_seq,
+            closed: segments,
+            encoded: Vec::with_capacity(1024),
+            _lock: lock,
+        };
         Ok(Some((journal, entries)))
     }
 
-    /// The open segment, to sync what has been written to it without holding the journal: a segment is synced
-    /// before the next one is started, so syncing the newest one makes every entry written so far durable.
-    pub fn sync_handle(&self) -> Arc<File> {
-        self.file.clone()
+    /// Numbers, stamps and encodes an event and copies its record into the open segment (a full segment is synced
+    /// and closed and a new one started first). Once this returns the entry survives a crash of the process; a sync
+    /// through [`Journal::sync_handle`] makes it survive a crash of the machine. On an error nothing is appended.
+    pub fn append(&mut self, occurred_at_us: i64, event: NewEvent) -> Result<Entry> {
+        let entry = Entry { seq: self.next_seq, occurred_at_us, event };
+        self.encoded.clear();
+        encode(&entry, &mut self.encoded);
+        if self.segment_used + self.encoded.len() > self.segment.capacity() {
+            self.rotate_at(entry.seq, self.encoded.len())?;
+        }
+        self.segment.write_at(self.segment_used, &self.encoded);
+        self.segment_used += self.encoded.len();
+        self.next_seq += 1;
+        Ok(entry)
+    }
+
+    /// What syncs the open segment without holding the journal: a segment is synced before the next one is
+    /// started, so syncing the newest one makes every entry appended so far durable.
+    pub fn sync_handle(&self) -> mapped::SyncHandle {
+        self.segment.sync_handle()
     }
 
     /// The newest entry's number (0: none yet).
@@ -102,52 +136,10 @@ impl Journal {
         &self.node
     }
 
-    /// Numbers and stamps an event and encodes its record onto `staged`, to be written later through
-    /// [`Journal::writer`] in the order staged. No IO.
-    pub fn stage(&mut self, occurred_at_us: i64, event: NewEvent, staged: &mut Vec<u8>) -> Entry {
-        let entry = Entry { seq: self.next_seq, occurred_at_us, event };
-        self.next_seq += 1;
-        encode(&entry, staged);
-        entry
-    }
-
-    /// The handle to write staged records to, the first of them numbered `first`: a full segment is closed (synced)
-    /// and a new one started first. The caller writes with one `write_all` on it, holding no lock, then reports
-    /// [`Journal::written`] or [`Journal::write_failed`]; one writer at a time.
-    pub fn writer(&mut self, first: u64) -> Result<Arc<File>> {
-        if self.segment_bytes >= SEGMENT_BYTES {
-            self.rotate_at(first)?;
-        }
-        Ok(self.file.clone())
-    }
-
-    /// `bytes` of staged records were written: once this is reported they survive a crash of the process (the
-    /// kernel holds them), and a later sync through [`Journal::sync_handle`] makes them survive a crash of the machine.
-    pub fn written(&mut self, bytes: u64) {
-        self.segment_bytes += bytes;
-    }
-
-    /// A write failed: what it wrote of its records is taken back, so the segment stays whole. Nobody is answered
-    /// for them; their numbers are not used again.
-    pub fn write_failed(&mut self) {
-        if let Err(e) = self.file.set_len(self.segment_bytes) {
-            tracing::error!(error = %e, "audit journal: could not take a failed write back");
-        }
-    }
-
-    /// Stages and writes the events at once (the node writes through its writer task instead).
+    /// Appends the events in order.
     #[cfg(test)]
     pub fn write(&mut self, events: Vec<(i64, NewEvent)>) -> Result<Vec<Entry>> {
-        let mut buf = Vec::with_capacity(events.len() * 256);
-        let entries: Vec<Entry> = events.into_iter().map(|(at, event)| self.stage(at, event, &mut buf)).collect();
-        let Some(first) = entries.first().map(|e| e.seq) else { return Ok(entries) };
-        let file = self.writer(first)?;
-        if let Err(e) = (&*file).write_all(&buf) {
-            self.write_failed();
-            return Err(io_error(e));
-        }
-        self.written(buf.len() as u64);
-        Ok(entries)
+        events.into_iter().map(|(at, event)| self.append(at, event)).collect()
     }
 
     /// Numbers the next entry after `seq` at least: the database already holds this node's entries through `seq`
@@ -157,7 +149,7 @@ impl Journal {
             return Ok(());
         }
         self.next_seq = seq + 1;
-        self.rotate()
+        self.rotate_at(self.next_seq, 0)
     }
 
     /// Removes the closed segments whose every entry is at or before `drained` (in the database).
@@ -177,23 +169,105 @@ impl Journal {
         Ok(())
     }
 
-    fn rotate(&mut self) -> Result<()> {
-        self.rotate_at(self.next_seq)
-    }
-
-    /// Closes the open segment and starts one named `first`, the next record to be written.
-    fn rotate_at(&mut self, first: u64) -> Result<()> {
-        if self.segment_first == first {
+    /// Syncs and closes the open segment and starts one named `first`, the next record to be appended, with room
+    /// for a record of `need` bytes.
+    fn rotate_at(&mut self, first: u64, need: usize) -> Result<()> {
+        if self.segment_first == first && self.segment.capacity() >= need {
             return Ok(());
         }
-        self.file.sync_data().map_err(io_error)?;
+        // Synced before any entry after it is appended: a crash of the machine never leaves a hole in a closed
+        // segment, which reading would take for damage.
+        self.segment.sync_handle().sync().map_err(io_error)?;
         let path = segment_path(&self.dir, first);
-        self.file = Arc::new(OpenOptions::new().create(true).append(true).open(&path).map_err(io_error)?);
+        let segment = mapped::Segment::create(&path, self.segment_bytes.max(need)).map_err(io_error)?;
         sync_dir(&self.dir)?;
-        self.closed.push((self.segment_first, segment_path(&self.dir, self.segment_first)));
+        if self.segment_first != first {
+            self.closed.push((self.segment_first, segment_path(&self.dir, self.segment_first)));
+        }
+        self.segment = segment;
         self.segment_first = first;
-        self.segment_bytes = 0;
+        self.segment_used = 0;
         Ok(())
+    }
+}
+
+/// The one place the journal needs `unsafe`: copying records into a segment mapped into memory.
+#[allow(unsafe_code)]
+pub mod mapped {
+    use std::fs::{File, OpenOptions};
+    use std::io::{self, Write};
+    use std::path::Path;
+    use std::sync::Arc;
+
+    /// A segment file of fixed size mapped for writing. Only its owner writes to it (`&mut self`); others may only
+    /// sync it, through a [`SyncHandle`].
+    pub struct Segment {
+        map: Arc<memmap2::MmapRaw>,
+        _file: File,
+    }
+
+    /// Syncs a segment's mapped pages to disk, from any thread, while its owner goes on writing.
+    #[derive(Clone)]
+    pub struct SyncHandle(Arc<memmap2::MmapRaw>);
+
+    impl Segment {
+        /// Starts the segment at `path` (emptying a file there), `capacity` bytes reserved on disk, so writing into
+        /// the mapping never needs space the disk no longer has (a full disk shows as an error here, not as a signal
+        /// killing the process on a later write).
+        pub fn create(path: &Path, capacity: usize) -> io::Result<Segment> {
+            let file = OpenOptions::new().read(true).write(true).create(true).truncate(true).open(path)?;
+            reserve(&file, capacity as u64)?;
+            let map = memmap2::MmapOptions::new().len(capacity).map_raw(&file)?;
+            Ok(Segment { map: Arc::new(map), _file: file })
+        }
+
+        pub fn capacity(&self) -> usize {
+            self.map.len()
+        }
+
+        /// Copies `bytes` into the segment at `offset`.
+        ///
+        /// # Panics
+        /// If they do not fit: the journal checks before writing.
+        pub fn write_at(&mut self, offset: usize, bytes: &[u8]) {
+            assert!(offset.checked_add(bytes.len()).is_some_and(|end| end <= self.map.len()), "a record past the end of its segment");
+            // SAFETY: the range lies inside the mapping (checked above), which lives as long as `self.map`. Only the
+            // owner of the `Segment` writes, through `&mut self`, so no two writes race; sync handles never read or
+            // write the memory themselves (the kernel writes the pages back). The file is the node's, under the
+            // journal's lock, and was reserved at its full length, so the pages exist.
+            unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.map.as_mut_ptr().add(offset), bytes.len()) }
+        }
+
+        pub fn sync_handle(&self) -> SyncHandle {
+            SyncHandle(self.map.clone())
+        }
+    }
+
+    impl SyncHandle {
+        /// Writes the segment's changed pages to disk and waits for them (`msync`, as `fdatasync` for the range).
+        pub fn sync(&self) -> io::Result<()> {
+            self.0.flush()
+        }
+    }
+
+    /// Reserves `len` bytes for the file, zeros, without writing them where the file system can (`fallocate`).
+    fn reserve(file: &File, len: u64) -> io::Result<()> {
+        use rustix::fs::{fallocate, FallocateFlags};
+        match fallocate(file, FallocateFlags::empty(), 0, len) {
+            Ok(()) => Ok(()),
+            Err(e) if e == rustix::io::Errno::OPNOTSUPP || e == rustix::io::Errno::NOSYS => {
+                let zeros = vec![0u8; 1 << 20];
+                let mut left = len;
+                let mut f = file;
+                while left > 0 {
+                    let n = left.min(zeros.len() as u64) as usize;
+                    f.write_all(&zeros[..n])?;
+                    left -= n as u64;
+                }
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }
 
@@ -243,8 +317,8 @@ fn segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
     Ok(found)
 }
 
-/// Reads a segment's records into `out`. A bad record at the end of the newest segment is a write torn by a crash
-/// (the caller was never answered): the file is cut there. Anywhere else it is damage.
+/// Reads a segment's records into `out`, up to its unused end (zeros). A bad record at the end of the newest segment
+/// is a write torn by a crash (the caller was never answered): the file is cut there. Anywhere else it is damage.
 fn read_segment(path: &Path, newest: bool, out: &mut Vec<Entry>) -> Result<()> {
     let mut bytes = Vec::new();
     File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)).map_err(io_error)?;
@@ -258,6 +332,8 @@ fn read_segment(path: &Path, newest: bool, out: &mut Vec<Entry>) -> Result<()> {
                 out.push(entry);
                 at += used;
             }
+            // The unused end of a segment.
+            None if bytes[at..].iter().all(|&b| b == 0) => return Ok(()),
             None if newest => {
                 tracing::warn!(path = %path.display(), at, dropped = bytes.len() - at, "audit journal: cutting a torn write at its end");
                 let f = OpenOptions::new().write(true).open(path).map_err(io_error)?;
@@ -423,11 +499,18 @@ mod tests {
         assert_eq!(written.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>());
         drop(j);
 
-        // A crash in the middle of the next write leaves half a record at the end.
+        // A crash in the middle of the next copy leaves half a record after the last whole one, zeros after it.
         let segment = segments(dir.path()).unwrap().last().unwrap().1.clone();
+        let mut whole = Vec::new();
+        for e in &written {
+            encode(e, &mut whole);
+        }
         let mut half = Vec::new();
         encode(&Entry { seq: 11, occurred_at_us: 2_000, event: event(11) }, &mut half);
-        OpenOptions::new().append(true).open(&segment).unwrap().write_all(&half[..half.len() / 2]).unwrap();
+        let mut bytes = fs::read(&segment).unwrap();
+        assert_eq!(bytes[..whole.len()], whole[..], "the records, as encoded, at the start of the segment");
+        bytes[whole.len()..whole.len() + half.len() / 2].copy_from_slice(&half[..half.len() / 2]);
+        fs::write(&segment, bytes).unwrap();
 
         let (mut j, left) = Journal::open(dir.path()).unwrap().unwrap();
         assert_eq!(j.node(), node, "the node keeps its identity");
@@ -445,7 +528,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (mut j, _) = Journal::open(dir.path()).unwrap().unwrap();
         j.write((0..5).map(|i| (i as i64, event(i))).collect()).unwrap();
-        j.rotate().unwrap();
+        j.rotate_at(j.next_seq, 0).unwrap();
         j.write((5..8).map(|i| (i as i64, event(i))).collect()).unwrap();
         drop(j);
         let first = segments(dir.path()).unwrap()[0].1.clone();
@@ -493,20 +576,37 @@ mod tests {
     }
 
     #[test]
-    fn records_staged_before_a_rotation_are_written_after_it_and_read_in_order() {
+    fn a_full_segment_is_closed_and_the_next_is_named_by_its_first_record() {
         let dir = tempfile::tempdir().unwrap();
         let (mut j, _) = Journal::open(dir.path()).unwrap().unwrap();
-        j.write((0..3).map(|i| (i as i64, event(i))).collect()).unwrap();
-        // Staged, then the segment fills up before they are written: the new segment is named by them.
-        let mut staged = Vec::new();
-        let entries: Vec<Entry> = (3..6).map(|i| j.stage(i as i64, event(i), &mut staged)).collect();
-        j.segment_bytes = SEGMENT_BYTES;
-        let file = j.writer(entries[0].seq).unwrap();
-        (&*file).write_all(&staged).unwrap();
-        j.written(staged.len() as u64);
-        assert_eq!(segments(dir.path()).unwrap().last().unwrap().0, 4);
+        let mut one = Vec::new();
+        encode(&Entry { seq: 1, occurred_at_us: 0, event: event(0) }, &mut one);
+        j.segment_bytes = one.len() * 3 + 8;
+        j.write(vec![(0, event(0))]).unwrap();
+        j.rotate_at(j.next_seq, 0).unwrap();
+        j.write((1..10).map(|i| (i as i64, event(i))).collect()).unwrap();
+        // A record longer than a segment gets a segment of its own size.
+        let mut long = event(10);
+        long.detail = "长".repeat(j.segment_bytes);
+        j.write(vec![(10, long.clone()), (11, event(11))]).unwrap();
+        let firsts: Vec<u64> = segments(dir.path()).unwrap().iter().map(|(first, _)| *first).collect();
+        assert_eq!(firsts, [1, 2, 5, 8, 11, 12]);
         drop(j);
         let (_, left) = Journal::open(dir.path()).unwrap().unwrap();
-        assert_eq!(left.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);
+        assert_eq!(left.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=12).collect::<Vec<_>>());
+        assert_eq!(left[10].event, long);
+    }
+
+    #[test]
+    fn the_unused_end_of_a_closed_segment_is_not_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        for round in 0..3u64 {
+            let (mut j, left) = Journal::open(dir.path()).unwrap().unwrap();
+            assert_eq!(left.len() as u64, round * 2, "what every earlier run appended");
+            j.write(vec![(0, event(0)), (1, event(1))]).unwrap();
+            // Dropped without closing anything, as a crash of the process would leave it.
+        }
+        let sizes: Vec<u64> = segments(dir.path()).unwrap().iter().map(|(_, p)| fs::metadata(p).unwrap().len()).collect();
+        assert!(sizes.iter().all(|&n| n == SEGMENT_BYTES as u64), "segments keep their reserved size: {sizes:?}");
     }
 }
