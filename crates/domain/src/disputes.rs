@@ -97,6 +97,11 @@ pub fn next(state: DisputeState, step: DisputeStep, taker: Taker) -> Result<(Dis
     })
 }
 
+/// The steps `taker` may take in a dispute in `state`: what the console offers them.
+pub fn steps(state: DisputeState, taker: Taker) -> Vec<DisputeStep> {
+    DisputeStep::ALL.iter().copied().filter(|&step| next(state, step, taker).is_ok()).collect()
+}
+
 /// The region whose authority coordinates a dispute between departments of `a` and `b` (SYS-29a): the same-level
 /// authority when both are in one region that has one; otherwise — across regions or levels, or where the district
 /// has no authority — the city's.
@@ -215,6 +220,18 @@ mod tests {
         assert_eq!(next(S::Negotiating, T::Withdraw, Taker::Respondent).unwrap_err().code, "dispute_not_yours");
         assert_eq!(next(S::Resolved, T::Decide, Taker::Coordinator).unwrap_err().code, "dispute_step");
         assert_eq!(next(S::Referred, T::Withdraw, Taker::Filer).unwrap_err().code, "dispute_step", "a referred dispute awaits its decision");
+    }
+
+    #[test]
+    fn each_party_is_offered_only_the_steps_it_may_take_now() {
+        assert_eq!(steps(S::Negotiating, Taker::Filer), [T::Settle, T::Escalate, T::Withdraw]);
+        assert_eq!(steps(S::Negotiating, Taker::Respondent), [T::Settle, T::Escalate]);
+        assert_eq!(steps(S::Negotiating, Taker::Coordinator), []);
+        assert_eq!(steps(S::Coordinating, Taker::Coordinator), [T::Coordinate, T::Refer]);
+        assert_eq!(steps(S::Coordinating, Taker::Filer), [T::Withdraw]);
+        assert_eq!(steps(S::Referred, Taker::Coordinator), [T::Decide]);
+        assert_eq!(steps(S::Resolved, Taker::Filer), []);
+        assert_eq!(steps(S::Coordinating, Taker::Other), []);
     }
 
     #[test]

@@ -91,6 +91,8 @@ pub struct DisputeView {
     pub grant_id: Option<i64>,
     pub resolved_by: Option<String>,
     pub resolved_at: Option<String>,
+    /// The steps the caller may take now.
+    pub steps: Vec<DisputeStep>,
 }
 
 fn not_found(id: i64) -> Error {
@@ -202,22 +204,7 @@ pub async fn step(p: &Platform, actor: &Actor, id: i64, input: StepInput) -> Res
     require_mechanism(p)?;
     let mut conn = p.store.read().await?;
     let mut row = store::disputes::dispute_by_id(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
-    let actor_region = match actor.department_id {
-        Some(d) => store::orgs::department_by_id(&mut conn, d).await?.map(|d| d.region_id),
-        None => None,
-    };
-    let officer = actor.has(Role::DeptDataOfficer);
-    let taker = if officer && actor.department_id == Some(row.filer_department_id) {
-        Taker::Filer
-    } else if officer && actor.department_id == Some(row.respondent_department_id) {
-        Taker::Respondent
-    } else if actor.kind == ActorKind::Cli
-        || (actor.has(Role::AuthorityAdmin) && row.coordinator_region_id.is_some() && actor_region == row.coordinator_region_id)
-    {
-        Taker::Coordinator
-    } else {
-        Taker::Other
-    };
+    let taker = taker(&mut conn, actor, &row).await?;
     if taker == Taker::Other && !actor.oversees() && !is_party(actor, &row) {
         return Err(not_found(id));
     }
@@ -288,6 +275,30 @@ pub async fn step(p: &Platform, actor: &Actor, id: i64, input: StepInput) -> Res
         p.caches.bump();
     }
     dispute(p, actor, id).await
+}
+
+/// Who the actor is in this dispute: a party (through its data officer), the coordinating authority, or no one.
+async fn taker(conn: &mut store::Conn, actor: &Actor, row: &DisputeRow) -> Result<Taker> {
+    let officer = actor.has(Role::DeptDataOfficer);
+    if officer && actor.department_id == Some(row.filer_department_id) {
+        return Ok(Taker::Filer);
+    }
+    if officer && actor.department_id == Some(row.respondent_department_id) {
+        return Ok(Taker::Respondent);
+    }
+    if actor.kind == ActorKind::Cli {
+        return Ok(Taker::Coordinator);
+    }
+    if actor.has(Role::AuthorityAdmin) && row.coordinator_region_id.is_some() {
+        let actor_region = match actor.department_id {
+            Some(d) => store::orgs::department_by_id(conn, d).await?.map(|d| d.region_id),
+            None => None,
+        };
+        if actor_region == row.coordinator_region_id {
+            return Ok(Taker::Coordinator);
+        }
+    }
+    Ok(Taker::Other)
 }
 
 fn is_party(actor: &Actor, row: &DisputeRow) -> bool {
@@ -364,7 +375,7 @@ pub async fn dispute(p: &Platform, actor: &Actor, id: i64) -> Result<DisputeView
     if !actor.oversees() && !is_party(actor, &row) {
         return Err(not_found(id));
     }
-    view(p, &mut conn, row).await
+    view(p, &mut conn, actor, row).await
 }
 
 /// The disputes a department is party to; every one for those who oversee.
@@ -374,7 +385,7 @@ pub async fn disputes(p: &Platform, actor: &Actor) -> Result<Vec<DisputeView>> {
     let rows = store::disputes::disputes(&mut conn, scope).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        out.push(view(p, &mut conn, row).await?);
+        out.push(view(p, &mut conn, actor, row).await?);
     }
     Ok(out)
 }
@@ -383,8 +394,9 @@ async fn party(conn: &mut store::Conn, id: i64) -> Result<Party> {
     Ok(Party { id, name: store::orgs::department_by_id(conn, id).await?.map(|d| d.name).unwrap_or_default() })
 }
 
-async fn view(p: &Platform, conn: &mut store::Conn, row: DisputeRow) -> Result<DisputeView> {
+async fn view(p: &Platform, conn: &mut store::Conn, actor: &Actor, row: DisputeRow) -> Result<DisputeView> {
     let state = DisputeState::parse(&row.state).unwrap_or(DisputeState::Resolved);
+    let steps = rules::steps(state, taker(conn, actor, &row).await?);
     let resource_code = match row.resource_id {
         Some(r) => store::catalog::by_id(conn, r).await?.map(|r| r.code),
         None => None,
@@ -419,5 +431,6 @@ async fn view(p: &Platform, conn: &mut store::Conn, row: DisputeRow) -> Result<D
         grant_id: row.grant_id,
         resolved_by: row.resolved_by,
         resolved_at: at(row.resolved_at_us),
+        steps,
     })
 }

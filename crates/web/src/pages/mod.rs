@@ -107,6 +107,8 @@ pub fn router() -> Router<AppState> {
         .route("/share/grants/{id}/state", post(sharing::decide_grant))
         .route("/share/corrections/{id}/resolve", post(sharing::resolve_correction))
         .route("/share/demands/{id}/answer", post(sharing::answer_demand))
+        .route("/share/disputes", post(sharing::open_dispute))
+        .route("/share/disputes/{id}/step", post(sharing::dispute_step))
         .route("/catalog/{code}", get(catalog::detail))
         .route("/catalog/{code}/edit", get(catalog::edit_form).post(catalog::save_existing))
         .route("/catalog/{code}/attributes", get(catalog::attributes_form).post(catalog::save_attributes))

@@ -2,6 +2,8 @@
 
 use domain::catalog::attrs::ShareOp;
 use domain::sharing::{ApplicationState, DeliveryMode, GrantState};
+use domain::disputes::DisputeStep;
+use service::disputes::{DecidedGrant, NewDispute, StepInput};
 use service::sharing::{Answer, GrantDecision, NewApplication};
 
 use super::*;
@@ -60,12 +62,23 @@ async fn share_page(state: &AppState, page: &Page, resource: String, (error, not
     let grant_states: Vec<Value> = GrantState::ALL.iter().map(|s| context! { key => s.as_str(), label => label(s.label(), s.label_en()) }).collect();
     let default_expiry = (state.platform.clock.today() + chrono::Duration::days(365)).to_string();
     let is_officer = actor.has(Role::DeptDataOfficer) && actor.department_id.is_some();
+    // The other departments, for an officer opening a dispute where the regime has a procedure for them.
+    let dispute_mechanism = state.platform.profile.features.dispute;
+    let departments: Vec<Value> = if is_officer && dispute_mechanism {
+        let (all, _) = service::orgs::list_departments(&state.platform, 1000, 0).await.unwrap_or_default();
+        all.iter().filter(|d| Some(d.id) != actor.department_id).map(|d| context! { id => d.id, name => d.name }).collect()
+    } else {
+        vec![]
+    };
     render(
         state,
         page,
         "share.html",
         status,
-        context! { applications, grants, ops, modes, grant_states, default_expiry, resource, is_officer, error, notice, demands, disputes, corrections, alerts },
+        context! {
+            applications, grants, ops, modes, grant_states, default_expiry, resource, is_officer, error, notice, demands, disputes, corrections, alerts,
+            dispute_mechanism, departments,
+        },
     )
 }
 
@@ -96,7 +109,10 @@ async fn oversight(state: &AppState, actor: &Actor, zh: bool) -> (Vec<Value>, Ve
             context! {
                 id => d.id, filer => d.filer.name, respondent => d.respondent.name, subject => d.subject, resource_code => d.resource_code,
                 state_label => pick(d.state.label(), d.state.label_en()), coordinator => d.coordinator.as_ref().map(|c| c.name.clone()),
-                decider => d.decider, resolution => d.resolution, grant_id => d.grant_id,
+                decider => d.decider, resolution => d.resolution, grant_id => d.grant_id, claim => d.claim,
+                escalation_reason => d.escalation_reason, opinion => d.opinion, decision_ref => d.decision_ref,
+                steps => d.steps.iter().map(|s| context! { key => s.as_str(), label => pick(s.label(), s.label_en()) }).collect::<Vec<_>>(),
+                can_decide => d.steps.contains(&DisputeStep::Decide),
             }
         })
         .collect();
@@ -229,6 +245,84 @@ pub(super) async fn answer_demand(State(state): State<AppState>, page: Page, Pat
     };
     let input = service::demands::DemandAnswer { decision: form.decision, reason: form.reason };
     let result = service::demands::answer(&state.platform, &actor, id, input).await;
+    share_page(&state, &page, String::new(), outcome(&page, result, |d| format!("#{} {}", d.id, d.state_label))).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct OpenDisputeForm {
+    csrf: String,
+    respondent_department_id: String,
+    #[serde(default)]
+    resource_code: String,
+    subject: String,
+    claim: String,
+    #[serde(default)]
+    scenario: String,
+}
+
+/// A department's officer opens a dispute with another department on the console (SYS-29a, FS-26c).
+pub(super) async fn open_dispute(State(state): State<AppState>, page: Page, Form(form): Form<OpenDisputeForm>) -> Response {
+    let actor = match officer_form(&page, &form.csrf) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Ok(respondent_department_id) = form.respondent_department_id.trim().parse() else {
+        let msg = if page.lang == Lang::Zh { "请选择争议的另一方" } else { "Choose the other party" };
+        return share_page(&state, &page, String::new(), (Some(msg.into()), None, StatusCode::BAD_REQUEST)).await;
+    };
+    let code = form.resource_code.trim();
+    let input = NewDispute {
+        respondent_department_id,
+        resource_code: (!code.is_empty()).then(|| code.to_string()),
+        application_id: None,
+        subject: form.subject,
+        claim: form.claim,
+        scenario: form.scenario,
+    };
+    let result = service::disputes::open(&state.platform, &actor, input).await;
+    share_page(&state, &page, String::new(), outcome(&page, result, |d| format!("#{} {}", d.id, d.state_label))).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct DisputeStepForm {
+    csrf: String,
+    step: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    reference: String,
+    /// A decision that grants data: the items (comma-separated), the end of use, and `op_*` checkboxes.
+    #[serde(default)]
+    grant_items: String,
+    #[serde(default)]
+    grant_expires_on: String,
+    #[serde(flatten)]
+    rest: BTreeMap<String, String>,
+}
+
+/// A party, or the coordinating authority, takes a step in a dispute on the console (SYS-29a/b, FS-26c).
+pub(super) async fn dispute_step(State(state): State<AppState>, page: Page, Path(id): Path<i64>, Form(form): Form<DisputeStepForm>) -> Response {
+    let actor = match officer_form(&page, &form.csrf) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let zh = page.lang == Lang::Zh;
+    let refuse = |msg: String| share_page(&state, &page, String::new(), (Some(msg), None, StatusCode::BAD_REQUEST));
+    let Some(step) = DisputeStep::parse(&form.step) else {
+        return refuse(if zh { format!("没有“{}”这一步骤", form.step) } else { format!("There is no step '{}'", form.step) }).await;
+    };
+    let items: Vec<String> = form.grant_items.split([',', '，', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+    let grant = if step == DisputeStep::Decide && !items.is_empty() {
+        let Ok(expires_on) = form.grant_expires_on.trim().parse() else {
+            return refuse(if zh { "使用期限须为日期（年-月-日）" } else { "The end of use is a date (YYYY-MM-DD)" }.into()).await;
+        };
+        let ops = ShareOp::ALL.iter().copied().filter(|o| form.rest.get(&format!("op_{}", o.as_str())).is_some_and(|v| v == "1")).collect();
+        Some(DecidedGrant { items, ops, expires_on })
+    } else {
+        None
+    };
+    let input = StepInput { step, text: form.text, reference: form.reference, grant };
+    let result = service::disputes::step(&state.platform, &actor, id, input).await;
     share_page(&state, &page, String::new(), outcome(&page, result, |d| format!("#{} {}", d.id, d.state_label))).await
 }
 

@@ -590,10 +590,10 @@ pub async fn browser_sys_27c_apply_approve_call_and_audit_in_the_console(app: Te
     assert_no_error(&page, "the share page");
     assert!(page.contains(&format!("value=\"{code}\"")), "the resource is filled in");
     assert!(page.contains("不得转让"), "the console says shared data is not passed on (SYS-33)");
-    s.type_into("input[name=scenario]", "最低生活保障资格审核").await;
-    s.type_into("input[name=basis]", "《社会救助暂行办法》第十一条").await;
-    s.type_into("input[name=purpose]", "核对申请人户籍").await;
-    s.type_into("input[name=items]", "zjhm,xm").await;
+    s.type_into("#apply-form input[name=scenario]", "最低生活保障资格审核").await;
+    s.type_into("#apply-form input[name=basis]", "《社会救助暂行办法》第十一条").await;
+    s.type_into("#apply-form input[name=purpose]", "核对申请人户籍").await;
+    s.type_into("#apply-form input[name=items]", "zjhm,xm").await;
     s.click("#op-view").await;
     s.click("#apply-submit").await;
     let page = s.wait_for("id=\"notice\"").await;
@@ -671,6 +671,85 @@ pub async fn browser_sys_27c_apply_approve_call_and_audit_in_the_console(app: Te
     assert_no_error(&page, "the grant's page");
     assert!(page.contains("id=\"calls-total\">1<") && page.contains("class=\"served\""), "one call, drawn as a bar");
     s.close().await;
+}
+
+/// SYS-29a, SYS-29b in the console: a department's officer opens a dispute with the provider, the provider's officer
+/// takes the failed negotiation to the authority, and the city authority refers it with its opinion and records the
+/// decision, which grants the data (FS-26c). Each page offers a party only the steps it may take now.
+pub async fn browser_sys_29a_sys_29b_a_dispute_is_opened_escalated_and_decided_in_the_console(app: TestApp) {
+    use crate::sharing::{conditional, shared_population};
+    let code = shared_population(&app, "shuangyashan-2026", conditional(&app).await).await;
+    let police = app.department_id("市公安局").await;
+    let driver = Driver::start().await;
+
+    let profile = tempfile::tempdir().unwrap();
+    let s = Session::open(&driver, profile.path()).await;
+    sign_in(&s, &app, "officer-mz").await;
+    s.go(&format!("{}/share", app.base)).await;
+    s.wait_for("id=\"dispute-open\"").await;
+    s.click("#dispute-open summary").await;
+    s.click(&format!("#dispute-respondent option[value=\"{police}\"]")).await;
+    s.type_into("#dispute-resource", &code).await;
+    s.type_into("#dispute-subject", "户籍数据共享条件").await;
+    s.type_into("#dispute-claim", "办理低保审核需核验申请人身份，提供部门要求的条件无法满足").await;
+    s.click("#dispute-open-submit").await;
+    let page = s.wait_for("id=\"notice\"").await;
+    assert_no_error(&page, "opening the dispute");
+    let (_, listed) = app.json(reqwest::Method::GET, "/api/v1/share/disputes", Some(&app.login("admin").await), None).await;
+    let id = listed["items"][0]["id"].as_i64().unwrap_or_else(|| panic!("the dispute is filed: {listed}"));
+    assert!(page.contains("户籍数据共享条件") && page.contains("协商中"), "listed, negotiating");
+    let form = page.split(&format!("id=\"dispute-step-{id}\"")).nth(1).and_then(|f| f.split("</select>").next()).unwrap_or_default().to_string();
+    assert!(form.contains("value=\"withdraw\"") && form.contains("value=\"escalate\"") && !form.contains("value=\"refer\""), "the filer's steps: {form}");
+    s.close().await;
+
+    let profile = tempfile::tempdir().unwrap();
+    let s = Session::open(&driver, profile.path()).await;
+    sign_in(&s, &app, "officer").await;
+    s.go(&format!("{}/share", app.base)).await;
+    let page = s.wait_for(&format!("id=\"dispute-step-{id}\"")).await;
+    let form = page.split(&format!("id=\"dispute-step-{id}\"")).nth(1).and_then(|f| f.split("</select>").next()).unwrap_or_default().to_string();
+    assert!(form.contains("value=\"escalate\"") && !form.contains("value=\"withdraw\""), "the respondent's steps: {form}");
+    s.click(&format!("#dispute-step-{id} option[value=\"escalate\"]")).await;
+    s.type_into(&format!("#dispute-text-{id}"), "双方对共享条件协商未果").await;
+    s.click(&format!("#dispute-submit-{id}")).await;
+    let page = s.wait_for("id=\"notice\"").await;
+    assert_no_error(&page, "escalating");
+    assert!(page.contains("主管部门协调中") && page.contains("双方对共享条件协商未果"), "coordinated by the authority, with the reason");
+    assert!(!page.contains(&format!("id=\"dispute-step-form-{id}\"")), "the respondent has no step while the authority coordinates");
+    s.close().await;
+
+    let profile = tempfile::tempdir().unwrap();
+    let s = Session::open(&driver, profile.path()).await;
+    sign_in(&s, &app, "admin").await;
+    s.go(&format!("{}/share", app.base)).await;
+    s.wait_for(&format!("id=\"dispute-step-{id}\"")).await;
+    s.click(&format!("#dispute-step-{id} option[value=\"refer\"]")).await;
+    s.type_into(&format!("#dispute-text-{id}"), "建议以比对方式共享").await;
+    s.click(&format!("#dispute-submit-{id}")).await;
+    let page = s.wait_for("id=\"notice\"").await;
+    assert_no_error(&page, "referring");
+    assert!(page.contains("已报请决定") && page.contains(&format!("id=\"dispute-ref-{id}\"")), "referred; the decision is next");
+    s.type_into(&format!("#dispute-text-{id}"), "同意以比对方式共享").await;
+    s.type_into(&format!("#dispute-ref-{id}"), "双政办函〔2026〕12号").await;
+    s.type_into(&format!("#dispute-step-form-{id} input[name=grant_items]"), "zjhm,xm").await;
+    s.click(&format!("#dispute-step-form-{id} input[name=op_compare]")).await;
+    s.click(&format!("#dispute-submit-{id}")).await;
+    let page = s.wait_for("id=\"notice\"").await;
+    assert_no_error(&page, "recording the decision");
+    let state = page.split(&format!("id=\"dispute-state-{id}\"")).nth(1).and_then(|f| f.split("</td>").next()).unwrap_or_default().to_string();
+    assert!(state.contains("已解决") && state.contains("双政办函〔2026〕12号") && state.contains("/share/grants/"), "resolved by the decision, which grants: {state}");
+    s.close().await;
+
+    let (_, d) = app.json(reqwest::Method::GET, &format!("/api/v1/share/disputes/{id}"), Some(&app.login("officer-mz").await), None).await;
+    assert_eq!((d["state"].as_str(), d["outcome"].as_str()), (Some("resolved"), Some("decided")), "{d}");
+    assert_eq!(d["steps"], serde_json::json!([]), "nothing is left to do: {d}");
+    let grant = d["grant_id"].as_i64().expect("the decision made a grant");
+    let (_, grants) = app.json(reqwest::Method::GET, "/api/v1/share/grants", Some(&app.login("officer-mz").await), None).await;
+    let g = grants["items"].as_array().and_then(|l| l.iter().find(|g| g["id"] == grant)).cloned().unwrap_or_else(|| panic!("the consumer holds grant {grant}: {grants}"));
+    assert_eq!((g["items"].clone(), g["ops"].clone()), (serde_json::json!(["zjhm", "xm"]), serde_json::json!(["compare"])), "{g}");
+    for action in ["dispute.open", "dispute.escalate", "dispute.refer", "dispute.decide"] {
+        assert_eq!(crate::sharing::audit_count(&app, action).await, 1, "{action}");
+    }
 }
 
 async fn fill_sync_form(s: &Session<'_>, code: &str, source: &str) {

@@ -177,6 +177,7 @@ fn main() {
         browser::browser_sys_07c_the_entry_page_shows_versions_and_deliveries,
         browser::browser_sys_07c_sys_15b_delivery_sync_and_sources_in_the_console,
         browser::browser_sys_27c_apply_approve_call_and_audit_in_the_console,
+        browser::browser_sys_29a_sys_29b_a_dispute_is_opened_escalated_and_decided_in_the_console,
         browser::browser_fs_16a_cs_25a_yz_7c_objections_lists_and_consultations_in_the_console,
     ];
     let mut trials = Vec::new();
