@@ -82,7 +82,10 @@ pub async fn append_timed(conn: &mut Conn, events: &[(i64, &NewEvent)]) -> Resul
     let first_seq = last_seq - n + 1;
     // The chain is hashed a chunk at a time, just before the chunk is bound: a drain of thousands of events
     // awaits the database between chunks instead of holding a worker of the runtime for the whole batch.
-    let mut hashes = Vec::with_capacity(ROWS_PER_INSERT);
+    // Each row's prev_hash is the row before's hash: a chunk's hex digests are kept in order, the one before the
+    // chunk first, so every hash is encoded once.
+    let mut hexes: Vec<String> = Vec::with_capacity(ROWS_PER_INSERT + 1);
+    let mut prev_hex = encode_hash(&prev);
     // SQLite looks a named parameter (`$7`) up by walking a list, so binding a statement with n named
     // parameters costs n²; anonymous `?` parameters bind in order at no cost. PostgreSQL needs `$n`.
     let anonymous = conn.backend_name().eq_ignore_ascii_case("sqlite");
@@ -109,17 +112,18 @@ pub async fn append_timed(conn: &mut Conn, events: &[(i64, &NewEvent)]) -> Resul
             }
             sql.push(')');
         }
-        hashes.clear();
+        hexes.clear();
+        hexes.push(prev_hex);
         for (i, (at_us, e)) in chunk.iter().enumerate() {
             let seq = first_seq + (chunk_index * ROWS_PER_INSERT + i) as i64;
             let h = chain_hash(&prev, &e.fields(seq, *at_us));
-            hashes.push((encode_hash(&prev), encode_hash(&h)));
+            hexes.push(encode_hash(&h));
             prev = h;
         }
         let mut q = sqlx::query(&sql);
         for (i, (at_us, e)) in chunk.iter().enumerate() {
             let index = chunk_index * ROWS_PER_INSERT + i;
-            let (prev_hash, hash) = &hashes[i];
+            let (prev_hash, hash) = (&hexes[i], &hexes[i + 1]);
             q = q
                 .bind(first_seq + index as i64)
                 .bind(*at_us)
@@ -138,8 +142,9 @@ pub async fn append_timed(conn: &mut Conn, events: &[(i64, &NewEvent)]) -> Resul
                 .bind(hash.as_str());
         }
         q.execute(&mut *conn).await?;
+        prev_hex = hexes.pop().expect("the chunk's last hash");
     }
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(encode_hash(&prev)).execute(&mut *conn).await?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(prev_hex).execute(&mut *conn).await?;
     Ok((first_seq..=last_seq).collect())
 }
 
