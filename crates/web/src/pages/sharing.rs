@@ -156,6 +156,16 @@ pub(super) struct ApplyForm {
     rest: BTreeMap<String, String>,
 }
 
+/// Item names typed into one field, separated by commas (either width) or spaces.
+fn item_names(text: &str) -> Vec<String> {
+    text.split([',', '，', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+}
+
+/// The operations ticked on a form (`op_view=1`, …).
+fn checked_ops(fields: &BTreeMap<String, String>) -> Vec<ShareOp> {
+    ShareOp::ALL.iter().copied().filter(|o| fields.get(&format!("op_{}", o.as_str())).is_some_and(|v| v == "1")).collect()
+}
+
 fn officer_form(page: &Page, csrf: &str) -> Result<Actor, Response> {
     let actor = page.require(&[Role::AuthorityAdmin, Role::DeptDataOfficer])?.clone();
     if !csrf_ok(page, csrf) {
@@ -179,8 +189,8 @@ pub(super) async fn apply(State(state): State<AppState>, page: Page, Form(form):
         scenario: form.scenario,
         basis: form.basis,
         purpose: form.purpose,
-        items: form.items.split([',', '，', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect(),
-        ops: ShareOp::ALL.iter().copied().filter(|o| form.rest.get(&format!("op_{}", o.as_str())).is_some_and(|v| v == "1")).collect(),
+        items: item_names(&form.items),
+        ops: checked_ops(&form.rest),
         mode: DeliveryMode::parse(&form.mode),
         token_ids: vec![],
         starts_on: None,
@@ -311,13 +321,12 @@ pub(super) async fn dispute_step(State(state): State<AppState>, page: Page, Path
     let Some(step) = DisputeStep::parse(&form.step) else {
         return refuse(if zh { format!("没有“{}”这一步骤", form.step) } else { format!("There is no step '{}'", form.step) }).await;
     };
-    let items: Vec<String> = form.grant_items.split([',', '，', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+    let items = item_names(&form.grant_items);
     let grant = if step == DisputeStep::Decide && !items.is_empty() {
         let Ok(expires_on) = form.grant_expires_on.trim().parse() else {
             return refuse(if zh { "使用期限须为日期（年-月-日）" } else { "The end of use is a date (YYYY-MM-DD)" }.into()).await;
         };
-        let ops = ShareOp::ALL.iter().copied().filter(|o| form.rest.get(&format!("op_{}", o.as_str())).is_some_and(|v| v == "1")).collect();
-        Some(DecidedGrant { items, ops, expires_on })
+        Some(DecidedGrant { items, ops: checked_ops(&form.rest), expires_on })
     } else {
         None
     };
