@@ -477,6 +477,37 @@ async fn authorize(State((state, access)): State<(AppState, Access)>, request: R
     next.run(Request::from_parts(parts, body)).await
 }
 
+/// How much of a body over the limit is still read, and for how long, before it is refused: a client still sending
+/// when the refusal is written would otherwise find the connection reset and never read the 413 (the unread bytes
+/// make the kernel answer with a reset). Past this it is reset anyway.
+const OVERSIZE_DRAIN_BYTES: usize = 16 << 20;
+const OVERSIZE_DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The body, if it is at most `max` bytes; `None` (after reading and dropping the rest, within bounds) otherwise.
+async fn read_within(body: axum::body::Body, max: usize) -> Option<axum::body::Bytes> {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut kept = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.ok()?;
+        if kept.len() + chunk.len() > max {
+            let mut seen = kept.len() + chunk.len();
+            let _ = tokio::time::timeout(OVERSIZE_DRAIN_TIME, async {
+                while seen <= OVERSIZE_DRAIN_BYTES {
+                    match stream.next().await {
+                        Some(Ok(more)) => seen += more.len(),
+                        _ => break,
+                    }
+                }
+            })
+            .await;
+            return None;
+        }
+        kept.extend_from_slice(&chunk);
+    }
+    Some(kept.into())
+}
+
 /// Refuses text holding a NUL character, in the address or in a JSON or form body. PostgreSQL cannot store it
 /// (and SQLite would, so the two backends would differ); no field has a use for it. Answers the request to pass on
 /// (its body read, if it was checked) or the refusal.
@@ -504,7 +535,7 @@ async fn refuse_nul(max_body: usize, request: Request) -> Result<Request, Respon
         return Ok(request);
     }
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, max_body).await else { return Err(crate::extract::too_large().into_response()) };
+    let Some(bytes) = read_within(body, max_body).await else { return Err(crate::extract::too_large().into_response()) };
     let has_nul = if json { json_has_nul(&bytes) } else { bytes.windows(3).any(|w| w.eq_ignore_ascii_case(b"%00")) };
     if has_nul || bytes.contains(&0) {
         return Err(refused());
