@@ -222,31 +222,31 @@ struct Open {
     /// Entries appended since the syncer's last round, for the drain once synced.
     unsynced: Vec<Entry>,
     /// What the appenders since the syncer's last round wait on.
-    synced: Arc<Round<()>>,
+    synced: Arc<Round>,
     /// No writer handle is left: sync what is appended, then stop.
     closing: bool,
 }
 
 /// A sync's outcome, which all its appenders wait for: one wake-up call for them all, from a task on the runtime,
 /// instead of a channel per event.
-struct Round<T> {
-    outcome: OnceLock<std::result::Result<T, String>>,
+struct Round {
+    outcome: OnceLock<std::result::Result<(), String>>,
     done: Notify,
 }
 
-impl<T> Default for Round<T> {
+impl Default for Round {
     fn default() -> Self {
         Round { outcome: OnceLock::new(), done: Notify::new() }
     }
 }
 
-impl<T: Clone> Round<T> {
-    fn finish(&self, outcome: std::result::Result<T, String>) {
+impl Round {
+    fn finish(&self, outcome: std::result::Result<(), String>) {
         let _ = self.outcome.set(outcome);
         self.done.notify_waiters();
     }
 
-    async fn wait(&self) -> std::result::Result<T, String> {
+    async fn wait(&self) -> std::result::Result<(), String> {
         let done = self.done.notified();
         tokio::pin!(done);
         // Registered before looking, so a finish between the look and the wait is not missed.
@@ -265,7 +265,7 @@ impl Journaled {
     }
 
     /// Appends the event to the journal and returns the sync round that will cover it.
-    fn append(&self, progress: &Progress, occurred_at_us: i64, event: NewEvent) -> std::result::Result<Arc<Round<()>>, String> {
+    fn append(&self, progress: &Progress, occurred_at_us: i64, event: NewEvent) -> std::result::Result<Arc<Round>, String> {
         let mut open = self.lock();
         let entry = open.journal.append(occurred_at_us, event).map_err(|e| {
             tracing::error!(error = %e, "audit journal append failed");
