@@ -416,23 +416,27 @@ pub fn sensitive(item: &Item) -> bool {
 /// A value as a grant with `ops` may see it: in full where the grant obtains data, else masked if the item is
 /// sensitive — citizen IDs keep the first 6 and last 4 characters, phones the first 3 and last 4, other values
 /// their first character.
-pub fn masked(item: &Item, value: &str, ops: &[ShareOp]) -> String {
+pub fn masked<'a>(item: &Item, value: &'a str, ops: &[ShareOp]) -> std::borrow::Cow<'a, str> {
+    use std::borrow::Cow;
     if ops.contains(&ShareOp::Obtain) || !sensitive(item) {
-        return value.to_string();
+        return Cow::Borrowed(value);
     }
-    let chars: Vec<char> = value.chars().collect();
     let (head, tail) = match item.identifier {
         IdentifierKind::CitizenId => (6, 4),
         IdentifierKind::Phone => (3, 4),
         _ => (1, 0),
     };
-    if chars.len() <= head + tail {
-        return "*".repeat(chars.len());
+    let chars = value.chars().count();
+    if chars <= head + tail {
+        return Cow::Owned("*".repeat(chars));
     }
-    let mut out: String = chars[..head].iter().collect();
-    out.extend(std::iter::repeat_n('*', chars.len() - head - tail));
-    out.extend(&chars[chars.len() - tail..]);
-    out
+    // Byte offsets of the kept head's end and the kept tail's start (values may be Chinese text).
+    let at = |n: usize| value.char_indices().nth(n).map_or(value.len(), |(i, _)| i);
+    let mut out = String::with_capacity(value.len());
+    out.push_str(&value[..at(head)]);
+    out.extend(std::iter::repeat_n('*', chars - head - tail));
+    out.push_str(&value[at(chars - tail)..]);
+    Cow::Owned(out)
 }
 
 /// One cell of the table a statistics grant describes: a value for each of its dimensions, how many records have

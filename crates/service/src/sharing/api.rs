@@ -269,13 +269,13 @@ pub async fn record(p: &Platform, actor: &Actor, code: &str, key: &str, options:
     for (name, value) in items.iter().zip(row) {
         let item = a.content().items.iter().find(|i| &i.name == name);
         let shown = match (item, value) {
-            (Some(item), Some(v)) => {
-                let m = rules::masked(item, &v, &grant.ops);
-                if m != v {
+            (Some(item), Some(v)) => match rules::masked(item, &v, &grant.ops) {
+                std::borrow::Cow::Owned(m) if m != v => {
                     masked.push(name.clone());
+                    Some(m)
                 }
-                Some(m)
-            }
+                _ => Some(v),
+            },
             (_, v) => v,
         };
         values.insert(name.clone(), shown);

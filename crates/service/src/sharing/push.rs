@@ -421,7 +421,7 @@ fn build_body(
                     .zip(values)
                     .map(|((name, item), v)| {
                         let shown = match (item, v) {
-                            (Some(item), Some(v)) => serde_json::Value::String(rules::masked(item, &v, ops)),
+                            (Some(item), Some(v)) => serde_json::Value::String(rules::masked(item, &v, ops).into_owned()),
                             (_, Some(v)) => serde_json::Value::String(v),
                             (_, None) => serde_json::Value::Null,
                         };

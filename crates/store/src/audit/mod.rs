@@ -56,9 +56,20 @@ pub async fn append(conn: &mut Conn, event: &NewEvent, now_us: i64) -> Result<i6
     Ok(append_batch(conn, std::slice::from_ref(event), now_us).await?[0])
 }
 
-/// Rows per INSERT statement. Every statement size is prepared once and cached by the driver, so a small
-/// bound means group commits of any size reuse a few prepared statements instead of parsing a new one.
-const ROWS_PER_INSERT: usize = 128;
+/// Rows per INSERT statement: a batch is cut into statements of these sizes, largest first. Parsing a 128-row
+/// statement costs SQLite more than inserting its rows, so only these four are ever prepared (and the driver keeps
+/// them) whatever the batch's size — cutting the rest of a batch into one statement of its own size prepared a
+/// new statement for nearly every batch of a quiet node.
+const ROWS_PER_INSERT: [usize; 4] = [128, 32, 8, 1];
+
+/// The statement sizes a batch of `n` events is inserted with, in order.
+fn insert_sizes(mut n: usize) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        let size = ROWS_PER_INSERT.into_iter().find(|s| *s <= n)?;
+        n -= size;
+        Some(size)
+    })
+}
 
 /// Appends events in order, chained, all at `now_us`; returns their sequence numbers. One head update for the
 /// whole batch is what makes group commit cheap.
@@ -84,12 +95,16 @@ pub async fn append_timed(conn: &mut Conn, events: &[(i64, &NewEvent)]) -> Resul
     // awaits the database between chunks instead of holding a worker of the runtime for the whole batch.
     // Each row's prev_hash is the row before's hash: a chunk's hex digests are kept in order, the one before the
     // chunk first, so every hash is encoded once.
-    let mut hexes: Vec<String> = Vec::with_capacity(ROWS_PER_INSERT + 1);
+    let mut hexes: Vec<String> = Vec::with_capacity(ROWS_PER_INSERT[0] + 1);
     let mut prev_hex = encode_hash(&prev);
     // SQLite looks a named parameter (`$7`) up by walking a list, so binding a statement with n named
     // parameters costs n²; anonymous `?` parameters bind in order at no cost. PostgreSQL needs `$n`.
     let anonymous = conn.backend_name().eq_ignore_ascii_case("sqlite");
-    for (chunk_index, chunk) in events.chunks(ROWS_PER_INSERT).enumerate() {
+    let mut start = 0;
+    for size in insert_sizes(events.len()) {
+        let chunk = &events[start..start + size];
+        let chunk_start = start;
+        start += size;
         let mut sql = String::from(
             "INSERT INTO audit_events (seq, occurred_at, actor_user_id, actor_name, actor_department_id, actor_role, action, object_kind, object_id, purpose, result, client_addr, detail, prev_hash, hash) VALUES ",
         );
@@ -115,14 +130,14 @@ pub async fn append_timed(conn: &mut Conn, events: &[(i64, &NewEvent)]) -> Resul
         hexes.clear();
         hexes.push(prev_hex);
         for (i, (at_us, e)) in chunk.iter().enumerate() {
-            let seq = first_seq + (chunk_index * ROWS_PER_INSERT + i) as i64;
+            let seq = first_seq + (chunk_start + i) as i64;
             let h = chain_hash(&prev, &e.fields(seq, *at_us));
             hexes.push(encode_hash(&h));
             prev = h;
         }
         let mut q = sqlx::query(&sql);
         for (i, (at_us, e)) in chunk.iter().enumerate() {
-            let index = chunk_index * ROWS_PER_INSERT + i;
+            let index = chunk_start + i;
             let (prev_hash, hash) = (&hexes[i], &hexes[i + 1]);
             q = q
                 .bind(first_seq + index as i64)
@@ -311,23 +326,6 @@ pub async fn export_page(conn: &mut Conn, after_seq: i64, limit: i64) -> Result<
     Ok(rows.into_iter().map(event).collect())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hashes_round_trip_and_bad_digits_are_refused() {
-        let h: [u8; 32] = std::array::from_fn(|i| (i * 37 + 5) as u8);
-        let stored = encode_hash(&h);
-        assert_eq!(stored, hex::encode(h));
-        assert_eq!(decode_hash(&stored).unwrap(), h);
-        assert_eq!(decode_hash(&stored.to_uppercase()).unwrap(), h);
-        for bad in [&stored[..63], "", &format!("{}g", &stored[..63]), &format!("{stored}0"), &format!("{}é", &stored[..62])] {
-            assert!(decode_hash(bad).is_err(), "{bad:?}");
-        }
-    }
-}
-
 /// Sharing-API calls under one grant since `since_us`, by Shanghai day (days since the epoch) and action
 /// (`share.record`, `share.verify`, `share.stats`, `share.batch`, and `share.denied` for refusals naming the
 /// grant). Read from the log itself, so the console's figures are the audited ones.
@@ -346,4 +344,33 @@ pub async fn grant_calls(conn: &mut Conn, resource_code: &str, department_id: i6
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows.iter().map(|r| (r.get::<i64, _>(0), r.get::<String, _>(1), r.get::<i64, _>(2))).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_of_any_size_is_cut_into_the_four_statement_sizes() {
+        for n in 0..700 {
+            let sizes: Vec<usize> = insert_sizes(n).collect();
+            assert_eq!(sizes.iter().sum::<usize>(), n, "{n}");
+            assert!(sizes.iter().all(|s| ROWS_PER_INSERT.contains(s)), "{n}: {sizes:?}");
+            assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "largest first: {sizes:?}");
+            assert!(sizes.iter().filter(|s| **s < 128).count() <= 3 + 3 + 7, "{n}: {sizes:?}");
+        }
+        assert_eq!(insert_sizes(300).collect::<Vec<_>>(), [128, 128, 32, 8, 1, 1, 1, 1]);
+    }
+
+    #[test]
+    fn hashes_round_trip_and_bad_digits_are_refused() {
+        let h: [u8; 32] = std::array::from_fn(|i| (i * 37 + 5) as u8);
+        let stored = encode_hash(&h);
+        assert_eq!(stored, hex::encode(h));
+        assert_eq!(decode_hash(&stored).unwrap(), h);
+        assert_eq!(decode_hash(&stored.to_uppercase()).unwrap(), h);
+        for bad in [&stored[..63], "", &format!("{}g", &stored[..63]), &format!("{stored}0"), &format!("{}é", &stored[..62])] {
+            assert!(decode_hash(bad).is_err(), "{bad:?}");
+        }
+    }
 }
