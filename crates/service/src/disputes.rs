@@ -204,7 +204,7 @@ pub async fn step(p: &Platform, actor: &Actor, id: i64, input: StepInput) -> Res
     require_mechanism(p)?;
     let mut conn = p.store.read().await?;
     let mut row = store::disputes::dispute_by_id(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
-    let taker = taker(&mut conn, actor, &row).await?;
+    let taker = taker(actor, coordinating_region(&mut conn, actor).await?, &row);
     if taker == Taker::Other && !actor.oversees() && !is_party(actor, &row) {
         return Err(not_found(id));
     }
@@ -277,28 +277,27 @@ pub async fn step(p: &Platform, actor: &Actor, id: i64, input: StepInput) -> Res
     dispute(p, actor, id).await
 }
 
+/// The region whose authority the actor acts for: an authority admin coordinates disputes in its department's
+/// region. Looked up once per request, not once per dispute listed.
+async fn coordinating_region(conn: &mut store::Conn, actor: &Actor) -> Result<Option<i64>> {
+    match actor.department_id {
+        Some(d) if actor.has(Role::AuthorityAdmin) => Ok(store::orgs::department_by_id(conn, d).await?.map(|d| d.region_id)),
+        _ => Ok(None),
+    }
+}
+
 /// Who the actor is in this dispute: a party (through its data officer), the coordinating authority, or no one.
-async fn taker(conn: &mut store::Conn, actor: &Actor, row: &DisputeRow) -> Result<Taker> {
+fn taker(actor: &Actor, actor_region: Option<i64>, row: &DisputeRow) -> Taker {
     let officer = actor.has(Role::DeptDataOfficer);
     if officer && actor.department_id == Some(row.filer_department_id) {
-        return Ok(Taker::Filer);
+        Taker::Filer
+    } else if officer && actor.department_id == Some(row.respondent_department_id) {
+        Taker::Respondent
+    } else if actor.kind == ActorKind::Cli || (actor_region.is_some() && actor_region == row.coordinator_region_id) {
+        Taker::Coordinator
+    } else {
+        Taker::Other
     }
-    if officer && actor.department_id == Some(row.respondent_department_id) {
-        return Ok(Taker::Respondent);
-    }
-    if actor.kind == ActorKind::Cli {
-        return Ok(Taker::Coordinator);
-    }
-    if actor.has(Role::AuthorityAdmin) && row.coordinator_region_id.is_some() {
-        let actor_region = match actor.department_id {
-            Some(d) => store::orgs::department_by_id(conn, d).await?.map(|d| d.region_id),
-            None => None,
-        };
-        if actor_region == row.coordinator_region_id {
-            return Ok(Taker::Coordinator);
-        }
-    }
-    Ok(Taker::Other)
 }
 
 fn is_party(actor: &Actor, row: &DisputeRow) -> bool {
@@ -375,7 +374,8 @@ pub async fn dispute(p: &Platform, actor: &Actor, id: i64) -> Result<DisputeView
     if !actor.oversees() && !is_party(actor, &row) {
         return Err(not_found(id));
     }
-    view(p, &mut conn, actor, row).await
+    let actor_region = coordinating_region(&mut conn, actor).await?;
+    view(p, &mut conn, actor, actor_region, row).await
 }
 
 /// The disputes a department is party to; every one for those who oversee.
@@ -383,9 +383,10 @@ pub async fn disputes(p: &Platform, actor: &Actor) -> Result<Vec<DisputeView>> {
     let scope = if actor.oversees() { None } else { Some(actor.department_id.ok_or_else(|| Error::forbidden("没有所属部门", "No department"))?) };
     let mut conn = p.store.read().await?;
     let rows = store::disputes::disputes(&mut conn, scope).await?;
+    let actor_region = coordinating_region(&mut conn, actor).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        out.push(view(p, &mut conn, actor, row).await?);
+        out.push(view(p, &mut conn, actor, actor_region, row).await?);
     }
     Ok(out)
 }
@@ -394,9 +395,9 @@ async fn party(conn: &mut store::Conn, id: i64) -> Result<Party> {
     Ok(Party { id, name: store::orgs::department_by_id(conn, id).await?.map(|d| d.name).unwrap_or_default() })
 }
 
-async fn view(p: &Platform, conn: &mut store::Conn, actor: &Actor, row: DisputeRow) -> Result<DisputeView> {
+async fn view(p: &Platform, conn: &mut store::Conn, actor: &Actor, actor_region: Option<i64>, row: DisputeRow) -> Result<DisputeView> {
     let state = DisputeState::parse(&row.state).unwrap_or(DisputeState::Resolved);
-    let steps = rules::steps(state, taker(conn, actor, &row).await?);
+    let steps = rules::steps(state, taker(actor, actor_region, &row));
     let resource_code = match row.resource_id {
         Some(r) => store::catalog::by_id(conn, r).await?.map(|r| r.code),
         None => None,

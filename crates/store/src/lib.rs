@@ -75,20 +75,20 @@ static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/s
 static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 impl Store {
-    /// Opens (creating a SQLite file if needed) and migrates.
     /// Whether `url` leads to this control plane's own database: a department's sync job must never read it.
     pub fn is_own_database(&self, url: &str) -> bool {
         self.target.is_some() && source::target(url) == self.target
     }
 
+    /// Opens (creating a SQLite file if needed) and migrates.
     pub async fn open(url: &str) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = backend_of(url)?;
         let (writer, reader) = match backend {
             Backend::Sqlite => {
                 let url = if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") };
-                let writer = sqlite_pool(&url, 1).await?;
-                let reader = sqlite_pool(&url, 4).await?;
+                let writer = sqlite_pool(&url, 1, WRITER_CACHE_KIB).await?;
+                let reader = sqlite_pool(&url, 4, READER_CACHE_KIB).await?;
                 (writer, reader)
             }
             Backend::Postgres => {
@@ -160,19 +160,27 @@ fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     (!path.is_empty() && !path.starts_with(":memory:")).then(|| std::path::PathBuf::from(path))
 }
 
-async fn sqlite_pool(url: &str, max: u32) -> Result<AnyPool> {
+/// The page cache of the one writer connection: the audit drain's multi-row inserts into an indexed, growing table
+/// otherwise spend their time evicting pages of the table's right edge and rereading them.
+const WRITER_CACHE_KIB: u32 = 32 << 10;
+/// Each reader connection's page cache: reads are point lookups and short pages of lists, and there are four.
+const READER_CACHE_KIB: u32 = 8 << 10;
+
+async fn sqlite_pool(url: &str, max: u32, cache_kib: u32) -> Result<AnyPool> {
     Ok(AnyPoolOptions::new()
         .max_connections(max)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(30))
-        .after_connect(|conn: &mut AnyConnection, _meta| {
+        .after_connect(move |conn: &mut AnyConnection, _meta| {
             Box::pin(async move {
                 // WAL lets readers run beside the writer; FULL makes a commit durable when it returns. Statement
-                // journals in memory and a 32 MiB page cache: the audit drain's multi-row inserts into an indexed,
-                // growing table otherwise spend their time copying pages to a temporary file and rereading them.
+                // journals in memory: the drain's inserts otherwise copy pages to a temporary file.
                 conn.execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-                     PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768;",
+                    format!(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                         PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{cache_kib};"
+                    )
+                    .as_str(),
                 )
                 .await?;
                 Ok(())

@@ -131,7 +131,11 @@ pub(super) async fn visible_grant(conn: &mut store::Conn, actor: &Actor, grant_i
 pub async fn grant_by_id(p: &Platform, actor: &Actor, grant_id: i64) -> Result<GrantView> {
     let mut conn = p.store.read().await?;
     let (g, resource) = visible_grant(&mut conn, actor, grant_id).await?;
-    let consumer = store::orgs::department_by_id(&mut conn, g.consumer_department_id).await?.map(|d| d.name).unwrap_or_default();
+    view_of(&mut conn, g, resource).await
+}
+
+async fn view_of(conn: &mut store::Conn, g: GrantRow, resource: store::catalog::ResourceRow) -> Result<GrantView> {
+    let consumer = store::orgs::department_by_id(conn, g.consumer_department_id).await?.map(|d| d.name).unwrap_or_default();
     Ok(grant_view(g, resource.code, consumer))
 }
 
@@ -139,7 +143,32 @@ pub async fn grant_by_id(p: &Platform, actor: &Actor, grant_id: i64) -> Result<G
 pub async fn usage(p: &Platform, actor: &Actor, grant_id: i64) -> Result<Vec<Usage>> {
     let mut conn = p.store.read().await?;
     visible_grant(&mut conn, actor, grant_id).await?;
-    Ok(store::sharing::usage_of(&mut conn, grant_id).await?.into_iter().map(usage_view).collect())
+    usage_of(&mut conn, grant_id).await
+}
+
+async fn usage_of(conn: &mut store::Conn, grant_id: i64) -> Result<Vec<Usage>> {
+    Ok(store::sharing::usage_of(conn, grant_id).await?.into_iter().map(usage_view).collect())
+}
+
+/// What the console shows of a grant: the grant, its calls per day and its usage records, read with one check of
+/// who may see it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct GrantOverview {
+    pub grant: GrantView,
+    pub calls: Vec<DayCalls>,
+    pub usage: Vec<Usage>,
+}
+
+/// A grant's overview for the last `days` days, for its consumer, its provider and those who oversee.
+pub async fn grant_overview(p: &Platform, actor: &Actor, grant_id: i64, days: u32) -> Result<GrantOverview> {
+    check_days(days)?;
+    p.audit_writer.settle().await;
+    let mut conn = p.store.read().await?;
+    let (g, resource) = visible_grant(&mut conn, actor, grant_id).await?;
+    let calls = calls_of(p, &mut conn, &g, &resource, days).await?;
+    let usage = usage_of(&mut conn, grant_id).await?;
+    let grant = view_of(&mut conn, g, resource).await?;
+    Ok(GrantOverview { grant, calls, usage })
 }
 
 /// Asks the consumer of every ended grant that obtained data to confirm its copies are destroyed (FS-08d), once
@@ -194,17 +223,28 @@ pub struct DayCalls {
 /// A grant's calls for each of the last `days` days (today last, days without calls as zeros), for its consumer,
 /// its provider and those who oversee: the console's usage chart.
 pub async fn calls(p: &Platform, actor: &Actor, grant_id: i64, days: u32) -> Result<Vec<DayCalls>> {
-    if !(1..=366).contains(&days) {
-        return Err(Error::invalid("invalid_days", "天数须为1至366", "days is 1 to 366"));
-    }
+    check_days(days)?;
     // Calls still in the journal are counted too.
     p.audit_writer.settle().await;
     let mut conn = p.store.read().await?;
     let (g, resource) = visible_grant(&mut conn, actor, grant_id).await?;
+    calls_of(p, &mut conn, &g, &resource, days).await
+}
+
+fn check_days(days: u32) -> Result<()> {
+    if !(1..=366).contains(&days) {
+        return Err(Error::invalid("invalid_days", "天数须为1至366", "days is 1 to 366"));
+    }
+    Ok(())
+}
+
+/// The calls of a grant already found visible; the journal settled by the caller.
+async fn calls_of(p: &Platform, conn: &mut store::Conn, g: &GrantRow, resource: &store::catalog::ResourceRow, days: u32) -> Result<Vec<DayCalls>> {
+    let grant_id = g.id;
     let today = p.clock.today();
     let first = today - chrono::Duration::days(i64::from(days) - 1);
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("the epoch");
-    let rows = store::audit::grant_calls(&mut conn, &resource.code, g.consumer_department_id, grant_id, start_of_day_us(first)).await?;
+    let rows = store::audit::grant_calls(conn, &resource.code, g.consumer_department_id, grant_id, start_of_day_us(first)).await?;
     let mut out: Vec<DayCalls> = first.iter_days().take(days as usize).map(|day| DayCalls { day, ..Default::default() }).collect();
     for (day, action, n) in rows {
         let day = epoch + chrono::Duration::days(day);

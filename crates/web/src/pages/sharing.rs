@@ -364,12 +364,8 @@ pub(super) async fn grant_page(State(state): State<AppState>, page: Page, Path(i
     let zh = page.lang == Lang::Zh;
     let label = |zh_label: &'static str, en_label: &'static str| if zh { zh_label } else { en_label };
     let p = &state.platform;
-    let calls = match service::sharing::calls(p, &actor, id, 30).await {
-        Ok(c) => c,
-        Err(e) => return render(&state, &page, "error.html", StatusCode::NOT_FOUND, context! { title => error_message(&page, e) }),
-    };
-    let g = match service::sharing::grant_by_id(p, &actor, id).await {
-        Ok(g) => g,
+    let service::sharing::GrantOverview { grant: g, calls, usage } = match service::sharing::grant_overview(p, &actor, id, 30).await {
+        Ok(o) => o,
         Err(e) => return render(&state, &page, "error.html", StatusCode::NOT_FOUND, context! { title => error_message(&page, e) }),
     };
     let grant = context! {
@@ -381,12 +377,7 @@ pub(super) async fn grant_page(State(state): State<AppState>, page: Page, Path(i
     let chart = calls_chart(&calls);
     let total: i64 = calls.iter().map(|d| d.record + d.verify + d.stats + d.batch).sum();
     let denied: i64 = calls.iter().map(|d| d.denied).sum();
-    let usage: Vec<Value> = service::sharing::usage(p, &actor, id)
-        .await
-        .unwrap_or_default()
-        .iter()
-        .map(|u| serde_json::to_value(u).map(Value::from_serialize).unwrap_or_default())
-        .collect();
+    let usage: Vec<Value> = usage.iter().map(Value::from_serialize).collect();
     let alerts: Vec<Value> = service::alerts::list(p, &actor, true)
         .await
         .unwrap_or_default()

@@ -59,13 +59,17 @@ impl Driver {
     }
 }
 
+/// A browser window with a profile of its own (cookies are not shared between sessions), removed with it.
 struct Session<'a> {
     driver: &'a Driver,
     id: String,
+    _profile: tempfile::TempDir,
 }
 
 impl Session<'_> {
-    async fn open<'a>(driver: &'a Driver, profile_dir: &std::path::Path) -> Session<'a> {
+    async fn open(driver: &Driver) -> Session<'_> {
+        let profile = tempfile::tempdir().unwrap();
+        let profile_dir = profile.path();
         let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
             "binary": std::env::var("SHUYUAN_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
@@ -73,7 +77,13 @@ impl Session<'_> {
                      format!("--user-data-dir={}", profile_dir.display())]
         }}}});
         let v = driver.post("/session", caps).await;
-        Session { driver, id: v["sessionId"].as_str().expect("session id").to_string() }
+        Session { driver, id: v["sessionId"].as_str().expect("session id").to_string(), _profile: profile }
+    }
+    /// A new session with a demo user signed in.
+    async fn signed_in<'a>(driver: &'a Driver, app: &TestApp, username: &str) -> Session<'a> {
+        let s = Session::open(driver).await;
+        sign_in(&s, app, username).await;
+        s
     }
     async fn go(&self, url: &str) {
         self.driver.post(&format!("/session/{}/url", self.id), json!({"url": url})).await;
@@ -174,8 +184,7 @@ fn assert_no_error(page: &str, step: &str) {
 
 pub async fn browser_login_and_register_a_department(app: TestApp) {
     let driver = Driver::start().await;
-    let profile = tempfile::tempdir().unwrap();
-    let s = Session::open(&driver, profile.path()).await;
+    let s = Session::open(&driver).await;
 
     s.go(&format!("{}/", app.base)).await;
     let page = s.source().await;
@@ -215,9 +224,7 @@ pub async fn browser_login_and_register_a_department(app: TestApp) {
 
 pub async fn browser_regions_tokens_and_accounts(app: TestApp) {
     let driver = Driver::start().await;
-    let profile = tempfile::tempdir().unwrap();
-    let s = Session::open(&driver, profile.path()).await;
-    sign_in(&s, &app, "admin").await;
+    let s = Session::signed_in(&driver, &app, "admin").await;
 
     // A new district under the city.
     s.go(&format!("{}/admin/regions", app.base)).await;
@@ -266,9 +273,7 @@ pub async fn browser_regions_tokens_and_accounts(app: TestApp) {
 /// it; then anyone signed in finds it by a word of its name, with its provider facet.
 pub async fn browser_an_entry_is_cataloged_reviewed_and_found(app: TestApp) {
     let driver = Driver::start().await;
-    let officer_profile = tempfile::tempdir().unwrap();
-    let s = Session::open(&driver, officer_profile.path()).await;
-    sign_in(&s, &app, "officer").await;
+    let s = Session::signed_in(&driver, &app, "officer").await;
     s.go(&format!("{}/catalog/new", app.base)).await;
     s.type_into("#f-name", "户籍人口基本信息").await;
     s.type_into("#f-summary", "全市户籍人口的基本信息").await;
@@ -301,9 +306,7 @@ pub async fn browser_an_entry_is_cataloged_reviewed_and_found(app: TestApp) {
     s.close().await;
 
     for (user, marker) in [("service", "同级主管部门审核"), ("admin", "已发布")] {
-        let profile = tempfile::tempdir().unwrap();
-        let r = Session::open(&driver, profile.path()).await;
-        sign_in(&r, &app, user).await;
+        let r = Session::signed_in(&driver, &app, user).await;
         r.go(&format!("{}/catalog/queue", app.base)).await;
         let queue = r.source().await;
         assert!(queue.contains(&code), "{user}'s queue lists the entry");
@@ -314,9 +317,7 @@ pub async fn browser_an_entry_is_cataloged_reviewed_and_found(app: TestApp) {
         r.close().await;
     }
 
-    let profile = tempfile::tempdir().unwrap();
-    let reader = Session::open(&driver, profile.path()).await;
-    sign_in(&reader, &app, "officer-mz").await;
+    let reader = Session::signed_in(&driver, &app, "officer-mz").await;
     reader.go(&format!("{}/catalog", app.base)).await;
     reader.type_into("#q", "户籍").await;
     reader.click("#search-submit").await;
@@ -339,9 +340,7 @@ pub async fn browser_editing_in_the_console_keeps_the_relations(app: TestApp) {
     let code = create(&app, &token, police, content).await;
 
     let driver = Driver::start().await;
-    let profile = tempfile::tempdir().unwrap();
-    let s = Session::open(&driver, profile.path()).await;
-    sign_in(&s, &app, "officer").await;
+    let s = Session::signed_in(&driver, &app, "officer").await;
     s.go(&format!("{}/catalog/{code}/edit", app.base)).await;
     s.type_into("#f-summary", "按月汇总的户籍人口").await;
     s.click("#save").await;
@@ -372,8 +371,7 @@ pub async fn browser_fs_17b_the_pass_button_is_offered_only_to_another_officer(a
     let driver = Driver::start().await;
     let demo = service::demo::DEMO_PASSWORD;
     for (user, password, offered) in [("officer-sj", demo, false), ("admin", demo, false), (reviewer.as_str(), "reviewer-pass-1", true)] {
-        let profile = tempfile::tempdir().unwrap();
-        let s = Session::open(&driver, profile.path()).await;
+        let s = Session::open(&driver).await;
         sign_in_with(&s, &app, user, password).await;
         s.go(&format!("{}/catalog/{code}", app.base)).await;
         let page = s.wait_for("id=\"resource-code\"").await;
@@ -389,9 +387,7 @@ pub async fn browser_fs_16a_cs_25a_yz_7c_objections_lists_and_consultations_in_t
     use crate::catalog::{complete, create, publish};
     let driver = Driver::start().await;
     // 双鸭山 has no objections or yearly lists: the page shows what it has.
-    let profile = tempfile::tempdir().unwrap();
-    let s = Session::open(&driver, profile.path()).await;
-    sign_in(&s, &app, "admin").await;
+    let s = Session::signed_in(&driver, &app, "admin").await;
     s.go(&format!("{}/catalog/governance", app.base)).await;
     let page = s.wait_for("id=\"reclassify\"").await;
     assert_no_error(&page, "the governance page without objections");
@@ -403,9 +399,7 @@ pub async fn browser_fs_16a_cs_25a_yz_7c_objections_lists_and_consultations_in_t
     let code = create(&app, &officer, app.department_id("公安局").await, complete("foshan-2020", "居民身份证申领信息")).await;
     publish(&app, &code, &officer).await;
 
-    let profile = tempfile::tempdir().unwrap();
-    let s = Session::open(&driver, profile.path()).await;
-    sign_in(&s, &app, "officer-mz").await;
+    let s = Session::signed_in(&driver, &app, "officer-mz").await;
     s.go(&format!("{}/catalog/{code}", app.base)).await;
     s.wait_for("id=\"raise-objection\"").await;
     s.click("#objection-attr option[value=conditional]").await;
@@ -419,9 +413,7 @@ pub async fn browser_fs_16a_cs_25a_yz_7c_objections_lists_and_consultations_in_t
     let id = cases["items"][0]["id"].as_i64().unwrap();
 
     for user in ["admin", "officer"] {
-        let profile = tempfile::tempdir().unwrap();
-        let s = Session::open(&driver, profile.path()).await;
-        sign_in(&s, &app, user).await;
+        let s = Session::signed_in(&driver, &app, user).await;
         s.go(&format!("{}/catalog/governance", app.base)).await;
         s.wait_for(&format!("id=\"position-{id}\"")).await;
         s.click(&format!("#outcome-{id} option[value=keep]")).await;
@@ -436,9 +428,7 @@ pub async fn browser_fs_16a_cs_25a_yz_7c_objections_lists_and_consultations_in_t
 
     // CS-25a in the console: 长沙's departments submit their yearly lists from the same page.
     let cs = app.sibling("changsha-2021").await;
-    let profile = tempfile::tempdir().unwrap();
-    let s = Session::open(&driver, profile.path()).await;
-    sign_in(&s, &cs, "officer-sj").await;
+    let s = Session::signed_in(&driver, &cs, "officer-sj").await;
     s.go(&format!("{}/catalog/governance", cs.base)).await;
     s.wait_for("id=\"submit-share_list\"").await;
     s.click("#submit-share_list").await;
@@ -456,9 +446,7 @@ pub async fn browser_fs_16a_cs_25a_yz_7c_objections_lists_and_consultations_in_t
     content["summary"] = json!("全区婚姻登记记录");
     let admin = yz.login("admin").await;
     yz.json(reqwest::Method::PUT, &format!("/api/v1/resources/{code}"), Some(&admin), Some(json!({"content": content}))).await;
-    let profile = tempfile::tempdir().unwrap();
-    let s = Session::open(&driver, profile.path()).await;
-    sign_in(&s, &yz, "officer-mz").await;
+    let s = Session::signed_in(&driver, &yz, "officer-mz").await;
     s.go(&format!("{}/catalog/{code}", yz.base)).await;
     let page = s.wait_for("id=\"agree\"").await;
     assert!(page.contains("待答复"), "the consultation awaits the institution");
@@ -490,9 +478,7 @@ pub async fn browser_sys_07c_the_entry_page_shows_versions_and_deliveries(app: T
     assert_eq!((report.rows_accepted, report.rows_quarantined), (30, 1), "{report:?}");
 
     let driver = Driver::start().await;
-    let profile = tempfile::tempdir().unwrap();
-    let s = Session::open(&driver, profile.path()).await;
-    sign_in(&s, &app, "officer").await;
+    let s = Session::signed_in(&driver, &app, "officer").await;
     s.go(&format!("{}/catalog/{code}", app.base)).await;
     let page = s.wait_for("id=\"batches\"").await;
     assert_no_error(&page, "the entry page with deliveries");
@@ -527,9 +513,7 @@ pub async fn browser_sys_07c_sys_15b_delivery_sync_and_sources_in_the_console(ap
     std::fs::write(&file, text).unwrap();
 
     let driver = Driver::start().await;
-    let profile = tempfile::tempdir().unwrap();
-    let s = Session::open(&driver, profile.path()).await;
-    sign_in(&s, &app, "officer").await;
+    let s = Session::signed_in(&driver, &app, "officer").await;
     s.go(&format!("{}/catalog/{code}", app.base)).await;
     s.wait_for("id=\"deliver-form\"").await;
     s.choose_file("#deliver-file", &file).await;
@@ -580,9 +564,7 @@ pub async fn browser_sys_27c_apply_approve_call_and_audit_in_the_console(app: Te
     let code = shared_population(&app, "shuangyashan-2026", conditional(&app).await).await;
     let driver = Driver::start().await;
 
-    let profile = tempfile::tempdir().unwrap();
-    let s = Session::open(&driver, profile.path()).await;
-    sign_in(&s, &app, "officer-mz").await;
+    let s = Session::signed_in(&driver, &app, "officer-mz").await;
     s.go(&format!("{}/catalog/{code}", app.base)).await;
     s.wait_for("id=\"apply-share\"").await;
     s.click("#apply-share").await;
@@ -602,9 +584,7 @@ pub async fn browser_sys_27c_apply_approve_call_and_audit_in_the_console(app: Te
     s.close().await;
     let id = service::sharing::applications(&app.platform, &service::Actor::cli()).await.unwrap()[0].id;
 
-    let profile = tempfile::tempdir().unwrap();
-    let s = Session::open(&driver, profile.path()).await;
-    sign_in(&s, &app, "officer").await;
+    let s = Session::signed_in(&driver, &app, "officer").await;
     s.go(&format!("{}/share", app.base)).await;
     s.wait_for(&format!("id=\"approve-{id}\"")).await;
     s.click(&format!("#approve-{id}")).await;
@@ -622,9 +602,7 @@ pub async fn browser_sys_27c_apply_approve_call_and_audit_in_the_console(app: Te
     let (status, filed) = app.json(reqwest::Method::POST, "/api/v1/corrections", Some(&token), Some(doubt)).await;
     assert_eq!(status, 201, "{filed}");
     let correction = filed["id"].as_i64().unwrap();
-    let profile = tempfile::tempdir().unwrap();
-    let s = Session::open(&driver, profile.path()).await;
-    sign_in(&s, &app, "officer").await;
+    let s = Session::signed_in(&driver, &app, "officer").await;
     s.go(&format!("{}/share", app.base)).await;
     s.wait_for(&format!("id=\"corrected-{correction}\"")).await;
     s.type_into(&format!("#resolution-{correction}"), "经核查户籍底册，姓名已更正").await;
@@ -650,9 +628,7 @@ pub async fn browser_sys_27c_apply_approve_call_and_audit_in_the_console(app: Te
     let answered = listed["items"].as_array().unwrap().iter().find(|d| d["id"] == demand).cloned().unwrap_or_default();
     assert_eq!(answered["state"], "cataloging", "{listed}");
 
-    let profile = tempfile::tempdir().unwrap();
-    let s = Session::open(&driver, profile.path()).await;
-    sign_in(&s, &app, "auditor").await;
+    let s = Session::signed_in(&driver, &app, "auditor").await;
     s.go(&format!("{}/audit?action=share.record", app.base)).await;
     let page = s.wait_for("share.record").await;
     assert_no_error(&page, "the audit log");
@@ -682,9 +658,7 @@ pub async fn browser_sys_29a_sys_29b_a_dispute_is_opened_escalated_and_decided_i
     let police = app.department_id("市公安局").await;
     let driver = Driver::start().await;
 
-    let profile = tempfile::tempdir().unwrap();
-    let s = Session::open(&driver, profile.path()).await;
-    sign_in(&s, &app, "officer-mz").await;
+    let s = Session::signed_in(&driver, &app, "officer-mz").await;
     s.go(&format!("{}/share", app.base)).await;
     s.wait_for("id=\"dispute-open\"").await;
     s.click("#dispute-open summary").await;
@@ -702,9 +676,7 @@ pub async fn browser_sys_29a_sys_29b_a_dispute_is_opened_escalated_and_decided_i
     assert!(form.contains("value=\"withdraw\"") && form.contains("value=\"escalate\"") && !form.contains("value=\"refer\""), "the filer's steps: {form}");
     s.close().await;
 
-    let profile = tempfile::tempdir().unwrap();
-    let s = Session::open(&driver, profile.path()).await;
-    sign_in(&s, &app, "officer").await;
+    let s = Session::signed_in(&driver, &app, "officer").await;
     s.go(&format!("{}/share", app.base)).await;
     let page = s.wait_for(&format!("id=\"dispute-step-{id}\"")).await;
     let form = page.split(&format!("id=\"dispute-step-{id}\"")).nth(1).and_then(|f| f.split("</select>").next()).unwrap_or_default().to_string();
@@ -718,9 +690,7 @@ pub async fn browser_sys_29a_sys_29b_a_dispute_is_opened_escalated_and_decided_i
     assert!(!page.contains(&format!("id=\"dispute-step-form-{id}\"")), "the respondent has no step while the authority coordinates");
     s.close().await;
 
-    let profile = tempfile::tempdir().unwrap();
-    let s = Session::open(&driver, profile.path()).await;
-    sign_in(&s, &app, "admin").await;
+    let s = Session::signed_in(&driver, &app, "admin").await;
     s.go(&format!("{}/share", app.base)).await;
     s.wait_for(&format!("id=\"dispute-step-{id}\"")).await;
     s.click(&format!("#dispute-step-{id} option[value=\"refer\"]")).await;
