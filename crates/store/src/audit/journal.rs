@@ -126,11 +126,6 @@ impl Journal {
         self.segment.sync_handle()
     }
 
-    /// The newest entry's number (0: none yet).
-    pub fn last_seq(&self) -> u64 {
-        self.next_seq - 1
-    }
-
     /// This node's identity in `audit_journal_marks`.
     pub fn node(&self) -> &str {
         &self.node
