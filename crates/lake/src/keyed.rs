@@ -2,6 +2,7 @@
 //! times a second, which a Parquet scan per call cannot do. A version file never changes, so a loaded table never
 //! goes stale; the caller decides how many to keep.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
@@ -9,7 +10,7 @@ use std::path::Path;
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchReader};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use crate::{text, Error, Result};
+use crate::{text, text_ref, Error, Result};
 
 pub struct KeyedTable {
     names: Vec<String>,
@@ -43,13 +44,19 @@ impl KeyedTable {
 
     /// The values of `columns` (as text; none for null or a column the version lacks) of the row with `key`.
     pub fn get(&self, key: &str, columns: &[String]) -> Option<Vec<Option<String>>> {
-        let row = *self.index.get(key)? as usize;
-        Some(
-            columns
-                .iter()
-                .map(|c| self.names.iter().position(|n| n == c).and_then(|i| text(self.batch.column(i), row)))
-                .collect(),
-        )
+        let row = self.row(key)?;
+        Some(self.values(row, columns).into_iter().map(|v| v.map(Cow::into_owned)).collect())
+    }
+
+    /// The row with `key`.
+    pub fn row(&self, key: &str) -> Option<usize> {
+        self.index.get(key).map(|&row| row as usize)
+    }
+
+    /// The values of `columns` in `row` (as [`KeyedTable::get`] gives them), text columns borrowed from the table
+    /// rather than copied: the sharing API masks most values it reads, so a copy would only be thrown away.
+    pub fn values(&self, row: usize, columns: &[String]) -> Vec<Option<Cow<'_, str>>> {
+        columns.iter().map(|c| self.names.iter().position(|n| n == c).and_then(|i| text_ref(self.batch.column(i), row))).collect()
     }
 }
 
@@ -74,6 +81,10 @@ mod tests {
         assert_eq!(t.get("K99998", &wanted), Some(vec![Some("30".into()), Some("K99998".into()), None]));
         assert_eq!(t.get("K99999", &wanted[..1]), Some(vec![None]));
         assert_eq!(t.get("K100000", &wanted), None);
+        let row = t.row("K99998").unwrap();
+        let values = t.values(row, &wanted);
+        assert!(matches!(values[1], Some(Cow::Borrowed("K99998"))), "text is read in place: {values:?}");
+        assert_eq!(values[0].as_deref(), Some("30"));
         assert!(KeyedTable::load(&lake.local(&rel).unwrap(), "xm").is_err());
     }
 }

@@ -356,28 +356,33 @@ fn safe(resource: &str) -> Result<&str> {
 }
 
 fn text(column: &ArrayRef, row: usize) -> Option<String> {
+    text_ref(column, row).map(std::borrow::Cow::into_owned)
+}
+
+/// [`text`], borrowing a text value from the column.
+fn text_ref(column: &ArrayRef, row: usize) -> Option<std::borrow::Cow<'_, str>> {
     use arrow_array::{Array, BooleanArray, Date32Array, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray};
     if column.is_null(row) {
         return None;
     }
     let any = column.as_any();
     if let Some(a) = any.downcast_ref::<StringArray>() {
-        return Some(a.value(row).to_string());
+        return Some(std::borrow::Cow::Borrowed(a.value(row)));
     }
     if let Some(a) = any.downcast_ref::<Int64Array>() {
-        return Some(a.value(row).to_string());
+        return Some(a.value(row).to_string().into());
     }
     if let Some(a) = any.downcast_ref::<Float64Array>() {
-        return Some(a.value(row).to_string());
+        return Some(a.value(row).to_string().into());
     }
     if let Some(a) = any.downcast_ref::<BooleanArray>() {
-        return Some(a.value(row).to_string());
+        return Some(a.value(row).to_string().into());
     }
     if let Some(a) = any.downcast_ref::<Date32Array>() {
-        return a.value_as_date(row).map(|d| d.to_string());
+        return a.value_as_date(row).map(|d| d.to_string().into());
     }
     if let Some(a) = any.downcast_ref::<TimestampMicrosecondArray>() {
-        return a.value_as_datetime(row).map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string());
+        return a.value_as_datetime(row).map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string().into());
     }
     None
 }

@@ -222,10 +222,9 @@ fn key_item(content: &ResourceContent) -> Result<&domain::catalog::entry::Item> 
     content.items.iter().find(|i| i.is_key).ok_or_else(|| Error::invalid("share_no_key", "该资源没有主键数据项，不能按主键查询", "The resource has no key item to look records up by"))
 }
 
-/// Reads the row with `key` from the authorized version: the values of `items`, or none when no row has it.
-/// Reads the row with `key` from the authorized version, held in memory by key: the values of `items`, or none
-/// when no row has it.
-async fn row_by_key(p: &Platform, a: &Authorized, items: &[String], key: &str) -> Result<Option<Vec<Option<String>>>> {
+/// Finds the row with `key` in the authorized version, held in memory by key: the table and the row, or none when
+/// no row has it.
+async fn row_by_key(p: &Platform, a: &Authorized, key: &str) -> Result<Option<(std::sync::Arc<lake::keyed::KeyedTable>, usize)>> {
     let key_name = &key_item(a.content())?.name;
     let table = match p.caches.cached_table(&a.path, key_name) {
         Some(t) => t,
@@ -234,7 +233,7 @@ async fn row_by_key(p: &Platform, a: &Authorized, items: &[String], key: &str) -
             p.caches.load_table(&a.path, path, key_name).await.map_err(|e| Error::Internal(store::Error::Corrupt(format!("share lookup: {e}"))))?
         }
     };
-    Ok(table.get(key, items))
+    Ok(table.row(key).map(|row| (table, row)))
 }
 
 /// A short fingerprint of a looked-up key for the audit log: repeated and distinct keys can be counted (misuse
@@ -258,25 +257,25 @@ pub async fn record(p: &Platform, actor: &Actor, code: &str, key: &str, options:
     let state = a.state.clone();
     let grant = &state.grants[a.grant_index].grant;
     let items = &grant.items;
-    let row = row_by_key(p, &a, items, key).await?;
+    let found = row_by_key(p, &a, key).await?;
     let mut event = actor.event("share.record", "resource", &a.code);
     event.purpose = grant.scenario.clone();
-    event.detail = format!("grant {}, version {}, key {}{}", a.grant_id, a.version, key_print(key), if row.is_some() { "" } else { ", not found" });
+    event.detail = format!("grant {}, version {}, key {}{}", a.grant_id, a.version, key_print(key), if found.is_some() { "" } else { ", not found" });
     p.audit_writer.append(event).await?;
-    let row = row.ok_or_else(|| Error::not_found("没有该主键的记录", "No record has this key"))?;
+    let (table, row) = found.ok_or_else(|| Error::not_found("没有该主键的记录", "No record has this key"))?;
     let mut values = BTreeMap::new();
     let mut masked = Vec::new();
-    for (name, value) in items.iter().zip(row) {
+    for (name, value) in items.iter().zip(table.values(row, items)) {
         let item = a.content().items.iter().find(|i| &i.name == name);
         let shown = match (item, value) {
             (Some(item), Some(v)) => match rules::masked(item, &v, &grant.ops) {
-                std::borrow::Cow::Owned(m) if m != v => {
+                std::borrow::Cow::Owned(m) if m != *v => {
                     masked.push(name.clone());
                     Some(m)
                 }
-                _ => Some(v),
+                _ => Some(v.into_owned()),
             },
-            (_, v) => v,
+            (_, v) => v.map(std::borrow::Cow::into_owned),
         };
         values.insert(name.clone(), shown);
     }
@@ -338,7 +337,8 @@ pub async fn verify(p: &Platform, actor: &Actor, code: &str, req: VerifyRequest)
             format!("A key is verified at most {} times a day under one grant", crate::serving::VERIFY_PER_KEY_PER_DAY),
         )));
     }
-    let row = row_by_key(p, &a, &items, &req.key).await?;
+    let found = row_by_key(p, &a, &req.key).await?;
+    let row = found.as_ref().map(|(table, row)| table.values(*row, &items));
     let mut verdicts = BTreeMap::new();
     for (i, name) in items.iter().enumerate() {
         let stored = row.as_ref().and_then(|r| r[i].as_deref()).map(str::trim);
