@@ -42,19 +42,13 @@ impl KeyedTable {
         self.batch.num_rows()
     }
 
-    /// The values of `columns` (as text; none for null or a column the version lacks) of the row with `key`.
-    pub fn get(&self, key: &str, columns: &[String]) -> Option<Vec<Option<String>>> {
-        let row = self.row(key)?;
-        Some(self.values(row, columns).into_iter().map(|v| v.map(Cow::into_owned)).collect())
-    }
-
     /// The row with `key`.
     pub fn row(&self, key: &str) -> Option<usize> {
         self.index.get(key).map(|&row| row as usize)
     }
 
-    /// The values of `columns` in `row` (as [`KeyedTable::get`] gives them), text columns borrowed from the table
-    /// rather than copied: the sharing API masks most values it reads, so a copy would only be thrown away.
+    /// The values of `columns` in `row` as text (none for null or a column the version lacks), text columns borrowed
+    /// from the table rather than copied: the sharing API masks most values it reads, so a copy would be thrown away.
     pub fn values(&self, row: usize, columns: &[String]) -> Vec<Option<Cow<'_, str>>> {
         columns.iter().map(|c| self.names.iter().position(|n| n == c).and_then(|i| text_ref(self.batch.column(i), row))).collect()
     }
@@ -78,9 +72,10 @@ mod tests {
         let t = KeyedTable::load(&lake.local(&rel).unwrap(), "zjhm").unwrap();
         assert_eq!(t.rows(), 100_000);
         let wanted = ["nl".to_string(), "zjhm".to_string(), "nope".to_string()];
-        assert_eq!(t.get("K99998", &wanted), Some(vec![Some("30".into()), Some("K99998".into()), None]));
-        assert_eq!(t.get("K99999", &wanted[..1]), Some(vec![None]));
-        assert_eq!(t.get("K100000", &wanted), None);
+        let get = |key: &str, columns: &[String]| t.row(key).map(|row| t.values(row, columns));
+        assert_eq!(get("K99998", &wanted), Some(vec![Some("30".into()), Some("K99998".into()), None]));
+        assert_eq!(get("K99999", &wanted[..1]), Some(vec![None]));
+        assert_eq!(get("K100000", &wanted), None);
         let row = t.row("K99998").unwrap();
         let values = t.values(row, &wanted);
         assert!(matches!(values[1], Some(Cow::Borrowed("K99998"))), "text is read in place: {values:?}");
