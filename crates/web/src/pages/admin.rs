@@ -12,8 +12,8 @@ pub(super) async fn regions(State(state): State<AppState>, page: Page) -> Respon
 }
 
 async fn regions_page(state: &AppState, page: &Page, (error, notice, status): Outcome) -> Response {
-    let regions = service::orgs::list_regions(&state.platform).await.unwrap_or_default();
-    let (departments, _) = service::orgs::list_departments(&state.platform, 1000, 0).await.unwrap_or_default();
+    let regions = page.list(("行政区划", "regions"), service::orgs::list_regions(&state.platform).await);
+    let (departments, _) = page.list(("部门", "departments"), service::orgs::list_departments(&state.platform, 1000, 0).await);
     let name_of = |r: &domain::orgs::Region| if page.lang == Lang::Zh || r.name_en.is_empty() { r.name.clone() } else { r.name_en.clone() };
     // The tree as rows: each city, then its districts.
     let mut rows: Vec<Value> = Vec::new();
@@ -59,8 +59,8 @@ pub(super) async fn departments(State(state): State<AppState>, page: Page) -> Re
 }
 
 async fn departments_page(state: &AppState, page: &Page, (error, notice, status): Outcome) -> Response {
-    let regions = service::orgs::list_regions(&state.platform).await.unwrap_or_default();
-    let (list, total) = service::orgs::list_departments(&state.platform, 1000, 0).await.unwrap_or_default();
+    let regions = page.list(("行政区划", "regions"), service::orgs::list_regions(&state.platform).await);
+    let (list, total) = page.list(("部门", "departments"), service::orgs::list_departments(&state.platform, 1000, 0).await);
     let region_names: BTreeMap<i64, String> = regions.iter().map(|r| (r.id, r.name.clone())).collect();
     let rows: Vec<Value> = list
         .iter()
@@ -124,8 +124,8 @@ pub(super) async fn users(State(state): State<AppState>, page: Page, Query(q): Q
 async fn users_page(state: &AppState, page: &Page, offset: i64, (error, notice, status): Outcome) -> Response {
     let actor = page.actor.clone().unwrap_or_else(Actor::cli);
     let offset = offset.max(0);
-    let (list, total) = service::users::list_users(&state.platform, &actor, USERS_PER_PAGE, offset).await.unwrap_or_default();
-    let (departments, _) = service::orgs::list_departments(&state.platform, 1000, 0).await.unwrap_or_default();
+    let (list, total) = page.list(("用户", "users"), service::users::list_users(&state.platform, &actor, USERS_PER_PAGE, offset).await);
+    let (departments, _) = page.list(("部门", "departments"), service::orgs::list_departments(&state.platform, 1000, 0).await);
     let dept_names: BTreeMap<i64, String> = departments.iter().map(|d| (d.id, d.name.clone())).collect();
     let rows: Vec<Value> = list
         .iter()

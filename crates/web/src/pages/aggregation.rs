@@ -141,7 +141,7 @@ pub(super) async fn aggregation(State(state): State<AppState>, page: Page) -> Re
 
 async fn aggregation_page(state: &AppState, page: &Page, test: Option<Value>, (error, notice, status): Outcome) -> Response {
     let Some(actor) = page.actor.clone() else { return Redirect::to("/login").into_response() };
-    let feeds = service::aggregation::freshness(&state.platform, &actor).await.unwrap_or_default();
+    let feeds = page.list(("数据更新情况", "feed freshness"), service::aggregation::freshness(&state.platform, &actor).await);
     let feeds: Vec<Value> = feeds
         .iter()
         .map(|f| {
@@ -152,12 +152,12 @@ async fn aggregation_page(state: &AppState, page: &Page, test: Option<Value>, (e
             }
         })
         .collect();
-    let alerts = service::alerts::list(&state.platform, &actor, true).await.unwrap_or_default();
+    let alerts = page.list(("告警", "alerts"), service::alerts::list(&state.platform, &actor, true).await);
     let alerts: Vec<Value> = alerts
         .iter()
         .map(|a| context! { kind => a.kind, object_id => a.object_id, message => if page.lang == Lang::Zh { a.message.clone() } else { a.message_en.clone() }, raised_at => short(&a.raised_at), overdue => a.kind.ends_with("overdue") })
         .collect();
-    let jobs = service::aggregation::sync::list(&state.platform, &actor).await.unwrap_or_default();
+    let jobs = page.list(("同步任务", "sync jobs"), service::aggregation::sync::list(&state.platform, &actor).await);
     let jobs: Vec<Value> = jobs
         .iter()
         .map(|j| {
@@ -298,7 +298,7 @@ pub(super) async fn sources(State(state): State<AppState>, page: Page) -> Respon
 async fn sources_page(state: &AppState, page: &Page, (error, notice, status): Outcome) -> Response {
     let Some(actor) = page.actor.clone() else { return Redirect::to("/login").into_response() };
     let zh = page.lang == Lang::Zh;
-    let register = service::sources::list(&state.platform).await.unwrap_or_default();
+    let register = page.list(("数源登记", "source register"), service::sources::list(&state.platform).await);
     let register: Vec<Value> = register
         .iter()
         .map(|s| {
@@ -310,7 +310,7 @@ async fn sources_page(state: &AppState, page: &Page, (error, notice, status): Ou
             }
         })
         .collect();
-    let repeated = service::sources::repeated(&state.platform, &actor).await.unwrap_or_default();
+    let repeated = page.list(("重复采集", "repeated collection"), service::sources::repeated(&state.platform, &actor).await);
     let repeated: Vec<Value> = repeated
         .iter()
         .map(|r| {

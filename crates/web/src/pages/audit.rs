@@ -28,7 +28,7 @@ pub(super) async fn audit(State(state): State<AppState>, page: Page, Query(q): Q
         ..Default::default()
     };
     let offset = q.offset.unwrap_or(0).max(0);
-    let report = if q.verify.is_some() { service::audit::verify(&state.platform, &actor).await.ok() } else { None };
+    let report = if q.verify.is_some() { page.list(("审计链校验", "chain verification"), service::audit::verify(&state.platform, &actor).await.map(Some)) } else { None };
     match service::audit::search(&state.platform, &actor, &query.filter(), 50, offset).await {
         Ok((events, total)) => {
             let link = |off: i64| {

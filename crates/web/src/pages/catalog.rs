@@ -212,7 +212,7 @@ pub(super) async fn detail(State(state): State<AppState>, page: Page, Path(code)
 
 pub(super) async fn open_detail(State(state): State<AppState>, page: Page, Path(code): Path<String>) -> Response {
     match service::catalog::read::get_open(&state.platform, &code).await {
-        Ok(view) => render_entry(&state, &page, &view, &department_names(&state).await, None, (None, None, StatusCode::OK)),
+        Ok(view) => render_entry(&state, &page, &view, &department_names(&state, &page).await, None, (None, None, StatusCode::OK)),
         Err(e) => render(&state, &page, "error.html", StatusCode::NOT_FOUND, context! { title => error_message(&page, e) }),
     }
 }
@@ -222,8 +222,8 @@ async fn detail_page(state: &AppState, page: &Page, actor: &Actor, code: &str, o
         Ok(v) => v,
         Err(e) => return render(state, page, "error.html", StatusCode::NOT_FOUND, context! { title => error_message(page, e) }),
     };
-    let history = service::catalog::read::history(&state.platform, actor, code).await.unwrap_or_default();
-    let consultation = service::catalog::consultations::get(&state.platform, actor, code).await.ok();
+    let history = page.list(("变更历史", "history"), service::catalog::read::history(&state.platform, actor, code).await);
+    let consultation = page.list(("征求意见", "consultation"), service::catalog::consultations::get(&state.platform, actor, code).await.map(Some));
     let answerable = consultation.is_some() && actor.has(Role::DeptDataOfficer) && actor.department_id == Some(view.provider.id);
     let zh = page.lang == Lang::Zh;
     let consultation = consultation.map(|c| {
@@ -231,8 +231,8 @@ async fn detail_page(state: &AppState, page: &Page, actor: &Actor, code: &str, o
         context! { department => c.department, opened_by => c.opened_by, opinion, comment => c.comment, answerable }
     });
     // Its data: versions and deliveries, for those who may see them.
-    let versions = service::aggregation::versions(&state.platform, actor, code).await.unwrap_or_default();
-    let batches = service::aggregation::history(&state.platform, actor, code).await.unwrap_or_default();
+    let versions = page.list(("数据版本", "data versions"), service::aggregation::versions(&state.platform, actor, code).await);
+    let batches = page.list(("交付批次", "delivery batches"), service::aggregation::history(&state.platform, actor, code).await);
     let deliveries = (!batches.is_empty() || !versions.is_empty()).then(|| {
         context! {
             versions => versions.iter().map(|v| context! { version => v.version, rows => v.rows, bytes => v.bytes, at => short_time(&v.created_at), sha => v.sha256.chars().take(12).collect::<String>() }).collect::<Vec<_>>(),
@@ -242,7 +242,7 @@ async fn detail_page(state: &AppState, page: &Page, actor: &Actor, code: &str, o
             }).collect::<Vec<_>>(),
         }
     });
-    render_entry(state, page, &view, &department_names(state).await, Some(ConsoleView { allowed, history, consultation, deliveries }), outcome)
+    render_entry(state, page, &view, &department_names(state, page).await, Some(ConsoleView { allowed, history, consultation, deliveries }), outcome)
 }
 
 /// A batch's quarantined rows, downloaded from the console (the provider and the authority).
@@ -264,8 +264,8 @@ pub(super) async fn quarantine(State(state): State<AppState>, page: Page, Path((
     }
 }
 
-async fn department_names(state: &AppState) -> BTreeMap<i64, String> {
-    let (departments, _) = service::orgs::list_departments(&state.platform, 1000, 0).await.unwrap_or_default();
+async fn department_names(state: &AppState, page: &Page) -> BTreeMap<i64, String> {
+    let (departments, _) = page.list(("部门", "departments"), service::orgs::list_departments(&state.platform, 1000, 0).await);
     departments.into_iter().map(|d| (d.id, d.name)).collect()
 }
 
@@ -516,7 +516,7 @@ pub(super) async fn attributes_form(State(state): State<AppState>, page: Page, P
 
 #[allow(clippy::too_many_arguments)]
 async fn form_page(state: &AppState, page: &Page, code: Option<&str>, content: &ResourceContent, extra_items: usize, mode: &str, (error, notice, status): Outcome, issues: Vec<FieldIssue>) -> Response {
-    let (departments, _) = service::orgs::list_departments(&state.platform, 1000, 0).await.unwrap_or_default();
+    let (departments, _) = page.list(("部门", "departments"), service::orgs::list_departments(&state.platform, 1000, 0).await);
     let own: Vec<_> = match &page.actor {
         Some(a) if !a.has(Role::AuthorityAdmin) => departments.iter().filter(|d| Some(d.id) == a.department_id).cloned().collect(),
         _ => departments.clone(),
@@ -643,9 +643,9 @@ pub(super) async fn queue(State(state): State<AppState>, page: Page) -> Response
         Ok(a) => a.clone(),
         Err(r) => return r,
     };
-    let items = service::catalog::read::queue(&state.platform, &actor).await.unwrap_or_default();
+    let items = page.list(("待审目录", "review queue"), service::catalog::read::queue(&state.platform, &actor).await);
     let rows = summary_rows(&state, page.lang, &items);
-    let obligations = service::catalog::obligations::list(&state.platform, &actor, None, true).await.unwrap_or_default();
+    let obligations = page.list(("更新义务", "update obligations"), service::catalog::obligations::list(&state.platform, &actor, None, true).await);
     render(&state, &page, "catalog_queue.html", StatusCode::OK, context! { rows, obligations, title_key => "review_queue" })
 }
 
@@ -658,12 +658,11 @@ pub(super) async fn mine(State(state): State<AppState>, page: Page) -> Response 
     let mut items = Vec::new();
     for st in [RevisionState::Returned, RevisionState::Draft, RevisionState::InReview] {
         let q = service::catalog::read::ListQuery { provider_department_id: actor.department_id, working_state: Some(st), ..Default::default() };
-        if let Ok((mut found, _)) = service::catalog::read::list(&state.platform, &actor, &q, 500, 0).await {
-            items.append(&mut found);
-        }
+        let (mut found, _) = page.list(("目录", "entries"), service::catalog::read::list(&state.platform, &actor, &q, 500, 0).await);
+        items.append(&mut found);
     }
     let rows = summary_rows(&state, page.lang, &items);
-    let obligations = service::catalog::obligations::list(&state.platform, &actor, actor.department_id, false).await.unwrap_or_default();
+    let obligations = page.list(("更新义务", "update obligations"), service::catalog::obligations::list(&state.platform, &actor, actor.department_id, false).await);
     render(&state, &page, "catalog_queue.html", StatusCode::OK, context! { rows, obligations, title_key => "my_catalog" })
 }
 

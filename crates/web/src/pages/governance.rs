@@ -28,9 +28,8 @@ async fn governance_page(state: &AppState, page: &Page, actor: &Actor, year: Opt
     let zh = lang == Lang::Zh;
     let year = year.unwrap_or_else(|| p.clock.today().year());
     let objections: Vec<Value> = if p.profile.catalog.classification_objections {
-        service::catalog::objections::list(p, actor, false)
-            .await
-            .unwrap_or_default()
+        page
+            .list(("分级异议", "classification objections"), service::catalog::objections::list(p, actor, false).await)
             .into_iter()
             .map(|o| {
                 let attr = |a: Attr| attr_label(state, lang, a, o.kind == ObjectionKind::Open);
@@ -55,16 +54,15 @@ async fn governance_page(state: &AppState, page: &Page, actor: &Actor, year: Opt
     } else {
         vec![]
     };
-    let reclassify: Vec<Value> = service::catalog::classification::reclassifications(p, actor)
-        .await
-        .unwrap_or_default()
+    let reclassify: Vec<Value> = page
+        .list(("待重新分级", "reclassifications"), service::catalog::classification::reclassifications(p, actor).await)
         .into_iter()
         .map(|r| {
             let issues: Vec<String> = r.issues.iter().map(|i| if zh { i.message.clone() } else { i.message_en.clone() }).collect();
             context! { code => r.code, name => r.name, provider => r.provider.name, version => r.scheme_version, issues => issues.join("；") }
         })
         .collect();
-    let lists = if p.profile.features.three_lists { service::catalog::annual_lists::report(p, actor, year).await.ok() } else { None };
+    let lists = if p.profile.features.three_lists { page.list(("三张清单", "annual lists"), service::catalog::annual_lists::report(p, actor, year).await.map(Some)) } else { None };
     let list_title = |kind: &str| {
         service::catalog::views::VIEWS.iter().find(|v| v.0 == kind).map(|v| if zh { v.1 } else { v.2 }).unwrap_or(kind).to_string()
     };
@@ -83,9 +81,8 @@ async fn governance_page(state: &AppState, page: &Page, actor: &Actor, year: Opt
             .collect();
         context! { year => r.year, cutoff => r.cutoff.to_string(), past => r.past_cutoff, rows }
     });
-    let manual: Vec<Value> = service::catalog::reports::manual_conditions(p, actor)
-        .await
-        .unwrap_or_default()
+    let manual: Vec<Value> = page
+        .list(("人工条件报告", "manual conditions report"), service::catalog::reports::manual_conditions(p, actor).await)
         .into_iter()
         .map(|m| context! { code => m.code, name => m.name, provider => m.department_name, descriptions => m.descriptions.join("；"), only_manual => m.only_manual })
         .collect();

@@ -126,14 +126,19 @@ pub struct Page {
     user: Option<User>,
     csrf: String,
     client_addr: String,
+    /// The lists beside the page's main content that failed to load (see [`Page::list`]), named in a banner.
+    unloaded: std::sync::Mutex<Vec<Words>>,
 }
+
+/// A name in Chinese and in English.
+type Words = (&'static str, &'static str);
 
 impl FromRequestParts<AppState> for Page {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let lang = Lang::from_cookie(cookie(&parts.headers, LANG_COOKIE));
         let addr = client_addr(parts);
-        let mut page = Page { lang, actor: None, user: None, csrf: String::new(), client_addr: addr.clone() };
+        let mut page = Page { lang, actor: None, user: None, csrf: String::new(), client_addr: addr.clone(), unloaded: Default::default() };
         if let Some(token) = cookie(&parts.headers, SESSION_COOKIE) {
             if let Ok((actor, Some(csrf))) = service::auth::authenticate(&state.platform, token, &addr).await {
                 if actor.kind == ActorKind::User {
@@ -161,6 +166,37 @@ impl Page {
             Some(_) => Err(StatusCode::FORBIDDEN.into_response()),
         }
     }
+
+    /// A list shown beside the page's main content. A list the actor's role may not see is simply empty for them
+    /// (the page shows what the role may see); any other failure is logged and named in a banner on the page, so
+    /// a database outage never reads as "nothing here" while the rest of the page still shows.
+    fn list<T: Default>(&self, what: Words, result: service::Result<T>) -> T {
+        use service::Error;
+        match result {
+            Ok(list) => list,
+            Err(Error::Forbidden { .. } | Error::Unauthenticated | Error::Denied(_) | Error::NotFound { .. }) => T::default(),
+            Err(e) => {
+                tracing::error!(error = %e, list = what.1, "a page's list could not be loaded");
+                self.unloaded.lock().unwrap_or_else(|e| e.into_inner()).push(what);
+                T::default()
+            }
+        }
+    }
+
+    /// The banner naming the lists that failed to load, if any did.
+    fn unloaded_banner(&self) -> Option<String> {
+        let unloaded = self.unloaded.lock().unwrap_or_else(|e| e.into_inner());
+        if unloaded.is_empty() {
+            return None;
+        }
+        Some(if self.lang == Lang::Zh {
+            let names: Vec<&str> = unloaded.iter().map(|w| w.0).collect();
+            format!("以下内容未能加载：{}。请稍后刷新页面；如仍失败，请联系平台运维人员（错误已记入日志）。", names.join("、"))
+        } else {
+            let names: Vec<&str> = unloaded.iter().map(|w| w.1).collect();
+            format!("Could not load: {}. Reload the page later; if it keeps failing, tell the platform's operators (the error is logged).", names.join(", "))
+        })
+    }
 }
 
 fn render(state: &AppState, page: &Page, name: &str, status: StatusCode, extra: Value) -> Response {
@@ -174,6 +210,7 @@ fn render(state: &AppState, page: &Page, name: &str, status: StatusCode, extra: 
         html_lang => page.lang.code(),
         user => page.user,
         csrf => page.csrf,
+        unloaded => page.unloaded_banner(),
         profile_name => profile_name,
         is_admin => roles.contains(&Role::AuthorityAdmin),
         is_auditor => roles.contains(&Role::Auditor),

@@ -27,7 +27,7 @@ async fn share_page(state: &AppState, page: &Page, resource: String, (error, not
     let zh = page.lang == Lang::Zh;
     let label = |zh_label: &'static str, en_label: &'static str| if zh { zh_label } else { en_label };
     let admin = actor.has(Role::AuthorityAdmin);
-    let applications = service::sharing::applications(&state.platform, &actor).await.unwrap_or_default();
+    let applications = page.list(("共享申请", "applications"), service::sharing::applications(&state.platform, &actor).await);
     let applications: Vec<Value> = applications
         .iter()
         .map(|a| {
@@ -44,7 +44,7 @@ async fn share_page(state: &AppState, page: &Page, resource: String, (error, not
             }
         })
         .collect();
-    let grants = service::sharing::grants(&state.platform, &actor).await.unwrap_or_default();
+    let grants = page.list(("授权", "grants"), service::sharing::grants(&state.platform, &actor).await);
     let grants: Vec<Value> = grants
         .iter()
         .map(|g| {
@@ -56,7 +56,7 @@ async fn share_page(state: &AppState, page: &Page, resource: String, (error, not
             }
         })
         .collect();
-    let (demands, disputes, corrections, alerts) = oversight(state, &actor, zh).await;
+    let (demands, disputes, corrections, alerts) = oversight(state, page, &actor).await;
     let ops: Vec<Value> = ShareOp::ALL.iter().map(|o| context! { key => o.as_str(), label => label(o.label(), o.label_en()) }).collect();
     let modes: Vec<Value> = DeliveryMode::ALL.iter().map(|m| context! { key => m.as_str(), label => label(m.label(), m.label_en()) }).collect();
     let grant_states: Vec<Value> = GrantState::ALL.iter().map(|s| context! { key => s.as_str(), label => label(s.label(), s.label_en()) }).collect();
@@ -65,7 +65,7 @@ async fn share_page(state: &AppState, page: &Page, resource: String, (error, not
     // The other departments, for an officer opening a dispute where the regime has a procedure for them.
     let dispute_mechanism = state.platform.profile.features.dispute;
     let departments: Vec<Value> = if is_officer && dispute_mechanism {
-        let (all, _) = service::orgs::list_departments(&state.platform, 1000, 0).await.unwrap_or_default();
+        let (all, _) = page.list(("部门", "departments"), service::orgs::list_departments(&state.platform, 1000, 0).await);
         all.iter().filter(|d| Some(d.id) != actor.department_id).map(|d| context! { id => d.id, name => d.name }).collect()
     } else {
         vec![]
@@ -87,10 +87,11 @@ const SHARING_ALERTS: &[&str] = &["grant_idle", "grant_destruction", "share_anom
 
 /// What the sharing page lists besides applications and grants: demands, disputes, corrections and alerts, each as
 /// the caller may see them.
-async fn oversight(state: &AppState, actor: &Actor, zh: bool) -> (Vec<Value>, Vec<Value>, Vec<Value>, Vec<Value>) {
+async fn oversight(state: &AppState, page: &Page, actor: &Actor) -> (Vec<Value>, Vec<Value>, Vec<Value>, Vec<Value>) {
     let p = &state.platform;
+    let zh = page.lang == Lang::Zh;
     let pick = |a: &str, b: &str| if zh { a.to_string() } else { b.to_string() };
-    let demands = service::demands::list(p, actor).await.unwrap_or_default();
+    let demands = page.list(("数据需求", "data demands"), service::demands::list(p, actor).await);
     let demands = demands
         .iter()
         .map(|d| {
@@ -102,7 +103,7 @@ async fn oversight(state: &AppState, actor: &Actor, zh: bool) -> (Vec<Value>, Ve
             }
         })
         .collect();
-    let disputes = service::disputes::disputes(p, actor).await.unwrap_or_default();
+    let disputes = page.list(("争议", "disputes"), service::disputes::disputes(p, actor).await);
     let disputes = disputes
         .iter()
         .map(|d| {
@@ -116,7 +117,7 @@ async fn oversight(state: &AppState, actor: &Actor, zh: bool) -> (Vec<Value>, Ve
             }
         })
         .collect();
-    let corrections = service::corrections::list(p, actor).await.unwrap_or_default();
+    let corrections = page.list(("数据纠错", "corrections"), service::corrections::list(p, actor).await);
     let corrections = corrections
         .iter()
         .map(|c| {
@@ -133,7 +134,7 @@ async fn oversight(state: &AppState, actor: &Actor, zh: bool) -> (Vec<Value>, Ve
             }
         })
         .collect();
-    let alerts = service::alerts::list(p, actor, true).await.unwrap_or_default();
+    let alerts = page.list(("告警", "alerts"), service::alerts::list(p, actor, true).await);
     let alerts = alerts
         .iter()
         .filter(|a| SHARING_ALERTS.iter().any(|k| a.kind.starts_with(k)))
@@ -378,9 +379,7 @@ pub(super) async fn grant_page(State(state): State<AppState>, page: Page, Path(i
     let total: i64 = calls.iter().map(|d| d.record + d.verify + d.stats + d.batch).sum();
     let denied: i64 = calls.iter().map(|d| d.denied).sum();
     let usage: Vec<Value> = usage.iter().map(Value::from_serialize).collect();
-    let alerts: Vec<Value> = service::alerts::list(p, &actor, true)
-        .await
-        .unwrap_or_default()
+    let alerts: Vec<Value> = page.list(("告警", "alerts"), service::alerts::list(p, &actor, true).await)
         .iter()
         .filter(|a| a.object_kind == "grant" && a.object_id == id.to_string())
         .map(|a| context! { message => if zh { &a.message } else { &a.message_en }, raised_at => a.raised_at.get(..16).unwrap_or_default() })

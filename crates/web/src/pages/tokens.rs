@@ -14,8 +14,8 @@ pub(super) async fn tokens(State(state): State<AppState>, page: Page) -> Respons
 
 async fn tokens_page(state: &AppState, page: &Page, secret: Option<String>, (error, notice, status): Outcome) -> Response {
     let Some(actor) = page.actor.clone() else { return Redirect::to("/login").into_response() };
-    let (list, total) = service::auth::list_tokens(&state.platform, &actor, 1000, 0).await.unwrap_or_default();
-    let (departments, _) = service::orgs::list_departments(&state.platform, 1000, 0).await.unwrap_or_default();
+    let (list, total) = page.list(("API令牌", "API tokens"), service::auth::list_tokens(&state.platform, &actor, 1000, 0).await);
+    let (departments, _) = page.list(("部门", "departments"), service::orgs::list_departments(&state.platform, 1000, 0).await);
     let dept_names: BTreeMap<i64, String> = departments.iter().map(|d| (d.id, d.name.clone())).collect();
     let rows: Vec<Value> = list
         .iter()

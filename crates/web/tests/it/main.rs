@@ -154,6 +154,7 @@ fn main() {
         sharing::sharing_bad_input_is_refused_with_messages_and_stores_nothing,
         sharing::sys_20b_fs_08d_use_is_recorded_and_an_ended_grant_asks_for_destruction,
         sharing::ls_19c_fs_28b_an_application_within_a_pre_approved_scenario_is_granted_at_once,
+        sharing::a_list_that_fails_to_load_is_named_on_the_sharing_page,
         sources::sys_16d_sys_16e_the_regulations_source_departments_are_registered,
         sources::sys_15b_sys_15c_several_sources_need_a_division_of_the_items,
         sources::cs_15b_yz_9b_a_repeated_collection_is_flagged_and_settled,

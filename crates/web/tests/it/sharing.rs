@@ -665,3 +665,32 @@ pub async fn ls_19c_fs_28b_an_application_within_a_pre_approved_scenario_is_gran
     let (_, list) = app.json(Method::GET, "/api/v1/share/scenarios", Some(&officer), None).await;
     assert_eq!(list["total"].as_i64(), Some(1));
 }
+
+/// The sharing console when one of its lists cannot be read (here the demands table is away): the page still shows
+/// the rest, and a banner names the list that failed and says what to do, in Chinese or English, instead of showing
+/// an empty list as if there were no demands. Lists a role may not see stay quietly empty.
+pub async fn a_list_that_fails_to_load_is_named_on_the_sharing_page(app: TestApp) {
+    let page = |token: String, lang: &'static str| {
+        let app = &app;
+        async move {
+            let r = app.client.get(format!("{}/share", app.base)).header("cookie", format!("sy_session={token}; lang={lang}")).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (admin, consumer) = (app.login("admin").await, app.login("officer-mz").await);
+    for (who, token) in [("admin", &admin), ("consumer", &consumer)] {
+        let (status, html) = page(token.clone(), "zh").await;
+        assert_eq!(status, 200, "{who}");
+        assert!(html.contains("<h1>数据共享</h1>") && !html.contains("id=\"unloaded\""), "{who}: nothing failed, no banner");
+    }
+    store::testing::execute(&app.database_url, &["ALTER TABLE data_demands RENAME TO data_demands_away"]).await.unwrap();
+    let (status, html) = page(admin.clone(), "zh").await;
+    assert_eq!(status, 200, "the rest of the page still shows");
+    assert!(html.contains("<h1>数据共享</h1>") && html.contains("id=\"unloaded\""), "{html}");
+    assert!(html.contains("以下内容未能加载：数据需求。请稍后刷新页面"), "the banner names the list and what to do");
+    let (_, html) = page(admin.clone(), "en").await;
+    assert!(html.contains("Could not load: data demands. Reload the page later"), "and in English");
+    store::testing::execute(&app.database_url, &["ALTER TABLE data_demands_away RENAME TO data_demands"]).await.unwrap();
+    let (status, html) = page(admin, "zh").await;
+    assert!(status == 200 && !html.contains("id=\"unloaded\""), "the banner goes when the list loads again");
+}
