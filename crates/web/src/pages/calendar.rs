@@ -9,9 +9,11 @@ pub(super) struct CalendarForm {
 }
 
 pub(super) async fn calendar(State(state): State<AppState>, page: Page, Query(q): Query<CalendarForm>) -> Response {
-    let from = q.from.as_deref().and_then(|s| s.parse::<chrono::NaiveDate>().ok());
-    let n = q.working_days.as_deref().and_then(|s| s.parse::<u32>().ok()).unwrap_or(1);
-    let due = from.and_then(|f| service::calendar::deadline(&state.platform, f, n).ok());
+    let (due, error) = match calculate(&state, &page, &q) {
+        Ok(due) => (due, None),
+        Err(message) => (None, Some(message)),
+    };
+    let n = q.working_days.as_deref().and_then(|s| s.trim().parse::<u32>().ok()).unwrap_or(1);
     let years: Vec<Value> = {
         let cal = state.platform.calendar();
         cal.loaded_years()
@@ -49,12 +51,24 @@ pub(super) async fn calendar(State(state): State<AppState>, page: Page, Query(q)
             context! { label, value => d.value, unit, article => d.article, quote => d.quote, configurable => d.configurable }
         })
         .collect();
-    render(
-        &state,
-        &page,
-        "calendar.html",
-        StatusCode::OK,
-        context! { from => q.from, working_days => n, due, years, deadlines },
-    )
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    render(&state, &page, "calendar.html", status, context! { from => q.from, working_days => n, due, error, years, deadlines })
+}
+
+/// The calculator's answer: none before a start date is given; a message saying what to fix when the date or the
+/// number of working days cannot be read, rather than showing no answer as if nothing had been asked.
+fn calculate(state: &AppState, page: &Page, q: &CalendarForm) -> Result<Option<domain::calendar::Due>, String> {
+    let Some(from) = q.from.as_deref().map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
+    let zh = page.lang == Lang::Zh;
+    let from: chrono::NaiveDate = from.parse().map_err(|_| {
+        if zh { format!("起始日期“{from}”无法识别：请按 YYYY-MM-DD 填写，如 2026-12-07") } else { format!("The start date \"{from}\" is not a date: write it as YYYY-MM-DD, e.g. 2026-12-07") }
+    })?;
+    let n = match q.working_days.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => 1,
+        Some(text) => text.parse::<u32>().map_err(|_| {
+            if zh { format!("工作日数“{text}”无法识别：请填写0至3650的整数") } else { format!("The number of working days \"{text}\" is not a whole number from 0 to 3650") }
+        })?,
+    };
+    service::calendar::deadline(&state.platform, from, n).map(Some).map_err(|e| error_message(page, e))
 }
 

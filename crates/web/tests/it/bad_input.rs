@@ -213,3 +213,32 @@ pub async fn a_disabled_account_is_signed_out_and_cannot_sign_in(app: TestApp) {
     let r = app.call(Method::PUT, &format!("/api/v1/users/{admin_id}/active"), Some(&admin), Some(json!({"active": false}))).await;
     assert_eq!(error_code(r).await, (403, "forbidden".into()));
 }
+
+/// The console's deadline calculator: a start date or a number of working days it cannot read is answered 400 with
+/// what to write instead, in Chinese or English, rather than with no answer as if nothing had been asked.
+pub async fn the_calendar_page_says_what_to_fix_in_a_bad_date_or_day_count(app: TestApp) {
+    let page = |query: &'static str, lang: &'static str| {
+        let app = &app;
+        async move {
+            let r = app.client.get(format!("{}/calendar?{query}", app.base)).header("cookie", format!("lang={lang}")).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (status, html) = page("from=2026-12-28&working_days=10", "zh").await;
+    assert!(status == 200 && html.contains("id=\"due\"") && !html.contains("id=\"error\""), "a good question is answered: {status}");
+    let (status, html) = page("", "zh").await;
+    assert!(status == 200 && !html.contains("id=\"due\"") && !html.contains("id=\"error\""), "nothing asked, nothing refused");
+    for (query, zh, en) in [
+        ("from=2026-13-01&working_days=1", "起始日期“2026-13-01”无法识别：请按 YYYY-MM-DD 填写", "The start date \"2026-13-01\" is not a date: write it as YYYY-MM-DD"),
+        ("from=2026-12-01&working_days=abc", "工作日数“abc”无法识别：请填写0至3650的整数", "The number of working days \"abc\" is not a whole number from 0 to 3650"),
+        ("from=2026-12-01&working_days=-3", "工作日数“-3”无法识别", "The number of working days \"-3\" is not a whole number"),
+        ("from=2026-12-01&working_days=99999", "工作日数不能超过3650", "working_days must be at most 3650"),
+    ] {
+        let (status, html) = page(query, "zh").await;
+        assert_eq!(status, 400, "{query}");
+        assert!(html.contains("id=\"error\"") && html.contains(zh) && !html.contains("id=\"due\""), "{query}: {zh}");
+        let (status, html) = page(query, "en").await;
+        let en_html = en.replace('"', "&quot;");
+        assert!(status == 400 && (html.contains(en) || html.contains(&en_html)), "{query}: {en}");
+    }
+}

@@ -48,6 +48,7 @@ fn main() {
         bad_input::audit_export_and_verify_for_the_auditor,
         bad_input::calendar_deadline_follows_the_profile_and_the_authority_loads_2027,
         bad_input::calendar_loaded_on_one_node_reaches_the_others,
+        bad_input::the_calendar_page_says_what_to_fix_in_a_bad_date_or_day_count,
         bad_input::a_disabled_account_is_signed_out_and_cannot_sign_in,
         matrix::authorization_matrix_covers_every_route,
         disputes::sys_29a_sys_29b_a_dispute_is_coordinated_by_the_city_and_referred_to_the_government,
