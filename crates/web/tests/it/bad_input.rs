@@ -242,3 +242,24 @@ pub async fn the_calendar_page_says_what_to_fix_in_a_bad_date_or_day_count(app: 
         assert!(status == 400 && (html.contains(en) || html.contains(&en_html)), "{query}: {en}");
     }
 }
+
+/// The auditor's search page: a date filter it cannot read is refused with what to write (400), rather than
+/// dropped, which would show the whole log as if it were the filtered one.
+pub async fn the_audit_page_refuses_a_date_filter_it_cannot_read(app: TestApp) {
+    let auditor = app.login("auditor").await;
+    let page = |query: &'static str, lang: &'static str| {
+        let (app, auditor) = (&app, &auditor);
+        async move {
+            let r = app.client.get(format!("{}/audit?{query}", app.base)).header("cookie", format!("sy_session={auditor}; lang={lang}")).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (status, html) = page("from=2026-01-01&action=department.create", "zh").await;
+    assert!(status == 200 && html.contains("department.create") && !html.contains("id=\"error\""), "a good filter is applied: {status}");
+    let (status, html) = page("from=2026-01-01&to=2026-02-30", "zh").await;
+    assert_eq!(status, 400);
+    assert!(html.contains("id=\"error\"") && html.contains("截止日期“2026-02-30”无法识别：请按 YYYY-MM-DD 填写"), "the field and what to write");
+    assert!(!html.contains("department.create"), "no unfiltered log is shown");
+    let (status, html) = page("from=yesterday", "en").await;
+    assert!(status == 400 && html.contains("The start date &quot;yesterday&quot; is not a date: write it as YYYY-MM-DD"), "and in English");
+}

@@ -46,6 +46,7 @@ fn main() {
         bad_input::fs_42b_role_assignment_joining_two_duties_is_refused,
         bad_input::login_is_rate_limited_after_repeated_failures,
         bad_input::audit_export_and_verify_for_the_auditor,
+        bad_input::the_audit_page_refuses_a_date_filter_it_cannot_read,
         bad_input::calendar_deadline_follows_the_profile_and_the_authority_loads_2027,
         bad_input::calendar_loaded_on_one_node_reaches_the_others,
         bad_input::the_calendar_page_says_what_to_fix_in_a_bad_date_or_day_count,
