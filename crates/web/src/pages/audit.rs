@@ -20,7 +20,7 @@ pub(super) async fn audit(State(state): State<AppState>, page: Page, Query(q): Q
     };
     // A date the search cannot read is refused with what to write, not dropped: the auditor would otherwise read
     // an unfiltered log as the filtered one.
-    let (from, to) = match (day(&page, ("起始日期", "start date"), &q.from), day(&page, ("截止日期", "end date"), &q.to)) {
+    let (from, to) = match (form_day(&page, ("起始日期", "start date"), &q.from), form_day(&page, ("截止日期", "end date"), &q.to)) {
         (Ok(from), Ok(to)) => (from, to),
         (Err(error), _) | (_, Err(error)) => {
             let events: Vec<Value> = Vec::new();
@@ -60,18 +60,6 @@ pub(super) async fn audit(State(state): State<AppState>, page: Page, Query(q): Q
         }
         Err(e) => render(&state, &page, "error.html", StatusCode::BAD_REQUEST, context! { title => error_message(&page, e) }),
     }
-}
-
-/// A day of the search form: none when left empty, a message naming the field when it is not a date.
-fn day(page: &Page, (field_zh, field_en): Words, text: &Option<String>) -> Result<Option<chrono::NaiveDate>, String> {
-    let Some(text) = text.as_deref().map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
-    text.parse().map(Some).map_err(|_| {
-        if page.lang == Lang::Zh {
-            format!("{field_zh}“{text}”无法识别：请按 YYYY-MM-DD 填写，如 2026-12-07")
-        } else {
-            format!("The {field_en} \"{text}\" is not a date: write it as YYYY-MM-DD, e.g. 2026-12-07")
-        }
-    })
 }
 
 pub(super) fn urlencode(s: &str) -> String {

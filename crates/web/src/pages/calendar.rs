@@ -58,11 +58,8 @@ pub(super) async fn calendar(State(state): State<AppState>, page: Page, Query(q)
 /// The calculator's answer: none before a start date is given; a message saying what to fix when the date or the
 /// number of working days cannot be read, rather than showing no answer as if nothing had been asked.
 fn calculate(state: &AppState, page: &Page, q: &CalendarForm) -> Result<Option<domain::calendar::Due>, String> {
-    let Some(from) = q.from.as_deref().map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
+    let Some(from) = form_day(page, ("起始日期", "start date"), &q.from)? else { return Ok(None) };
     let zh = page.lang == Lang::Zh;
-    let from: chrono::NaiveDate = from.parse().map_err(|_| {
-        if zh { format!("起始日期“{from}”无法识别：请按 YYYY-MM-DD 填写，如 2026-12-07") } else { format!("The start date \"{from}\" is not a date: write it as YYYY-MM-DD, e.g. 2026-12-07") }
-    })?;
     let n = match q.working_days.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => 1,
         Some(text) => text.parse::<u32>().map_err(|_| {

@@ -273,6 +273,19 @@ fn outcome<T>(page: &Page, result: service::Result<T>, saved: impl FnOnce(&T) ->
     }
 }
 
+/// A date field of a form: none when left empty, a message naming the field and what to write when it is not a
+/// date (a filter or a calculation must not quietly go without it).
+fn form_day(page: &Page, (field_zh, field_en): Words, text: &Option<String>) -> Result<Option<chrono::NaiveDate>, String> {
+    let Some(text) = text.as_deref().map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
+    text.parse().map(Some).map_err(|_| {
+        if page.lang == Lang::Zh {
+            format!("{field_zh}“{text}”无法识别：请按 YYYY-MM-DD 填写，如 2026-12-07")
+        } else {
+            format!("The {field_en} \"{text}\" is not a date: write it as YYYY-MM-DD, e.g. 2026-12-07")
+        }
+    })
+}
+
 /// A form that carries nothing but its CSRF token.
 #[derive(Deserialize)]
 struct CsrfForm {
