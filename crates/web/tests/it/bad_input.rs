@@ -217,13 +217,7 @@ pub async fn a_disabled_account_is_signed_out_and_cannot_sign_in(app: TestApp) {
 /// The console's deadline calculator: a start date or a number of working days it cannot read is answered 400 with
 /// what to write instead, in Chinese or English, rather than with no answer as if nothing had been asked.
 pub async fn the_calendar_page_says_what_to_fix_in_a_bad_date_or_day_count(app: TestApp) {
-    let page = |query: &'static str, lang: &'static str| {
-        let app = &app;
-        async move {
-            let r = app.client.get(format!("{}/calendar?{query}", app.base)).header("cookie", format!("lang={lang}")).send().await.unwrap();
-            (r.status().as_u16(), r.text().await.unwrap())
-        }
-    };
+    let page = |query: &'static str, lang: &'static str| app.page(format!("/calendar?{query}"), None, lang);
     let (status, html) = page("from=2026-12-28&working_days=10", "zh").await;
     assert!(status == 200 && html.contains("id=\"due\"") && !html.contains("id=\"error\""), "a good question is answered: {status}");
     let (status, html) = page("", "zh").await;
@@ -247,13 +241,7 @@ pub async fn the_calendar_page_says_what_to_fix_in_a_bad_date_or_day_count(app: 
 /// dropped, which would show the whole log as if it were the filtered one.
 pub async fn the_audit_page_refuses_a_date_filter_it_cannot_read(app: TestApp) {
     let auditor = app.login("auditor").await;
-    let page = |query: &'static str, lang: &'static str| {
-        let (app, auditor) = (&app, &auditor);
-        async move {
-            let r = app.client.get(format!("{}/audit?{query}", app.base)).header("cookie", format!("sy_session={auditor}; lang={lang}")).send().await.unwrap();
-            (r.status().as_u16(), r.text().await.unwrap())
-        }
-    };
+    let page = |query: &'static str, lang: &'static str| app.page(format!("/audit?{query}"), Some(auditor.clone()), lang);
     let (status, html) = page("from=2026-01-01&action=department.create", "zh").await;
     assert!(status == 200 && html.contains("department.create") && !html.contains("id=\"error\""), "a good filter is applied: {status}");
     let (status, html) = page("from=2026-01-01&to=2026-02-30", "zh").await;

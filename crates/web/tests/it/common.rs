@@ -116,6 +116,17 @@ impl TestApp {
         (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("{path}: {status}: not JSON: {text}")))
     }
 
+    /// A console page as a browser without scripts gets it: its status and HTML, signed in with `session` (a login
+    /// token, which is also the session cookie) or not, in `lang` ("zh" or "en").
+    pub async fn page(&self, path: String, session: Option<String>, lang: &str) -> (u16, String) {
+        let cookie = match session {
+            Some(token) => format!("sy_session={token}; lang={lang}"),
+            None => format!("lang={lang}"),
+        };
+        let r = self.client.get(format!("{}{path}", self.base)).header("cookie", cookie).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
     /// A department's id by its name.
     pub async fn department_id(&self, name_part: &str) -> i64 {
         let (list, _) = service::orgs::list_departments(&self.platform, 1000, 0).await.unwrap();

@@ -670,13 +670,7 @@ pub async fn ls_19c_fs_28b_an_application_within_a_pre_approved_scenario_is_gran
 /// the rest, and a banner names the list that failed and says what to do, in Chinese or English, instead of showing
 /// an empty list as if there were no demands. Lists a role may not see stay quietly empty.
 pub async fn a_list_that_fails_to_load_is_named_on_the_sharing_page(app: TestApp) {
-    let page = |token: String, lang: &'static str| {
-        let app = &app;
-        async move {
-            let r = app.client.get(format!("{}/share", app.base)).header("cookie", format!("sy_session={token}; lang={lang}")).send().await.unwrap();
-            (r.status().as_u16(), r.text().await.unwrap())
-        }
-    };
+    let page = |token: String, lang: &'static str| app.page("/share".into(), Some(token), lang);
     let (admin, consumer) = (app.login("admin").await, app.login("officer-mz").await);
     for (who, token) in [("admin", &admin), ("consumer", &consumer)] {
         let (status, html) = page(token.clone(), "zh").await;
