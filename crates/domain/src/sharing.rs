@@ -54,6 +54,9 @@ vocabulary! {
         NoGrant = "no_grant", "无有效授权", "no grant";
         OverScope = "over_scope", "超出授权范围", "outside the grant's items or operations";
         OverPurpose = "over_purpose", "超出授权用途", "outside the grant's scenario";
+        /// A call by another way than the grant's delivery mode: records under a batch grant, a batch under an API
+        /// grant (YZ-15b: the grant names its mode, and nothing more).
+        ModeNotGranted = "mode_not_granted", "授权的共享方式不含此调用", "the grant's delivery mode does not cover this call";
         Expired = "expired", "授权已过期或未生效", "the grant is expired or not yet in force";
         Suspended = "suspended", "授权已暂停或终止", "the grant is suspended or terminated";
         /// The entry changed since the grant (not shared any more, conditions or items narrowed).
@@ -391,10 +394,11 @@ pub fn allows(grant: &Grant, call: &Call<'_>) -> Result<(), Denial> {
     if call.scenario.is_some_and(|s| s != grant.scenario) {
         return Err(Denial::OverPurpose);
     }
-    if !call.needs.iter().any(|op| grant.ops.contains(op)) || call.items.iter().any(|i| !grant.items.contains(i)) {
-        return Err(Denial::OverScope);
+    // A batch grant copies files out, a push grant receives changes, an API grant answers calls: each only its own.
+    if call.batch != (grant.mode == DeliveryMode::Batch) || grant.mode == DeliveryMode::Push {
+        return Err(Denial::ModeNotGranted);
     }
-    if call.batch && grant.mode != DeliveryMode::Batch {
+    if !call.needs.iter().any(|op| grant.ops.contains(op)) || call.items.iter().any(|i| !grant.items.contains(i)) {
         return Err(Denial::OverScope);
     }
     Ok(())
@@ -609,8 +613,31 @@ mod tests {
         assert_eq!(allows(&g, &Call { items: &other, ..call.clone() }), Err(Denial::OverScope));
         assert_eq!(allows(&g, &Call { scenario: Some("招商引资"), ..call.clone() }), Err(Denial::OverPurpose));
         assert_eq!(allows(&g, &Call { now_us: 200, ..call.clone() }), Err(Denial::Expired));
-        assert_eq!(allows(&g, &Call { batch: true, ..call.clone() }), Err(Denial::OverScope));
         assert_eq!(allows(&Grant { state: GrantState::Suspended, ..g.clone() }, &call), Err(Denial::Suspended));
+    }
+
+    #[test]
+    fn yz_15b_a_call_by_another_way_than_the_grants_mode_is_refused() {
+        let api = Grant {
+            items: names(&["zjhm", "xm"]),
+            ops: vec![ShareOp::View, ShareOp::Obtain],
+            mode: DeliveryMode::Api,
+            scenario: "低保资格审核".into(),
+            state: GrantState::Active,
+            starts_at_us: 100,
+            expires_at_us: 200,
+        };
+        let items = names(&["zjhm"]);
+        let record = Call { needs: &[ShareOp::View, ShareOp::Obtain], items: &items, batch: false, scenario: None, now_us: 150 };
+        let batch = Call { batch: true, ..record.clone() };
+        assert_eq!(allows(&api, &record), Ok(()));
+        assert_eq!(allows(&api, &batch), Err(Denial::ModeNotGranted));
+        let batch_grant = Grant { mode: DeliveryMode::Batch, ..api.clone() };
+        assert_eq!(allows(&batch_grant, &batch), Ok(()));
+        assert_eq!(allows(&batch_grant, &record), Err(Denial::ModeNotGranted), "an interface call under a batch grant");
+        let push_grant = Grant { mode: DeliveryMode::Push, ..api };
+        assert_eq!(allows(&push_grant, &record), Err(Denial::ModeNotGranted));
+        assert_eq!(allows(&push_grant, &batch), Err(Denial::ModeNotGranted));
     }
 
     #[test]

@@ -114,6 +114,7 @@ pub async fn scan(p: &Platform) -> Result<Scanned> {
     scanned.raised += crate::sharing::scan_idle(p).await?;
     scanned.raised += crate::sharing::scan_destruction(p).await?;
     scanned.raised += crate::corrections::scan_overdue(p).await?;
+    scanned.raised += crate::sharing::scan_overdue_answers(p).await?;
     Ok(scanned)
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use domain::catalog::attrs::ShareCondition;
+use domain::catalog::attrs::{Attr, ShareCondition};
 use domain::catalog::lifecycle::ResourceState;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -145,6 +145,29 @@ pub struct DepartmentCatalogMetrics {
     pub timeliness_percent: Option<f64>,
     /// The pass rate of its delivered data against its items; none until data is delivered (aggregation).
     pub quality_pass_percent: Option<f64>,
+    /// Its published entries by the share attribute in effect (CS-21a, YZ-13, LS-16a: sharing is the rule, not
+    /// sharing the exception, and the exception is watched).
+    pub unconditional_entries: i64,
+    pub conditional_entries: i64,
+    pub not_shared_entries: i64,
+    /// `conditional_entries` and `not_shared_entries` as a share of `entries`, in percent (0 without entries).
+    pub conditional_percent: f64,
+    pub not_shared_percent: f64,
+    /// The codes of its published entries that are not shared, for the authority to look at each.
+    pub not_shared_codes: Vec<String>,
+}
+
+/// What the department report counts of one department's published entries.
+#[derive(Default)]
+struct Tally {
+    entries: i64,
+    /// Of the required fields, the share each entry fills, summed.
+    filled: f64,
+    conforming: i64,
+    open: i64,
+    unconditional: i64,
+    conditional: i64,
+    not_shared: Vec<String>,
 }
 
 fn percent(part: f64, whole: f64) -> f64 {
@@ -169,8 +192,7 @@ pub async fn department_metrics(p: &Platform, actor: &Actor) -> Result<Vec<Depar
     let (departments, _) = store::orgs::list_departments(&mut conn, 10_000, 0).await?;
     let regions = store::orgs::list_regions(&mut conn).await?;
     drop(conn);
-    // Per department: entries, filled required fields, conforming entries, open entries.
-    let mut tally: BTreeMap<i64, (i64, f64, i64, i64)> = BTreeMap::new();
+    let mut tally: BTreeMap<i64, Tally> = BTreeMap::new();
     for (row, published, _) in rows {
         let (ResourceState::Published, Some(content)) = (row.state, published) else { continue };
         let missing = match domain::catalog::rules::check_complete(&content, &rules) {
@@ -178,10 +200,15 @@ pub async fn department_metrics(p: &Platform, actor: &Actor) -> Result<Vec<Depar
             Err(e) => e.fields.iter().filter(|f| required.contains(&f.field.as_str())).count(),
         };
         let slot = tally.entry(row.provider_department_id).or_default();
-        slot.0 += 1;
-        slot.1 += if required.is_empty() { 1.0 } else { 1.0 - missing as f64 / required.len() as f64 };
-        slot.2 += norms.scheme.issues(&content).is_empty() as i64;
-        slot.3 += content.is_open(open_attr) as i64;
+        slot.entries += 1;
+        slot.filled += if required.is_empty() { 1.0 } else { 1.0 - missing as f64 / required.len() as f64 };
+        slot.conforming += norms.scheme.issues(&content).is_empty() as i64;
+        slot.open += content.is_open(open_attr) as i64;
+        match content.effective_share_attr() {
+            Attr::Unconditional => slot.unconditional += 1,
+            Attr::Conditional => slot.conditional += 1,
+            Attr::None => slot.not_shared.push(row.code.clone()),
+        }
     }
     let mut updates: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
     for o in &obligations {
@@ -197,20 +224,29 @@ pub async fn department_metrics(p: &Platform, actor: &Actor) -> Result<Vec<Depar
         .iter()
         .filter(|d| tally.contains_key(&d.id) || updates.contains_key(&d.id))
         .map(|d| {
-            let (entries, filled, conforming, open_entries) = tally.get(&d.id).copied().unwrap_or_default();
+            let none = Tally::default();
+            let t = tally.get(&d.id).unwrap_or(&none);
             let (updates_due, updates_on_time) = updates.get(&d.id).copied().unwrap_or_default();
+            let entries = t.entries as f64;
+            let exception = |n: usize| if t.entries == 0 { 0.0 } else { percent(n as f64, entries) };
             DepartmentCatalogMetrics {
                 region_code: regions.iter().find(|r| r.id == d.region_id).map(|r| r.code.clone()).unwrap_or_default(),
                 department_id: d.id,
                 department_name: d.name.clone(),
-                entries,
-                completeness_percent: percent(filled, entries as f64),
-                conforming_percent: percent(conforming as f64, entries as f64),
-                open_entries,
+                entries: t.entries,
+                completeness_percent: percent(t.filled, entries),
+                conforming_percent: percent(t.conforming as f64, entries),
+                open_entries: t.open,
                 updates_due,
                 updates_on_time,
                 timeliness_percent: (updates_due > 0).then(|| percent(updates_on_time as f64, updates_due as f64)),
                 quality_pass_percent: None,
+                unconditional_entries: t.unconditional,
+                conditional_entries: t.conditional,
+                not_shared_entries: t.not_shared.len() as i64,
+                conditional_percent: exception(t.conditional as usize),
+                not_shared_percent: exception(t.not_shared.len()),
+                not_shared_codes: t.not_shared.clone(),
             }
         })
         .collect();

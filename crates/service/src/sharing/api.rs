@@ -174,6 +174,7 @@ async fn authorize(p: &Platform, actor: &Actor, code: &str, asked: Asked<'_>, op
                 Denial::NoGrant => "share_no_grant",
                 Denial::OverScope => "share_over_scope",
                 Denial::OverPurpose => "share_over_purpose",
+                Denial::ModeNotGranted => "share_mode_not_granted",
                 Denial::Expired => "share_expired",
                 Denial::Suspended => "share_suspended",
                 Denial::Withdrawn => "share_withdrawn",

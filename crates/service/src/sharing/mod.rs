@@ -21,6 +21,7 @@ use crate::platform::Platform;
 
 mod api;
 mod misuse;
+mod notices;
 mod push;
 mod report;
 mod scenarios;
@@ -29,6 +30,7 @@ mod usage;
 pub use api::*;
 pub(crate) use api::key_print;
 pub use misuse::*;
+pub use notices::scan_overdue_answers;
 pub use push::*;
 pub use report::*;
 pub use scenarios::*;
@@ -253,8 +255,11 @@ pub async fn apply(p: &Platform, actor: &Actor, input: NewApplication) -> Result
     event.purpose = row.scenario.clone();
     event.detail = format!("application {id} → {}", state.as_str());
     store::audit::append(&mut tx, &event, now).await?;
+    let row = ApplicationRow { id, ..row };
+    let step = notices::Step { application: &row, resource_code: &entry.row.code, provider_department_id: entry.provider.id, state, due_on: row.due_on.as_deref() };
+    notices::step(&mut tx, actor, step, now).await?;
     if state == ApplicationState::Approved {
-        grant(&mut tx, actor, &ApplicationRow { id, ..row }, None, now).await?;
+        grant(&mut tx, actor, &row, None, now).await?;
     }
     tx.commit().await?;
     p.caches.bump();
@@ -346,6 +351,8 @@ pub async fn answer(p: &Platform, actor: &Actor, id: i64, answer: Answer) -> Res
     event.purpose = row.scenario.clone();
     event.detail = format!("{} → {}{}", state.as_str(), next.as_str(), if answer.reason.is_empty() { String::new() } else { format!(": {}", answer.reason.trim()) });
     store::audit::append(&mut tx, &event, now).await?;
+    let step = notices::Step { application: &row, resource_code: &resource.code, provider_department_id: resource.provider_department_id, state: next, due_on: None };
+    notices::step(&mut tx, actor, step, now).await?;
     if next == ApplicationState::Approved {
         grant(&mut tx, actor, &row, None, now).await?;
     }
@@ -381,6 +388,8 @@ async fn forward(p: &Platform, actor: &Actor, row: ApplicationRow, state: Applic
     event.purpose = row.scenario.clone();
     event.detail = format!("{} → {}", state.as_str(), next.as_str());
     store::audit::append(&mut tx, &event, now).await?;
+    let step = notices::Step { application: &row, resource_code: &entry.row.code, provider_department_id: entry.provider.id, state: next, due_on: due_on.as_deref() };
+    notices::step(&mut tx, actor, step, now).await?;
     if next == ApplicationState::Approved {
         grant(&mut tx, actor, &row, None, now).await?;
     }

@@ -86,13 +86,25 @@ async fn governance_page(state: &AppState, page: &Page, actor: &Actor, year: Opt
         .into_iter()
         .map(|m| context! { code => m.code, name => m.name, provider => m.department_name, descriptions => m.descriptions.join("；"), only_manual => m.only_manual })
         .collect();
+    let share_types: Vec<Value> = page
+        .list(("共享属性分布", "share attributes by department"), service::catalog::reports::department_metrics(p, actor).await)
+        .into_iter()
+        .filter(|d| d.entries > 0)
+        .map(|d| {
+            context! {
+                name => d.department_name, entries => d.entries, unconditional => d.unconditional_entries,
+                conditional => d.conditional_entries, conditional_percent => d.conditional_percent,
+                not_shared => d.not_shared_entries, not_shared_percent => d.not_shared_percent, codes => d.not_shared_codes,
+            }
+        })
+        .collect();
     let outcomes: Vec<(&str, &str)> = Position::ALL.iter().map(|o| (o.as_str(), if zh { o.label() } else { o.label_en() })).collect();
     render(
         state,
         page,
         "catalog_governance.html",
         status,
-        context! { error, notice, objections, objections_on => p.profile.catalog.classification_objections, reclassify, lists, manual, outcomes, year },
+        context! { error, notice, objections, objections_on => p.profile.catalog.classification_objections, reclassify, lists, manual, share_types, outcomes, year },
     )
 }
 

@@ -83,7 +83,7 @@ async fn share_page(state: &AppState, page: &Page, resource: String, (error, not
 }
 
 /// The alert kinds the sharing page shows: idle and ended grants, anomalies, failing pushes, overdue corrections.
-const SHARING_ALERTS: &[&str] = &["grant_idle", "grant_destruction", "share_anomaly", "share_push", "correction_overdue"];
+const SHARING_ALERTS: &[&str] = &["grant_idle", "grant_destruction", "share_anomaly", "share_push", "correction_overdue", "share_application_step", "share_review_"];
 
 /// What the sharing page lists besides applications and grants: demands, disputes, corrections and alerts, each as
 /// the caller may see them.

@@ -381,7 +381,7 @@ pub async fn ls_9e_the_open_catalog_is_public(app: TestApp) {
 }
 
 /// LS-18a, YZ-14a: the share attribute is one of three; another regime's words are refused.
-pub async fn ls_18a_yz_14a_the_share_attribute_is_one_of_three(app: TestApp) {
+pub async fn ls_18a_yz_14a_cs_22a_the_share_attribute_is_one_of_three(app: TestApp) {
     let officer = app.login("officer").await;
     let police = app.department_id("公安局").await;
     let mut content = complete("shuangyashan-2026", "测试");
@@ -389,6 +389,65 @@ pub async fn ls_18a_yz_14a_the_share_attribute_is_one_of_three(app: TestApp) {
     let (status, body) = app.json(Method::POST, "/api/v1/resources", Some(&officer), Some(json!({"provider_department_id": police, "content": content}))).await;
     assert_eq!((status, body["error"]["code"].as_str()), (422, Some("invalid_body")), "{body}");
     assert_eq!(app.json(Method::GET, "/api/v1/resources?state=draft", Some(&officer), None).await.1["total"], 0, "nothing was stored");
+
+    // 长沙 (CS-22a): an entry that states no share type is not submitted, let alone published.
+    let app = app.sibling("changsha-2021").await;
+    let officer = app.login("officer").await;
+    let mut content = complete("changsha-2021", "测试");
+    content["sharing"].as_object_mut().unwrap().remove("attr");
+    let code = create(&app, &officer, app.department_id("公安局").await, content).await;
+    let (status, body) = act(&app, &officer, &code, "submit", json!({})).await;
+    assert_eq!((status, body["error"]["code"].as_str(), field_names(&body)), (400, Some("catalog_incomplete"), vec!["share_attr".to_string()]), "{body}");
+}
+
+/// CS-21a, YZ-13, LS-16a: sharing is the rule and not sharing the exception. In 丽水 an entry not shared states its
+/// basis (one without is not submitted); the supervision report shows each department's published entries by share
+/// attribute, the share not shared, and lists those entries — to the authority, on the API and the console, and not
+/// to a department.
+pub async fn cs_21a_yz_13_ls_16a_the_report_shows_each_departments_entries_not_shared(app: TestApp) {
+    let app = app.sibling("lishui-2020").await;
+    let (officer, admin) = (app.login("officer").await, app.login("admin").await);
+    let police = app.department_id("公安局").await;
+    let path = "/api/v1/catalog/reports/departments";
+    let police_row = |report: Value| {
+        let none = json!({"entries": 0, "unconditional_entries": 0, "conditional_entries": 0, "not_shared_entries": 0});
+        report["items"].as_array().unwrap().iter().find(|d| d["department_id"] == police).cloned().unwrap_or(none)
+    };
+    let (status, before) = app.json(Method::GET, path, Some(&admin), None).await;
+    assert_eq!(status, 200, "{before}");
+    let before = police_row(before);
+
+    let mut secret = complete("lishui-2020", "警务工作信息");
+    secret["sharing"] = json!({"attr": "none"});
+    let not_shared = create(&app, &officer, police, secret.clone()).await;
+    let (status, body) = act(&app, &officer, &not_shared, "submit", json!({})).await;
+    assert_eq!((status, body["error"]["code"].as_str(), field_names(&body)), (400, Some("catalog_incomplete"), vec!["sharing.basis".to_string()]), "{body}");
+    secret["sharing"]["basis"] = json!([{"instrument": "law", "name": "《中华人民共和国保守国家秘密法》", "article": "第九条"}]);
+    let (status, body) = app.json(Method::PUT, &format!("/api/v1/resources/{not_shared}"), Some(&officer), Some(json!({"content": secret}))).await;
+    assert_eq!(status, 200, "{body}");
+    publish(&app, &not_shared, &officer).await;
+    for name in ["户籍人口信息", "居住证信息"] {
+        let code = create(&app, &officer, police, complete("lishui-2020", name)).await;
+        publish(&app, &code, &officer).await;
+    }
+    let mut restricted = complete("lishui-2020", "流动人口信息");
+    restricted["sharing"] = crate::sharing::conditional(&app).await;
+    let code = create(&app, &officer, police, restricted).await;
+    publish(&app, &code, &officer).await;
+
+    let (_, after) = app.json(Method::GET, path, Some(&admin), None).await;
+    let after = police_row(after);
+    let grew = |k: &str| after[k].as_i64().unwrap() - before[k].as_i64().unwrap();
+    assert_eq!((grew("entries"), grew("unconditional_entries"), grew("conditional_entries"), grew("not_shared_entries")), (4, 2, 1, 1), "{after}");
+    let share = |k: &str| (after[k].as_f64().unwrap() * 1000.0 / after["entries"].as_f64().unwrap()).round() / 10.0;
+    assert_eq!((after["not_shared_percent"].as_f64(), after["conditional_percent"].as_f64()), (Some(share("not_shared_entries")), Some(share("conditional_entries"))), "{after}");
+    assert!(after["not_shared_codes"].as_array().unwrap().iter().any(|c| c == not_shared.as_str()), "the entry is listed: {after}");
+    assert_eq!(app.json(Method::GET, path, Some(&officer), None).await.0, 403, "a department does not see the report");
+    let (status, page) = app.page("/catalog/governance".into(), Some(admin), "zh").await;
+    assert_eq!(status, 200);
+    let table = page.split("id=\"share-types\"").nth(1).unwrap_or_else(|| panic!("the console shows the report: {page}"));
+    assert!(table.contains("不予共享") || page.contains("各部门共享属性分布"), "titled");
+    assert!(table.contains(&format!("/catalog/{not_shared}")), "the entry not shared is linked for review");
 }
 
 /// LS-18c, FS-14a..e: a conditional entry states executable conditions of FS-14's kinds, each complete.

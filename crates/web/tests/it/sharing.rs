@@ -188,8 +188,9 @@ pub async fn cs_22c_a_conditional_application_is_answered_in_ten_working_days_wi
     assert!(refused["grant_id"].is_null());
 }
 
-/// LS-18d, CS-22d, FS-13d: data not shared is visible as existing but cannot be applied for; the attempt is logged.
-pub async fn ls_18d_cs_22d_fs_13d_data_not_shared_cannot_be_applied_for(app: TestApp) {
+/// LS-18d, CS-22d, FS-13d, SYS-27d: data not shared is visible as existing but cannot be applied for (the applicant
+/// is pointed to a data demand); the attempt is logged.
+pub async fn ls_18d_cs_22d_fs_13d_sys_27d_data_not_shared_cannot_be_applied_for(app: TestApp) {
     let sharing = json!({"attr": "none", "basis": [{"instrument": "law", "name": "《中华人民共和国保守国家秘密法》", "article": "第九条"}]});
     let code = shared_population(&app, "shuangyashan-2026", sharing).await;
     let civil = app.login("officer-mz").await;
@@ -203,10 +204,10 @@ pub async fn ls_18d_cs_22d_fs_13d_data_not_shared_cannot_be_applied_for(app: Tes
     assert_eq!(events["items"][0]["result"], "refused", "{events}");
 }
 
-/// SYS-31a, LS-16e, FS-08c, FS-29b: every call outside a grant — other items, another operation, another scenario,
+/// SYS-31a, LS-16e, FS-08c, FS-13c, FS-29b: every call outside a grant — other items, another operation, another scenario,
 /// after expiry, while suspended, with another department's token, without a system token — is refused with why,
 /// and each refusal is logged.
-pub async fn sys_31a_ls_16e_every_call_outside_a_grant_is_refused_and_logged(app: TestApp) {
+pub async fn sys_31a_ls_16e_fs_08c_fs_13c_fs_29b_every_call_outside_a_grant_is_refused_and_logged(app: TestApp) {
     app.clock.set_day("2026-11-02");
     let code = shared_population(&app, "shuangyashan-2026", conditional(&app).await).await;
     let civil = app.login("officer-mz").await;
@@ -238,6 +239,7 @@ pub async fn sys_31a_ls_16e_every_call_outside_a_grant_is_refused_and_logged(app
     for (what, method, path, caller, body, code_expected) in &cases {
         let (status, body) = app.json(method.clone(), path, Some(caller), body.clone()).await;
         assert_eq!((status, body["error"]["code"].as_str()), (403, Some(*code_expected)), "{what}: {body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("先提出共享申请"), "pointed to the application form (FS-13c): {body}");
     }
     // A user's session is not a system: the sharing API is for systems holding grants.
     let (status, _) = app.json(Method::GET, &record, Some(&civil), None).await;
@@ -423,10 +425,10 @@ pub async fn ls_17c_sys_33_batch_delivery_needs_consent_and_a_leaked_copy_is_tra
     assert_eq!(audit_count(&app, "share.batch").await, 2);
 }
 
-/// SYS-31a, SYS-31b: a grant not called for three months (last call 2026-01-10) is flagged on 2026-04-10 to the
-/// consumer and the authority; the authority orders rectification (the grant still serves), a call clears the
-/// flag, and an ended grant serves nothing.
-pub async fn sys_31a_sys_31b_a_grant_idle_for_three_months_is_flagged_and_rectified(app: TestApp) {
+/// SYS-31a, SYS-31b, SYS-31c: a grant not called for three months (last call 2026-01-10) is flagged on 2026-04-10
+/// to the consumer and the authority; the authority orders rectification (the grant still serves), a call clears
+/// the flag, and a grant the authority ends serves nothing and stays ended.
+pub async fn sys_31a_sys_31b_sys_31c_a_grant_idle_for_three_months_is_flagged_rectified_and_ended(app: TestApp) {
     app.clock.set_day("2026-01-10");
     let code = shared_population(&app, "shuangyashan-2026", conditional(&app).await).await;
     let (status, filed) = apply(&app, &app.login("officer-mz").await, application(&code, &["zjhm", "xm"], &["view"])).await;
@@ -642,7 +644,7 @@ pub async fn sys_20b_fs_08d_use_is_recorded_and_an_ended_grant_asks_for_destruct
 /// LS-19c, FS-28a, FS-28b: in 佛山 the authority publishes a scenario; an application within it is granted at once,
 /// one with an extra item goes to the provider's review; only the authority publishes scenarios, and a regime
 /// without them (双鸭山) refuses them.
-pub async fn ls_19c_fs_28b_an_application_within_a_pre_approved_scenario_is_granted_at_once(app: TestApp) {
+pub async fn ls_19c_fs_28a_fs_28b_an_application_within_a_pre_approved_scenario_is_granted_at_once(app: TestApp) {
     let sys = app.json(Method::POST, "/api/v1/share/scenarios", Some(&app.login("admin").await), Some(json!({"name": "x", "resource_code": "x", "department_ids": [1], "items": [], "ops": [], "basis": "x"}))).await;
     assert_eq!((sys.0, sys.1["error"]["code"].as_str()), (400, Some("no_scenarios")), "{}", sys.1);
     let app = app.sibling("foshan-2020").await;
@@ -687,4 +689,182 @@ pub async fn a_list_that_fails_to_load_is_named_on_the_sharing_page(app: TestApp
     store::testing::execute(&app.database_url, &["ALTER TABLE data_demands_away RENAME TO data_demands"]).await.unwrap();
     let (status, html) = page(admin, "zh").await;
     assert!(status == 200 && !html.contains("id=\"unloaded\""), "the banner goes when the list loads again");
+}
+
+/// LS-16b, LS-17b: in 丽水 sharing is free: no application or answer carries a fee, one that does is refused and
+/// nothing is stored, and a grant never waits on payment; a grant whose mode is not named is request-response, and
+/// a call answers only the granted items for the key.
+pub async fn ls_16b_ls_17b_sharing_is_free_a_fee_is_refused_and_calls_are_request_response(app: TestApp) {
+    let app = app.sibling("lishui-2020").await;
+    let open = shared_population(&app, "lishui-2020", json!({"attr": "unconditional", "ops": ["view"]})).await;
+    let civil = app.login("officer-mz").await;
+    let mut priced = application(&open, &["zjhm", "xm"], &["view"]);
+    priced["fee"] = json!(0);
+    let (status, body) = apply(&app, &civil, priced).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("fee_not_allowed")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("不得另行收取费用"), "{body}");
+    let (_, listed) = app.json(Method::GET, "/api/v1/share/applications", Some(&civil), None).await;
+    assert_eq!(listed["total"], 0, "nothing stored: {listed}");
+    let (status, filed) = apply(&app, &civil, application(&open, &["zjhm", "xm"], &["view"])).await;
+    assert_eq!((status, filed["state"].as_str()), (201, Some("approved")), "{filed}");
+    assert!(filed["grant_id"].as_i64().is_some(), "in force without a payment step: {filed}");
+    let priced_keys = ["fee", "fees", "price", "charge", "amount_due"];
+    assert!(filed.as_object().unwrap().keys().all(|k| !priced_keys.contains(&k.as_str())), "no price on an application: {filed}");
+    assert_eq!(filed["mode"], "api", "request-response unless named: {filed}");
+    let (token, _) = token_of(&app, "民政局").await;
+    let (status, record) = app.json(Method::GET, &format!("/api/v1/share/{open}/records/{}", citizen(4)), Some(&token), None).await;
+    assert_eq!(status, 200, "{record}");
+    assert_eq!(record["values"].as_object().unwrap().keys().collect::<Vec<_>>(), ["xm", "zjhm"], "only the granted items: {record}");
+
+    // The provider's answer cannot put a price on it either.
+    let restricted = shared_population(&app, "lishui-2020", conditional(&app).await).await;
+    let (status, filed) = apply(&app, &civil, application(&restricted, &["zjhm", "xm"], &["view"])).await;
+    assert_eq!((status, filed["state"].as_str()), (201, Some("provider_review")), "{filed}");
+    let id = filed["id"].as_i64().unwrap();
+    let provider = app.login("officer").await;
+    let (status, body) = answer(&app, &provider, id, json!({"approve": true, "price": 100})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("fee_not_allowed")), "{body}");
+    let (_, still) = app.json(Method::GET, &format!("/api/v1/share/applications/{id}"), Some(&civil), None).await;
+    assert_eq!(still["state"], "provider_review", "the refused answer changed nothing: {still}");
+    let (status, approved) = answer(&app, &provider, id, json!({"approve": true})).await;
+    assert_eq!((status, approved["state"].as_str()), (200, Some("approved")), "{approved}");
+}
+
+/// CS-21b, CS-21d, CS-22b: in 长沙 an application states its scenario (a blank one is refused at validation and
+/// nothing is stored); unconditional data is granted on application with no step by the provider, the grant is in
+/// the audit log and carries the scenario, and a call answers only the items applied for.
+pub async fn cs_21b_cs_21d_cs_22b_an_application_states_its_scenario_and_unconditional_data_is_granted_at_once(app: TestApp) {
+    let app = app.sibling("changsha-2021").await;
+    let code = shared_population(&app, "changsha-2021", json!({"attr": "unconditional", "ops": ["view", "compare"]})).await;
+    let civil = app.login("officer-mz").await;
+    let mut blank = application(&code, &["zjhm", "xm"], &["view"]);
+    blank["scenario"] = json!("  ");
+    let (status, body) = apply(&app, &civil, blank).await;
+    assert_eq!((status, body["error"]["code"].as_str(), body["error"]["fields"][0]["field"].as_str()), (400, Some("invalid_application"), Some("scenario")), "{body}");
+    let (_, listed) = app.json(Method::GET, "/api/v1/share/applications", Some(&civil), None).await;
+    assert_eq!(listed["total"], 0, "nothing stored: {listed}");
+
+    let (status, filed) = apply(&app, &civil, application(&code, &["zjhm", "xm"], &["view"])).await;
+    assert_eq!((status, filed["state"].as_str()), (201, Some("approved")), "{filed}");
+    let grant = filed["grant_id"].as_i64().expect("granted on application");
+    assert_eq!(audit_count(&app, "share.grant").await, 1, "the grant is in the audit log");
+    let (_, grants) = app.json(Method::GET, "/api/v1/share/grants", Some(&civil), None).await;
+    let held = grants["items"].as_array().unwrap().iter().find(|g| g["id"] == grant).cloned().unwrap_or_else(|| panic!("{grants}"));
+    assert_eq!((held["scenario"].as_str(), held["state"].as_str()), (Some("最低生活保障资格审核"), Some("active")), "{held}");
+    let (token, _) = token_of(&app, "民政局").await;
+    let (status, record) = app.json(Method::GET, &format!("/api/v1/share/{code}/records/{}", citizen(2)), Some(&token), None).await;
+    assert_eq!((status, record["grant_id"].as_i64()), (200, Some(grant)), "{record}");
+    assert_eq!(record["values"].as_object().unwrap().keys().collect::<Vec<_>>(), ["xm", "zjhm"], "the minimum applied for, not csrq or lxdh: {record}");
+}
+
+/// FS-13b: in 佛山 a department granted unconditional data views, compares and obtains it, as the entry offers,
+/// and each call is logged.
+pub async fn fs_13b_unconditional_data_is_viewed_compared_and_obtained(app: TestApp) {
+    let app = app.sibling("foshan-2020").await;
+    let code = shared_population(&app, "foshan-2020", json!({"attr": "unconditional", "ops": ["view", "compare", "obtain"]})).await;
+    let (status, filed) = apply(&app, &app.login("officer-mz").await, application(&code, &["zjhm", "xm"], &["view", "compare", "obtain"])).await;
+    assert_eq!((status, filed["state"].as_str()), (201, Some("approved")), "{filed}");
+    let (token, _) = token_of(&app, "民政局").await;
+    let (status, record) = app.json(Method::GET, &format!("/api/v1/share/{code}/records/{}", citizen(3)), Some(&token), None).await;
+    assert_eq!(status, 200, "{record}");
+    assert_eq!((record["values"]["zjhm"].as_str(), record["masked"].as_array().map(Vec::len)), (Some(citizen(3).as_str()), Some(0)), "obtained in full: {record}");
+    let body = json!({"key": citizen(3), "values": {"xm": "居民3"}});
+    let (status, checked) = app.json(Method::POST, &format!("/api/v1/share/{code}/verify"), Some(&token), Some(body)).await;
+    assert_eq!((status, checked["items"]["xm"].as_str()), (200, Some("match")), "{checked}");
+    assert_eq!((audit_count(&app, "share.record").await, audit_count(&app, "share.verify").await), (1, 1), "each call logged");
+}
+
+/// YZ-15a, YZ-15b: in 鄞州 an application names its scenario and goes to the district authority, which answers it
+/// (the provider cannot); a grant serves only its own mode: records under an interface grant, files under a batch
+/// grant, each refused the other way, and logged.
+pub async fn yz_15a_yz_15b_the_authority_answers_and_a_grant_serves_only_its_mode(app: TestApp) {
+    let app = app.sibling("yinzhou-2023").await;
+    app.clock.set_day("2026-03-02");
+    let code = shared_population(&app, "yinzhou-2023", json!({"attr": "unconditional", "ops": ["view", "obtain"], "period_months": 60})).await;
+    let civil = app.login("officer-mz").await;
+    let mut blank = application(&code, &["zjhm", "xm"], &["view"]);
+    blank["scenario"] = json!("");
+    let (status, body) = apply(&app, &civil, blank).await;
+    assert_eq!((status, body["error"]["fields"][0]["field"].as_str()), (400, Some("scenario")), "{body}");
+    let (status, filed) = apply(&app, &civil, application(&code, &["zjhm", "xm"], &["view"])).await;
+    assert_eq!((status, filed["state"].as_str()), (201, Some("authority_review")), "{filed}");
+    let id = filed["id"].as_i64().unwrap();
+    let admin = app.login("admin").await;
+    let (_, queue) = app.json(Method::GET, "/api/v1/share/applications", Some(&admin), None).await;
+    assert!(queue["items"].as_array().unwrap().iter().any(|a| a["id"] == id && a["state"] == "authority_review"), "in the authority's queue: {queue}");
+    let (status, _) = answer(&app, &app.login("officer").await, id, json!({"approve": true})).await;
+    assert_eq!(status, 403, "the provider does not answer it");
+    let (status, approved) = answer(&app, &admin, id, json!({"approve": true})).await;
+    assert_eq!((status, approved["state"].as_str()), (200, Some("approved")), "{approved}");
+
+    let mut batch = application(&code, &["zjhm", "xm"], &["view", "obtain"]);
+    batch["mode"] = json!("batch");
+    let (status, filed) = apply(&app, &app.login("officer-sj").await, batch).await;
+    assert_eq!((status, filed["state"].as_str()), (201, Some("authority_review")), "{filed}");
+    let (status, approved) = answer(&app, &admin, filed["id"].as_i64().unwrap(), json!({"approve": true})).await;
+    assert_eq!((status, approved["state"].as_str()), (200, Some("approved")), "no further consent in 鄞州: {approved}");
+
+    let (interface, _) = token_of(&app, "民政局").await;
+    let (files, _) = token_of(&app, "市场监督管理局").await;
+    let record = format!("/api/v1/share/{code}/records/{}", citizen(1));
+    let batch_path = format!("/api/v1/share/{code}/batch");
+    assert_eq!(app.json(Method::GET, &record, Some(&interface), None).await.0, 200);
+    let (status, body) = app.json(Method::GET, &record, Some(&files), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("share_mode_not_granted")), "an interface call under a batch grant: {body}");
+    let r = app.client.get(format!("{}{batch_path}", app.base)).bearer_auth(&files).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), r.headers()["x-rows"].to_str().unwrap().to_string()), (200, "50".to_string()));
+    let (status, body) = app.json(Method::GET, &batch_path, Some(&interface), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("share_mode_not_granted")), "a batch under an interface grant: {body}");
+    assert_eq!((audit_count(&app, "share.denied").await, audit_count(&app, "share.batch").await), (2, 1), "each way in is logged");
+}
+
+/// SYS-22, LS-16d: the applicant is told of each step of its application and can read who answered and when; the
+/// provider is told an answer is awaited, and an answer past its due day (received Tue 2026-03-17, due 03-18) is
+/// raised to the provider and the authority, once, until the answer resolves it.
+pub async fn sys_22_ls_16d_the_applicant_is_told_each_step_and_a_late_answer_is_raised(app: TestApp) {
+    app.clock.set_day("2026-03-17");
+    let code = shared_population(&app, "shuangyashan-2026", conditional(&app).await).await;
+    let (status, filed) = apply(&app, &app.login("officer-mz").await, application(&code, &["zjhm", "xm"], &["view"])).await;
+    assert_eq!((status, filed["due_on"].as_str()), (201, Some("2026-03-18")), "{filed}");
+    let id = filed["id"].as_i64().unwrap();
+    let about = |alerts: &Value, kind: &str| -> Vec<Value> {
+        alerts["items"].as_array().unwrap().iter().filter(|a| a["kind"] == kind && a["object_id"] == id.to_string()).cloned().collect()
+    };
+    let open = |token: String| {
+        let app = &app;
+        async move { app.json(Method::GET, "/api/v1/alerts?open=true", Some(&token), None).await.1 }
+    };
+    let provider_alerts = open(app.login("officer").await).await;
+    let due = about(&provider_alerts, "share_review_due");
+    assert_eq!(due.len(), 1, "the provider is told: {provider_alerts}");
+    assert!(due[0]["message"].as_str().unwrap().contains("2026-03-18"), "{due:?}");
+    let applicant_alerts = open(app.login("officer-mz").await).await;
+    let step = about(&applicant_alerts, "share_application_step");
+    assert!(step.len() == 1 && step[0]["message"].as_str().unwrap().contains("待提供部门审核"), "{applicant_alerts}");
+    assert!(about(&open(app.login("officer-sj").await).await, "share_review_due").is_empty(), "no one else is told");
+
+    service::alerts::scan(&app.platform).await.unwrap();
+    assert!(about(&open(app.login("admin").await).await, "share_review_overdue").is_empty(), "not late on receipt");
+    app.clock.set_day("2026-03-19");
+    service::alerts::scan(&app.platform).await.unwrap();
+    service::alerts::scan(&app.platform).await.unwrap();
+    let authority = open(app.login("admin").await).await;
+    let late = about(&authority, "share_review_overdue");
+    assert_eq!(late.len(), 1, "raised once: {authority}");
+    assert_eq!(late[0]["to_authority"], true, "{late:?}");
+    assert_eq!(about(&open(app.login("officer").await).await, "share_review_overdue").len(), 1, "the provider sees it too");
+
+    let (status, approved) = answer(&app, &app.login("officer").await, id, json!({"approve": true})).await;
+    assert_eq!((status, approved["state"].as_str()), (200, Some("approved")), "{approved}");
+    let provider_alerts = open(app.login("officer").await).await;
+    assert!(about(&provider_alerts, "share_review_due").is_empty() && about(&provider_alerts, "share_review_overdue").is_empty(), "the answer resolves them: {provider_alerts}");
+    let applicant_alerts = open(app.login("officer-mz").await).await;
+    let step = about(&applicant_alerts, "share_application_step");
+    assert!(step.len() == 1 && step[0]["message"].as_str().unwrap().contains("已授权"), "the newest step only: {applicant_alerts}");
+    let (status, status_now) = app.json(Method::GET, &format!("/api/v1/share/applications/{id}"), Some(&app.login("officer-mz").await), None).await;
+    assert_eq!(status, 200, "{status_now}");
+    assert_eq!(status_now["state"], "approved");
+    assert!(status_now["answered_by"] == "officer" && status_now["answered_at"].as_str().unwrap().starts_with("2026-03-19"), "who answered and when: {status_now}");
+    service::alerts::scan(&app.platform).await.unwrap();
+    assert!(about(&open(app.login("admin").await).await, "share_review_overdue").is_empty(), "answered: not raised again");
 }
