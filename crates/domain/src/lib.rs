@@ -4,6 +4,7 @@
 pub mod anomaly;
 pub mod audit;
 pub mod calendar;
+pub mod channels;
 pub mod catalog;
 pub mod clock;
 pub mod disputes;

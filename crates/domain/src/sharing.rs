@@ -95,6 +95,9 @@ pub struct SharingProfile {
     pub dispute_decider_en: String,
     /// When a system's use of the sharing API is anomalous (SYS-31a, YZ-27d).
     pub anomaly: crate::anomaly::Thresholds,
+    /// Exchange channels outside the platform: what becomes of those built, who approves an exception (LS-17a,
+    /// CS-22e, FS-25b).
+    pub channels: crate::channels::ChannelProfile,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -567,7 +570,8 @@ mod tests {
 
     #[test]
     fn routing_follows_the_attribute_and_the_profile() {
-        let grant = SharingProfile { unconditional: UnconditionalRoute::Grant, refusal_needs_basis: false, batch_needs_consent: true, demand_reviewer: DemandReviewer::Provider, cross_level_via_authority: false, dispute_decider: String::new(), dispute_decider_en: String::new(), anomaly: Default::default() };
+        let grant = SharingProfile { unconditional: UnconditionalRoute::Grant, refusal_needs_basis: false, batch_needs_consent: true, demand_reviewer: DemandReviewer::Provider, cross_level_via_authority: false, dispute_decider: String::new(), dispute_decider_en: String::new(), anomaly: Default::default(),
+            channels: crate::channels::ChannelProfile { existing: crate::channels::ChannelFate::Integrate, exception_approver: crate::channels::ExceptionApprover::Authority } };
         let authority = SharingProfile { unconditional: UnconditionalRoute::Authority, ..grant.clone() };
         assert_eq!(route(Attr::Unconditional, DeliveryMode::Api, &grant), ApplicationState::Approved);
         assert_eq!(route(Attr::Unconditional, DeliveryMode::Batch, &grant), ApplicationState::Consent, "LS-17c");

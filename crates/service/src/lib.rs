@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod basedb;
 pub mod calendar;
+pub mod channels;
 pub mod catalog;
 pub mod corrections;
 pub mod demands;

@@ -9,6 +9,7 @@
 pub mod alerts;
 pub mod audit;
 pub mod calendar;
+pub mod channels;
 pub mod lake;
 pub mod catalog;
 pub mod corrections;

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod basedb;
 pub mod calendar;
 pub mod catalog;
+pub mod channels;
 pub mod corrections;
 pub mod demands;
 pub mod disputes;

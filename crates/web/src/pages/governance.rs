@@ -98,13 +98,21 @@ async fn governance_page(state: &AppState, page: &Page, actor: &Actor, year: Opt
             }
         })
         .collect();
+    let channels: Vec<Value> = page
+        .list(("通道整合情况", "channels outside the platform"), service::channels::report(p, actor).await)
+        .into_iter()
+        .map(|d| {
+            let outstanding: Vec<String> = d.outstanding.iter().map(|c| format!("{}（{}）", c.name, if zh { &c.state_label } else { &c.state_label_en })).collect();
+            context! { name => d.department, total => d.total, progress => d.progress_percent, outstanding }
+        })
+        .collect();
     let outcomes: Vec<(&str, &str)> = Position::ALL.iter().map(|o| (o.as_str(), if zh { o.label() } else { o.label_en() })).collect();
     render(
         state,
         page,
         "catalog_governance.html",
         status,
-        context! { error, notice, objections, objections_on => p.profile.catalog.classification_objections, reclassify, lists, manual, share_types, outcomes, year },
+        context! { error, notice, objections, objections_on => p.profile.catalog.classification_objections, reclassify, lists, manual, share_types, channels, outcomes, year },
     )
 }
 

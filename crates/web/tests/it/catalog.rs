@@ -243,8 +243,8 @@ pub async fn sys_25b_sys_25c_restrictive_attributes_cite_a_basis_and_conditions(
     assert_eq!(field_names(&body), ["share_attr"], "SYS-25b: the attribute must be stated");
 }
 
-/// SYS-25c: an entry whose conditions are not stated is treated as unconditional.
-pub async fn sys_25c_unstated_conditions_are_treated_as_unconditional(app: TestApp) {
+/// SYS-21, SYS-25c: sharing is the norm: an entry whose conditions are not stated is treated as unconditional.
+pub async fn sys_21_sys_25c_unstated_conditions_are_treated_as_unconditional(app: TestApp) {
     let admin = app.login("admin").await;
     let police = app.department_id("公安局").await;
     let mut content = complete("shuangyashan-2026", "旧目录导入条目");

@@ -118,9 +118,9 @@ pub async fn corrections_bad_input_is_refused_and_stores_nothing(app: TestApp) {
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("no_correction_mechanism")), "{body}");
 }
 
-/// LS-28a, SYS-27c, SYS-28d: the evaluation counts, per providing department, the applications answered by their
+/// LS-16f, LS-28a, SYS-27c, SYS-28d: the evaluation mechanism for sharing work counts, per providing department, the applications answered by their
 /// due day and those left overdue, and the correction requests verified within the regime's days (校核及时率).
-pub async fn ls_28a_sys_27c_sys_28d_the_evaluation_counts_answers_and_corrections_on_time(app: TestApp) {
+pub async fn ls_16f_ls_28a_sys_27c_sys_28d_the_evaluation_counts_answers_and_corrections_on_time(app: TestApp) {
     app.clock.set_day("2026-11-02");
     let code = shared_population(&app, "shuangyashan-2026", conditional(&app).await).await;
     let civil = app.login("officer-mz").await;

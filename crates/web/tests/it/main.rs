@@ -8,6 +8,7 @@ mod bad_input;
 mod basedb;
 mod browser;
 mod catalog;
+mod channels;
 mod common;
 mod corrections;
 mod delivery;
@@ -63,7 +64,7 @@ fn main() {
         anomaly::sys_31a_yz_27d_anomalous_use_raises_an_alert_and_suspends_the_token,
         corrections::ls_13b_ls_13c_ls_13d_a_doubted_record_is_served_under_verification_until_the_provider_resolves_it,
         corrections::corrections_bad_input_is_refused_and_stores_nothing,
-        corrections::ls_28a_sys_27c_sys_28d_the_evaluation_counts_answers_and_corrections_on_time,
+        corrections::ls_16f_ls_28a_sys_27c_sys_28d_the_evaluation_counts_answers_and_corrections_on_time,
         corrections::fs_30b_fs_30c_a_recheck_request_is_verified_within_ten_working_days,
         push::cs_21c_a_push_that_keeps_failing_stops_the_subscription_and_alerts,
         catalog::sys_12a_sys_12f_submission_names_every_missing_field,
@@ -72,7 +73,7 @@ fn main() {
         catalog::ls_9b_only_the_authority_approves_and_a_return_needs_reasons,
         catalog::ls_9c_the_published_revision_stays_until_the_new_one_is_approved,
         catalog::sys_25b_sys_25c_restrictive_attributes_cite_a_basis_and_conditions,
-        catalog::sys_25c_unstated_conditions_are_treated_as_unconditional,
+        catalog::sys_21_sys_25c_unstated_conditions_are_treated_as_unconditional,
         catalog::sys_26_a_share_downgrade_waits_for_the_authority,
         catalog::sys_25d_sys_25e_leaving_not_shared_needs_evidence_and_upgrades_apply_at_once,
         catalog::sys_36d_sys_37a_the_open_attribute_is_stated_and_not_opened_says_why,
@@ -150,7 +151,7 @@ fn main() {
         sharing::sys_31a_ls_16e_fs_08c_fs_13c_fs_29b_every_call_outside_a_grant_is_refused_and_logged,
         sharing::cs_21c_fs_14d_verification_never_returns_a_value,
         sharing::fs_14e_statistics_never_describe_fewer_than_k_people_even_by_differencing,
-        sharing::ls_17c_sys_33_batch_delivery_needs_consent_and_a_leaked_copy_is_traced,
+        sharing::ls_17c_ls_18b_fs_25a_sys_33_batch_delivery_needs_consent_and_a_leaked_copy_is_traced,
         sharing::sys_31a_sys_31b_sys_31c_a_grant_idle_for_three_months_is_flagged_rectified_and_ended,
         sharing::sys_32a_sys_32b_sys_32c_a_data_demand_is_reviewed_then_cataloged_and_mounted,
         sharing::yz_15c_the_demand_list_goes_to_the_authority,
@@ -163,6 +164,9 @@ fn main() {
         sharing::fs_13b_unconditional_data_is_viewed_compared_and_obtained,
         sharing::yz_15a_yz_15b_the_authority_answers_and_a_grant_serves_only_its_mode,
         sharing::sys_22_ls_16d_the_applicant_is_told_each_step_and_a_late_answer_is_raised,
+        channels::ls_17a_a_new_channel_waits_for_the_authoritys_exception,
+        channels::cs_22e_existing_channels_are_shut_down_and_only_the_bureau_approves_an_exception,
+        channels::fs_25b_an_exception_needs_the_city_governments_approval,
         sources::sys_16d_sys_16e_the_regulations_source_departments_are_registered,
         sources::sys_15b_sys_15c_several_sources_need_a_division_of_the_items,
         sources::cs_15b_yz_9b_a_repeated_collection_is_flagged_and_settled,

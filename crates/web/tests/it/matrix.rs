@@ -94,6 +94,13 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("POST /api/v1/share/{code}/verify", &["system"]),
         ("POST /api/v1/share/{code}/stats", &["system"]),
         ("GET /api/v1/share/{code}/batch", &["system"]),
+        ("POST /api/v1/exchange-channels", CATALOGERS),
+        ("GET /api/v1/exchange-channels", OVERSEERS),
+        ("GET /api/v1/exchange-channels/report", &["authority_admin", "service_operator", "auditor"]),
+        ("GET /api/v1/exchange-channels/{id}", OVERSEERS),
+        ("POST /api/v1/exchange-channels/{id}/exception", &["dept_data_officer"]),
+        ("POST /api/v1/exchange-channels/{id}/decision", ADMIN),
+        ("POST /api/v1/exchange-channels/{id}/retirement", CATALOGERS),
         ("POST /api/v1/share/demands", &["dept_data_officer"]),
         ("GET /api/v1/share/demands", OVERSEERS),
         ("POST /api/v1/share/demands/{id}/answer", CATALOGERS),
@@ -268,6 +275,7 @@ pub async fn authorization_matrix_covers_every_route(app: TestApp) {
             .replace("/grants/{id}", "/grants/1")
             .replace("/demands/{id}", "/demands/1")
             .replace("/corrections/{id}", "/corrections/1")
+            .replace("/exchange-channels/{id}", "/exchange-channels/1")
             .replace("{region}", "230500")
             .replace("{department_id}", "1")
             .replace("{name}", "public");

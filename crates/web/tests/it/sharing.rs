@@ -375,9 +375,11 @@ pub async fn fs_14e_statistics_never_describe_fewer_than_k_people_even_by_differ
     assert_eq!(audit_count(&app, "share.stats").await, 5);
 }
 
-/// LS-17c, SYS-33: in 丽水 copying data out (batch delivery) waits for the authority's consent; each batch file
-/// carries only the granted items in a row order of its own, so a leaked copy is traced to its consumer.
-pub async fn ls_17c_sys_33_batch_delivery_needs_consent_and_a_leaked_copy_is_traced(app: TestApp) {
+/// LS-17c, LS-18b, FS-25a, SYS-33: in 丽水 copying data out (batch delivery) waits for the authority's consent,
+/// while an interface application for unconditional data is granted with no step by anyone; each batch file goes
+/// through the platform, carries only the granted items in a row order of its own, and so a leaked copy is traced to
+/// its delivery and consumer.
+pub async fn ls_17c_ls_18b_fs_25a_sys_33_batch_delivery_needs_consent_and_a_leaked_copy_is_traced(app: TestApp) {
     let app = app.sibling("lishui-2020").await;
     let code = shared_population(&app, "lishui-2020", json!({"attr": "unconditional", "ops": ["view", "obtain"]})).await;
     let civil = app.login("officer-mz").await;
@@ -392,6 +394,7 @@ pub async fn ls_17c_sys_33_batch_delivery_needs_consent_and_a_leaked_copy_is_tra
     // An API grant of another department cannot take a batch.
     let (status, api) = apply(&app, &app.login("officer-sj").await, application(&code, &["zjhm", "xm"], &["view", "obtain"])).await;
     assert_eq!((status, api["state"].as_str()), (201, Some("approved")), "{api}");
+    assert!(api["grant_id"].as_i64().is_some(), "in force at once (LS-18b): {api}");
 
     let (token, _) = token_of(&app, "民政局").await;
     let fetch = |token: String, query: &'static str| {
