@@ -533,9 +533,11 @@ async fn answered_calls_survive_a_sigkill(audit_sync_ms: Option<u64>) {
         token_ids: vec![],
         starts_on: None,
         expires_on: p.clock.today() + chrono::Duration::days(300),
+        use_logic: String::new(),
+        undertaking: true,
     };
     let application = service::sharing::apply(&p, &officer, input).await.unwrap();
-    assert!(application.grant_id.is_some(), "granted on request: {:?}", application.state);
+    let grant = application.grant_id.unwrap_or_else(|| panic!("granted on request: {:?}", application.state));
     let (_, token) = service::auth::create_token(&p, &service::Actor::cli(), "低保审核系统", civil, None).await.unwrap();
     p.store.close().await;
 
@@ -562,7 +564,7 @@ async fn answered_calls_survive_a_sigkill(audit_sync_ms: Option<u64>) {
             let (answered, stop, key) = (answered_now.clone(), stop.clone(), id(c * 7));
             tasks.push(tokio::spawn(async move {
                 while !stop.load(Ordering::SeqCst) {
-                    let Ok(r) = client.get(format!("{base}/api/v1/share/{code}/records/{key}")).bearer_auth(&token).send().await else { break };
+                    let Ok(r) = client.get(format!("{base}/api/v1/share/{code}/records/{key}?grant={grant}")).bearer_auth(&token).send().await else { break };
                     if r.status().as_u16() == 200 && r.bytes().await.is_ok() {
                         answered.fetch_add(1, Ordering::SeqCst);
                     }

@@ -39,6 +39,18 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// The kind of instrument a refusal rests on (FS-08a: statutory grounds only, where the regime says so).
+    RefusalGround {
+        Law = "law", "法律", "law";
+        AdministrativeRegulation = "administrative_regulation", "行政法规", "administrative regulation";
+        LocalRegulation = "local_regulation", "地方性法规", "local regulation";
+        Rule = "rule", "规章", "rule";
+        /// 部门内部管理办法: named so that a refusal resting on it is answered with why it cannot.
+        InternalRule = "internal_rule", "部门内部管理办法", "internal departmental rule";
+    }
+}
+
+vocabulary! {
     GrantState {
         Active = "active", "有效", "active";
         /// Ordered to rectify (督促整改, SYS-31b): still in force until it is suspended or restored.
@@ -81,8 +93,19 @@ pub struct SharingProfile {
     pub unconditional: UnconditionalRoute,
     /// A refusal cites a basis as well as its reasons (CS-22c, FS-08a).
     pub refusal_needs_basis: bool,
+    /// That basis is a law, administrative regulation, local regulation or rule, named by its kind; a department's
+    /// internal rule is no ground (FS-08a).
+    pub refusal_grounds_statutory: bool,
     /// Batch delivery (copying data out) waits for the authority's consent (LS-17c).
     pub batch_needs_consent: bool,
+    /// An application states its use logic (FS-08b: 数据使用场景和逻辑).
+    pub application_use_logic: bool,
+    /// An application carries the applicant's undertaking to use the data only as stated and pass it to no third
+    /// party (LS-19b, YZ-16).
+    pub application_undertaking: bool,
+    /// Every sharing-API call names the grant it is made under (LS-19b, YZ-16); elsewhere a token holding one grant on
+    /// the resource may leave it out.
+    pub calls_name_grant: bool,
     /// Who reviews a data demand: the provider (SYS-32b) or the authority, which negotiates with the departments
     /// (YZ-15c, FS 第四十七条).
     pub demand_reviewer: DemandReviewer,
@@ -140,6 +163,10 @@ pub struct Request<'a> {
     pub mode: DeliveryMode,
     /// Days the grant would run from its start.
     pub days: i64,
+    /// The use logic, where the regime asks for it (FS-08b); `None` where it does not.
+    pub use_logic: Option<&'a str>,
+    /// The applicant's undertaking, where the regime asks for it (LS-19b); `None` where it does not.
+    pub undertaking: Option<bool>,
 }
 
 fn issue(field: &str, zh: impl Into<String>, en: impl Into<String>) -> FieldIssue {
@@ -172,6 +199,20 @@ pub fn check_request(content: &ResourceContent, req: &Request<'_>) -> Result<(),
         } else if value.chars().count() > 500 {
             issues.push(issue(field, "不超过500个字", "At most 500 characters"));
         }
+    }
+    if let Some(logic) = req.use_logic {
+        if logic.trim().is_empty() {
+            issues.push(issue("use_logic", "请说明数据使用逻辑（如何使用所需数据完成业务）", "State the use logic: how the data serves the business"));
+        } else if logic.chars().count() > 2000 {
+            issues.push(issue("use_logic", "不超过2000个字", "At most 2000 characters"));
+        }
+    }
+    if req.undertaking == Some(false) {
+        issues.push(issue(
+            "undertaking",
+            "请承诺所获数据仅用于本部门履职和所述用途，不直接或以改变数据形式等方式提供给第三方",
+            "Undertake to use the data only for your duties and the stated purpose, and to pass it to no third party in any form",
+        ));
     }
     if req.items.is_empty() {
         issues.push(issue("items", "请选择所需的数据项（最小必要）", "Choose the items needed (no more than necessary)"));
@@ -256,7 +297,7 @@ fn condition_issues(condition: &ShareCondition, req: &Request<'_>, issues: &mut 
 /// Whether a grant of `items` and `ops` to `consumer` still fits the entry as published now: it is still shared,
 /// its items are still the entry's, and its conditions still allow them (a provider may narrow an entry later).
 pub fn grant_still_fits(content: &ResourceContent, consumer: i64, provider: i64, items: &[String], ops: &[ShareOp], mode: DeliveryMode) -> bool {
-    let req = Request { consumer_department_id: consumer, provider_department_id: provider, scenario: "-", basis: "-", purpose: "-", items, ops, mode, days: 1 };
+    let req = Request { consumer_department_id: consumer, provider_department_id: provider, scenario: "-", basis: "-", purpose: "-", items, ops, mode, days: 1, use_logic: None, undertaking: None };
     check_request(content, &req).is_ok()
 }
 
@@ -338,12 +379,26 @@ pub fn after_approval(mode: DeliveryMode, profile: &SharingProfile) -> Applicati
 }
 
 /// A refusal gives its reasons (SYS-27c), and its basis where the regime says so (CS-22c, FS-08a).
-pub fn check_refusal(reason: &str, basis: &str, profile: &SharingProfile) -> Result<(), Invalid> {
+pub fn check_refusal(reason: &str, basis: &str, ground: Option<RefusalGround>, profile: &SharingProfile) -> Result<(), Invalid> {
     if reason.trim().is_empty() {
         return Err(Invalid::new("refusal_reason", "不同意共享的，应当说明具体原因", "A refusal states its reasons"));
     }
     if profile.refusal_needs_basis && basis.trim().is_empty() {
         return Err(Invalid::new("refusal_basis", "不同意共享的，应当说明法律法规依据", "A refusal cites its legal basis"));
+    }
+    if ground == Some(RefusalGround::InternalRule) {
+        return Err(Invalid::new(
+            "refusal_basis_internal",
+            "部门内部管理办法不能作为不予共享的依据：须依据法律、行政法规、地方性法规或规章",
+            "An internal departmental rule is no ground for refusing: cite a law, administrative regulation, local regulation or rule",
+        ));
+    }
+    if profile.refusal_grounds_statutory && ground.is_none() {
+        return Err(Invalid::new(
+            "refusal_ground",
+            "请选择不予共享所依据的法律、行政法规、地方性法规或规章",
+            "Choose the kind of law, regulation or rule the refusal rests on",
+        ));
     }
     Ok(())
 }
@@ -518,6 +573,8 @@ mod tests {
             ops,
             mode: DeliveryMode::Api,
             days: 365,
+            use_logic: None,
+            undertaking: None,
         }
     }
 
@@ -570,7 +627,7 @@ mod tests {
 
     #[test]
     fn routing_follows_the_attribute_and_the_profile() {
-        let grant = SharingProfile { unconditional: UnconditionalRoute::Grant, refusal_needs_basis: false, batch_needs_consent: true, demand_reviewer: DemandReviewer::Provider, cross_level_via_authority: false, dispute_decider: String::new(), dispute_decider_en: String::new(), anomaly: Default::default(),
+        let grant = SharingProfile { unconditional: UnconditionalRoute::Grant, refusal_needs_basis: false, refusal_grounds_statutory: false, batch_needs_consent: true, application_use_logic: false, application_undertaking: false, calls_name_grant: false, demand_reviewer: DemandReviewer::Provider, cross_level_via_authority: false, dispute_decider: String::new(), dispute_decider_en: String::new(), anomaly: Default::default(),
             channels: crate::channels::ChannelProfile { existing: crate::channels::ChannelFate::Integrate, exception_approver: crate::channels::ExceptionApprover::Authority } };
         let authority = SharingProfile { unconditional: UnconditionalRoute::Authority, ..grant.clone() };
         assert_eq!(route(Attr::Unconditional, DeliveryMode::Api, &grant), ApplicationState::Approved);
@@ -579,10 +636,10 @@ mod tests {
         assert_eq!(route(Attr::Conditional, DeliveryMode::Api, &grant), ApplicationState::ProviderReview);
         assert_eq!(after_city_review(Attr::Unconditional, DeliveryMode::Api, &authority), ApplicationState::Approved, "the city authority has just checked it");
         assert_eq!(after_city_review(Attr::Conditional, DeliveryMode::Api, &authority), ApplicationState::ProviderReview);
-        assert_eq!(check_refusal("", "", &grant).unwrap_err().code, "refusal_reason");
+        assert_eq!(check_refusal("", "", None, &grant).unwrap_err().code, "refusal_reason");
         let cs = SharingProfile { refusal_needs_basis: true, ..grant };
-        assert_eq!(check_refusal("涉及个人隐私", "", &cs).unwrap_err().code, "refusal_basis");
-        assert!(check_refusal("涉及个人隐私", "《个人信息保护法》第三十四条", &cs).is_ok());
+        assert_eq!(check_refusal("涉及个人隐私", "", None, &cs).unwrap_err().code, "refusal_basis");
+        assert!(check_refusal("涉及个人隐私", "《个人信息保护法》第三十四条", None, &cs).is_ok());
     }
 
     #[test]
@@ -618,6 +675,32 @@ mod tests {
         assert_eq!(allows(&g, &Call { scenario: Some("招商引资"), ..call.clone() }), Err(Denial::OverPurpose));
         assert_eq!(allows(&g, &Call { now_us: 200, ..call.clone() }), Err(Denial::Expired));
         assert_eq!(allows(&Grant { state: GrantState::Suspended, ..g.clone() }, &call), Err(Denial::Suspended));
+    }
+
+    #[test]
+    fn fs_08a_a_refusal_rests_on_a_statutory_ground_never_an_internal_rule() {
+        let fs = SharingProfile {
+            unconditional: UnconditionalRoute::Grant,
+            refusal_needs_basis: true,
+            refusal_grounds_statutory: true,
+            batch_needs_consent: false,
+            application_use_logic: true,
+            application_undertaking: false,
+            calls_name_grant: false,
+            demand_reviewer: DemandReviewer::Authority,
+            cross_level_via_authority: true,
+            dispute_decider: String::new(),
+            dispute_decider_en: String::new(),
+            anomaly: Default::default(),
+            channels: crate::channels::ChannelProfile { existing: crate::channels::ChannelFate::Integrate, exception_approver: crate::channels::ExceptionApprover::Government },
+        };
+        let basis = "《佛山市公安局数据管理办法》第五条";
+        assert_eq!(check_refusal("涉及个人隐私", basis, Some(RefusalGround::InternalRule), &fs).unwrap_err().code, "refusal_basis_internal");
+        assert_eq!(check_refusal("涉及个人隐私", basis, None, &fs).unwrap_err().code, "refusal_ground");
+        assert!(check_refusal("涉及个人隐私", "《中华人民共和国个人信息保护法》第三十四条", Some(RefusalGround::Law), &fs).is_ok());
+        let lenient = SharingProfile { refusal_grounds_statutory: false, ..fs };
+        assert!(check_refusal("涉及个人隐私", basis, None, &lenient).is_ok());
+        assert_eq!(check_refusal("涉及个人隐私", basis, Some(RefusalGround::InternalRule), &lenient).unwrap_err().code, "refusal_basis_internal", "never a ground");
     }
 
     #[test]

@@ -362,6 +362,8 @@ async fn decided_grant(p: &Platform, tx: &mut store::Tx, actor: &Actor, row: &Di
         refusal_basis: String::new(),
         applied_by: format!("dispute:{}", row.id),
         via_region_id: None,
+        use_logic: String::new(),
+        undertaking: false,
     };
     let application_id = store::sharing::insert_application(tx, &application).await?;
     crate::sharing::grant(tx, actor, &store::sharing::ApplicationRow { id: application_id, ..application }, Some(row.id), now).await

@@ -30,10 +30,14 @@ pub struct ApplicationRow {
     pub applied_by: String,
     /// The region whose authority holds the application while it is forwarded across levels (FS-27).
     pub via_region_id: Option<i64>,
+    /// How the data is used (FS-08b).
+    pub use_logic: String,
+    /// The applicant undertook to use the data only as stated and pass it to no third party (LS-19b).
+    pub undertaking: bool,
 }
 
 const APP_COLS: &str = "id, resource_id, consumer_department_id, scenario, basis, purpose, items, ops, token_ids, mode, starts_at, expires_at, \
-                        state, received_at, due_on, answered_at, answered_by, reason, refusal_basis, applied_by, via_region_id";
+                        state, received_at, due_on, answered_at, answered_by, reason, refusal_basis, applied_by, via_region_id, use_logic, undertaking";
 
 fn application(r: &AnyRow) -> ApplicationRow {
     ApplicationRow {
@@ -58,14 +62,16 @@ fn application(r: &AnyRow) -> ApplicationRow {
         refusal_basis: r.get(18),
         applied_by: r.get(19),
         via_region_id: r.get(20),
+        use_logic: r.get(21),
+        undertaking: r.get::<i64, _>(22) != 0,
     }
 }
 
 pub async fn insert_application(conn: &mut Conn, a: &ApplicationRow) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO share_applications (resource_id, consumer_department_id, scenario, basis, purpose, items, ops, token_ids, mode, starts_at, expires_at,
-             state, received_at, due_on, applied_by, via_region_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+             state, received_at, due_on, applied_by, via_region_id, use_logic, undertaking)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
     )
     .bind(a.resource_id)
     .bind(a.consumer_department_id)
@@ -83,6 +89,8 @@ pub async fn insert_application(conn: &mut Conn, a: &ApplicationRow) -> Result<i
     .bind(&a.due_on)
     .bind(&a.applied_by)
     .bind(a.via_region_id)
+    .bind(&a.use_logic)
+    .bind(a.undertaking as i64)
     .fetch_one(&mut *conn)
     .await?;
     Ok(row.get(0))

@@ -233,6 +233,8 @@ pub fn api_routes() -> Vec<RouteSpec> {
             sharing::record_usage, req = Some(schema::<service::sharing::NewUsage>), resp = Some(schema::<service::sharing::Usage>)),
         route!(GET "/api/v1/share/grants/{id}/usage", Roles(OVERSEERS), "A grant's usage and destruction records",
             sharing::usage, req = None, resp = Some(schema::<List<service::sharing::Usage>>)),
+        route!(GET "/api/v1/share/grants/{id}/events", Roles(OVERSEERS), "A grant's calls one by one, newest first, each with the scenario it was logged under (YZ-16), for its consumer, its provider and the authority",
+            sharing::events, req = None, resp = Some(schema::<List<domain::orgs::AuditEvent>>)),
         route!(GET "/api/v1/share/grants/{id}/calls", Roles(OVERSEERS), "A grant's calls for each of the last `days` days (default 30), from the audit log: records, verifications, statistics, batches and refusals",
             sharing::calls, req = None, resp = Some(schema::<Vec<service::sharing::DayCalls>>)),
         route!(POST "/api/v1/share/subscriptions", Roles(OFFICERS), "Subscribe an endpoint under a push grant (数据推送): each new version's changes are posted to it as JSON lines, signed with the secret answered once (HMAC-SM3), retried with growing waits",

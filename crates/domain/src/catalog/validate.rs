@@ -22,7 +22,8 @@ pub enum Problem {
     /// Not one of the item's values.
     NotInValues,
     CitizenId(CitizenIdProblem),
-    Uscc(String),
+    /// Why, in Chinese and English.
+    Uscc(String, String),
     Phone,
     /// Longer than the limit a value may have.
     TooLong(usize),
@@ -43,7 +44,7 @@ impl Problem {
             Problem::NotBoolean => "not_boolean",
             Problem::NotInValues => "not_in_values",
             Problem::CitizenId(_) => "invalid_citizen_id",
-            Problem::Uscc(_) => "invalid_uscc",
+            Problem::Uscc(..) => "invalid_uscc",
             Problem::Phone => "invalid_phone",
             Problem::TooLong(_) => "too_long",
         }
@@ -63,7 +64,7 @@ impl Problem {
                 let (zh, en) = p.messages();
                 (format!("不是有效的公民身份号码：{zh}"), format!("is not a valid citizen ID number: {en}"))
             }
-            Problem::Uscc(why) => (format!("不是有效的统一社会信用代码：{why}"), format!("is not a valid unified social credit code: {why}")),
+            Problem::Uscc(zh, en) => (format!("不是有效的统一社会信用代码：{zh}"), format!("is not a valid unified social credit code: {en}")),
             Problem::Phone => ("不是有效的电话号码".into(), "is not a valid phone number".into()),
             Problem::TooLong(n) => (format!("超过{MAX_VALUE_CHARS}个字符（{n}个）"), format!("has more than {MAX_VALUE_CHARS} characters ({n})")),
         };
@@ -113,7 +114,7 @@ pub fn check<'a>(item: &Item, raw: &'a str) -> Result<Checked<'a>, Problem> {
             }
         }
         IdentifierKind::Uscc => {
-            let code = Uscc::parse(&value).map_err(|e| Problem::Uscc(e.message_en))?;
+            let code = Uscc::parse(&value).map_err(|e| Problem::Uscc(e.message, e.message_en))?;
             if code.as_str() != value {
                 normalized = true;
                 Cow::Owned(code.as_str().to_string())

@@ -137,6 +137,13 @@ async fn authorize(p: &Platform, actor: &Actor, code: &str, asked: Asked<'_>, op
         return Err(Error::forbidden("共享接口须以需求部门系统的API令牌调用", "The sharing API is called with an API token of the consumer's system"));
     };
     let department = actor.department_id.ok_or_else(|| Error::forbidden("令牌没有所属部门", "The token has no department"))?;
+    if p.profile.sharing.calls_name_grant && options.grant.is_none() {
+        return Err(Error::invalid(
+            "share_grant_required",
+            "调用须注明所依据的授权编号（grant），以便按授权的应用场景记录和核查使用",
+            "Name the grant the call is made under (grant), so that each use is logged and reviewed against its scenario",
+        ));
+    }
     let state = share_state(p, code, department).await?;
     let bound: Vec<(usize, &KeptGrant)> = state
         .grants

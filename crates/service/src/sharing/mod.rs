@@ -61,6 +61,13 @@ pub struct NewApplication {
     pub starts_on: Option<NaiveDate>,
     /// Last day of use.
     pub expires_on: NaiveDate,
+    /// 使用逻辑: how the data serves the business (required where the regime says so, FS-08b).
+    #[serde(default)]
+    pub use_logic: String,
+    /// The applicant undertakes to use the data only for its duties and the stated purpose and to pass it to no
+    /// third party, directly or in another form (required where the regime says so, LS-19b, YZ-16).
+    #[serde(default)]
+    pub undertaking: bool,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -99,6 +106,9 @@ pub struct ApplicationView {
     pub grant_id: Option<i64>,
     /// While a cross-level application is forwarded (FS-27): the region whose authority holds it.
     pub via_region_id: Option<i64>,
+    pub use_logic: String,
+    /// The applicant's undertaking to use the data only as stated and pass it to no third party.
+    pub undertaking: bool,
 }
 
 /// An answer to an application: approve, or refuse with reasons (and a basis where the regime says so).
@@ -110,6 +120,9 @@ pub struct Answer {
     pub reason: String,
     #[serde(default)]
     pub basis: String,
+    /// The kind of instrument the refusal rests on (FS-08a); required where the regime says so.
+    #[serde(default)]
+    pub ground: Option<rules::RefusalGround>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -178,6 +191,8 @@ pub async fn apply(p: &Platform, actor: &Actor, input: NewApplication) -> Result
         ops: &input.ops,
         mode,
         days: (input.expires_on - starts_on).num_days() + 1,
+        use_logic: p.profile.sharing.application_use_logic.then_some(input.use_logic.as_str()),
+        undertaking: p.profile.sharing.application_undertaking.then_some(input.undertaking),
     };
     if let Err(invalid) = rules::check_request(&content, &request) {
         drop(conn);
@@ -248,6 +263,8 @@ pub async fn apply(p: &Platform, actor: &Actor, input: NewApplication) -> Result
         refusal_basis: String::new(),
         applied_by: actor.name.clone(),
         via_region_id,
+        use_logic: input.use_logic.trim().into(),
+        undertaking: input.undertaking,
     };
     let mut tx = p.store.begin().await?;
     let id = store::sharing::insert_application(&mut tx, &row).await?;
@@ -339,12 +356,17 @@ pub async fn answer(p: &Platform, actor: &Actor, id: i64, answer: Answer) -> Res
             _ => rules::after_approval(mode, &p.profile.sharing),
         }
     } else {
-        rules::check_refusal(&answer.reason, &answer.basis, &p.profile.sharing)?;
+        rules::check_refusal(&answer.reason, &answer.basis, answer.ground, &p.profile.sharing)?;
         ApplicationState::Refused
+    };
+    // The basis as recorded names its kind of instrument where one was given (【规章】《…》).
+    let basis = match answer.ground {
+        Some(g) if !answer.approve => format!("【{}】{}", g.label(), answer.basis.trim()),
+        _ => answer.basis.trim().to_string(),
     };
     let now = p.now_us();
     let mut tx = p.store.begin().await?;
-    if !store::sharing::answer(&mut tx, id, state.as_str(), next.as_str(), &actor.name, answer.reason.trim(), answer.basis.trim(), now).await? {
+    if !store::sharing::answer(&mut tx, id, state.as_str(), next.as_str(), &actor.name, answer.reason.trim(), &basis, now).await? {
         return Err(Error::Conflict { zh: format!("申请{id}已被他人答复", ), en: format!("Application {id} was answered meanwhile") });
     }
     let mut event = actor.event("share.answer", "application", id.to_string());
@@ -467,6 +489,8 @@ async fn views(p: &Platform, conn: &mut store::Conn, rows: Vec<ApplicationRow>) 
             refusal_basis: a.refusal_basis,
             grant_id,
             via_region_id: a.via_region_id,
+            use_logic: a.use_logic,
+            undertaking: a.undertaking,
         });
     }
     Ok(out)

@@ -82,6 +82,8 @@ pub async fn create_scenario(p: &Platform, actor: &Actor, input: NewScenario) ->
             ops: &input.ops,
             mode: DeliveryMode::Api,
             days: 1,
+            use_logic: None,
+            undertaking: None,
         };
         rules::check_request(&content, &req)?;
     }

@@ -231,6 +231,18 @@ pub async fn calls(p: &Platform, actor: &Actor, grant_id: i64, days: u32) -> Res
     calls_of(p, &mut conn, &g, &resource, days).await
 }
 
+/// The calls made under a grant, newest first (at most `limit`, 1–1000), each with the scenario it was logged under:
+/// for its consumer, its provider and the authority to review its use (YZ-16, LS-19b).
+pub async fn grant_events(p: &Platform, actor: &Actor, grant_id: i64, limit: i64) -> Result<Vec<domain::orgs::AuditEvent>> {
+    if !(1..=1000).contains(&limit) {
+        return Err(Error::invalid("invalid_limit", "条数须为1至1000", "limit is 1 to 1000"));
+    }
+    p.audit_writer.settle().await;
+    let mut conn = p.store.read().await?;
+    let (g, resource) = visible_grant(&mut conn, actor, grant_id).await?;
+    Ok(store::audit::grant_events(&mut conn, &resource.code, g.consumer_department_id, grant_id, limit).await?)
+}
+
 fn check_days(days: u32) -> Result<()> {
     if !(1..=366).contains(&days) {
         return Err(Error::invalid("invalid_days", "天数须为1至366", "days is 1 to 366"));

@@ -347,6 +347,24 @@ pub async fn grant_calls(conn: &mut Conn, resource_code: &str, department_id: i6
     Ok(rows.iter().map(|r| (r.get::<i64, _>(0), r.get::<String, _>(1), r.get::<i64, _>(2))).collect())
 }
 
+/// The sharing-API calls made under one grant (and the refusals naming it), newest first, at most `limit`.
+pub async fn grant_events(conn: &mut Conn, resource_code: &str, department_id: i64, grant_id: i64, limit: i64) -> Result<Vec<AuditEvent>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLS} FROM audit_events
+         WHERE action IN ('share.record', 'share.verify', 'share.stats', 'share.batch', 'share.denied')
+           AND object_id = $1 AND actor_department_id = $2 AND (detail LIKE $3 OR detail LIKE $4)
+         ORDER BY seq DESC LIMIT $5"
+    ))
+    .bind(resource_code)
+    .bind(department_id)
+    .bind(format!("grant {grant_id},%"))
+    .bind(format!("%(grant {grant_id})"))
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(event).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

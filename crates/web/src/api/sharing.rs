@@ -84,6 +84,19 @@ pub struct CallsQuery {
     pub days: Option<u32>,
 }
 
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventsQuery {
+    /// At most this many, newest first (1 to 1000; default 100).
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+pub async fn events(State(s): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<i64>, ApiQuery(q): ApiQuery<EventsQuery>) -> ApiResult<Json<List<domain::orgs::AuditEvent>>> {
+    let items = service::sharing::grant_events(&s.platform, &caller, id, q.limit.unwrap_or(100)).await?;
+    Ok(Json(List { total: items.len() as i64, items }))
+}
+
 pub async fn calls(State(s): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<i64>, ApiQuery(q): ApiQuery<CallsQuery>) -> ApiResult<Json<Vec<service::sharing::DayCalls>>> {
     Ok(Json(service::sharing::calls(&s.platform, &caller, id, q.days.unwrap_or(30)).await?))
 }

@@ -1,7 +1,7 @@
 //! The sharing console: apply for shared data, answer applications within their due days, see and decide grants.
 
 use domain::catalog::attrs::ShareOp;
-use domain::sharing::{ApplicationState, DeliveryMode, GrantState};
+use domain::sharing::{ApplicationState, DeliveryMode, GrantState, RefusalGround};
 use domain::disputes::DisputeStep;
 use service::disputes::{DecidedGrant, NewDispute, StepInput};
 use service::sharing::{Answer, GrantDecision, NewApplication};
@@ -59,6 +59,12 @@ async fn share_page(state: &AppState, page: &Page, resource: String, (error, not
     let (demands, disputes, corrections, alerts) = oversight(state, page, &actor).await;
     let ops: Vec<Value> = ShareOp::ALL.iter().map(|o| context! { key => o.as_str(), label => label(o.label(), o.label_en()) }).collect();
     let modes: Vec<Value> = DeliveryMode::ALL.iter().map(|m| context! { key => m.as_str(), label => label(m.label(), m.label_en()) }).collect();
+    // The kinds of instrument a refusal may rest on (FS-08a); the internal rule is offered so that choosing it is
+    // answered with why it is no ground.
+    let grounds: Vec<Value> = RefusalGround::ALL.iter().map(|g| context! { key => g.as_str(), label => label(g.label(), g.label_en()) }).collect();
+    let grounds_required = state.platform.profile.sharing.refusal_grounds_statutory;
+    let asks_use_logic = state.platform.profile.sharing.application_use_logic;
+    let asks_undertaking = state.platform.profile.sharing.application_undertaking;
     let grant_states: Vec<Value> = GrantState::ALL.iter().map(|s| context! { key => s.as_str(), label => label(s.label(), s.label_en()) }).collect();
     let default_expiry = (state.platform.clock.today() + chrono::Duration::days(365)).to_string();
     let is_officer = actor.has(Role::DeptDataOfficer) && actor.department_id.is_some();
@@ -77,7 +83,7 @@ async fn share_page(state: &AppState, page: &Page, resource: String, (error, not
         status,
         context! {
             applications, grants, ops, modes, grant_states, default_expiry, resource, is_officer, error, notice, demands, disputes, corrections, alerts,
-            dispute_mechanism, departments,
+            dispute_mechanism, departments, grounds, grounds_required, asks_use_logic, asks_undertaking,
         },
     )
 }
@@ -153,6 +159,8 @@ pub(super) struct ApplyForm {
     items: String,
     mode: String,
     expires_on: String,
+    #[serde(default)]
+    use_logic: String,
     #[serde(flatten)]
     rest: BTreeMap<String, String>,
 }
@@ -196,6 +204,8 @@ pub(super) async fn apply(State(state): State<AppState>, page: Page, Form(form):
         token_ids: vec![],
         starts_on: None,
         expires_on,
+        use_logic: form.use_logic,
+        undertaking: form.rest.get("undertaking").is_some_and(|v| v == "1"),
     };
     let result = service::sharing::apply(&state.platform, &actor, input).await;
     share_page(&state, &page, resource, outcome(&page, result, |a| format!("#{} {}", a.id, a.state.label()))).await
@@ -209,6 +219,8 @@ pub(super) struct AnswerForm {
     reason: String,
     #[serde(default)]
     basis: String,
+    #[serde(default)]
+    ground: String,
 }
 
 pub(super) async fn answer(State(state): State<AppState>, page: Page, Path(id): Path<i64>, Form(form): Form<AnswerForm>) -> Response {
@@ -216,7 +228,7 @@ pub(super) async fn answer(State(state): State<AppState>, page: Page, Path(id): 
         Ok(a) => a,
         Err(r) => return r,
     };
-    let input = Answer { approve: form.approve == "1", reason: form.reason, basis: form.basis };
+    let input = Answer { approve: form.approve == "1", reason: form.reason, basis: form.basis, ground: RefusalGround::parse(&form.ground) };
     let result = service::sharing::answer(&state.platform, &actor, id, input).await;
     share_page(&state, &page, String::new(), outcome(&page, result, |a| format!("#{} {}", a.id, a.state.label()))).await
 }

@@ -458,3 +458,44 @@ pub async fn yz_8a_data_outside_the_catalog_flags_the_entry_stale(app: TestApp) 
     let (_, alerts) = app.json(Method::GET, "/api/v1/alerts?open=true", Some(&officer), None).await;
     assert!(stale(&alerts).is_empty(), "resolved by a matching delivery: {alerts}");
 }
+
+/// LS-16g: aggregation follows national standards: an item that follows GB 32100 (统一社会信用代码) is checked by
+/// it when delivered, so a code with a wrong check character is quarantined with that reason, in Chinese and in
+/// English, and the valid ones are accepted.
+pub async fn ls_16g_an_item_under_a_national_standard_is_checked_by_it(app: TestApp) {
+    let app = app.sibling("lishui-2020").await;
+    let officer = app.login("officer").await;
+    let mut content = crate::catalog::complete("lishui-2020", "企业登记信息");
+    content["items"] = serde_json::json!([
+        {"name": "tyshxydm", "label": "统一社会信用代码", "data_type": "string", "is_key": true, "identifier": "uscc"},
+        {"name": "qymc", "label": "企业名称", "data_type": "string"}
+    ]);
+    content["reference_standards"] = serde_json::json!(["GB 32100-2015 法人和其他组织统一社会信用代码编码规则"]);
+    let code = crate::catalog::create(&app, &officer, app.department_id("公安局").await, content).await;
+    crate::catalog::publish(&app, &code, &officer).await;
+    // Forty valid codes, and one whose check character is wrong (the batch stays under the failure limit).
+    let mut companies = String::from("统一社会信用代码,企业名称\n");
+    for n in 0..40 {
+        let org = domain::ids::organization_code_complete(&format!("MA{n:06}"));
+        companies.push_str(&format!("{},企业{n}\n", domain::ids::Uscc::complete(&format!("91331100{org}")).as_str()));
+    }
+    companies.push_str("91350100M000100Y44,错码企业\n");
+    let r = app
+        .client
+        .post(format!("{}/api/v1/resources/{code}/batches", app.base))
+        .bearer_auth(&officer)
+        .header("content-type", "text/csv")
+        .body(companies)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let report: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(status, 201, "{report}");
+    assert_eq!((report["rows_accepted"].as_i64(), report["rows_quarantined"].as_i64()), (Some(40), Some(1)), "{report}");
+    let problem = report["problems"].as_array().unwrap().iter().find(|p| p["item"] == "tyshxydm").cloned().unwrap_or_default();
+    assert_eq!((problem["code"].as_str(), problem["count"].as_i64()), (Some("invalid_uscc"), Some(1)), "{report}");
+    let sample = &report["samples"][0];
+    assert!(sample["message"].as_str().unwrap().contains("校验位错误"), "the reason in Chinese: {sample}");
+    assert!(sample["message_en"].as_str().unwrap().contains("check character"), "and in English: {sample}");
+}

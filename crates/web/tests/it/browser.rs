@@ -704,7 +704,9 @@ pub async fn browser_sys_29a_sys_29b_a_dispute_is_opened_escalated_and_decided_i
     s.type_into(&format!("#dispute-step-form-{id} input[name=grant_items]"), "zjhm,xm").await;
     s.click(&format!("#dispute-step-form-{id} input[name=op_compare]")).await;
     s.click(&format!("#dispute-submit-{id}")).await;
-    let page = s.wait_for("id=\"notice\"").await;
+    // The page before already shows a notice (the referral's): wait for the decision's page, where the decision's
+    // form is gone.
+    let page = s.wait_without(&format!("id=\"dispute-ref-{id}\"")).await;
     assert_no_error(&page, "recording the decision");
     let state = page.split(&format!("id=\"dispute-state-{id}\"")).nth(1).and_then(|f| f.split("</td>").next()).unwrap_or_default().to_string();
     assert!(state.contains("已解决") && state.contains("双政办函〔2026〕12号") && state.contains("/share/grants/"), "resolved by the decision, which grants: {state}");

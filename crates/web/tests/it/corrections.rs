@@ -29,7 +29,9 @@ pub async fn ls_13b_ls_13c_ls_13d_a_doubted_record_is_served_under_verification_
     let (status, body) = answer(&app, &police, filed["id"].as_i64().unwrap(), json!({"approve": true})).await;
     assert_eq!(status, 200, "{body}");
     let (token, _) = token_of(&app, "民政局").await;
-    let record = |n: usize| format!("/api/v1/share/{code}/records/{}", citizen(n));
+    // 丽水 names the grant on every call (LS-19b).
+    let grant = body["grant_id"].as_i64().unwrap();
+    let record = |n: usize| format!("/api/v1/share/{code}/records/{}?grant={grant}", citizen(n));
     let (status, plain) = app.json(Method::GET, &record(3), Some(&token), None).await;
     assert_eq!(status, 200, "{plain}");
     assert!(plain.get("verification_status").is_none(), "no flag without a correction: {plain}");

@@ -86,6 +86,7 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("POST /api/v1/share/grants/{id}/usage", &["dept_data_officer"]),
         ("GET /api/v1/share/grants/{id}/usage", OVERSEERS),
         ("GET /api/v1/share/grants/{id}/calls", OVERSEERS),
+        ("GET /api/v1/share/grants/{id}/events", OVERSEERS),
         ("POST /api/v1/share/subscriptions", &["dept_data_officer"]),
         ("GET /api/v1/share/subscriptions", OVERSEERS),
         ("DELETE /api/v1/share/subscriptions/{id}", CATALOGERS),

@@ -53,7 +53,7 @@ pub(crate) async fn token_of(app: &TestApp, name_part: &str) -> (String, i64) {
 
 pub(crate) fn application(code: &str, items: &[&str], ops: &[&str]) -> Value {
     json!({"resource_code": code, "scenario": "最低生活保障资格审核", "basis": "《社会救助暂行办法》第十一条", "purpose": "核对申请人户籍信息",
-           "items": items, "ops": ops, "expires_on": "2027-12-31"})
+           "use_logic": "以申请人公民身份号码比对户籍状态", "undertaking": true, "items": items, "ops": ops, "expires_on": "2027-12-31"})
 }
 
 pub(crate) async fn apply(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
@@ -397,11 +397,13 @@ pub async fn ls_17c_ls_18b_fs_25a_sys_33_batch_delivery_needs_consent_and_a_leak
     assert!(api["grant_id"].as_i64().is_some(), "in force at once (LS-18b): {api}");
 
     let (token, _) = token_of(&app, "民政局").await;
-    let fetch = |token: String, query: &'static str| {
+    // 丽水 names the grant on every call (LS-19b).
+    let batch_grant = approved["grant_id"].as_i64().unwrap();
+    let fetch = |token: String, query: String| {
         let (app, code) = (&app, code.clone());
         async move { app.client.get(format!("{}/api/v1/share/{code}/batch{query}", app.base)).bearer_auth(token).send().await.unwrap() }
     };
-    let r = fetch(token.clone(), "").await;
+    let r = fetch(token.clone(), format!("?grant={batch_grant}")).await;
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(r.headers()["x-rows"], "50");
     let delivery: i64 = r.headers()["x-delivery-id"].to_str().unwrap().parse().unwrap();
@@ -409,14 +411,14 @@ pub async fn ls_17c_ls_18b_fs_25a_sys_33_batch_delivery_needs_consent_and_a_leak
     assert!(text.starts_with("\u{feff}zjhm,xm\n") && !text.contains("1380000"), "only the granted items: {}", &text[..80]);
     let keys: Vec<String> = text.lines().skip(1).map(|l| l.split(',').next().unwrap().to_string()).collect();
     assert_eq!(keys.len(), 50);
-    let r = fetch(token.clone(), "?format=parquet").await;
+    let r = fetch(token.clone(), format!("?grant={batch_grant}&format=parquet")).await;
     assert_eq!((r.status().as_u16(), r.headers()["content-type"].to_str().unwrap()), (200, "application/vnd.apache.parquet"));
     let parquet = r.bytes().await.unwrap();
     assert_eq!(&parquet[..4], b"PAR1");
-    let r = fetch(token.clone(), "?format=xlsx").await;
+    let r = fetch(token.clone(), format!("?grant={batch_grant}&format=xlsx")).await;
     assert_eq!(r.status().as_u16(), 400);
     let (market, _) = token_of(&app, "市场监督管理局").await;
-    let r = fetch(market, "").await;
+    let r = fetch(market, format!("?grant={}", api["grant_id"])).await;
     assert_eq!(r.status().as_u16(), 403, "an API grant takes no batch");
 
     // A copy of the first file, cut down and re-saved, is traced to that delivery and department only.
@@ -715,7 +717,7 @@ pub async fn ls_16b_ls_17b_sharing_is_free_a_fee_is_refused_and_calls_are_reques
     assert!(filed.as_object().unwrap().keys().all(|k| !priced_keys.contains(&k.as_str())), "no price on an application: {filed}");
     assert_eq!(filed["mode"], "api", "request-response unless named: {filed}");
     let (token, _) = token_of(&app, "民政局").await;
-    let (status, record) = app.json(Method::GET, &format!("/api/v1/share/{open}/records/{}", citizen(4)), Some(&token), None).await;
+    let (status, record) = app.json(Method::GET, &format!("/api/v1/share/{open}/records/{}?grant={}", citizen(4), filed["grant_id"]), Some(&token), None).await;
     assert_eq!(status, 200, "{record}");
     assert_eq!(record["values"].as_object().unwrap().keys().collect::<Vec<_>>(), ["xm", "zjhm"], "only the granted items: {record}");
 
@@ -777,20 +779,23 @@ pub async fn fs_13b_unconditional_data_is_viewed_compared_and_obtained(app: Test
     assert_eq!((audit_count(&app, "share.record").await, audit_count(&app, "share.verify").await), (1, 1), "each call logged");
 }
 
-/// YZ-15a, YZ-15b: in 鄞州 an application names its scenario and goes to the district authority, which answers it
-/// (the provider cannot); a grant serves only its own mode: records under an interface grant, files under a batch
-/// grant, each refused the other way, and logged.
-pub async fn yz_15a_yz_15b_the_authority_answers_and_a_grant_serves_only_its_mode(app: TestApp) {
+/// YZ-15a, YZ-15b, YZ-16: in 鄞州 an application names its scenario, carries the applicant's undertaking, and goes
+/// to the district authority, which answers it (the provider cannot); every call names its grant, and a grant serves
+/// only its own mode — records under an interface grant, files under a batch grant, each refused the other way and
+/// logged; the authority reviews a grant's calls one by one with the scenario each was logged under.
+pub async fn yz_15a_yz_15b_yz_16_the_authority_answers_and_a_grant_serves_only_its_mode_and_scenario(app: TestApp) {
     let app = app.sibling("yinzhou-2023").await;
     app.clock.set_day("2026-03-02");
     let code = shared_population(&app, "yinzhou-2023", json!({"attr": "unconditional", "ops": ["view", "obtain"], "period_months": 60})).await;
     let civil = app.login("officer-mz").await;
     let mut blank = application(&code, &["zjhm", "xm"], &["view"]);
     blank["scenario"] = json!("");
+    blank["undertaking"] = json!(false);
     let (status, body) = apply(&app, &civil, blank).await;
-    assert_eq!((status, body["error"]["fields"][0]["field"].as_str()), (400, Some("scenario")), "{body}");
+    let fields: Vec<&str> = body["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!((status, fields), (400, vec!["scenario", "undertaking"]), "{body}");
     let (status, filed) = apply(&app, &civil, application(&code, &["zjhm", "xm"], &["view"])).await;
-    assert_eq!((status, filed["state"].as_str()), (201, Some("authority_review")), "{filed}");
+    assert_eq!((status, filed["state"].as_str(), filed["undertaking"].as_bool()), (201, Some("authority_review"), Some(true)), "{filed}");
     let id = filed["id"].as_i64().unwrap();
     let admin = app.login("admin").await;
     let (_, queue) = app.json(Method::GET, "/api/v1/share/applications", Some(&admin), None).await;
@@ -799,6 +804,7 @@ pub async fn yz_15a_yz_15b_the_authority_answers_and_a_grant_serves_only_its_mod
     assert_eq!(status, 403, "the provider does not answer it");
     let (status, approved) = answer(&app, &admin, id, json!({"approve": true})).await;
     assert_eq!((status, approved["state"].as_str()), (200, Some("approved")), "{approved}");
+    let interface_grant = approved["grant_id"].as_i64().unwrap();
 
     let mut batch = application(&code, &["zjhm", "xm"], &["view", "obtain"]);
     batch["mode"] = json!("batch");
@@ -806,19 +812,29 @@ pub async fn yz_15a_yz_15b_the_authority_answers_and_a_grant_serves_only_its_mod
     assert_eq!((status, filed["state"].as_str()), (201, Some("authority_review")), "{filed}");
     let (status, approved) = answer(&app, &admin, filed["id"].as_i64().unwrap(), json!({"approve": true})).await;
     assert_eq!((status, approved["state"].as_str()), (200, Some("approved")), "no further consent in 鄞州: {approved}");
+    let batch_grant = approved["grant_id"].as_i64().unwrap();
 
     let (interface, _) = token_of(&app, "民政局").await;
     let (files, _) = token_of(&app, "市场监督管理局").await;
     let record = format!("/api/v1/share/{code}/records/{}", citizen(1));
-    let batch_path = format!("/api/v1/share/{code}/batch");
-    assert_eq!(app.json(Method::GET, &record, Some(&interface), None).await.0, 200);
-    let (status, body) = app.json(Method::GET, &record, Some(&files), None).await;
+    let (status, body) = app.json(Method::GET, &record, Some(&interface), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("share_grant_required")), "a call names its grant: {body}");
+    assert_eq!(app.json(Method::GET, &format!("{record}?grant={interface_grant}"), Some(&interface), None).await.0, 200);
+    let (status, body) = app.json(Method::GET, &format!("{record}?grant={batch_grant}"), Some(&files), None).await;
     assert_eq!((status, body["error"]["code"].as_str()), (403, Some("share_mode_not_granted")), "an interface call under a batch grant: {body}");
-    let r = app.client.get(format!("{}{batch_path}", app.base)).bearer_auth(&files).send().await.unwrap();
+    let r = app.client.get(format!("{}/api/v1/share/{code}/batch?grant={batch_grant}", app.base)).bearer_auth(&files).send().await.unwrap();
     assert_eq!((r.status().as_u16(), r.headers()["x-rows"].to_str().unwrap().to_string()), (200, "50".to_string()));
-    let (status, body) = app.json(Method::GET, &batch_path, Some(&interface), None).await;
+    let (status, body) = app.json(Method::GET, &format!("/api/v1/share/{code}/batch?grant={interface_grant}"), Some(&interface), None).await;
     assert_eq!((status, body["error"]["code"].as_str()), (403, Some("share_mode_not_granted")), "a batch under an interface grant: {body}");
     assert_eq!((audit_count(&app, "share.denied").await, audit_count(&app, "share.batch").await), (2, 1), "each way in is logged");
+
+    // The authority reviews the interface grant's use: each call, with the scenario it served.
+    let (status, events) = app.json(Method::GET, &format!("/api/v1/share/grants/{interface_grant}/events"), Some(&admin), None).await;
+    assert_eq!(status, 200, "{events}");
+    let calls: Vec<(&str, &str)> = events["items"].as_array().unwrap().iter().map(|e| (e["action"].as_str().unwrap(), e["purpose"].as_str().unwrap())).collect();
+    assert_eq!(calls, [("share.denied", ""), ("share.record", "最低生活保障资格审核")], "the call with its scenario, and the batch refused under the grant: {events}");
+    let (status, _) = app.json(Method::GET, &format!("/api/v1/share/grants/{interface_grant}/events"), Some(&app.login("officer-rs").await), None).await;
+    assert_eq!(status, 404, "a department neither party to the grant does not see it");
 }
 
 /// SYS-22, LS-16d: the applicant is told of each step of its application and can read who answered and when; the
@@ -870,4 +886,91 @@ pub async fn sys_22_ls_16d_the_applicant_is_told_each_step_and_a_late_answer_is_
     assert!(status_now["answered_by"] == "officer" && status_now["answered_at"].as_str().unwrap().starts_with("2026-03-19"), "who answered and when: {status_now}");
     service::alerts::scan(&app.platform).await.unwrap();
     assert!(about(&open(app.login("admin").await).await, "share_review_overdue").is_empty(), "answered: not raised again");
+}
+
+/// FS-08a: in 佛山 a department refuses shared data only on statutory grounds: a refusal resting on its internal rule
+/// is answered with why it cannot, one that does not name its kind of instrument is refused, and neither changes
+/// the application; a refusal under a rule is recorded with its kind.
+pub async fn fs_08a_a_refusal_rests_on_a_statutory_ground_never_an_internal_rule(app: TestApp) {
+    let app = app.sibling("foshan-2020").await;
+    let code = shared_population(&app, "foshan-2020", conditional(&app).await).await;
+    let civil = app.login("officer-mz").await;
+    let (status, filed) = apply(&app, &civil, application(&code, &["zjhm", "xm"], &["view"])).await;
+    assert_eq!(status, 201, "{filed}");
+    let id = filed["id"].as_i64().unwrap();
+    let provider = app.login("officer").await;
+    let refuse = |ground: Option<&str>| {
+        let mut body = json!({"approve": false, "reason": "涉及个人隐私", "basis": "《佛山市公安局数据管理办法》第五条"});
+        if let Some(g) = ground {
+            body["ground"] = json!(g);
+        }
+        body
+    };
+    let (status, body) = answer(&app, &provider, id, refuse(Some("internal_rule"))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("refusal_basis_internal")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("部门内部管理办法不能作为不予共享的依据"), "{body}");
+    let (status, body) = answer(&app, &provider, id, refuse(None)).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("refusal_ground")), "{body}");
+    let (_, still) = app.json(Method::GET, &format!("/api/v1/share/applications/{id}"), Some(&civil), None).await;
+    assert_eq!(still["state"], "provider_review", "unchanged: {still}");
+    let mut lawful = refuse(Some("rule"));
+    lawful["basis"] = json!("《广东省公共数据管理办法》第二十条");
+    let (status, refused) = answer(&app, &provider, id, lawful).await;
+    assert_eq!((status, refused["state"].as_str(), refused["refusal_basis"].as_str()), (200, Some("refused"), Some("【规章】《广东省公共数据管理办法》第二十条")), "{refused}");
+}
+
+/// LS-19b: in 丽水 data obtained is used only as stated and passed to no third party: an application without the
+/// applicant's undertaking is refused and nothing is stored; every call names its grant (one that does not is
+/// refused, and serves nothing), and each call is logged under the grant's scenario; the console asks for the
+/// undertaking and says the data is not to be passed on.
+pub async fn ls_19b_an_application_carries_the_undertaking_and_each_call_names_its_grant(app: TestApp) {
+    let app = app.sibling("lishui-2020").await;
+    let code = shared_population(&app, "lishui-2020", json!({"attr": "unconditional", "ops": ["view"]})).await;
+    let civil = app.login("officer-mz").await;
+    let mut unpledged = application(&code, &["zjhm", "xm"], &["view"]);
+    unpledged.as_object_mut().unwrap().remove("undertaking");
+    let (status, body) = apply(&app, &civil, unpledged).await;
+    assert_eq!((status, body["error"]["fields"][0]["field"].as_str()), (400, Some("undertaking")), "{body}");
+    assert!(body["error"]["fields"][0]["message"].as_str().unwrap().contains("不直接或以改变数据形式等方式提供给第三方"), "{body}");
+    let (_, listed) = app.json(Method::GET, "/api/v1/share/applications", Some(&civil), None).await;
+    assert_eq!(listed["total"], 0, "nothing stored: {listed}");
+    let (status, filed) = apply(&app, &civil, application(&code, &["zjhm", "xm"], &["view"])).await;
+    assert_eq!((status, filed["state"].as_str(), filed["undertaking"].as_bool()), (201, Some("approved"), Some(true)), "{filed}");
+    let grant = filed["grant_id"].as_i64().unwrap();
+
+    let (token, _) = token_of(&app, "民政局").await;
+    let record = format!("/api/v1/share/{code}/records/{}", citizen(6));
+    let (status, body) = app.json(Method::GET, &record, Some(&token), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("share_grant_required")), "{body}");
+    assert!(body.get("values").is_none(), "nothing served: {body}");
+    let (status, served) = app.json(Method::GET, &format!("{record}?grant={grant}"), Some(&token), None).await;
+    assert_eq!((status, served["grant_id"].as_i64()), (200, Some(grant)), "{served}");
+    let (_, events) = app.json(Method::GET, &format!("/api/v1/share/grants/{grant}/events"), Some(&civil), None).await;
+    let logged: Vec<(&str, &str)> = events["items"].as_array().unwrap().iter().map(|e| (e["action"].as_str().unwrap(), e["purpose"].as_str().unwrap())).collect();
+    assert_eq!(logged, [("share.record", "最低生活保障资格审核")], "one call, under the grant's scenario: {events}");
+
+    let (status, page) = app.page("/share".into(), Some(civil), "zh").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"undertaking\"") && page.contains("不直接或以改变数据形式等方式提供给第三方"), "the console asks for the undertaking");
+    assert!(page.contains("id=\"no-onward\""), "and says the data is not passed on");
+}
+
+/// FS-08b: in 佛山 an application states the data it needs, its purpose, its scenario and its use logic: one with an
+/// empty scenario or no use logic is refused at validation, naming each, and nothing is stored.
+pub async fn fs_08b_an_application_states_its_scenario_and_use_logic(app: TestApp) {
+    let app = app.sibling("foshan-2020").await;
+    let code = shared_population(&app, "foshan-2020", conditional(&app).await).await;
+    let civil = app.login("officer-mz").await;
+    let mut vague = application(&code, &["zjhm", "xm"], &["view"]);
+    vague["scenario"] = json!("");
+    vague["use_logic"] = json!(" ");
+    let (status, body) = apply(&app, &civil, vague).await;
+    let fields: Vec<&str> = body["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!((status, fields), (400, vec!["scenario", "use_logic"]), "{body}");
+    let (_, listed) = app.json(Method::GET, "/api/v1/share/applications", Some(&civil), None).await;
+    assert_eq!(listed["total"], 0, "nothing stored: {listed}");
+    let (status, filed) = apply(&app, &civil, application(&code, &["zjhm", "xm"], &["view"])).await;
+    assert_eq!((status, filed["use_logic"].as_str()), (201, Some("以申请人公民身份号码比对户籍状态")), "{filed}");
+    let (_, seen) = app.json(Method::GET, &format!("/api/v1/share/applications/{}", filed["id"]), Some(&app.login("officer").await), None).await;
+    assert_eq!(seen["use_logic"], "以申请人公民身份号码比对户籍状态", "the provider reviews it with the use logic: {seen}");
 }
