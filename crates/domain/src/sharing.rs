@@ -378,6 +378,79 @@ pub fn after_approval(mode: DeliveryMode, profile: &SharingProfile) -> Applicati
     }
 }
 
+/// What a grant gives: the elements an approver fixes (FS-29a: 核定应用业务、使用对象、所需数据、共享模式、截止时间).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Elements {
+    pub items: Vec<String>,
+    pub ops: Vec<ShareOp>,
+    /// The consumer's calling systems; none: any of its department's tokens.
+    pub token_ids: Vec<i64>,
+    pub starts_at_us: i64,
+    /// The first instant no longer in force.
+    pub expires_at_us: i64,
+}
+
+/// What an approver narrows; `None` keeps what was applied for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Narrowing<'a> {
+    pub items: Option<&'a [String]>,
+    pub ops: Option<&'a [ShareOp]>,
+    pub token_ids: Option<&'a [i64]>,
+    pub expires_at_us: Option<i64>,
+}
+
+/// The elements an approver fixes, on the least authorization (FS-29a): each one given is within what was applied
+/// for — fewer items or operations, named systems, an earlier end — and never more; a grant copying data out keeps
+/// the obtain operation. Every problem is named.
+pub fn narrow(applied: &Elements, mode: DeliveryMode, n: &Narrowing<'_>) -> Result<Elements, Invalid> {
+    let mut issues = Vec::new();
+    let mut out = applied.clone();
+    if let Some(items) = n.items {
+        if items.is_empty() {
+            issues.push(issue("items", "核定的数据项不能为空", "Fix at least one item"));
+        }
+        let mut seen = BTreeSet::new();
+        for (i, name) in items.iter().enumerate() {
+            if !applied.items.contains(name) || !seen.insert(name) {
+                issues.push(issue(&format!("items[{i}]"), format!("数据项“{name}”不在申请范围内或重复"), format!("Item '{name}' was not applied for, or is repeated")));
+            }
+        }
+        out.items = items.to_vec();
+    }
+    if let Some(ops) = n.ops {
+        if ops.is_empty() {
+            issues.push(issue("ops", "核定的数据操作不能为空", "Fix at least one operation"));
+        }
+        for (i, op) in ops.iter().enumerate() {
+            if !applied.ops.contains(op) {
+                issues.push(issue(&format!("ops[{i}]"), format!("未申请“{}”操作", op.label()), format!("'{}' was not applied for", op.as_str())));
+            }
+        }
+        if mode.copies_out() && !ops.contains(&ShareOp::Obtain) {
+            issues.push(issue("ops", "批量交换和数据推送须保留“获取”操作", "Batch delivery and data push keep the obtain operation"));
+        }
+        out.ops = ops.to_vec();
+    }
+    if let Some(tokens) = n.token_ids {
+        if !applied.token_ids.is_empty() && tokens.iter().any(|t| !applied.token_ids.contains(t)) {
+            issues.push(issue("token_ids", "核定的使用对象须在申请的调用系统之内", "The systems fixed are among those applied for"));
+        }
+        out.token_ids = tokens.to_vec();
+    }
+    if let Some(end) = n.expires_at_us {
+        if end <= applied.starts_at_us || end > applied.expires_at_us {
+            issues.push(issue("expires_on", "核定的截止时间须在授权开始之后、申请的期限之内", "The end fixed is after the start and no later than applied for"));
+        }
+        out.expires_at_us = end;
+    }
+    if issues.is_empty() {
+        return Ok(out);
+    }
+    let mut invalid = Invalid::new("invalid_approval", "核定的授权要素超出申请范围，请按提示修改", "The grant fixed goes beyond the application: fix each one listed");
+    invalid.fields = issues;
+    Err(invalid)
+}
+
 /// A refusal gives its reasons (SYS-27c), and its basis where the regime says so (CS-22c, FS-08a).
 pub fn check_refusal(reason: &str, basis: &str, ground: Option<RefusalGround>, profile: &SharingProfile) -> Result<(), Invalid> {
     if reason.trim().is_empty() {
@@ -701,6 +774,24 @@ mod tests {
         let lenient = SharingProfile { refusal_grounds_statutory: false, ..fs };
         assert!(check_refusal("涉及个人隐私", basis, None, &lenient).is_ok());
         assert_eq!(check_refusal("涉及个人隐私", basis, Some(RefusalGround::InternalRule), &lenient).unwrap_err().code, "refusal_basis_internal", "never a ground");
+    }
+
+    #[test]
+    fn fs_29a_an_approver_narrows_the_grant_within_the_application_and_never_widens_it() {
+        let applied = Elements { items: names(&["zjhm", "xm", "csrq"]), ops: vec![ShareOp::View, ShareOp::Obtain], token_ids: vec![], starts_at_us: 100, expires_at_us: 1000 };
+        let fewer = names(&["zjhm", "xm"]);
+        let view = [ShareOp::View];
+        let n = Narrowing { items: Some(&fewer), ops: Some(&view), token_ids: Some(&[7]), expires_at_us: Some(500) };
+        let fixed = narrow(&applied, DeliveryMode::Api, &n).unwrap();
+        assert_eq!((fixed.items, fixed.ops, fixed.token_ids, fixed.expires_at_us), (fewer.clone(), view.to_vec(), vec![7], 500));
+        assert_eq!(narrow(&applied, DeliveryMode::Api, &Narrowing::default()).unwrap(), applied, "nothing narrowed: as applied");
+        let more = names(&["zjhm", "lxdh"]);
+        let wider = Narrowing { items: Some(&more), ops: Some(&[ShareOp::Compare]), expires_at_us: Some(1001), ..Default::default() };
+        let fields: Vec<String> = narrow(&applied, DeliveryMode::Api, &wider).unwrap_err().fields.into_iter().map(|f| f.field).collect();
+        assert_eq!(fields, ["items[1]", "ops[0]", "expires_on"]);
+        assert_eq!(narrow(&applied, DeliveryMode::Batch, &Narrowing { ops: Some(&view), ..Default::default() }).unwrap_err().fields[0].field, "ops");
+        let named = Elements { token_ids: vec![7], ..applied };
+        assert_eq!(narrow(&named, DeliveryMode::Api, &Narrowing { token_ids: Some(&[8]), ..Default::default() }).unwrap_err().fields[0].field, "token_ids");
     }
 
     #[test]

@@ -131,6 +131,19 @@ pub async fn answer_dues(conn: &mut Conn) -> Result<Vec<(i64, String, Option<i64
     Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
 }
 
+/// The grant's elements as the approver fixed them (FS-29a), kept on the application until the grant is made.
+pub async fn fix_elements(conn: &mut Conn, id: i64, items: &str, ops: &str, token_ids: &str, expires_at_us: i64) -> Result<()> {
+    sqlx::query("UPDATE share_applications SET items = $1, ops = $2, token_ids = $3, expires_at = $4 WHERE id = $5")
+        .bind(items)
+        .bind(ops)
+        .bind(token_ids)
+        .bind(expires_at_us)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Moves an application from state `from` to `to` with its answer; false when it was no longer in `from` (another
 /// answer came first).
 pub async fn answer(conn: &mut Conn, id: i64, from: &str, to: &str, by: &str, reason: &str, basis: &str, now_us: i64) -> Result<bool> {

@@ -123,6 +123,27 @@ pub struct Answer {
     /// The kind of instrument the refusal rests on (FS-08a); required where the regime says so.
     #[serde(default)]
     pub ground: Option<rules::RefusalGround>,
+    /// On approval, the grant as the approver fixes it, within the application (FS-29a: least authorization):
+    /// fewer items or operations, named calling systems, an earlier last day. Left out: as applied for.
+    #[serde(default)]
+    pub items: Option<Vec<String>>,
+    #[serde(default)]
+    pub ops: Option<Vec<ShareOp>>,
+    #[serde(default)]
+    pub token_ids: Option<Vec<i64>>,
+    #[serde(default)]
+    pub expires_on: Option<NaiveDate>,
+}
+
+impl Answer {
+    /// An approval or a refusal that fixes nothing.
+    pub fn new(approve: bool, reason: String, basis: String, ground: Option<rules::RefusalGround>) -> Answer {
+        Answer { approve, reason, basis, ground, items: None, ops: None, token_ids: None, expires_on: None }
+    }
+
+    fn narrows(&self) -> bool {
+        self.items.is_some() || self.ops.is_some() || self.token_ids.is_some() || self.expires_on.is_some()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -350,6 +371,8 @@ pub async fn answer(p: &Platform, actor: &Actor, id: i64, answer: Answer) -> Res
         return forward(p, actor, row, state).await;
     }
     let mode = DeliveryMode::parse(&row.mode).unwrap_or(DeliveryMode::Api);
+    let mut row = row;
+    let fixed = if answer.approve && answer.narrows() { Some(fix_elements(p, &mut row, mode, &answer).await?) } else { None };
     let next = if answer.approve {
         match state {
             ApplicationState::Consent => ApplicationState::Approved,
@@ -369,9 +392,18 @@ pub async fn answer(p: &Platform, actor: &Actor, id: i64, answer: Answer) -> Res
     if !store::sharing::answer(&mut tx, id, state.as_str(), next.as_str(), &actor.name, answer.reason.trim(), &basis, now).await? {
         return Err(Error::Conflict { zh: format!("申请{id}已被他人答复", ), en: format!("Application {id} was answered meanwhile") });
     }
+    if fixed.is_some() {
+        store::sharing::fix_elements(&mut tx, id, &row.items, &row.ops, &row.token_ids, row.expires_at_us).await?;
+    }
     let mut event = actor.event("share.answer", "application", id.to_string());
     event.purpose = row.scenario.clone();
-    event.detail = format!("{} → {}{}", state.as_str(), next.as_str(), if answer.reason.is_empty() { String::new() } else { format!(": {}", answer.reason.trim()) });
+    event.detail = format!(
+        "{} → {}{}{}",
+        state.as_str(),
+        next.as_str(),
+        if answer.reason.is_empty() { String::new() } else { format!(": {}", answer.reason.trim()) },
+        fixed.unwrap_or_default()
+    );
     store::audit::append(&mut tx, &event, now).await?;
     let step = notices::Step { application: &row, resource_code: &resource.code, provider_department_id: resource.provider_department_id, state: next, due_on: None };
     notices::step(&mut tx, actor, step, now).await?;
@@ -381,6 +413,45 @@ pub async fn answer(p: &Platform, actor: &Actor, id: i64, answer: Answer) -> Res
     tx.commit().await?;
     p.caches.bump();
     application(p, actor, id).await
+}
+
+/// Fixes the grant's elements within the application (FS-29a) on `row`, which the grant is then made from: the
+/// narrowing within what was applied for, the systems named the consumer's own, and the result still fitting the
+/// entry as published. Answers what was fixed, for the audit event.
+async fn fix_elements(p: &Platform, row: &mut ApplicationRow, mode: DeliveryMode, answer: &Answer) -> Result<String> {
+    let applied = rules::Elements {
+        items: parse_list(&row.items),
+        ops: parse_list(&row.ops),
+        token_ids: parse_list(&row.token_ids),
+        starts_at_us: row.starts_at_us,
+        expires_at_us: row.expires_at_us,
+    };
+    let expires_at_us = match answer.expires_on {
+        Some(day) => Some(start_of_day_us(day.checked_add_days(chrono::Days::new(1)).ok_or_else(|| Error::invalid("invalid_approval", "截止日期有误", "The last day is not a valid date"))?)),
+        None => None,
+    };
+    let narrowing = rules::Narrowing { items: answer.items.as_deref(), ops: answer.ops.as_deref(), token_ids: answer.token_ids.as_deref(), expires_at_us };
+    let fixed = rules::narrow(&applied, mode, &narrowing)?;
+    let mut conn = p.store.read().await?;
+    for id in answer.token_ids.iter().flatten() {
+        let token = store::tokens::by_id(&mut conn, *id).await?;
+        if !token.as_ref().is_some_and(|t| t.department_id == row.consumer_department_id && t.revoked_at.is_none()) {
+            return Err(Error::invalid("invalid_approval", format!("令牌{id}不是申请部门有效的API令牌"), format!("Token {id} is not an active API token of the consumer")));
+        }
+    }
+    let resource = store::catalog::by_id(&mut conn, row.resource_id).await?.ok_or_else(|| not_found(row.id))?;
+    let provider = resource.provider_department_id;
+    let entry = crate::catalog::entry_of(p, &mut conn, resource).await?;
+    let content = crate::aggregation::published_content(&mut conn, &entry).await?;
+    drop(conn);
+    if !rules::grant_still_fits(&content, row.consumer_department_id, provider, &fixed.items, &fixed.ops, mode) {
+        return Err(Error::invalid("invalid_approval", "核定的授权不符合目录的共享条件（批量交换和数据推送须含主键数据项）", "The grant fixed does not fit the entry's conditions (batch delivery and push include the key item)"));
+    }
+    row.items = json_list(&fixed.items);
+    row.ops = json_list(&fixed.ops);
+    row.token_ids = json_list(&fixed.token_ids);
+    row.expires_at_us = fixed.expires_at_us;
+    Ok(format!("; fixed: items {}, ops {}, tokens {}, until {}", row.items, row.ops, row.token_ids, format_rfc3339_local(from_micros(row.expires_at_us))))
 }
 
 /// Passes a cross-level application on (FS-27): the consumer's district authority to the city's; the city's to the

@@ -228,7 +228,7 @@ pub(super) async fn answer(State(state): State<AppState>, page: Page, Path(id): 
         Ok(a) => a,
         Err(r) => return r,
     };
-    let input = Answer { approve: form.approve == "1", reason: form.reason, basis: form.basis, ground: RefusalGround::parse(&form.ground) };
+    let input = Answer::new(form.approve == "1", form.reason, form.basis, RefusalGround::parse(&form.ground));
     let result = service::sharing::answer(&state.platform, &actor, id, input).await;
     share_page(&state, &page, String::new(), outcome(&page, result, |a| format!("#{} {}", a.id, a.state.label()))).await
 }

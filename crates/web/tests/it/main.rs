@@ -168,6 +168,7 @@ fn main() {
         sharing::fs_08a_a_refusal_rests_on_a_statutory_ground_never_an_internal_rule,
         sharing::ls_19b_an_application_carries_the_undertaking_and_each_call_names_its_grant,
         sharing::fs_08b_an_application_states_its_scenario_and_use_logic,
+        sharing::fs_29a_the_provider_fixes_the_grant_within_the_application,
         channels::ls_17a_a_new_channel_waits_for_the_authoritys_exception,
         channels::cs_22e_existing_channels_are_shut_down_and_only_the_bureau_approves_an_exception,
         channels::fs_25b_an_exception_needs_the_city_governments_approval,

@@ -974,3 +974,46 @@ pub async fn fs_08b_an_application_states_its_scenario_and_use_logic(app: TestAp
     let (_, seen) = app.json(Method::GET, &format!("/api/v1/share/applications/{}", filed["id"]), Some(&app.login("officer").await), None).await;
     assert_eq!(seen["use_logic"], "以申请人公民身份号码比对户籍状态", "the provider reviews it with the use logic: {seen}");
 }
+
+/// FS-29a: in 佛山 the provider fixes the grant's elements — business, users, data, mode, deadline — on the least
+/// authorization: within what was applied for (more items or a later deadline is refused and changes nothing), and
+/// the grant then gives exactly what was fixed: the items, the operation, the named calling system, the last day.
+pub async fn fs_29a_the_provider_fixes_the_grant_within_the_application(app: TestApp) {
+    let app = app.sibling("foshan-2020").await;
+    app.clock.set_day("2026-03-02");
+    let code = shared_population(&app, "foshan-2020", conditional(&app).await).await;
+    let civil = app.login("officer-mz").await;
+    let mut undated = application(&code, &["zjhm", "xm", "csrq"], &["view", "compare"]);
+    undated.as_object_mut().unwrap().remove("expires_on");
+    let (status, body) = apply(&app, &civil, undated).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("invalid_body")), "no deadline, no application: {body}");
+    let (status, filed) = apply(&app, &civil, application(&code, &["zjhm", "xm", "csrq"], &["view", "compare"])).await;
+    assert_eq!(status, 201, "{filed}");
+    let id = filed["id"].as_i64().unwrap();
+    let (token, token_id) = token_of(&app, "民政局").await;
+    let (other_token, _) = token_of(&app, "民政局").await;
+
+    let provider = app.login("officer").await;
+    let (status, body) = answer(&app, &provider, id, json!({"approve": true, "items": ["zjhm", "lxdh"], "expires_on": "2028-01-01"})).await;
+    let fields: Vec<&str> = body["error"]["fields"].as_array().map(|f| f.iter().map(|f| f["field"].as_str().unwrap()).collect()).unwrap_or_default();
+    assert_eq!((status, body["error"]["code"].as_str(), fields), (400, Some("invalid_approval"), vec!["items[1]", "expires_on"]), "{body}");
+    let (_, still) = app.json(Method::GET, &format!("/api/v1/share/applications/{id}"), Some(&civil), None).await;
+    assert_eq!(still["state"], "provider_review", "nothing changed: {still}");
+
+    let fix = json!({"approve": true, "items": ["zjhm", "xm"], "ops": ["view"], "token_ids": [token_id], "expires_on": "2027-06-30"});
+    let (status, approved) = answer(&app, &provider, id, fix).await;
+    assert_eq!((status, approved["state"].as_str()), (200, Some("approved")), "{approved}");
+    let grant = approved["grant_id"].as_i64().unwrap();
+    let (_, grants) = app.json(Method::GET, "/api/v1/share/grants", Some(&civil), None).await;
+    let g = grants["items"].as_array().unwrap().iter().find(|g| g["id"] == grant).cloned().unwrap_or_else(|| panic!("{grants}"));
+    assert_eq!((g["items"].clone(), g["ops"].clone(), g["token_ids"].clone()), (json!(["zjhm", "xm"]), json!(["view"]), json!([token_id])), "{g}");
+    assert!(g["expires_at"].as_str().unwrap().starts_with("2027-07-01T00:00:00"), "in force through 2027-06-30: {g}");
+    let record = format!("/api/v1/share/{code}/records/{}", citizen(2));
+    let (status, served) = app.json(Method::GET, &record, Some(&token), None).await;
+    assert_eq!(status, 200, "{served}");
+    assert_eq!(served["values"].as_object().unwrap().keys().collect::<Vec<_>>(), ["xm", "zjhm"], "the items fixed, not csrq: {served}");
+    let (status, body) = app.json(Method::GET, &record, Some(&other_token), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("share_no_grant")), "another system of the department is not a user fixed: {body}");
+    let (_, events) = app.json(Method::GET, &format!("/api/v1/audit/events?action=share.answer&object_id={id}"), Some(&app.login("auditor").await), None).await;
+    assert!(events["items"][0]["detail"].as_str().unwrap().contains("fixed: items [\"zjhm\",\"xm\"]"), "what was fixed is logged: {events}");
+}
