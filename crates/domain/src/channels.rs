@@ -116,6 +116,9 @@ pub fn decide(state: ChannelState, approve: bool, reason: &str, approval_documen
     if state != ChannelState::ExceptionRequested {
         return Err(state_error(state));
     }
+    if reason.chars().count() > 1000 || approval_document.chars().count() > 200 {
+        return Err(Invalid::new("channel_decision_text", "理由不超过1000字，批准文件不超过200字", "At most 1000 characters for the reason and 200 for the approval document"));
+    }
     if !approve {
         if reason.trim().is_empty() {
             return Err(Invalid::new("refusal_reason", "不予批准须说明理由", "A refusal states its reason"));

@@ -432,7 +432,8 @@ pub fn narrow(applied: &Elements, mode: DeliveryMode, n: &Narrowing<'_>) -> Resu
         out.ops = ops.to_vec();
     }
     if let Some(tokens) = n.token_ids {
-        if !applied.token_ids.is_empty() && tokens.iter().any(|t| !applied.token_ids.contains(t)) {
+        // No systems named means any of the department's: wider than an application that named some.
+        if !applied.token_ids.is_empty() && (tokens.is_empty() || tokens.iter().any(|t| !applied.token_ids.contains(t))) {
             issues.push(issue("token_ids", "核定的使用对象须在申请的调用系统之内", "The systems fixed are among those applied for"));
         }
         out.token_ids = tokens.to_vec();
@@ -635,6 +636,25 @@ mod tests {
         c
     }
 
+    /// A profile granting unconditional data at once and asking nothing more of applications or refusals.
+    fn profile() -> SharingProfile {
+        SharingProfile {
+            unconditional: UnconditionalRoute::Grant,
+            refusal_needs_basis: false,
+            refusal_grounds_statutory: false,
+            batch_needs_consent: true,
+            application_use_logic: false,
+            application_undertaking: false,
+            calls_name_grant: false,
+            demand_reviewer: DemandReviewer::Provider,
+            cross_level_via_authority: false,
+            dispute_decider: String::new(),
+            dispute_decider_en: String::new(),
+            anomaly: Default::default(),
+            channels: crate::channels::ChannelProfile { existing: crate::channels::ChannelFate::Integrate, exception_approver: crate::channels::ExceptionApprover::Authority },
+        }
+    }
+
     fn request<'a>(items: &'a [String], ops: &'a [ShareOp]) -> Request<'a> {
         Request {
             consumer_department_id: 2,
@@ -700,8 +720,7 @@ mod tests {
 
     #[test]
     fn routing_follows_the_attribute_and_the_profile() {
-        let grant = SharingProfile { unconditional: UnconditionalRoute::Grant, refusal_needs_basis: false, refusal_grounds_statutory: false, batch_needs_consent: true, application_use_logic: false, application_undertaking: false, calls_name_grant: false, demand_reviewer: DemandReviewer::Provider, cross_level_via_authority: false, dispute_decider: String::new(), dispute_decider_en: String::new(), anomaly: Default::default(),
-            channels: crate::channels::ChannelProfile { existing: crate::channels::ChannelFate::Integrate, exception_approver: crate::channels::ExceptionApprover::Authority } };
+        let grant = profile();
         let authority = SharingProfile { unconditional: UnconditionalRoute::Authority, ..grant.clone() };
         assert_eq!(route(Attr::Unconditional, DeliveryMode::Api, &grant), ApplicationState::Approved);
         assert_eq!(route(Attr::Unconditional, DeliveryMode::Batch, &grant), ApplicationState::Consent, "LS-17c");
@@ -752,21 +771,7 @@ mod tests {
 
     #[test]
     fn fs_08a_a_refusal_rests_on_a_statutory_ground_never_an_internal_rule() {
-        let fs = SharingProfile {
-            unconditional: UnconditionalRoute::Grant,
-            refusal_needs_basis: true,
-            refusal_grounds_statutory: true,
-            batch_needs_consent: false,
-            application_use_logic: true,
-            application_undertaking: false,
-            calls_name_grant: false,
-            demand_reviewer: DemandReviewer::Authority,
-            cross_level_via_authority: true,
-            dispute_decider: String::new(),
-            dispute_decider_en: String::new(),
-            anomaly: Default::default(),
-            channels: crate::channels::ChannelProfile { existing: crate::channels::ChannelFate::Integrate, exception_approver: crate::channels::ExceptionApprover::Government },
-        };
+        let fs = SharingProfile { refusal_needs_basis: true, refusal_grounds_statutory: true, ..profile() };
         let basis = "《佛山市公安局数据管理办法》第五条";
         assert_eq!(check_refusal("涉及个人隐私", basis, Some(RefusalGround::InternalRule), &fs).unwrap_err().code, "refusal_basis_internal");
         assert_eq!(check_refusal("涉及个人隐私", basis, None, &fs).unwrap_err().code, "refusal_ground");
@@ -792,6 +797,7 @@ mod tests {
         assert_eq!(narrow(&applied, DeliveryMode::Batch, &Narrowing { ops: Some(&view), ..Default::default() }).unwrap_err().fields[0].field, "ops");
         let named = Elements { token_ids: vec![7], ..applied };
         assert_eq!(narrow(&named, DeliveryMode::Api, &Narrowing { token_ids: Some(&[8]), ..Default::default() }).unwrap_err().fields[0].field, "token_ids");
+        assert_eq!(narrow(&named, DeliveryMode::Api, &Narrowing { token_ids: Some(&[]), ..Default::default() }).unwrap_err().fields[0].field, "token_ids", "no systems: any, wider");
     }
 
     #[test]

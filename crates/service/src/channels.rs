@@ -274,7 +274,7 @@ pub async fn report(p: &Platform, actor: &Actor) -> Result<Vec<DepartmentChannel
         }
     }
     for d in &mut out {
-        d.progress_percent = ((d.retired + d.exception_approved) as f64 * 1000.0 / d.total as f64).round() / 10.0;
+        d.progress_percent = crate::catalog::reports::percent((d.retired + d.exception_approved) as f64, d.total as f64);
     }
     Ok(out)
 }

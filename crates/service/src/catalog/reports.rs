@@ -170,7 +170,8 @@ struct Tally {
     not_shared: Vec<String>,
 }
 
-fn percent(part: f64, whole: f64) -> f64 {
+/// `part` of `whole` in percent to one decimal; 100 of nothing (nothing is missing).
+pub(crate) fn percent(part: f64, whole: f64) -> f64 {
     if whole == 0.0 {
         100.0
     } else {

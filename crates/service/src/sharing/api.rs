@@ -138,10 +138,17 @@ async fn authorize(p: &Platform, actor: &Actor, code: &str, asked: Asked<'_>, op
     };
     let department = actor.department_id.ok_or_else(|| Error::forbidden("令牌没有所属部门", "The token has no department"))?;
     if p.profile.sharing.calls_name_grant && options.grant.is_none() {
+        // Refused like a call outside a grant: logged, and counted by the anomaly watch.
+        let mut event = actor.event("share.denied", "resource", code);
+        event.result = "refused".into();
+        event.purpose = options.scenario.clone().unwrap_or_default();
+        event.detail = format!("{action}: grant_required");
+        p.audit_writer.append(event).await?;
+        super::misuse::observe_denial(p, actor, token_id).await?;
         return Err(Error::invalid(
             "share_grant_required",
-            "调用须注明所依据的授权编号（grant），以便按授权的应用场景记录和核查使用",
-            "Name the grant the call is made under (grant), so that each use is logged and reviewed against its scenario",
+            "调用须注明所依据的授权编号（参数 grant），以便按授权的应用场景记录和核查使用",
+            "Name the grant the call is made under (parameter grant), so that each use is logged and reviewed against its scenario",
         ));
     }
     let state = share_state(p, code, department).await?;

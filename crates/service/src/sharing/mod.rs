@@ -30,7 +30,7 @@ mod usage;
 pub use api::*;
 pub(crate) use api::key_print;
 pub use misuse::*;
-pub use notices::scan_overdue_answers;
+pub use notices::{scan_overdue_answers, REVIEW_PREFIX, STEP_PREFIX};
 pub use push::*;
 pub use report::*;
 pub use scenarios::*;
@@ -202,6 +202,9 @@ pub async fn apply(p: &Platform, actor: &Actor, input: NewApplication) -> Result
         return Err(Error::invalid("invalid_application", "使用期限有误", "The end of use is not a valid date"));
     };
     let mode = input.mode.unwrap_or(DeliveryMode::Api);
+    if input.use_logic.chars().count() > 2000 {
+        return Err(Error::invalid("invalid_application", "数据使用逻辑不超过2000个字", "At most 2000 characters for the use logic"));
+    }
     let request = Request {
         consumer_department_id: consumer,
         provider_department_id: entry.provider.id,
@@ -368,6 +371,13 @@ pub async fn answer(p: &Platform, actor: &Actor, id: i64, answer: Answer) -> Res
         });
     }
     if answer.approve && matches!(state, ApplicationState::Forwarding | ApplicationState::CityReview) {
+        if answer.narrows() {
+            return Err(Error::invalid(
+                "invalid_approval",
+                "转报中的申请由最终审核方核定授权要素，转报时不能核定",
+                "A forwarded application's grant is fixed by whoever approves it at the end, not when forwarding",
+            ));
+        }
         return forward(p, actor, row, state).await;
     }
     let mode = DeliveryMode::parse(&row.mode).unwrap_or(DeliveryMode::Api);
@@ -384,7 +394,7 @@ pub async fn answer(p: &Platform, actor: &Actor, id: i64, answer: Answer) -> Res
     };
     // The basis as recorded names its kind of instrument where one was given (【规章】《…》).
     let basis = match answer.ground {
-        Some(g) if !answer.approve => format!("【{}】{}", g.label(), answer.basis.trim()),
+        Some(g) if !answer.approve && !answer.basis.trim().is_empty() => format!("【{}】{}", g.label(), answer.basis.trim()),
         _ => answer.basis.trim().to_string(),
     };
     let now = p.now_us();

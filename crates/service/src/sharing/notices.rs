@@ -12,9 +12,10 @@ use crate::actor::Actor;
 use crate::error::Result;
 use crate::platform::Platform;
 
-/// Kinds of notice. The provider's own share a prefix, so a step resolves the one it made moot.
-const STEP: &str = "share_application_step";
-const REVIEW_PREFIX: &str = "share_review_";
+/// Kinds of notice, by prefix: a step resolves the ones it made moot. The applicant's kind names the state
+/// (`share_application_approved`…), so two steps at one instant are two notices.
+pub const STEP_PREFIX: &str = "share_application_";
+pub const REVIEW_PREFIX: &str = "share_review_";
 const REVIEW_DUE: &str = "share_review_due";
 const REVIEW_OVERDUE: &str = "share_review_overdue";
 
@@ -34,11 +35,12 @@ pub(crate) async fn step(tx: &mut store::Conn, actor: &Actor, s: Step<'_>, now_u
     let a = s.application;
     let id = a.id.to_string();
     store::alerts::resolve_other(tx, REVIEW_PREFIX, &id, None, now_us).await?;
-    store::alerts::resolve_other(tx, STEP, &id, None, now_us).await?;
+    store::alerts::resolve_other(tx, STEP_PREFIX, &id, None, now_us).await?;
     let (label, label_en) = (s.state.label(), s.state.label_en());
+    let kind = format!("{STEP_PREFIX}{}", s.state.as_str());
     let applicant = AlertRow {
         id: 0,
-        kind: STEP.into(),
+        kind: kind.clone(),
         object_kind: "share_application".into(),
         object_id: id.clone(),
         department_id: a.consumer_department_id,
@@ -49,7 +51,7 @@ pub(crate) async fn step(tx: &mut store::Conn, actor: &Actor, s: Step<'_>, now_u
         raised_at_us: now_us,
         resolved_at_us: None,
     };
-    crate::alerts::raise_logged(tx, actor, &applicant, format!("{STEP}: application {} → {}", a.id, s.state.as_str()), now_us).await?;
+    crate::alerts::raise_logged(tx, actor, &applicant, format!("{kind}: application {}", a.id), now_us).await?;
     if s.state == ApplicationState::ProviderReview {
         let due = s.due_on.unwrap_or_default();
         let provider = AlertRow {
@@ -90,6 +92,10 @@ pub async fn scan_overdue_answers(p: &Platform) -> Result<usize> {
     let mut tx = p.store.begin().await?;
     for (a, resource) in late.iter().zip(resources) {
         let Some(resource) = resource else { continue };
+        // Answered since it was read: the answer's step resolved its notices, and none is raised after it.
+        if !store::sharing::application_by_id(&mut tx, a.id).await?.is_some_and(|now| now.state == ApplicationState::ProviderReview.as_str()) {
+            continue;
+        }
         let due = a.due_on.clone().unwrap_or_default();
         let row = AlertRow {
             id: 0,

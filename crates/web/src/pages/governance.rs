@@ -102,7 +102,7 @@ async fn governance_page(state: &AppState, page: &Page, actor: &Actor, year: Opt
         .list(("通道整合情况", "channels outside the platform"), service::channels::report(p, actor).await)
         .into_iter()
         .map(|d| {
-            let outstanding: Vec<String> = d.outstanding.iter().map(|c| format!("{}（{}）", c.name, if zh { &c.state_label } else { &c.state_label_en })).collect();
+            let outstanding: Vec<String> = d.outstanding.iter().map(|c| format!("{} · {}", c.name, if zh { &c.state_label } else { &c.state_label_en })).collect();
             context! { name => d.department, total => d.total, progress => d.progress_percent, outstanding }
         })
         .collect();

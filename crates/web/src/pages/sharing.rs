@@ -88,8 +88,10 @@ async fn share_page(state: &AppState, page: &Page, resource: String, (error, not
     )
 }
 
-/// The alert kinds the sharing page shows: idle and ended grants, anomalies, failing pushes, overdue corrections.
-const SHARING_ALERTS: &[&str] = &["grant_idle", "grant_destruction", "share_anomaly", "share_push", "correction_overdue", "share_application_step", "share_review_"];
+/// The alert kinds the sharing page shows: idle and ended grants, anomalies, failing pushes, overdue corrections,
+/// and the steps of applications with the answers they await.
+const SHARING_ALERTS: &[&str] =
+    &["grant_idle", "grant_destruction", "share_anomaly", "share_push", "correction_overdue", service::sharing::STEP_PREFIX, service::sharing::REVIEW_PREFIX];
 
 /// What the sharing page lists besides applications and grants: demands, disputes, corrections and alerts, each as
 /// the caller may see them.
@@ -228,7 +230,17 @@ pub(super) async fn answer(State(state): State<AppState>, page: Page, Path(id): 
         Ok(a) => a,
         Err(r) => return r,
     };
-    let input = Answer::new(form.approve == "1", form.reason, form.basis, RefusalGround::parse(&form.ground));
+    let ground = match form.ground.trim() {
+        "" => None,
+        key => match RefusalGround::parse(key) {
+            Some(g) => Some(g),
+            None => {
+                let msg = if page.lang == Lang::Zh { "请从列表中选择依据类别" } else { "Choose the kind of basis from the list" };
+                return share_page(&state, &page, String::new(), (Some(msg.into()), None, StatusCode::BAD_REQUEST)).await;
+            }
+        },
+    };
+    let input = Answer::new(form.approve == "1", form.reason, form.basis, ground);
     let result = service::sharing::answer(&state.platform, &actor, id, input).await;
     share_page(&state, &page, String::new(), outcome(&page, result, |a| format!("#{} {}", a.id, a.state.label()))).await
 }

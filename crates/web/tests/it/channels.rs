@@ -83,7 +83,7 @@ pub async fn cs_22e_existing_channels_are_shut_down_and_only_the_bureau_approves
     let (status, page) = app.page("/catalog/governance".into(), Some(app.login("admin").await), "zh").await;
     assert_eq!(status, 200);
     let table = page.split("id=\"channels\"").nth(1).unwrap_or_else(|| panic!("the console shows the report: {page}"));
-    assert!(table.contains("公安—税务数据交换前置（在用，待关停）"), "the channel outstanding, as the regime names it");
+    assert!(table.contains("公安—税务数据交换前置 · 在用，待关停"), "the channel outstanding, as the regime names it");
     let id = channel["id"].as_i64().unwrap();
     let (status, body) = step(&app, &officer, id, "exception", json!({"reason": " "})).await;
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("channel_exception_reason")), "{body}");

@@ -826,7 +826,7 @@ pub async fn yz_15a_yz_15b_yz_16_the_authority_answers_and_a_grant_serves_only_i
     assert_eq!((r.status().as_u16(), r.headers()["x-rows"].to_str().unwrap().to_string()), (200, "50".to_string()));
     let (status, body) = app.json(Method::GET, &format!("/api/v1/share/{code}/batch?grant={interface_grant}"), Some(&interface), None).await;
     assert_eq!((status, body["error"]["code"].as_str()), (403, Some("share_mode_not_granted")), "a batch under an interface grant: {body}");
-    assert_eq!((audit_count(&app, "share.denied").await, audit_count(&app, "share.batch").await), (2, 1), "each way in is logged");
+    assert_eq!((audit_count(&app, "share.denied").await, audit_count(&app, "share.batch").await), (3, 1), "each refusal (the unnamed grant too) and the batch are logged");
 
     // The authority reviews the interface grant's use: each call, with the scenario it served.
     let (status, events) = app.json(Method::GET, &format!("/api/v1/share/grants/{interface_grant}/events"), Some(&admin), None).await;
@@ -858,7 +858,7 @@ pub async fn sys_22_ls_16d_the_applicant_is_told_each_step_and_a_late_answer_is_
     assert_eq!(due.len(), 1, "the provider is told: {provider_alerts}");
     assert!(due[0]["message"].as_str().unwrap().contains("2026-03-18"), "{due:?}");
     let applicant_alerts = open(app.login("officer-mz").await).await;
-    let step = about(&applicant_alerts, "share_application_step");
+    let step = about(&applicant_alerts, "share_application_provider_review");
     assert!(step.len() == 1 && step[0]["message"].as_str().unwrap().contains("待提供部门审核"), "{applicant_alerts}");
     assert!(about(&open(app.login("officer-sj").await).await, "share_review_due").is_empty(), "no one else is told");
 
@@ -878,8 +878,9 @@ pub async fn sys_22_ls_16d_the_applicant_is_told_each_step_and_a_late_answer_is_
     let provider_alerts = open(app.login("officer").await).await;
     assert!(about(&provider_alerts, "share_review_due").is_empty() && about(&provider_alerts, "share_review_overdue").is_empty(), "the answer resolves them: {provider_alerts}");
     let applicant_alerts = open(app.login("officer-mz").await).await;
-    let step = about(&applicant_alerts, "share_application_step");
-    assert!(step.len() == 1 && step[0]["message"].as_str().unwrap().contains("已授权"), "the newest step only: {applicant_alerts}");
+    let step = about(&applicant_alerts, "share_application_approved");
+    assert!(step.len() == 1 && step[0]["message"].as_str().unwrap().contains("已授权"), "{applicant_alerts}");
+    assert!(about(&applicant_alerts, "share_application_provider_review").is_empty(), "the newest step only: {applicant_alerts}");
     let (status, status_now) = app.json(Method::GET, &format!("/api/v1/share/applications/{id}"), Some(&app.login("officer-mz").await), None).await;
     assert_eq!(status, 200, "{status_now}");
     assert_eq!(status_now["state"], "approved");
@@ -923,8 +924,8 @@ pub async fn fs_08a_a_refusal_rests_on_a_statutory_ground_never_an_internal_rule
 /// applicant's undertaking is refused and nothing is stored; every call names its grant (one that does not is
 /// refused, and serves nothing), and each call is logged under the grant's scenario; the console asks for the
 /// undertaking and says the data is not to be passed on.
-pub async fn ls_19b_an_application_carries_the_undertaking_and_each_call_names_its_grant(app: TestApp) {
-    let app = app.sibling("lishui-2020").await;
+pub async fn ls_19b_an_application_carries_the_undertaking_and_each_call_names_its_grant(root: TestApp) {
+    let app = root.sibling("lishui-2020").await;
     let code = shared_population(&app, "lishui-2020", json!({"attr": "unconditional", "ops": ["view"]})).await;
     let civil = app.login("officer-mz").await;
     let mut unpledged = application(&code, &["zjhm", "xm"], &["view"]);
@@ -943,6 +944,7 @@ pub async fn ls_19b_an_application_carries_the_undertaking_and_each_call_names_i
     let (status, body) = app.json(Method::GET, &record, Some(&token), None).await;
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("share_grant_required")), "{body}");
     assert!(body.get("values").is_none(), "nothing served: {body}");
+    assert_eq!(audit_count(&app, "share.denied").await, 1, "and the refusal is logged");
     let (status, served) = app.json(Method::GET, &format!("{record}?grant={grant}"), Some(&token), None).await;
     assert_eq!((status, served["grant_id"].as_i64()), (200, Some(grant)), "{served}");
     let (_, events) = app.json(Method::GET, &format!("/api/v1/share/grants/{grant}/events"), Some(&civil), None).await;
@@ -951,8 +953,10 @@ pub async fn ls_19b_an_application_carries_the_undertaking_and_each_call_names_i
 
     let (status, page) = app.page("/share".into(), Some(civil), "zh").await;
     assert_eq!(status, 200);
-    assert!(page.contains("id=\"undertaking\"") && page.contains("不直接或以改变数据形式等方式提供给第三方"), "the console asks for the undertaking");
+    assert!(page.contains("id=\"undertaking\" value=\"1\" required>") && page.contains("不直接或以改变数据形式等方式提供给第三方"), "the console requires the undertaking");
     assert!(page.contains("id=\"no-onward\""), "and says the data is not passed on");
+    let (_, elsewhere) = root.page("/share".into(), Some(root.login("officer-mz").await), "zh").await;
+    assert!(elsewhere.contains("id=\"undertaking\" value=\"1\">"), "offered, not required, where the regime does not ask it");
 }
 
 /// FS-08b: in 佛山 an application states the data it needs, its purpose, its scenario and its use logic: one with an
@@ -1014,6 +1018,9 @@ pub async fn fs_29a_the_provider_fixes_the_grant_within_the_application(app: Tes
     assert_eq!(served["values"].as_object().unwrap().keys().collect::<Vec<_>>(), ["xm", "zjhm"], "the items fixed, not csrq: {served}");
     let (status, body) = app.json(Method::GET, &record, Some(&other_token), None).await;
     assert_eq!((status, body["error"]["code"].as_str()), (403, Some("share_no_grant")), "another system of the department is not a user fixed: {body}");
+    let verify = json!({"key": citizen(2), "values": {"xm": "居民2"}});
+    let (status, body) = app.json(Method::POST, &format!("/api/v1/share/{code}/verify"), Some(&token), Some(verify)).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("share_over_scope")), "compare was applied for, not fixed: {body}");
     let (_, events) = app.json(Method::GET, &format!("/api/v1/audit/events?action=share.answer&object_id={id}"), Some(&app.login("auditor").await), None).await;
     assert!(events["items"][0]["detail"].as_str().unwrap().contains("fixed: items [\"zjhm\",\"xm\"]"), "what was fixed is logged: {events}");
 }
