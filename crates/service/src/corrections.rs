@@ -2,7 +2,8 @@
 //! its system's token (channel `api`) or on the console (`manual`); the provider verifies it within the regime's
 //! working days and says what it found. While a request is open the sharing API serves that record flagged as
 //! under verification, never refused (LS-13d: the case is accepted as normal). Overdue requests alert the provider
-//! and the authority.
+//! and the authority. The provider sets, per item, how a doubt is verified and what evidence a request must bring
+//! (SYS-28a: 纠错规则); a request on such an item without evidence is refused, naming what to bring.
 
 use chrono::NaiveDate;
 use domain::clock::{format_rfc3339_local, from_micros};
@@ -45,6 +46,26 @@ pub struct Resolution {
     pub resolution: String,
 }
 
+/// A providing department's rule for one item (SYS-28a).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleInput {
+    /// How a doubt about the item is verified (核查方式、依据).
+    pub description: String,
+    /// The evidence a correction request on the item brings (e.g. 结婚证或离婚证).
+    pub evidence_required: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CorrectionRule {
+    pub resource_code: String,
+    pub item: String,
+    pub description: String,
+    pub evidence_required: String,
+    pub set_by: String,
+    pub set_at: String,
+}
+
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Correction {
     pub id: i64,
@@ -70,6 +91,8 @@ pub struct Correction {
     pub overdue: bool,
     pub resolved_at: Option<String>,
     pub resolved_by: String,
+    /// The evidence the provider's rule for the item asks (SYS-28a), where it has one.
+    pub evidence_required: Option<String>,
 }
 
 const OUTCOMES: &[&str] = &["confirmed_correct", "corrected"];
@@ -80,13 +103,7 @@ fn not_found(id: i64) -> Error {
 
 /// Files a correction request against a record of a resource the caller's department holds a grant on.
 pub async fn file(p: &Platform, actor: &Actor, input: NewCorrection) -> Result<Correction> {
-    if !p.profile.features.correction {
-        return Err(Error::invalid(
-            "no_correction_mechanism",
-            "本地规定未设数据校核申请机制：数据质量问题请向数据主管部门反映",
-            "This regime has no correction-request procedure: report data-quality problems to the data authority",
-        ));
-    }
+    require_mechanism(p)?;
     let (channel, department) = match actor.kind {
         ActorKind::System { .. } => ("api", actor.department_id),
         _ if actor.has(Role::DeptDataOfficer) && actor.department_id.is_some() => ("manual", actor.department_id),
@@ -117,6 +134,17 @@ pub async fn file(p: &Platform, actor: &Actor, input: NewCorrection) -> Result<C
     let content = crate::aggregation::published_content(&mut conn, &entry).await?;
     if !item.is_empty() && !content.items.iter().any(|i| i.name == item) {
         return Err(Error::invalid("invalid_correction", format!("资源没有数据项{item}"), format!("The resource has no item {item}")));
+    }
+    if !item.is_empty() && input.evidence.trim().is_empty() {
+        if let Some(rule) = store::corrections::rules(&mut conn, entry.row.id).await?.into_iter().find(|r| r.item == item) {
+            let mut invalid = Invalid::new("invalid_correction", "校核申请有误，请按提示修改", "The correction request has problems: fix each one listed");
+            invalid.fields = vec![FieldIssue {
+                field: "evidence".into(),
+                message: format!("数据提供部门的纠错规则要求该数据项的校核申请提供：{}", rule.evidence_required),
+                message_en: format!("The provider's correction rule for this item asks for: {}", rule.evidence_required),
+            }];
+            return Err(invalid.into());
+        }
     }
     let holds_grant = store::sharing::grants_for(&mut conn, entry.row.id, department)
         .await?
@@ -157,6 +185,71 @@ pub async fn file(p: &Platform, actor: &Actor, input: NewCorrection) -> Result<C
     // The sharing API flags the record from now on.
     p.caches.bump();
     get(p, actor, id).await
+}
+
+/// The providing department sets the rule for verifying an item of its resource (SYS-28a); the audit event is in
+/// the same transaction.
+pub async fn set_rule(p: &Platform, actor: &Actor, code: &str, item: &str, input: RuleInput) -> Result<CorrectionRule> {
+    require_mechanism(p)?;
+    let mut conn = p.store.read().await?;
+    let entry = crate::catalog::load(p, &mut conn, code).await?;
+    if !resolves(actor, entry.provider.id) {
+        return Err(Error::forbidden("纠错规则由数据提供部门的数据专员制定", "A data officer of the providing department sets its correction rules"));
+    }
+    let content = crate::aggregation::published_content(&mut conn, &entry).await?;
+    drop(conn);
+    if !content.items.iter().any(|i| i.name == item) {
+        return Err(Error::not_found(format!("资源没有数据项{item}"), format!("The resource has no item {item}")));
+    }
+    let description = input.description.trim();
+    let evidence = input.evidence_required.trim();
+    if description.is_empty() || description.chars().count() > 1000 || evidence.is_empty() || evidence.chars().count() > 500 {
+        return Err(Error::invalid(
+            "invalid_correction_rule",
+            "请写明核查方式（1至1000字）和校核申请须提供的佐证材料（1至500字）",
+            "State how the item is verified (1 to 1,000 characters) and the evidence a request brings (1 to 500)",
+        ));
+    }
+    let now = p.now_us();
+    let row = store::corrections::RuleRow { resource_id: entry.row.id, item: item.into(), description: description.into(), evidence_required: evidence.into(), set_by: actor.name.clone(), set_at_us: now };
+    let mut tx = p.store.begin().await?;
+    store::corrections::put_rule(&mut tx, &row).await?;
+    let mut event = actor.event("correction.rule", "resource", &entry.row.code);
+    event.detail = format!("{item}: evidence {evidence}");
+    store::audit::append(&mut tx, &event, now).await?;
+    tx.commit().await?;
+    Ok(rule_view(&entry.row.code, row))
+}
+
+/// A resource's correction rules, for anyone who may file or answer a request.
+pub async fn rules(p: &Platform, code: &str) -> Result<Vec<CorrectionRule>> {
+    require_mechanism(p)?;
+    let mut conn = p.store.read().await?;
+    let entry = crate::catalog::load(p, &mut conn, code).await?;
+    Ok(store::corrections::rules(&mut conn, entry.row.id).await?.into_iter().map(|r| rule_view(&entry.row.code, r)).collect())
+}
+
+fn rule_view(code: &str, r: store::corrections::RuleRow) -> CorrectionRule {
+    CorrectionRule {
+        resource_code: code.into(),
+        item: r.item,
+        description: r.description,
+        evidence_required: r.evidence_required,
+        set_by: r.set_by,
+        set_at: format_rfc3339_local(from_micros(r.set_at_us)),
+    }
+}
+
+fn require_mechanism(p: &Platform) -> Result<()> {
+    if p.profile.features.correction {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "no_correction_mechanism",
+            "本地规定未设数据校核申请机制：数据质量问题请向数据主管部门反映",
+            "This regime has no correction-request procedure: report data-quality problems to the data authority",
+        ))
+    }
 }
 
 /// Whether `actor` is the one to resolve this request now: it is open and the actor is an officer of the providing
@@ -269,6 +362,10 @@ async fn view(p: &Platform, conn: &mut store::Conn, c: CorrectionRow) -> Result<
     };
     let due_on = c.due_on.as_deref().and_then(|s| s.parse::<NaiveDate>().ok());
     let open = c.state == "received";
+    let evidence_required = match c.item.as_str() {
+        "" => None,
+        item => store::corrections::rules(conn, c.resource_id).await?.into_iter().find(|r| r.item == item).map(|r| r.evidence_required),
+    };
     Ok(Correction {
         id: c.id,
         resource_code,
@@ -290,5 +387,6 @@ async fn view(p: &Platform, conn: &mut store::Conn, c: CorrectionRow) -> Result<
         due_on,
         resolved_at: c.resolved_at_us.map(|t| format_rfc3339_local(from_micros(t))),
         resolved_by: c.resolved_by,
+        evidence_required,
     })
 }

@@ -126,3 +126,44 @@ pub async fn resolve(conn: &mut Conn, id: i64, outcome: &str, resolution: &str, 
     .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// A providing department's rule for verifying one item of its resource (SYS-28a).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleRow {
+    pub resource_id: i64,
+    pub item: String,
+    pub description: String,
+    pub evidence_required: String,
+    pub set_by: String,
+    pub set_at_us: i64,
+}
+
+/// Sets (or replaces) the rule for the item.
+pub async fn put_rule(conn: &mut Conn, r: &RuleRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO correction_rules (resource_id, item, description, evidence_required, set_by, set_at) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (resource_id, item) DO UPDATE SET description = excluded.description, evidence_required = excluded.evidence_required,
+             set_by = excluded.set_by, set_at = excluded.set_at",
+    )
+    .bind(r.resource_id)
+    .bind(&r.item)
+    .bind(&r.description)
+    .bind(&r.evidence_required)
+    .bind(&r.set_by)
+    .bind(r.set_at_us)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The rules of a resource, by item.
+pub async fn rules(conn: &mut Conn, resource_id: i64) -> Result<Vec<RuleRow>> {
+    let rows = sqlx::query("SELECT resource_id, item, description, evidence_required, set_by, set_at FROM correction_rules WHERE resource_id = $1 ORDER BY item")
+        .bind(resource_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| RuleRow { resource_id: r.get(0), item: r.get(1), description: r.get(2), evidence_required: r.get(3), set_by: r.get(4), set_at_us: r.get(5) })
+        .collect())
+}

@@ -195,3 +195,41 @@ pub async fn fs_30b_fs_30c_a_recheck_request_is_verified_within_ten_working_days
     let (_, alerts) = app.json(Method::GET, "/api/v1/alerts?open=true", Some(&app.login("admin").await), None).await;
     assert_eq!(overdue(&alerts), 0, "resolving the request closes its alert: {alerts}");
 }
+
+/// SYS-28a: the providing department sets a correction rule for an item of its own (how it is verified, what
+/// evidence a request brings); another department cannot. A request on that item is shown the evidence required
+/// and, without it, refused naming it and stores nothing; with it, it is filed and carries the rule's evidence.
+pub async fn sys_28a_a_correction_rule_names_the_evidence_a_request_brings(app: TestApp) {
+    let code = shared_population(&app, "shuangyashan-2026", conditional(&app).await).await;
+    let (civil, police) = (app.login("officer-mz").await, app.login("officer").await);
+    let (_, filed) = apply(&app, &civil, application(&code, &["zjhm", "xm", "csrq"], &["view"])).await;
+    let (status, _) = answer(&app, &police, filed["id"].as_i64().unwrap(), json!({"approve": true})).await;
+    assert_eq!(status, 200);
+    let rule = json!({"description": "出生日期以户籍登记底册为准，必要时调取出生医学证明", "evidence_required": "出生医学证明或户口簿"});
+    let path = format!("/api/v1/resources/{code}/correction-rules/csrq");
+    let (status, _) = app.json(Method::PUT, &path, Some(&civil), Some(rule.clone())).await;
+    assert_eq!(status, 403, "only the provider sets its rules");
+    let (status, body) = app.json(Method::PUT, &format!("/api/v1/resources/{code}/correction-rules/nope"), Some(&police), Some(rule.clone())).await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = app.json(Method::PUT, &path, Some(&police), Some(json!({"description": "核对底册", "evidence_required": " "}))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_correction_rule")), "{body}");
+    let (status, set) = app.json(Method::PUT, &path, Some(&police), Some(rule)).await;
+    assert_eq!((status, set["evidence_required"].as_str()), (200, Some("出生医学证明或户口簿")), "{set}");
+    let (token, _) = token_of(&app, "民政局").await;
+    let (status, rules) = app.json(Method::GET, &format!("/api/v1/resources/{code}/correction-rules"), Some(&token), None).await;
+    assert_eq!((status, rules["items"][0]["item"].as_str()), (200, Some("csrq")), "the requester's system reads the rules: {rules}");
+
+    let doubt = json!({"resource_code": code, "record_key": citizen(3), "item": "csrq", "description": "出生日期应为1990-01-03"});
+    let (status, body) = file(&app, &token, doubt.clone()).await;
+    assert_eq!((status, body["error"]["fields"][0]["field"].as_str()), (400, Some("evidence")), "{body}");
+    assert!(body["error"]["fields"][0]["message"].as_str().unwrap().contains("出生医学证明或户口簿"), "names what to bring: {body}");
+    let (_, listed) = app.json(Method::GET, "/api/v1/corrections", Some(&civil), None).await;
+    assert_eq!(listed["total"], 0, "nothing stored: {listed}");
+    let mut with_evidence = doubt;
+    with_evidence["evidence"] = json!("出生医学证明编号 N230100001");
+    let (status, filed) = file(&app, &token, with_evidence).await;
+    assert_eq!((status, filed["evidence_required"].as_str()), (201, Some("出生医学证明或户口簿")), "{filed}");
+    let (status, other) = file(&app, &token, json!({"resource_code": code, "record_key": citizen(4), "item": "xm", "description": "姓名有误"})).await;
+    assert_eq!((status, other["evidence_required"].as_str()), (201, None), "no rule for xm: {other}");
+    assert_eq!(audit_count(&app, "correction.rule").await, 1);
+}

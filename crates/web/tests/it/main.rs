@@ -65,6 +65,7 @@ fn main() {
         corrections::ls_13b_ls_13c_ls_13d_a_doubted_record_is_served_under_verification_until_the_provider_resolves_it,
         corrections::corrections_bad_input_is_refused_and_stores_nothing,
         corrections::ls_16f_ls_28a_sys_27c_sys_28d_the_evaluation_counts_answers_and_corrections_on_time,
+        corrections::sys_28a_a_correction_rule_names_the_evidence_a_request_brings,
         corrections::fs_30b_fs_30c_a_recheck_request_is_verified_within_ten_working_days,
         push::cs_21c_a_push_that_keeps_failing_stops_the_subscription_and_alerts,
         catalog::sys_12a_sys_12f_submission_names_every_missing_field,

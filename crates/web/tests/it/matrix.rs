@@ -116,6 +116,8 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("GET /api/v1/share/reports/departments", &["authority_admin", "service_operator", "auditor"]),
         ("POST /api/v1/corrections", &["system", "dept_data_officer"]),
         ("GET /api/v1/corrections", OVERSEERS),
+        ("GET /api/v1/resources/{code}/correction-rules", SIGNED_IN),
+        ("PUT /api/v1/resources/{code}/correction-rules/{item}", &["dept_data_officer"]),
         ("POST /api/v1/corrections/{id}/resolve", &["dept_data_officer"]),
         ("GET /api/v1/share/upstream", OVERSEERS),
         ("GET /api/v1/share/upstream/{id}", OVERSEERS),
@@ -277,6 +279,7 @@ pub async fn authorization_matrix_covers_every_route(app: TestApp) {
             .replace("/demands/{id}", "/demands/1")
             .replace("/corrections/{id}", "/corrections/1")
             .replace("/exchange-channels/{id}", "/exchange-channels/1")
+            .replace("/correction-rules/{item}", "/correction-rules/xm")
             .replace("{region}", "230500")
             .replace("{department_id}", "1")
             .replace("{name}", "public");
