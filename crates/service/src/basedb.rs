@@ -77,6 +77,7 @@ pub struct Conflict {
     pub key: String,
     pub label: String,
     pub source_value: Option<String>,
+    pub source_department_id: i64,
     pub source_department: String,
     pub source_resource: String,
     pub other_value: Option<String>,
@@ -306,6 +307,7 @@ pub async fn conflicts(p: &Platform, actor: &Actor, kind: SourceSubject, limit: 
                     key: row.next().flatten().unwrap_or_default(),
                     label: field.label.clone(),
                     source_value: row.next().flatten(),
+                    source_department_id: field.source_department_id,
                     source_department: field.source_department.clone(),
                     source_resource: source.code.clone(),
                     other_value: row.next().flatten(),
@@ -316,4 +318,83 @@ pub async fn conflicts(p: &Platform, actor: &Actor, kind: SourceSubject, limit: 
         }
     }
     Ok(out)
+}
+
+/// The discrepancies one run of the cross-check found for one field of one source resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Discrepancy {
+    pub source_department_id: i64,
+    pub source_department: String,
+    pub source_resource: String,
+    pub label: String,
+    /// Records whose value differs from another department's.
+    pub records: usize,
+}
+
+/// What a cross-check run did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct CrossCheck {
+    pub kind: SourceSubject,
+    /// One notice per field with discrepancies, addressed to the field's source department.
+    pub notices: Vec<Discrepancy>,
+    /// Notices of earlier runs whose discrepancies are gone, resolved now.
+    pub resolved: u64,
+}
+
+/// The alert kind of a cross-check notice.
+const CROSS_CHECK: &str = "cross_check_discrepancy";
+
+/// The most differing records one run looks at.
+const CROSS_CHECK_LIMIT: usize = 100_000;
+
+/// The authority runs the cross-check of a base database (SYS-28c: 交叉比对): every field whose values differ between
+/// its source and other departments is notified to the field's source department to verify (a notice per field,
+/// with the number of records; the records themselves are in `conflicts`). A notice from an earlier run is replaced
+/// by the newest, or resolved when its discrepancies are gone. Notices and the run's audit event commit together.
+pub async fn cross_check(p: &Platform, actor: &Actor, kind: SourceSubject) -> Result<CrossCheck> {
+    crate::orgs::require_authority(actor)?;
+    let found = conflicts(p, actor, kind, CROSS_CHECK_LIMIT).await?;
+    let mut notices: Vec<Discrepancy> = Vec::new();
+    for c in found {
+        match notices.iter_mut().find(|n| n.source_resource == c.source_resource && n.label == c.label) {
+            Some(n) => n.records += 1,
+            None => notices.push(Discrepancy {
+                source_department_id: c.source_department_id,
+                source_department: c.source_department,
+                source_resource: c.source_resource,
+                label: c.label,
+                records: 1,
+            }),
+        }
+    }
+    let now = p.now_us();
+    let object = |n: &Discrepancy| format!("{}:{}", n.source_resource, n.label);
+    let mut tx = p.store.begin().await?;
+    // Every open notice of earlier runs ends here: replaced by this run's for the same field, or resolved.
+    let mut resolved = 0;
+    for open in store::alerts::list(&mut tx, None, true, 10_000).await?.into_iter().filter(|a| a.kind == CROSS_CHECK) {
+        store::alerts::resolve_other(&mut tx, CROSS_CHECK, &open.object_id, None, now).await?;
+        resolved += !notices.iter().any(|n| object(n) == open.object_id) as u64;
+    }
+    for n in &notices {
+        let row = store::alerts::AlertRow {
+            id: 0,
+            kind: CROSS_CHECK.into(),
+            object_kind: "base_field".into(),
+            object_id: object(n),
+            department_id: n.source_department_id,
+            to_authority: false,
+            due_at_us: now,
+            message: format!("多源校核发现{}条记录的“{}”（资源{}）与其他部门的数据不一致，请核查并更正或确认", n.records, n.label, n.source_resource),
+            message_en: format!("The cross-source check found {} records whose '{}' (resource {}) differs from other departments' data: verify and correct or confirm them", n.records, n.label, n.source_resource),
+            raised_at_us: now,
+            resolved_at_us: None,
+        };
+        crate::alerts::raise_logged(&mut tx, actor, &row, format!("{CROSS_CHECK}: {} records", n.records), now).await?;
+    }
+    let mut event = actor.event("basedb.cross_check", "base_database", kind.as_str());
+    event.detail = format!("{} fields with discrepancies, {} records", notices.len(), notices.iter().map(|n| n.records).sum::<usize>());
+    store::audit::append(&mut tx, &event, now).await?;
+    tx.commit().await?;
+    Ok(CrossCheck { kind, notices, resolved })
 }

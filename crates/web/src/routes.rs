@@ -313,6 +313,8 @@ pub fn api_routes() -> Vec<RouteSpec> {
             basedb::describe, req = None, resp = Some(schema::<service::basedb::BaseDatabase>)),
         route!(GET "/api/v1/base/{kind}/records/{key}", Roles(ADMIN), "One subject's values from every source, each labelled with its source (the authority; audited with `purpose`)",
             basedb::lookup, req = None, resp = Some(schema::<service::basedb::Record>)),
+        route!(POST "/api/v1/base/{kind}/cross-check", Roles(ADMIN), "Run the cross-source check (SYS-28c): each field that differs between its source and other departments is notified to its source department to verify",
+            basedb::cross_check, req = None, resp = Some(schema::<service::basedb::CrossCheck>)),
         route!(GET "/api/v1/base/{kind}/conflicts", Roles(CATALOGERS), "Cross-source checks (多源校核): other departments' values that differ from the source's for the same key",
             basedb::conflicts, req = None, resp = Some(schema::<List<service::basedb::Conflict>>)),
         route!(GET "/api/v1/resources/{code}/backflow", Roles(CATALOGERS), "The caller's district's rows of a city resource as CSV (回流), no approval; `purpose` states the duty",

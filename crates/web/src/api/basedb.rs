@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::Json;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use service::basedb::{BaseDatabase, Conflict, Record};
+use service::basedb::{BaseDatabase, Conflict, CrossCheck, Record};
 
 use super::List;
 use crate::error::ApiResult;
@@ -40,4 +40,9 @@ pub async fn conflicts(State(s): State<AppState>, Caller(caller): Caller, ApiPat
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let items = service::basedb::conflicts(&s.platform, &caller, kind, limit).await?;
     Ok(Json(List { total: items.len() as i64, items }))
+}
+
+pub async fn cross_check(State(s): State<AppState>, Caller(caller): Caller, ApiPath(kind): ApiPath<String>) -> ApiResult<Json<CrossCheck>> {
+    let kind = service::basedb::parse_kind(&kind)?;
+    Ok(Json(service::basedb::cross_check(&s.platform, &caller, kind).await?))
 }

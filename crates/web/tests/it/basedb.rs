@@ -146,3 +146,34 @@ pub async fn sys_30a_sys_30b_a_districts_rows_flow_back_with_their_purpose(app: 
     let (_, events) = app.json(Method::GET, &format!("/api/v1/audit/events?action=aggregation.backflow&object_id={code}"), Some(&app.login("auditor").await), None).await;
     assert_eq!((events["total"].as_i64(), events["items"][0]["purpose"].as_str()), (Some(1), Some("户籍管理")), "{events}");
 }
+
+/// SYS-28c: the authority runs the cross-check; the field whose values differ (住址, of the police's 户籍 resource) is
+/// notified to its source department, the police, to verify — one notice, replaced by the next run's; a department
+/// cannot run it, no other department is told, and each run is logged.
+pub async fn sys_28c_a_cross_check_notifies_the_source_department(app: TestApp) {
+    let (hukou, _) = two_sources(&app).await;
+    let (status, _) = app.json(Method::POST, "/api/v1/base/natural_person/cross-check", Some(&app.login("officer").await), None).await;
+    assert_eq!(status, 403, "the authority leads the cross-check");
+    let admin = app.login("admin").await;
+    let (status, run) = app.json(Method::POST, "/api/v1/base/natural_person/cross-check", Some(&admin), None).await;
+    assert_eq!(status, 200, "{run}");
+    assert_eq!(run["notices"].as_array().map(Vec::len), Some(1), "{run}");
+    let n = &run["notices"][0];
+    assert_eq!((n["label"].as_str(), n["records"].as_i64(), n["source_resource"].as_str()), (Some("住址"), Some(1), Some(hukou.as_str())), "{run}");
+    let notices = |token: String| {
+        let app = &app;
+        async move {
+            let (_, alerts) = app.json(Method::GET, "/api/v1/alerts?open=true", Some(&token), None).await;
+            alerts["items"].as_array().unwrap().iter().filter(|a| a["kind"] == "cross_check_discrepancy").cloned().collect::<Vec<_>>()
+        }
+    };
+    let police = notices(app.login("officer").await).await;
+    assert_eq!(police.len(), 1, "the source department is told");
+    assert!(police[0]["message"].as_str().unwrap().contains("1条记录的“住址”"), "{police:?}");
+    assert!(notices(app.login("officer-sj").await).await.is_empty(), "no one else is");
+    let (_, again) = app.json(Method::POST, "/api/v1/base/natural_person/cross-check", Some(&admin), None).await;
+    assert_eq!(again["resolved"], 0, "replaced, not resolved: {again}");
+    assert_eq!(notices(app.login("officer").await).await.len(), 1, "one notice, the newest run's");
+    let (_, events) = app.json(Method::GET, "/api/v1/audit/events?action=basedb.cross_check", Some(&app.login("auditor").await), None).await;
+    assert_eq!(events["total"], 2, "each run is logged: {events}");
+}

@@ -178,6 +178,7 @@ fn main() {
         sources::cs_15b_yz_9b_a_repeated_collection_is_flagged_and_settled,
         basedb::sys_19a_cs_19b_ls_14c_the_population_base_reads_each_field_from_its_source,
         basedb::ls_13a_yz_11a_values_differing_from_the_source_are_listed,
+        basedb::sys_28c_a_cross_check_notifies_the_source_department,
         basedb::sys_30a_sys_30b_a_districts_rows_flow_back_with_their_purpose,
         projects::sys_14a_sys_14c_approval_needs_the_catalog_submitted,
         projects::sys_69c_approval_needs_an_open_catalog_plan,

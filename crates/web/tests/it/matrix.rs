@@ -66,6 +66,7 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("GET /api/v1/alerts", OVERSEERS),
         ("GET /api/v1/base/{kind}", OVERSEERS),
         ("GET /api/v1/base/{kind}/records/{key}", ADMIN),
+        ("POST /api/v1/base/{kind}/cross-check", ADMIN),
         ("GET /api/v1/base/{kind}/conflicts", CATALOGERS),
         ("GET /api/v1/resources/{code}/backflow", CATALOGERS),
         ("POST /api/v1/query", CATALOGERS),
