@@ -121,6 +121,20 @@ pub struct SharingProfile {
     /// Exchange channels outside the platform: what becomes of those built, who approves an exception (LS-17a,
     /// CS-22e, FS-25b).
     pub channels: crate::channels::ChannelProfile,
+    /// Whether data obtained through sharing may be shared on or opened by its consumer, and on whose say.
+    pub onward: OnwardRule,
+}
+
+/// Data a department obtained through sharing, offered on by it (in an entry of its own that is shared or open).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnwardRule {
+    /// With the providing department's consent (SYS-33b: 经数据提供部门同意).
+    ProviderConsent,
+    /// With the authority's approval (CS-22f: 未经批准…不得提供).
+    AuthorityApproval,
+    /// Never (FS-32, LS-19b: 不得以任何形式提供给第三方).
+    Never,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -652,6 +666,7 @@ mod tests {
             dispute_decider_en: String::new(),
             anomaly: Default::default(),
             channels: crate::channels::ChannelProfile { existing: crate::channels::ChannelFate::Integrate, exception_approver: crate::channels::ExceptionApprover::Authority },
+            onward: OnwardRule::ProviderConsent,
         }
     }
 

@@ -491,3 +491,101 @@ pub async fn scenarios(conn: &mut Conn, resource_id: Option<i64>) -> Result<Vec<
         })
         .collect())
 }
+
+/// A request to offer on data obtained through sharing (SYS-33b, CS-22f), and its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnwardRow {
+    pub id: i64,
+    pub resource_id: i64,
+    pub consumer_department_id: i64,
+    pub derived_code: String,
+    pub reason: String,
+    pub state: String,
+    pub requested_by: String,
+    pub requested_at_us: i64,
+    pub answered_by: String,
+    pub answered_at_us: Option<i64>,
+    pub answer_reason: String,
+}
+
+const ONWARD_COLS: &str =
+    "id, resource_id, consumer_department_id, derived_code, reason, state, requested_by, requested_at, answered_by, answered_at, answer_reason";
+
+fn onward(r: &AnyRow) -> OnwardRow {
+    OnwardRow {
+        id: r.get(0),
+        resource_id: r.get(1),
+        consumer_department_id: r.get(2),
+        derived_code: r.get(3),
+        reason: r.get(4),
+        state: r.get(5),
+        requested_by: r.get(6),
+        requested_at_us: r.get(7),
+        answered_by: r.get(8),
+        answered_at_us: r.get(9),
+        answer_reason: r.get(10),
+    }
+}
+
+pub async fn insert_onward(conn: &mut Conn, o: &OnwardRow) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO onward_consents (resource_id, consumer_department_id, derived_code, reason, state, requested_by, requested_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(o.resource_id)
+    .bind(o.consumer_department_id)
+    .bind(&o.derived_code)
+    .bind(&o.reason)
+    .bind(&o.state)
+    .bind(&o.requested_by)
+    .bind(o.requested_at_us)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.get(0))
+}
+
+pub async fn onward_by_id(conn: &mut Conn, id: i64) -> Result<Option<OnwardRow>> {
+    let row = sqlx::query(&format!("SELECT {ONWARD_COLS} FROM onward_consents WHERE id = $1")).bind(id).fetch_optional(&mut *conn).await?;
+    Ok(row.as_ref().map(onward))
+}
+
+/// Requests a department made or must answer (as the resource's provider), or all (none), newest first.
+pub async fn onward_list(conn: &mut Conn, department_id: Option<i64>) -> Result<Vec<OnwardRow>> {
+    let cols = ONWARD_COLS.split(", ").map(|c| format!("o.{c}")).collect::<Vec<_>>().join(", ");
+    let rows = sqlx::query(&format!(
+        "SELECT {cols} FROM onward_consents o JOIN resources r ON r.id = o.resource_id
+         WHERE ($1 IS NULL OR o.consumer_department_id = $1 OR r.provider_department_id = $1) ORDER BY o.id DESC"
+    ))
+    .bind(department_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.iter().map(onward).collect())
+}
+
+/// Whether the consumer's entry `derived_code` may offer on the resource's data: an approved request.
+pub async fn onward_approved(conn: &mut Conn, resource_id: i64, consumer_department_id: i64, derived_code: &str) -> Result<bool> {
+    let row = sqlx::query(
+        "SELECT 1 FROM onward_consents WHERE resource_id = $1 AND consumer_department_id = $2 AND derived_code = $3 AND state = 'approved' LIMIT 1",
+    )
+    .bind(resource_id)
+    .bind(consumer_department_id)
+    .bind(derived_code)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.is_some())
+}
+
+/// Answers a request still `requested`; false when another answer came first.
+pub async fn answer_onward(conn: &mut Conn, id: i64, state: &str, by: &str, reason: &str, now_us: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE onward_consents SET state = $1, answered_by = $2, answer_reason = $3, answered_at = $4 WHERE id = $5 AND state = 'requested'",
+    )
+    .bind(state)
+    .bind(by)
+    .bind(reason)
+    .bind(now_us)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}

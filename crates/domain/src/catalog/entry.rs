@@ -289,6 +289,10 @@ pub struct ResourceContent {
     /// 关联关系 (CS-16).
     #[serde(default)]
     pub relations: Vec<Relation>,
+    /// The resources of other departments, obtained through sharing, that this entry's data comes from: such data is
+    /// shared on or opened only as the regime allows (SYS-33, CS-22f, FS-32).
+    #[serde(default)]
+    pub derived_from: Vec<String>,
     #[serde(default)]
     pub items: Vec<Item>,
 }

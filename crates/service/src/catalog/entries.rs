@@ -204,6 +204,7 @@ pub(crate) async fn submit_in(p: &Platform, tx: &mut store::Tx, actor: &Actor, c
     require(working.state, &[RevisionState::Draft, RevisionState::Returned], "提交", "submitted")?;
     check_complete(&working.content, &p.profile.catalog_rules(Some(norms.schema.required.clone())))?;
     super::classification::check(&norms.scheme, &working.content)?;
+    crate::sharing::onward::check(p, tx, code, entry.provider.id, &working.content).await?;
     if p.profile.catalog.reclassification_reason {
         if let Some(published) = published_content(tx, &entry).await? {
             check_reclassification(&published, &working.content, ReclassificationReason::parse(&working.reclassification))?;

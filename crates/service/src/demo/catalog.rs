@@ -399,6 +399,7 @@ fn content(p: &Platform, d: &Department, region_code: &str, name: &str, subject:
         security_requirements: if person { "仅限依法履职使用，不得向第三方提供".into() } else { "按数据共享协议使用".into() },
         reference_standards: vec![if person { "GB 11643-1999 公民身份号码" } else { "GB 32100-2015 法人和其他组织统一社会信用代码编码规则" }.into()],
         relations: vec![],
+        derived_from: vec![],
         items: items(subject, name),
     }
 }

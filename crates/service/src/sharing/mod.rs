@@ -22,6 +22,7 @@ use crate::platform::Platform;
 mod api;
 mod misuse;
 mod notices;
+pub mod onward;
 mod push;
 mod report;
 mod scenarios;

@@ -145,3 +145,16 @@ pub async fn pushes(State(s): State<AppState>, Caller(caller): Caller, ApiPath(i
     let items = service::sharing::pushes(&s.platform, &caller, id).await?;
     Ok(Json(List { total: items.len() as i64, items }))
 }
+
+pub async fn request_onward(State(s): State<AppState>, Caller(caller): Caller, ApiJson(b): ApiJson<service::sharing::onward::NewOnward>) -> ApiResult<(StatusCode, Json<service::sharing::onward::Onward>)> {
+    Ok((StatusCode::CREATED, Json(service::sharing::onward::request(&s.platform, &caller, b).await?)))
+}
+
+pub async fn onward_list(State(s): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<List<service::sharing::onward::Onward>>> {
+    let items = service::sharing::onward::list(&s.platform, &caller).await?;
+    Ok(Json(List { total: items.len() as i64, items }))
+}
+
+pub async fn answer_onward(State(s): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<i64>, ApiJson(b): ApiJson<service::sharing::onward::OnwardAnswer>) -> ApiResult<Json<service::sharing::onward::Onward>> {
+    Ok(Json(service::sharing::onward::answer(&s.platform, &caller, id, b).await?))
+}

@@ -97,6 +97,7 @@ pub fn content_from(values: &FormValues, keep: &ResourceContent, open_attr: bool
         security_requirements: values.get("security_requirements").to_string(),
         reference_standards: values.lines("reference_standards"),
         relations: keep.relations.clone(),
+        derived_from: keep.derived_from.clone(),
         ..Default::default()
     };
     read_sharing(values, &mut c, &mut issues);

@@ -170,6 +170,8 @@ fn main() {
         sharing::ls_19b_an_application_carries_the_undertaking_and_each_call_names_its_grant,
         sharing::fs_08b_an_application_states_its_scenario_and_use_logic,
         sharing::fs_29a_the_provider_fixes_the_grant_within_the_application,
+        sharing::sys_33a_sys_33b_shared_data_is_offered_on_only_with_the_providers_consent,
+        sharing::cs_22f_fs_32_shared_in_data_is_offered_on_only_as_the_regime_allows,
         channels::ls_17a_a_new_channel_waits_for_the_authoritys_exception,
         channels::cs_22e_existing_channels_are_shut_down_and_only_the_bureau_approves_an_exception,
         channels::fs_25b_an_exception_needs_the_city_governments_approval,

@@ -103,6 +103,9 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("POST /api/v1/exchange-channels/{id}/exception", &["dept_data_officer"]),
         ("POST /api/v1/exchange-channels/{id}/decision", ADMIN),
         ("POST /api/v1/exchange-channels/{id}/retirement", CATALOGERS),
+        ("POST /api/v1/share/onward", &["dept_data_officer"]),
+        ("GET /api/v1/share/onward", OVERSEERS),
+        ("POST /api/v1/share/onward/{id}/answer", CATALOGERS),
         ("POST /api/v1/share/demands", &["dept_data_officer"]),
         ("GET /api/v1/share/demands", OVERSEERS),
         ("POST /api/v1/share/demands/{id}/answer", CATALOGERS),
@@ -281,6 +284,7 @@ pub async fn authorization_matrix_covers_every_route(app: TestApp) {
             .replace("/corrections/{id}", "/corrections/1")
             .replace("/exchange-channels/{id}", "/exchange-channels/1")
             .replace("/correction-rules/{item}", "/correction-rules/xm")
+            .replace("/onward/{id}", "/onward/1")
             .replace("{region}", "230500")
             .replace("{department_id}", "1")
             .replace("{name}", "public");

@@ -1024,3 +1024,79 @@ pub async fn fs_29a_the_provider_fixes_the_grant_within_the_application(app: Tes
     let (_, events) = app.json(Method::GET, &format!("/api/v1/audit/events?action=share.answer&object_id={id}"), Some(&app.login("auditor").await), None).await;
     assert!(events["items"][0]["detail"].as_str().unwrap().contains("fixed: items [\"zjhm\",\"xm\"]"), "what was fixed is logged: {events}");
 }
+
+/// An entry of the civil affairs bureau's whose data comes from `source` (shared by the police), offered on as
+/// `sharing` says; answers its code.
+async fn derived_entry(app: &TestApp, profile: &str, source: &str, sharing: Value) -> String {
+    let mut content = complete(profile, "低保对象户籍核对结果");
+    content["derived_from"] = json!([source]);
+    content["sharing"] = sharing;
+    create(app, &app.login("officer-mz").await, app.department_id("民政局").await, content).await
+}
+
+async fn submit(app: &TestApp, code: &str) -> (u16, Value) {
+    crate::catalog::act(app, &app.login("officer-mz").await, code, "submit", json!({})).await
+}
+
+/// SYS-33a, SYS-33b: data the civil affairs bureau obtained from the police is not offered on in an entry of its own
+/// that is shared — the submission is refused, saying it needs the provider's consent — until it asks and the
+/// police consent (the authority and the bureau itself cannot); then it is. Each step is logged.
+pub async fn sys_33a_sys_33b_shared_data_is_offered_on_only_with_the_providers_consent(app: TestApp) {
+    let code = shared_population(&app, "shuangyashan-2026", conditional(&app).await).await;
+    let civil = app.login("officer-mz").await;
+    let (_, filed) = apply(&app, &civil, application(&code, &["zjhm", "xm"], &["view"])).await;
+    assert_eq!(answer(&app, &app.login("officer").await, filed["id"].as_i64().unwrap(), json!({"approve": true})).await.0, 200);
+    let own = derived_entry(&app, "shuangyashan-2026", &code, json!({"attr": "unconditional", "ops": ["view"]})).await;
+    let (status, body) = submit(&app, &own).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("shared_in_data")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("未经数据提供部门同意"), "{body}");
+
+    let ask = json!({"resource_code": code, "derived_code": own, "reason": "向街道办提供低保对象核对结果"});
+    let (status, body) = app.json(Method::POST, "/api/v1/share/onward", Some(&civil), Some(json!({"resource_code": code, "derived_code": own, "reason": " "}))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("onward_reason")), "{body}");
+    let (status, asked) = app.json(Method::POST, "/api/v1/share/onward", Some(&civil), Some(ask)).await;
+    assert_eq!((status, asked["state"].as_str()), (201, Some("requested")), "{asked}");
+    let id = asked["id"].as_i64().unwrap();
+    let path = format!("/api/v1/share/onward/{id}/answer");
+    for (who, token) in [("the bureau itself", civil.clone()), ("the authority", app.login("admin").await)] {
+        let (status, _) = app.json(Method::POST, &path, Some(&token), Some(json!({"approve": true}))).await;
+        assert_eq!(status, 403, "{who} does not consent for the provider");
+    }
+    assert_eq!(submit(&app, &own).await.0, 400, "still refused while it waits");
+    let (status, consented) = app.json(Method::POST, &path, Some(&app.login("officer").await), Some(json!({"approve": true, "reason": "限于核对结果，不含原始数据"}))).await;
+    assert_eq!((status, consented["state"].as_str()), (200, Some("approved")), "{consented}");
+    let (status, body) = submit(&app, &own).await;
+    assert_eq!(status, 200, "with the provider's consent: {body}");
+    assert_eq!((audit_count(&app, "share.onward.request").await, audit_count(&app, "share.onward.answer").await), (1, 1));
+}
+
+/// CS-22f, FS-32: in 长沙 data obtained through sharing is offered on only with the authority's approval (the provider
+/// cannot approve it), while an entry keeping it for the department's own use needs none; in 佛山 it is never offered
+/// on: the submission is refused and there is no request to make.
+pub async fn cs_22f_fs_32_shared_in_data_is_offered_on_only_as_the_regime_allows(root: TestApp) {
+    let app = root.sibling("changsha-2021").await;
+    let code = shared_population(&app, "changsha-2021", json!({"attr": "unconditional", "ops": ["view"]})).await;
+    let kept = derived_entry(&app, "changsha-2021", &code, json!({"attr": "none", "basis": [{"instrument": "law", "name": "《中华人民共和国个人信息保护法》", "article": "第三十四条"}]})).await;
+    let (status, body) = submit(&app, &kept).await;
+    assert_eq!(status, 200, "kept for its own use, not shared or open: {body}");
+    let offered = derived_entry(&app, "changsha-2021", &code, json!({"attr": "unconditional", "ops": ["view"]})).await;
+    let (status, body) = submit(&app, &offered).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("shared_in_data")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("未经数据主管部门批准"), "{body}");
+    let (status, asked) = app.json(Method::POST, "/api/v1/share/onward", Some(&app.login("officer-mz").await), Some(json!({"resource_code": code, "derived_code": offered, "reason": "向社区提供核对结果"}))).await;
+    assert_eq!(status, 201, "{asked}");
+    let path = format!("/api/v1/share/onward/{}/answer", asked["id"]);
+    assert_eq!(app.json(Method::POST, &path, Some(&app.login("officer").await), Some(json!({"approve": true}))).await.0, 403, "the bureau approves, not the provider");
+    let (status, approved) = app.json(Method::POST, &path, Some(&app.login("admin").await), Some(json!({"approve": true}))).await;
+    assert_eq!((status, approved["state"].as_str()), (200, Some("approved")), "{approved}");
+    assert_eq!(submit(&app, &offered).await.0, 200, "approved by the bureau");
+
+    let fs = root.sibling("foshan-2020").await;
+    let code = shared_population(&fs, "foshan-2020", json!({"attr": "unconditional", "ops": ["view"]})).await;
+    let offered = derived_entry(&fs, "foshan-2020", &code, json!({"attr": "unconditional", "ops": ["view"]})).await;
+    let (status, body) = submit(&fs, &offered).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("shared_in_data")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("不得以任何形式提供给第三方"), "{body}");
+    let (status, body) = fs.json(Method::POST, "/api/v1/share/onward", Some(&fs.login("officer-mz").await), Some(json!({"resource_code": code, "derived_code": offered, "reason": "向社区提供"}))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("onward_not_allowed")), "{body}");
+}
