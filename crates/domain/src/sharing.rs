@@ -123,6 +123,9 @@ pub struct SharingProfile {
     pub channels: crate::channels::ChannelProfile,
     /// Whether data obtained through sharing may be shared on or opened by its consumer, and on whose say.
     pub onward: OnwardRule,
+    /// A record served carries the granted items that fail the entry's rules as published now, so the consumer
+    /// checks data as it uses it (FS-30a: 使用时校验).
+    pub records_carry_validation: bool,
 }
 
 /// Data a department obtained through sharing, offered on by it (in an entry of its own that is shared or open).
@@ -667,6 +670,7 @@ mod tests {
             anomaly: Default::default(),
             channels: crate::channels::ChannelProfile { existing: crate::channels::ChannelFate::Integrate, exception_approver: crate::channels::ExceptionApprover::Authority },
             onward: OnwardRule::ProviderConsent,
+            records_carry_validation: false,
         }
     }
 

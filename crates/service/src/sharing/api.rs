@@ -230,6 +230,10 @@ pub struct Record {
     /// The open correction request, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub correction_id: Option<i64>,
+    /// Where the regime asks (FS-30a): each granted item whose value fails the entry's rules as published now, with
+    /// the problem's code (`invalid_phone`…); absent when every item passes.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub validation: BTreeMap<String, String>,
 }
 
 /// The first key item of the entry: records are found by it.
@@ -280,8 +284,15 @@ pub async fn record(p: &Platform, actor: &Actor, code: &str, key: &str, options:
     let (table, row) = found.ok_or_else(|| Error::not_found("没有该主键的记录", "No record has this key"))?;
     let mut values = BTreeMap::new();
     let mut masked = Vec::new();
+    let mut validation = BTreeMap::new();
+    let validate = p.profile.sharing.records_carry_validation;
     for (name, value) in items.iter().zip(table.values(row, items)) {
         let item = a.content().items.iter().find(|i| &i.name == name);
+        if let (true, Some(item)) = (validate, item) {
+            if let Err(problem) = domain::catalog::validate::check(item, value.as_deref().unwrap_or("")) {
+                validation.insert(name.clone(), problem.code().to_string());
+            }
+        }
         let shown = match (item, value) {
             (Some(item), Some(v)) => match rules::masked(item, &v, &grant.ops) {
                 std::borrow::Cow::Owned(m) if m != *v => {
@@ -296,7 +307,7 @@ pub async fn record(p: &Platform, actor: &Actor, code: &str, key: &str, options:
     }
     let correction_id = a.state.under_verification.get(key).copied();
     let verification_status = correction_id.map(|_| "under_verification");
-    Ok(Record { resource_code: a.code, version: a.version, grant_id: a.grant_id, values, masked, verification_status, correction_id })
+    Ok(Record { resource_code: a.code, version: a.version, grant_id: a.grant_id, values, masked, verification_status, correction_id, validation })
 }
 
 /// A verification request (核验): the key and the values the caller holds.

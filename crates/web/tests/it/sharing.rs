@@ -1100,3 +1100,49 @@ pub async fn cs_22f_fs_32_shared_in_data_is_offered_on_only_as_the_regime_allows
     let (status, body) = fs.json(Method::POST, "/api/v1/share/onward", Some(&fs.login("officer-mz").await), Some(json!({"resource_code": code, "derived_code": offered, "reason": "向社区提供"}))).await;
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("onward_not_allowed")), "{body}");
 }
+
+/// FS-30a: in 佛山 a consumer checks data as it uses it: a record served names each granted item whose value fails the
+/// entry's rules as published now (a phone delivered before the item was declared a phone number), and a record
+/// that passes carries no flags.
+pub async fn fs_30a_a_record_carries_the_items_that_fail_the_rules_in_force(app: TestApp) {
+    let app = app.sibling("foshan-2020").await;
+    let officer = app.login("officer").await;
+    let mut content = complete("foshan-2020", "户籍人口基本信息");
+    let mut items = json!([
+        {"name": "zjhm", "label": "公民身份号码", "data_type": "string", "is_key": true, "identifier": "citizen_id", "level": "l4"},
+        {"name": "xm", "label": "姓名", "data_type": "string", "required": true},
+        {"name": "csrq", "label": "出生日期", "data_type": "date"},
+        {"name": "lxdh", "label": "联系电话", "data_type": "string"}
+    ]);
+    content["items"] = items.clone();
+    content["sharing"] = json!({"attr": "unconditional", "ops": ["view", "obtain"]});
+    let code = create(&app, &officer, app.department_id("公安局").await, content.clone()).await;
+    publish(&app, &code, &officer).await;
+    let wrong_phone = format!("{},居民600,1980-01-06,12345", citizen(600));
+    let r = app
+        .client
+        .post(format!("{}/api/v1/resources/{code}/batches", app.base))
+        .bearer_auth(&officer)
+        .header("content-type", "text/csv")
+        .body(crate::aggregation::people(50, &[wrong_phone.as_str()]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201, "accepted: no rule for the phone yet");
+    // The provider then declares the item a phone number; the data delivered stays as it was.
+    items[3]["identifier"] = json!("phone");
+    content["items"] = items;
+    let (status, body) = app.json(Method::PUT, &format!("/api/v1/resources/{code}"), Some(&officer), Some(json!({"content": content}))).await;
+    assert_eq!(status, 200, "{body}");
+    publish(&app, &code, &officer).await;
+
+    let (status, filed) = apply(&app, &app.login("officer-mz").await, application(&code, &["zjhm", "xm", "lxdh"], &["view", "obtain"])).await;
+    assert_eq!((status, filed["state"].as_str()), (201, Some("approved")), "{filed}");
+    let (token, _) = token_of(&app, "民政局").await;
+    let (status, flagged) = app.json(Method::GET, &format!("/api/v1/share/{code}/records/{}", citizen(600)), Some(&token), None).await;
+    assert_eq!(status, 200, "served, not refused: {flagged}");
+    assert_eq!(flagged["validation"], json!({"lxdh": "invalid_phone"}), "{flagged}");
+    assert_eq!(flagged["values"]["lxdh"], "12345", "the value as delivered");
+    let (_, clean) = app.json(Method::GET, &format!("/api/v1/share/{code}/records/{}", citizen(1)), Some(&token), None).await;
+    assert!(clean.get("validation").is_none(), "a record that passes carries no flags: {clean}");
+}
