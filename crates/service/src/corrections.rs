@@ -35,6 +35,11 @@ pub struct NewCorrection {
     /// What supports it (a document number, a case reference).
     #[serde(default)]
     pub evidence: String,
+    /// When the data's subject asks (SYS-28b): the person's citizen ID or the organization's credit code, as verified
+    /// where the request was taken (the service center's counter or hotline). It must be the record's key: a subject
+    /// asks about its own data only.
+    #[serde(default)]
+    pub subject_id: Option<String>,
 }
 
 /// What the provider found.
@@ -75,7 +80,7 @@ pub struct Correction {
     pub item: String,
     pub description: String,
     pub evidence: String,
-    /// `api` or `manual`.
+    /// `api`, `manual`, or `subject` (the data's subject asked, SYS-28b).
     pub channel: String,
     pub reporter: String,
     pub reporter_department: Option<String>,
@@ -104,11 +109,25 @@ fn not_found(id: i64) -> Error {
 /// Files a correction request against a record of a resource the caller's department holds a grant on.
 pub async fn file(p: &Platform, actor: &Actor, input: NewCorrection) -> Result<Correction> {
     require_mechanism(p)?;
+    let subject = input.subject_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let (channel, department) = match actor.kind {
+        // A subject's own request is taken by the service center (or the authority), which verified who asks.
+        _ if subject.is_some() => {
+            if !actor.has_any(&[Role::ServiceOperator, Role::AuthorityAdmin]) {
+                return Err(Error::forbidden("本人数据的核查申请由政务服务中心或数据主管部门受理", "A subject's own request is taken by the service center or the data authority"));
+            }
+            ("subject", actor.department_id)
+        }
         ActorKind::System { .. } => ("api", actor.department_id),
         _ if actor.has(Role::DeptDataOfficer) && actor.department_id.is_some() => ("manual", actor.department_id),
         _ => return Err(Error::forbidden("校核申请由使用数据的部门提出（数据专员或其系统令牌）", "A correction is filed by a department using the data (its data officer or its system's token)")),
     };
+    if let Some(subject) = subject {
+        if !subject.eq_ignore_ascii_case(input.record_key.trim()) {
+            return Err(Error::forbidden("非本人数据：只能申请核查本人（本单位）的数据", "Not the subject's own data: a person or organization asks about its own data only"));
+        }
+    }
+    let reporter_department = department;
     let department = department.unwrap_or_default();
     let mut issues = Vec::new();
     let mut issue = |field: &str, zh: &str, en: &str| issues.push(FieldIssue { field: field.into(), message: zh.into(), message_en: en.into() });
@@ -146,10 +165,12 @@ pub async fn file(p: &Platform, actor: &Actor, input: NewCorrection) -> Result<C
             return Err(invalid.into());
         }
     }
-    let holds_grant = store::sharing::grants_for(&mut conn, entry.row.id, department)
-        .await?
-        .iter()
-        .any(|g| GrantState::parse(&g.state).is_some_and(|s| s != GrantState::Terminated));
+    // A department asks about data it uses; a subject about its own, whoever holds it.
+    let holds_grant = channel == "subject"
+        || store::sharing::grants_for(&mut conn, entry.row.id, department)
+            .await?
+            .iter()
+            .any(|g| GrantState::parse(&g.state).is_some_and(|s| s != GrantState::Terminated));
     drop(conn);
     if !holds_grant {
         return Err(Error::forbidden("本部门没有该资源的共享授权，不能对其数据提出校核", "Your department holds no grant on this resource, so it cannot ask for a correction of its data"));
@@ -165,7 +186,7 @@ pub async fn file(p: &Platform, actor: &Actor, input: NewCorrection) -> Result<C
         description: description.into(),
         evidence: input.evidence.trim().into(),
         channel: channel.into(),
-        reporter_department_id: Some(department),
+        reporter_department_id: reporter_department,
         reporter: actor.name.clone(),
         provider_department_id: entry.provider.id,
         state: "received".into(),

@@ -93,6 +93,9 @@ const CATALOG_READERS: &[Role] = &[Role::AuthorityAdmin, Role::ServiceOperator, 
 const OVERSEERS: &[Role] = &[Role::AuthorityAdmin, Role::ServiceOperator, Role::DeptDataOfficer, Role::Auditor];
 /// Departments' data officers: they apply for shared data.
 const OFFICERS: &[Role] = &[Role::DeptDataOfficer];
+/// Who files a correction request: a department using the data (its officer; its systems too), and the service
+/// center or the authority taking a subject's request about its own data (SYS-28b).
+const CORRECTION_FILERS: &[Role] = &[Role::DeptDataOfficer, Role::ServiceOperator, Role::AuthorityAdmin];
 
 macro_rules! route {
     ($method:ident $path:literal, $access:expr, $summary:literal, $handler:path, req = $req:expr, resp = $resp:expr) => {
@@ -257,7 +260,7 @@ pub fn api_routes() -> Vec<RouteSpec> {
             sharing::trace, req = Some(schema::<service::sharing::TraceRequest>), resp = Some(schema::<List<service::sharing::Traced>>)),
         route!(GET "/api/v1/share/reports/departments", Roles(SUPERVISORS), "How each providing department answers: share applications and correction requests answered by their due day, and overdue (LS-28a)",
             sharing::department_report, req = None, resp = Some(schema::<List<service::sharing::DepartmentSharingMetrics>>)),
-        route!(POST "/api/v1/corrections", RolesOrSystem(OFFICERS), "File a correction request (校核) on a record of a resource your department holds a grant on: by the system's token or on the console; due by the regime's working days",
+        route!(POST "/api/v1/corrections", RolesOrSystem(CORRECTION_FILERS), "File a correction request (校核) on a record of a resource your department holds a grant on, by the system's token or on the console; or, at the service center, a subject's request about its own data (`subject_id`); due by the regime's working days",
             corrections::file, req = Some(schema::<service::corrections::NewCorrection>), resp = Some(schema::<service::corrections::Correction>)),
         route!(GET "/api/v1/corrections", Roles(OVERSEERS), "Correction requests a department filed or must answer (every one for the authority), with overdue flags",
             corrections::list, req = None, resp = Some(schema::<List<service::corrections::Correction>>)),

@@ -233,3 +233,25 @@ pub async fn sys_28a_a_correction_rule_names_the_evidence_a_request_brings(app: 
     assert_eq!((status, other["evidence_required"].as_str()), (201, None), "no rule for xm: {other}");
     assert_eq!(audit_count(&app, "correction.rule").await, 1);
 }
+
+/// SYS-28b: a person asks, at the service center, to verify data about themself: the request is taken with the ID
+/// the center verified and routed to the provider, with no grant needed; a request about someone else's record is
+/// refused as not their own data, and nothing is stored; a department's officer cannot file as a subject.
+pub async fn sys_28b_a_subject_asks_to_verify_their_own_data_only(app: TestApp) {
+    let code = shared_population(&app, "shuangyashan-2026", conditional(&app).await).await;
+    let service = app.login("service").await;
+    let doubt = |subject: String, key: String| json!({"resource_code": code, "record_key": key, "item": "csrq", "description": "本人出生日期登记有误", "subject_id": subject});
+    let (status, body) = file(&app, &service, doubt(citizen(3), citizen(5))).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("非本人数据"), "{body}");
+    let (_, listed) = app.json(Method::GET, "/api/v1/corrections", Some(&app.login("admin").await), None).await;
+    assert_eq!(listed["total"], 0, "nothing stored: {listed}");
+    let (status, body) = file(&app, &app.login("officer-mz").await, doubt(citizen(3), citizen(3))).await;
+    assert_eq!(status, 403, "a department does not file as the subject: {body}");
+    let (status, taken) = file(&app, &service, doubt(citizen(3), citizen(3))).await;
+    assert_eq!(status, 201, "{taken}");
+    assert_eq!(taken["channel"], "subject");
+    assert!(taken["provider"].as_str().unwrap().contains("公安局"), "routed to the provider: {taken}");
+    let (_, mine) = app.json(Method::GET, "/api/v1/corrections", Some(&app.login("officer").await), None).await;
+    assert!(mine["items"].as_array().unwrap().iter().any(|c| c["id"] == taken["id"]), "the provider has it to answer: {mine}");
+}

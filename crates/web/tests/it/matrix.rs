@@ -118,7 +118,7 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("POST /api/v1/share/disputes/{id}/steps", CATALOGERS),
         ("POST /api/v1/share/upstream", &["dept_data_officer"]),
         ("GET /api/v1/share/reports/departments", &["authority_admin", "service_operator", "auditor"]),
-        ("POST /api/v1/corrections", &["system", "dept_data_officer"]),
+        ("POST /api/v1/corrections", &["system", "authority_admin", "service_operator", "dept_data_officer"]),
         ("GET /api/v1/corrections", OVERSEERS),
         ("GET /api/v1/resources/{code}/correction-rules", SIGNED_IN),
         ("PUT /api/v1/resources/{code}/correction-rules/{item}", &["dept_data_officer"]),
