@@ -126,6 +126,9 @@ pub struct SharingProfile {
     /// A record served carries the granted items that fail the entry's rules as published now, so the consumer
     /// checks data as it uses it (FS-30a: 使用时校验).
     pub records_carry_validation: bool,
+    /// An application from a department outside a restricted entry's named departments goes to the provider to
+    /// decide (LS-18c), rather than being refused at once.
+    pub out_of_scope_to_provider: bool,
 }
 
 /// Data a department obtained through sharing, offered on by it (in an entry of its own that is shared or open).
@@ -184,6 +187,9 @@ pub struct Request<'a> {
     pub use_logic: Option<&'a str>,
     /// The applicant's undertaking, where the regime asks for it (LS-19b); `None` where it does not.
     pub undertaking: Option<bool>,
+    /// The provider decides on a department outside the entry's named departments (LS-18c): that condition is
+    /// not checked, every other one is.
+    pub beyond_scope: bool,
 }
 
 fn issue(field: &str, zh: impl Into<String>, en: impl Into<String>) -> FieldIssue {
@@ -297,7 +303,7 @@ pub fn check_request(content: &ResourceContent, req: &Request<'_>) -> Result<(),
 
 fn condition_issues(condition: &ShareCondition, req: &Request<'_>, issues: &mut Vec<FieldIssue>) {
     match condition {
-        ShareCondition::SpecificDepartments { department_ids, .. } if !department_ids.contains(&req.consumer_department_id) => {
+        ShareCondition::SpecificDepartments { department_ids, .. } if !req.beyond_scope && !department_ids.contains(&req.consumer_department_id) => {
             issues.push(issue("consumer", "该资源仅向指定部门共享，本部门不在其列", "The resource is shared with named departments only, and yours is not one"));
         }
         ShareCondition::PartialItems { items, .. } => {
@@ -313,8 +319,9 @@ fn condition_issues(condition: &ShareCondition, req: &Request<'_>, issues: &mut 
 
 /// Whether a grant of `items` and `ops` to `consumer` still fits the entry as published now: it is still shared,
 /// its items are still the entry's, and its conditions still allow them (a provider may narrow an entry later).
-pub fn grant_still_fits(content: &ResourceContent, consumer: i64, provider: i64, items: &[String], ops: &[ShareOp], mode: DeliveryMode) -> bool {
-    let req = Request { consumer_department_id: consumer, provider_department_id: provider, scenario: "-", basis: "-", purpose: "-", items, ops, mode, days: 1, use_logic: None, undertaking: None };
+/// `beyond_scope`: the grant was made on the provider's decision for a department outside the named ones (LS-18c).
+pub fn grant_still_fits(content: &ResourceContent, consumer: i64, provider: i64, items: &[String], ops: &[ShareOp], mode: DeliveryMode, beyond_scope: bool) -> bool {
+    let req = Request { consumer_department_id: consumer, provider_department_id: provider, scenario: "-", basis: "-", purpose: "-", items, ops, mode, days: 1, use_logic: None, undertaking: None, beyond_scope };
     check_request(content, &req).is_ok()
 }
 
@@ -671,6 +678,7 @@ mod tests {
             channels: crate::channels::ChannelProfile { existing: crate::channels::ChannelFate::Integrate, exception_approver: crate::channels::ExceptionApprover::Authority },
             onward: OnwardRule::ProviderConsent,
             records_carry_validation: false,
+            out_of_scope_to_provider: false,
         }
     }
 
@@ -687,6 +695,7 @@ mod tests {
             days: 365,
             use_logic: None,
             undertaking: None,
+            beyond_scope: false,
         }
     }
 
@@ -724,9 +733,9 @@ mod tests {
         c.sharing.conditions.push(ShareCondition::ViewOnly { view_method: "平台内查阅".into(), use_purpose: String::new() });
         assert!(check_request(&c, &request(&items, &[ShareOp::View, ShareOp::Compare])).is_ok(), "either of two stated operations");
         assert_eq!(check_request(&c, &request(&items, &[ShareOp::Stats])).unwrap_err().fields[0].field, "ops");
-        assert!(grant_still_fits(&c, 2, 1, &items, &[ShareOp::View], DeliveryMode::Api));
+        assert!(grant_still_fits(&c, 2, 1, &items, &[ShareOp::View], DeliveryMode::Api, false));
         c.sharing.attr = Some(Attr::None);
-        assert!(!grant_still_fits(&c, 2, 1, &items, &[ShareOp::View], DeliveryMode::Api), "not shared any more");
+        assert!(!grant_still_fits(&c, 2, 1, &items, &[ShareOp::View], DeliveryMode::Api, false), "not shared any more");
         c.sharing.attr = Some(Attr::Conditional);
         let only_name = names(&["xm"]);
         let mut batch = request(&only_name, &[ShareOp::Obtain]);

@@ -34,10 +34,12 @@ pub struct ApplicationRow {
     pub use_logic: String,
     /// The applicant undertook to use the data only as stated and pass it to no third party (LS-19b).
     pub undertaking: bool,
+    /// From a department outside the entry's named departments, for the provider to decide (LS-18c).
+    pub beyond_scope: bool,
 }
 
 const APP_COLS: &str = "id, resource_id, consumer_department_id, scenario, basis, purpose, items, ops, token_ids, mode, starts_at, expires_at, \
-                        state, received_at, due_on, answered_at, answered_by, reason, refusal_basis, applied_by, via_region_id, use_logic, undertaking";
+                        state, received_at, due_on, answered_at, answered_by, reason, refusal_basis, applied_by, via_region_id, use_logic, undertaking, beyond_scope";
 
 fn application(r: &AnyRow) -> ApplicationRow {
     ApplicationRow {
@@ -64,14 +66,15 @@ fn application(r: &AnyRow) -> ApplicationRow {
         via_region_id: r.get(20),
         use_logic: r.get(21),
         undertaking: r.get::<i64, _>(22) != 0,
+        beyond_scope: r.get::<i64, _>(23) != 0,
     }
 }
 
 pub async fn insert_application(conn: &mut Conn, a: &ApplicationRow) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO share_applications (resource_id, consumer_department_id, scenario, basis, purpose, items, ops, token_ids, mode, starts_at, expires_at,
-             state, received_at, due_on, applied_by, via_region_id, use_logic, undertaking)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
+             state, received_at, due_on, applied_by, via_region_id, use_logic, undertaking, beyond_scope)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id",
     )
     .bind(a.resource_id)
     .bind(a.consumer_department_id)
@@ -91,6 +94,7 @@ pub async fn insert_application(conn: &mut Conn, a: &ApplicationRow) -> Result<i
     .bind(a.via_region_id)
     .bind(&a.use_logic)
     .bind(a.undertaking as i64)
+    .bind(a.beyond_scope as i64)
     .fetch_one(&mut *conn)
     .await?;
     Ok(row.get(0))
@@ -195,10 +199,12 @@ pub struct GrantRow {
     pub last_used_at_us: Option<i64>,
     /// The dispute whose decision made the grant (FS-26c): it stands whatever the entry's share attribute says.
     pub dispute_id: Option<i64>,
+    /// Made on the provider's decision for a department outside the entry's named departments (LS-18c).
+    pub beyond_scope: bool,
 }
 
 const GRANT_COLS: &str = "id, application_id, resource_id, consumer_department_id, scenario, items, ops, token_ids, mode, starts_at, expires_at, state, \
-     state_reason, created_at, last_used_at, dispute_id";
+     state_reason, created_at, last_used_at, dispute_id, beyond_scope";
 
 fn grant(r: &AnyRow) -> GrantRow {
     GrantRow {
@@ -218,14 +224,15 @@ fn grant(r: &AnyRow) -> GrantRow {
         created_at_us: r.get(13),
         last_used_at_us: r.get(14),
         dispute_id: r.get(15),
+        beyond_scope: r.get::<i64, _>(16) != 0,
     }
 }
 
 pub async fn insert_grant(conn: &mut Conn, g: &GrantRow) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO share_grants (application_id, resource_id, consumer_department_id, scenario, items, ops, token_ids, mode, starts_at, expires_at, state, created_at,
-             dispute_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+             dispute_id, beyond_scope)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
     )
     .bind(g.application_id)
     .bind(g.resource_id)
@@ -240,6 +247,7 @@ pub async fn insert_grant(conn: &mut Conn, g: &GrantRow) -> Result<i64> {
     .bind(&g.state)
     .bind(g.created_at_us)
     .bind(g.dispute_id)
+    .bind(g.beyond_scope as i64)
     .fetch_one(&mut *conn)
     .await
     .map_err(crate::conflict(format!("grant of application {}", g.application_id)))?;

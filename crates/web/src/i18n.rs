@@ -321,6 +321,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("share_refusal_basis", "不同意的依据", "Basis of a refusal"),
     ("share_refusal_ground", "依据类别", "Kind of basis"),
     ("share_use_logic", "数据使用逻辑", "Use logic"),
+    ("share_beyond_scope", "超出指定部门范围，由提供部门决定", "outside the named departments: the provider decides"),
     ("share_undertaking", "本部门承诺：所获数据仅用于本部门履职和所述用途，不直接或以改变数据形式等方式提供给第三方", "We undertake to use the data only for our duties and the stated purpose, and to pass it to no third party, directly or in another form"),
     ("optional", "（选填）", " (optional)"),
     ("share_approve", "同意", "Approve"),

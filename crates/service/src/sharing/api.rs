@@ -66,7 +66,7 @@ impl KeptGrant {
         // A decision that settled a dispute stands over the entry's attribute (FS-26c); the items must still exist.
         let still_fits = match g.dispute_id {
             Some(_) => grant.items.iter().all(|i| content.items.iter().any(|it| &it.name == i)),
-            None => rules::grant_still_fits(content, department, provider, &grant.items, &grant.ops, grant.mode),
+            None => rules::grant_still_fits(content, department, provider, &grant.items, &grant.ops, grant.mode, g.beyond_scope),
         };
         KeptGrant { id: g.id, grant, token_ids: parse_list(&g.token_ids), last_used_at_us: g.last_used_at_us, still_fits }
     }

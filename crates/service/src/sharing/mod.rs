@@ -110,6 +110,8 @@ pub struct ApplicationView {
     pub use_logic: String,
     /// The applicant's undertaking to use the data only as stated and pass it to no third party.
     pub undertaking: bool,
+    /// From a department outside the entry's named departments, for the provider to decide (LS-18c).
+    pub beyond_scope: bool,
 }
 
 /// An answer to an application: approve, or refuse with reasons (and a basis where the regime says so).
@@ -218,8 +220,14 @@ pub async fn apply(p: &Platform, actor: &Actor, input: NewApplication) -> Result
         days: (input.expires_on - starts_on).num_days() + 1,
         use_logic: p.profile.sharing.application_use_logic.then_some(input.use_logic.as_str()),
         undertaking: p.profile.sharing.application_undertaking.then_some(input.undertaking),
+        beyond_scope: false,
     };
-    if let Err(invalid) = rules::check_request(&content, &request) {
+    // Outside a restricted entry's named departments, and nothing else amiss: the provider decides, where the regime
+    // says so (LS-18c).
+    let beyond_scope = p.profile.sharing.out_of_scope_to_provider
+        && rules::check_request(&content, &request).is_err_and(|e| !e.fields.is_empty() && e.fields.iter().all(|f| f.field == "consumer"))
+        && rules::check_request(&content, &Request { beyond_scope: true, ..request.clone() }).is_ok();
+    if let Err(invalid) = rules::check_request(&content, &Request { beyond_scope, ..request.clone() }) {
         drop(conn);
         // Asking for data that is not shared is itself recorded (CS-22d).
         if invalid.code == "non_share_entry" {
@@ -237,9 +245,9 @@ pub async fn apply(p: &Platform, actor: &Actor, input: NewApplication) -> Result
         }
     }
     // An application within a pre-approved scenario is granted at once, where the regime has them (LS-19c, FS-28).
-    let mut state = rules::route(content.effective_share_attr(), mode, &p.profile.sharing);
+    let mut state = if beyond_scope { ApplicationState::ProviderReview } else { rules::route(content.effective_share_attr(), mode, &p.profile.sharing) };
     let mut pre_approved = false;
-    if p.profile.features.pre_approved_scenarios && state != ApplicationState::Approved {
+    if p.profile.features.pre_approved_scenarios && state != ApplicationState::Approved && !beyond_scope {
         let fits = store::sharing::scenarios(&mut conn, Some(entry.row.id)).await?.iter().any(|s| {
             let scenario = rules::Scenario { name: s.name.clone(), department_ids: parse_list(&s.department_ids), items: parse_list(&s.items), ops: parse_list(&s.ops) };
             rules::within(&scenario, &request)
@@ -290,6 +298,7 @@ pub async fn apply(p: &Platform, actor: &Actor, input: NewApplication) -> Result
         via_region_id,
         use_logic: input.use_logic.trim().into(),
         undertaking: input.undertaking,
+        beyond_scope,
     };
     let mut tx = p.store.begin().await?;
     let id = store::sharing::insert_application(&mut tx, &row).await?;
@@ -328,6 +337,7 @@ pub(crate) async fn grant(tx: &mut store::Tx, actor: &Actor, a: &ApplicationRow,
         created_at_us: now,
         last_used_at_us: None,
         dispute_id,
+        beyond_scope: a.beyond_scope,
     };
     let id = store::sharing::insert_grant(tx, &row).await?;
     let mut event = actor.event("share.grant", "grant", id.to_string());
@@ -455,7 +465,7 @@ async fn fix_elements(p: &Platform, row: &mut ApplicationRow, mode: DeliveryMode
     let entry = crate::catalog::entry_of(p, &mut conn, resource).await?;
     let content = crate::aggregation::published_content(&mut conn, &entry).await?;
     drop(conn);
-    if !rules::grant_still_fits(&content, row.consumer_department_id, provider, &fixed.items, &fixed.ops, mode) {
+    if !rules::grant_still_fits(&content, row.consumer_department_id, provider, &fixed.items, &fixed.ops, mode, row.beyond_scope) {
         return Err(Error::invalid("invalid_approval", "核定的授权不符合目录的共享条件（批量交换和数据推送须含主键数据项）", "The grant fixed does not fit the entry's conditions (batch delivery and push include the key item)"));
     }
     row.items = json_list(&fixed.items);
@@ -573,6 +583,7 @@ async fn views(p: &Platform, conn: &mut store::Conn, rows: Vec<ApplicationRow>) 
             via_region_id: a.via_region_id,
             use_logic: a.use_logic,
             undertaking: a.undertaking,
+            beyond_scope: a.beyond_scope,
         });
     }
     Ok(out)

@@ -84,6 +84,7 @@ pub async fn create_scenario(p: &Platform, actor: &Actor, input: NewScenario) ->
             days: 1,
             use_logic: None,
             undertaking: None,
+            beyond_scope: false,
         };
         rules::check_request(&content, &req)?;
     }

@@ -40,7 +40,7 @@ async fn share_page(state: &AppState, page: &Page, resource: String, (error, not
                 id => a.id, code => a.resource_code, name => a.resource_name, consumer => a.consumer.name, provider => a.provider.name,
                 scenario => a.scenario, items => a.items.join(","), ops => a.ops.iter().map(|o| label(o.label(), o.as_str())).collect::<Vec<_>>().join("、"),
                 state_label => label(a.state.label(), a.state.label_en()), reason => a.reason, due_on => a.due_on.map(|d| d.to_string()),
-                overdue => a.overdue, answerable,
+                overdue => a.overdue, answerable, beyond_scope => a.beyond_scope,
             }
         })
         .collect();

@@ -1146,3 +1146,32 @@ pub async fn fs_30a_a_record_carries_the_items_that_fail_the_rules_in_force(app:
     let (_, clean) = app.json(Method::GET, &format!("/api/v1/share/{code}/records/{}", citizen(1)), Some(&token), None).await;
     assert!(clean.get("validation").is_none(), "a record that passes carries no flags: {clean}");
 }
+
+/// LS-18c: in 丽水 restricted data is for the departments it names, or partly for others: an application from a
+/// department outside them goes to the provider to decide (marked beyond its scope) instead of being refused, but
+/// never beyond the items the entry shares; once approved, the grant serves only those items.
+pub async fn ls_18c_an_application_beyond_a_restricted_scope_goes_to_the_provider(app: TestApp) {
+    let app = app.sibling("lishui-2020").await;
+    let civil = app.department_id("民政局").await;
+    let sharing = json!({"attr": "conditional", "ops": ["view"],
+        "conditions": [{"kind": "specific_departments", "department_ids": [civil], "use_purpose": "社会救助"},
+                       {"kind": "partial_items", "items": ["zjhm", "xm"], "use_purpose": "身份核对"}],
+        "basis": [{"instrument": "administrative_regulation", "name": "《社会救助暂行办法》"}]});
+    let code = shared_population(&app, "lishui-2020", sharing).await;
+    let market = app.login("officer-sj").await;
+    let (status, body) = apply(&app, &market, application(&code, &["zjhm", "csrq"], &["view"])).await;
+    let fields: Vec<&str> = body["error"]["fields"].as_array().map(|f| f.iter().map(|f| f["field"].as_str().unwrap()).collect()).unwrap_or_default();
+    assert!(status == 400 && fields.contains(&"items"), "never beyond the items shared: {body}");
+    let (status, filed) = apply(&app, &market, application(&code, &["zjhm", "xm"], &["view"])).await;
+    assert_eq!((status, filed["state"].as_str(), filed["beyond_scope"].as_bool()), (201, Some("provider_review"), Some(true)), "{filed}");
+    let (status, inside) = apply(&app, &app.login("officer-mz").await, application(&code, &["zjhm", "xm"], &["view"])).await;
+    assert_eq!((status, inside["beyond_scope"].as_bool()), (201, Some(false)), "{inside}");
+    let (_, page) = app.page("/share".into(), Some(app.login("officer").await), "zh").await;
+    assert!(page.contains(&format!("id=\"beyond-scope-{}\"", filed["id"])) && !page.contains(&format!("id=\"beyond-scope-{}\"", inside["id"])), "the provider's console marks it");
+    let (status, approved) = answer(&app, &app.login("officer").await, filed["id"].as_i64().unwrap(), json!({"approve": true})).await;
+    assert_eq!((status, approved["state"].as_str()), (200, Some("approved")), "the provider decides: {approved}");
+    let (token, _) = token_of(&app, "市场监督管理局").await;
+    let (status, record) = app.json(Method::GET, &format!("/api/v1/share/{code}/records/{}?grant={}", citizen(2), approved["grant_id"]), Some(&token), None).await;
+    assert_eq!(status, 200, "{record}");
+    assert_eq!(record["values"].as_object().unwrap().keys().collect::<Vec<_>>(), ["xm", "zjhm"], "only the items shared: {record}");
+}
