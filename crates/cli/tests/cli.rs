@@ -536,6 +536,9 @@ async fn answered_calls_survive_a_sigkill(audit_sync_ms: Option<u64>) {
         use_logic: String::new(),
         undertaking: true,
     };
+    // 丽水: the scenario is a core business item the bureau has mapped (LS-19a).
+    let item = service::business_items::NewBusinessItem { name: "最低生活保障资格审核".into(), description: String::new() };
+    service::business_items::register(&p, &officer, item).await.unwrap();
     let application = service::sharing::apply(&p, &officer, input).await.unwrap();
     let grant = application.grant_id.unwrap_or_else(|| panic!("granted on request: {:?}", application.state));
     let (_, token) = service::auth::create_token(&p, &service::Actor::cli(), "低保审核系统", civil, None).await.unwrap();

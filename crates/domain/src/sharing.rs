@@ -129,6 +129,9 @@ pub struct SharingProfile {
     /// An application from a department outside a restricted entry's named departments goes to the provider to
     /// decide (LS-18c), rather than being refused at once.
     pub out_of_scope_to_provider: bool,
+    /// An application's scenario is one of the applying department's registered core business items, or a
+    /// published pre-approved scenario (LS-19a: 先进行核心业务梳理).
+    pub scenario_from_business_items: bool,
 }
 
 /// Data a department obtained through sharing, offered on by it (in an entry of its own that is shared or open).
@@ -679,6 +682,7 @@ mod tests {
             onward: OnwardRule::ProviderConsent,
             records_carry_validation: false,
             out_of_scope_to_provider: false,
+            scenario_from_business_items: false,
         }
     }
 

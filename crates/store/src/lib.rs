@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod business_items;
 pub mod calendar;
 pub mod channels;
 pub mod lake;

@@ -238,6 +238,19 @@ pub async fn apply(p: &Platform, actor: &Actor, input: NewApplication) -> Result
         }
         return Err(invalid.into());
     }
+    // A scenario traced to the department's mapped business, or to a pre-approved scenario (LS-19a).
+    if p.profile.sharing.scenario_from_business_items {
+        let scenario = input.scenario.trim();
+        let mapped = store::business_items::exists(&mut conn, consumer, scenario).await?
+            || store::sharing::scenarios(&mut conn, Some(entry.row.id)).await?.iter().any(|s| s.name == scenario);
+        if !mapped {
+            return Err(Error::invalid(
+                "business_item_required",
+                format!("应用场景“{scenario}”不是本部门已梳理登记的核心业务事项或已发布的应用场景：请先登记核心业务"),
+                format!("The scenario '{scenario}' is neither a core business item your department registered nor a published scenario: register the business first"),
+            ));
+        }
+    }
     for id in &input.token_ids {
         let token = store::tokens::by_id(&mut conn, *id).await?;
         if !token.as_ref().is_some_and(|t| t.department_id == consumer && t.revoked_at.is_none()) {

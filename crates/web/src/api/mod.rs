@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod basedb;
+pub mod business_items;
 pub mod calendar;
 pub mod catalog;
 pub mod channels;

@@ -103,6 +103,8 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("POST /api/v1/exchange-channels/{id}/exception", &["dept_data_officer"]),
         ("POST /api/v1/exchange-channels/{id}/decision", ADMIN),
         ("POST /api/v1/exchange-channels/{id}/retirement", CATALOGERS),
+        ("POST /api/v1/business-items", &["dept_data_officer"]),
+        ("GET /api/v1/business-items", OVERSEERS),
         ("POST /api/v1/share/onward", &["dept_data_officer"]),
         ("GET /api/v1/share/onward", OVERSEERS),
         ("POST /api/v1/share/onward/{id}/answer", CATALOGERS),

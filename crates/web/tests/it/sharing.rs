@@ -31,7 +31,20 @@ pub(crate) async fn shared_population(app: &TestApp, profile: &str, sharing: Val
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 201, "{}", r.text().await.unwrap());
+    if profile == "lishui-2020" {
+        // 丽水 asks an application's scenario to be a core business item of the applying department (LS-19a): the
+        // departments that apply in these tests have mapped the one they apply for.
+        for officer in ["officer-mz", "officer-sj"] {
+            business_item(app, &app.login(officer).await, "最低生活保障资格审核").await;
+        }
+    }
     code
+}
+
+/// Registers a core business item of the officer's department, if it is not registered yet.
+pub(crate) async fn business_item(app: &TestApp, token: &str, name: &str) {
+    let (status, body) = app.json(Method::POST, "/api/v1/business-items", Some(token), Some(json!({"name": name, "description": "依职责开展的业务"}))).await;
+    assert!(status == 201 || (status == 409 && body["error"]["message"].as_str().unwrap_or("").contains("已登记")), "{status} {body}");
 }
 
 /// A conditional entry shared with the civil affairs bureau only (SYS-25b: conditions and a basis).
@@ -1174,4 +1187,31 @@ pub async fn ls_18c_an_application_beyond_a_restricted_scope_goes_to_the_provide
     let (status, record) = app.json(Method::GET, &format!("/api/v1/share/{code}/records/{}?grant={}", citizen(2), approved["grant_id"]), Some(&token), None).await;
     assert_eq!(status, 200, "{record}");
     assert_eq!(record["values"].as_object().unwrap().keys().collect::<Vec<_>>(), ["xm", "zjhm"], "only the items shared: {record}");
+}
+
+/// LS-19a: in 丽水 a department maps its core business before using other departments' data: an application whose
+/// scenario is neither one of its registered business items nor a published scenario is refused, saying so, and
+/// nothing is stored; once it registers the business (once: a second registration is a conflict), the application
+/// naming it is accepted.
+pub async fn ls_19a_an_application_names_a_mapped_business_item(app: TestApp) {
+    let app = app.sibling("lishui-2020").await;
+    let code = shared_population(&app, "lishui-2020", json!({"attr": "unconditional", "ops": ["view"]})).await;
+    let social = app.login("officer-rs").await;
+    let mut body = application(&code, &["zjhm", "xm"], &["view"]);
+    body["scenario"] = json!("社会保险待遇资格认证");
+    let (status, refused) = apply(&app, &social, body.clone()).await;
+    assert_eq!((status, refused["error"]["code"].as_str()), (400, Some("business_item_required")), "{refused}");
+    assert!(refused["error"]["message"].as_str().unwrap().contains("请先登记核心业务"), "{refused}");
+    let (_, listed) = app.json(Method::GET, "/api/v1/share/applications", Some(&social), None).await;
+    assert_eq!(listed["total"], 0, "nothing stored: {listed}");
+    let item = json!({"name": "社会保险待遇资格认证", "description": "养老保险待遇领取资格认证（《社会保险法》）"});
+    let (status, registered) = app.json(Method::POST, "/api/v1/business-items", Some(&social), Some(item.clone())).await;
+    assert_eq!(status, 201, "{registered}");
+    let (status, _) = app.json(Method::POST, "/api/v1/business-items", Some(&social), Some(item)).await;
+    assert_eq!(status, 409, "registered once");
+    let (_, mine) = app.json(Method::GET, "/api/v1/business-items", Some(&social), None).await;
+    assert!(mine["items"].as_array().unwrap().iter().all(|b| b["department_id"] == registered["department_id"]), "a department sees its own: {mine}");
+    let (status, filed) = apply(&app, &social, body).await;
+    assert_eq!((status, filed["state"].as_str()), (201, Some("approved")), "{filed}");
+    assert_eq!(audit_count(&app, "business_item.register").await, 3, "the two mapped by the test setup and this one");
 }
