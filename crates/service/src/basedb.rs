@@ -368,11 +368,13 @@ pub async fn cross_check(p: &Platform, actor: &Actor, kind: SourceSubject) -> Re
         }
     }
     let now = p.now_us();
-    let object = |n: &Discrepancy| format!("{}:{}", n.source_resource, n.label);
+    // Scoped by base database, so a run of one never touches the other's notices.
+    let object = |n: &Discrepancy| format!("{}:{}:{}", kind.as_str(), n.source_resource, n.label);
+    let prefix = format!("{}:", kind.as_str());
     let mut tx = p.store.begin().await?;
     // Every open notice of earlier runs ends here: replaced by this run's for the same field, or resolved.
     let mut resolved = 0;
-    for open in store::alerts::list(&mut tx, None, true, 10_000).await?.into_iter().filter(|a| a.kind == CROSS_CHECK) {
+    for open in store::alerts::open_of_kind(&mut tx, CROSS_CHECK).await?.into_iter().filter(|a| a.object_id.starts_with(&prefix)) {
         store::alerts::resolve_other(&mut tx, CROSS_CHECK, &open.object_id, None, now).await?;
         resolved += !notices.iter().any(|n| object(n) == open.object_id) as u64;
     }

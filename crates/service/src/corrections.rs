@@ -6,6 +6,7 @@
 //! (SYS-28a: 纠错规则); a request on such an item without evidence is refused, naming what to bring.
 
 use chrono::NaiveDate;
+use domain::catalog::entry::IdentifierKind;
 use domain::clock::{format_rfc3339_local, from_micros};
 use domain::profile::keys;
 use domain::roles::Role;
@@ -123,6 +124,9 @@ pub async fn file(p: &Platform, actor: &Actor, input: NewCorrection) -> Result<C
         _ => return Err(Error::forbidden("校核申请由使用数据的部门提出（数据专员或其系统令牌）", "A correction is filed by a department using the data (its data officer or its system's token)")),
     };
     if let Some(subject) = subject {
+        if domain::ids::CitizenId::parse(subject).is_err() && domain::ids::Uscc::parse(subject).is_err() {
+            return Err(Error::invalid("invalid_subject_id", "本人身份须为有效的公民身份号码或统一社会信用代码", "The subject is a valid citizen ID number or unified social credit code"));
+        }
         if !subject.eq_ignore_ascii_case(input.record_key.trim()) {
             return Err(Error::forbidden("非本人数据：只能申请核查本人（本单位）的数据", "Not the subject's own data: a person or organization asks about its own data only"));
         }
@@ -153,6 +157,10 @@ pub async fn file(p: &Platform, actor: &Actor, input: NewCorrection) -> Result<C
     let content = crate::aggregation::published_content(&mut conn, &entry).await?;
     if !item.is_empty() && !content.items.iter().any(|i| i.name == item) {
         return Err(Error::invalid("invalid_correction", format!("资源没有数据项{item}"), format!("The resource has no item {item}")));
+    }
+    // A subject's key is its ID: only a resource keyed by citizen ID or credit code has records of it as such.
+    if channel == "subject" && !content.items.iter().any(|i| i.is_key && matches!(i.identifier, IdentifierKind::CitizenId | IdentifierKind::Uscc)) {
+        return Err(Error::invalid("subject_key", "该资源不以公民身份号码或统一社会信用代码为主键：本人的核查申请请向数据提供部门提出", "The resource is not keyed by citizen ID or credit code: take the subject's request to the provider"));
     }
     if !item.is_empty() && input.evidence.trim().is_empty() {
         if let Some(rule) = store::corrections::rules(&mut conn, entry.row.id).await?.into_iter().find(|r| r.item == item) {
@@ -410,4 +418,243 @@ async fn view(p: &Platform, conn: &mut store::Conn, c: CorrectionRow) -> Result<
         resolved_by: c.resolved_by,
         evidence_required,
     })
+}
+
+/// Quality feedback on records of a shared resource (FS-08e: 主动对数据质量进行检查、反馈).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewFeedback {
+    pub resource_code: String,
+    /// The keys of the records found wrong (1 to 100).
+    pub record_keys: Vec<String>,
+    /// The item in doubt, if one.
+    #[serde(default)]
+    pub item: String,
+    pub description: String,
+}
+
+/// Turning feedback into recheck requests: the evidence, where the provider's rule for the item asks for it.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Recheck {
+    #[serde(default)]
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Feedback {
+    pub id: i64,
+    pub resource_code: String,
+    pub provider_department_id: i64,
+    pub reporter_department_id: i64,
+    pub reporter: String,
+    pub record_keys: Vec<String>,
+    pub item: String,
+    pub description: String,
+    /// `open`, or `rechecked` (turned into correction requests).
+    pub state: String,
+    pub correction_ids: Vec<i64>,
+    pub created_at: String,
+}
+
+/// A department using the data (its officer or its system) flags records it found wrong; the provider is told, in
+/// the same transaction as the feedback and its audit event.
+pub async fn give_feedback(p: &Platform, actor: &Actor, input: NewFeedback) -> Result<Feedback> {
+    let department = user_department(actor)?;
+    let keys: Vec<String> = input.record_keys.iter().map(|k| k.trim().to_string()).collect();
+    let mut distinct = keys.clone();
+    distinct.sort();
+    distinct.dedup();
+    let description = input.description.trim();
+    if keys.is_empty() || keys.len() > 100 || distinct.len() != keys.len() || keys.iter().any(|k| k.is_empty() || k.chars().count() > 200) {
+        return Err(Error::invalid("invalid_feedback", "请列出1至100条不重复的记录主键（每条1至200个字符）", "List 1 to 100 distinct record keys (1 to 200 characters each)"));
+    }
+    if description.is_empty() || description.chars().count() > 2000 {
+        return Err(Error::invalid("invalid_feedback", "请说明发现的数据质量问题（1至2000字）", "Describe the quality problem found (1 to 2,000 characters)"));
+    }
+    let (entry, item) = user_of(p, department, &input.resource_code, &input.item).await?;
+    let now = p.now_us();
+    let row = store::corrections::FeedbackRow {
+        id: 0,
+        resource_id: entry.row.id,
+        provider_department_id: entry.provider.id,
+        reporter_department_id: department,
+        reporter: actor.name.clone(),
+        record_keys: serde_json::to_string(&keys).unwrap_or_else(|_| "[]".into()),
+        item: item.clone(),
+        description: description.into(),
+        state: "open".into(),
+        correction_ids: "[]".into(),
+        created_at_us: now,
+    };
+    let mut tx = p.store.begin().await?;
+    let id = store::corrections::insert_feedback(&mut tx, &row).await?;
+    let mut event = actor.event("correction.feedback", "resource", &entry.row.code);
+    event.detail = format!("feedback {id}: {} records, to department {}", keys.len(), entry.provider.id);
+    store::audit::append(&mut tx, &event, now).await?;
+    let alert = store::alerts::AlertRow {
+        id: 0,
+        kind: "quality_feedback".into(),
+        object_kind: "quality_feedback".into(),
+        object_id: id.to_string(),
+        department_id: entry.provider.id,
+        to_authority: false,
+        due_at_us: now,
+        message: format!("资源{}收到数据质量反馈{id}：{}条记录{}", entry.row.code, keys.len(), if item.is_empty() { String::new() } else { format!("的“{item}”") }),
+        message_en: format!("Resource {} received quality feedback {id}: {} records{}", entry.row.code, keys.len(), if item.is_empty() { String::new() } else { format!(", item {item}") }),
+        raised_at_us: now,
+        resolved_at_us: None,
+    };
+    crate::alerts::raise_logged(&mut tx, actor, &alert, format!("quality_feedback {id}"), now).await?;
+    tx.commit().await?;
+    feedback_view(p, actor, id).await
+}
+
+/// The department that gave the feedback turns it into recheck requests (复核申请, FS-30b), one per record, due by
+/// the regime's working days: all of them and the feedback's new state in one transaction, or none.
+pub async fn recheck(p: &Platform, actor: &Actor, id: i64, input: Recheck) -> Result<Feedback> {
+    require_mechanism(p)?;
+    let department = user_department(actor)?;
+    let mut conn = p.store.read().await?;
+    let f = store::corrections::feedback_by_id(&mut conn, id).await?.ok_or_else(|| feedback_not_found(id))?;
+    drop(conn);
+    if f.reporter_department_id != department {
+        return Err(if f.provider_department_id == department {
+            Error::forbidden("由提出反馈的部门转为复核申请", "The department that gave the feedback turns it into recheck requests")
+        } else {
+            feedback_not_found(id)
+        });
+    }
+    if f.state != "open" {
+        return Err(Error::invalid("feedback_rechecked", format!("反馈{id}已转为复核申请"), format!("Feedback {id} was turned into recheck requests already")));
+    }
+    let resource = {
+        let mut conn = p.store.read().await?;
+        store::catalog::by_id(&mut conn, f.resource_id).await?.ok_or_else(|| feedback_not_found(id))?
+    };
+    let (entry, item) = user_of(p, department, &resource.code, &f.item).await?;
+    let evidence = input.evidence.trim();
+    if evidence.chars().count() > 2000 {
+        return Err(Error::invalid("invalid_correction", "佐证材料说明不超过2000字", "Evidence is at most 2,000 characters"));
+    }
+    if !item.is_empty() && evidence.is_empty() {
+        let mut conn = p.store.read().await?;
+        if let Some(rule) = store::corrections::rules(&mut conn, entry.row.id).await?.into_iter().find(|r| r.item == item) {
+            return Err(Error::invalid(
+                "invalid_correction",
+                format!("数据提供部门的纠错规则要求该数据项的复核申请提供：{}", rule.evidence_required),
+                format!("The provider's correction rule for this item asks for: {}", rule.evidence_required),
+            ));
+        }
+    }
+    let keys: Vec<String> = serde_json::from_str(&f.record_keys).unwrap_or_default();
+    let due_on = p.profile.due(&p.calendar(), keys::CORRECTION, p.clock.today()).map(|d| d.due.to_string());
+    let channel = if matches!(actor.kind, ActorKind::System { .. }) { "api" } else { "manual" };
+    let now = p.now_us();
+    let mut tx = p.store.begin().await?;
+    let mut ids = Vec::with_capacity(keys.len());
+    for key in &keys {
+        let row = CorrectionRow {
+            id: 0,
+            resource_id: entry.row.id,
+            record_key: key.clone(),
+            item: item.clone(),
+            description: f.description.clone(),
+            evidence: evidence.into(),
+            channel: channel.into(),
+            reporter_department_id: Some(department),
+            reporter: actor.name.clone(),
+            provider_department_id: entry.provider.id,
+            state: "received".into(),
+            outcome: String::new(),
+            resolution: String::new(),
+            received_at_us: now,
+            due_on: due_on.clone(),
+            resolved_at_us: None,
+            resolved_by: String::new(),
+        };
+        let cid = store::corrections::insert(&mut tx, &row).await?;
+        let mut event = actor.event("correction.file", "correction", cid.to_string());
+        event.detail = format!("{} from feedback {id}: record {}, to department {}", entry.row.code, key_print(key), entry.provider.id);
+        store::audit::append(&mut tx, &event, now).await?;
+        ids.push(cid);
+    }
+    if !store::corrections::feedback_rechecked(&mut tx, id, &serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into())).await? {
+        return Err(Error::Conflict { zh: format!("反馈{id}已被处理"), en: format!("Feedback {id} was handled meanwhile") });
+    }
+    store::alerts::resolve_other(&mut tx, "quality_feedback", &id.to_string(), None, now).await?;
+    tx.commit().await?;
+    // The sharing API flags the records from now on.
+    p.caches.bump();
+    feedback_view(p, actor, id).await
+}
+
+/// Feedback a department gave or received; all of it for those who oversee.
+pub async fn feedback_list(p: &Platform, actor: &Actor) -> Result<Vec<Feedback>> {
+    let scope = if actor.oversees() { None } else { Some(actor.department_id.ok_or_else(|| Error::forbidden("没有所属部门", "No department"))?) };
+    let mut conn = p.store.read().await?;
+    let rows = store::corrections::feedback_list(&mut conn, scope).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(feedback_of(&mut conn, r).await?);
+    }
+    Ok(out)
+}
+
+async fn feedback_view(p: &Platform, actor: &Actor, id: i64) -> Result<Feedback> {
+    let mut conn = p.store.read().await?;
+    let f = store::corrections::feedback_by_id(&mut conn, id).await?.ok_or_else(|| feedback_not_found(id))?;
+    if !actor.oversees() && actor.department_id != Some(f.reporter_department_id) && actor.department_id != Some(f.provider_department_id) {
+        return Err(feedback_not_found(id));
+    }
+    feedback_of(&mut conn, f).await
+}
+
+async fn feedback_of(conn: &mut store::Conn, f: store::corrections::FeedbackRow) -> Result<Feedback> {
+    let resource_code = store::catalog::by_id(conn, f.resource_id).await?.map(|r| r.code).unwrap_or_default();
+    Ok(Feedback {
+        id: f.id,
+        resource_code,
+        provider_department_id: f.provider_department_id,
+        reporter_department_id: f.reporter_department_id,
+        reporter: f.reporter,
+        record_keys: serde_json::from_str(&f.record_keys).unwrap_or_default(),
+        item: f.item,
+        description: f.description,
+        state: f.state,
+        correction_ids: serde_json::from_str(&f.correction_ids).unwrap_or_default(),
+        created_at: format_rfc3339_local(from_micros(f.created_at_us)),
+    })
+}
+
+/// The department of a user of shared data: its data officer or its system's token.
+fn user_department(actor: &Actor) -> Result<i64> {
+    match (&actor.kind, actor.department_id) {
+        (ActorKind::System { .. }, Some(d)) => Ok(d),
+        (_, Some(d)) if actor.has(Role::DeptDataOfficer) => Ok(d),
+        _ => Err(Error::forbidden("数据质量反馈由使用数据的部门提出（数据专员或其系统令牌）", "Quality feedback comes from a department using the data (its data officer or its system's token)")),
+    }
+}
+
+/// The published entry `code` and the item named (checked), for a department holding a grant on it.
+async fn user_of(p: &Platform, department: i64, code: &str, item: &str) -> Result<(crate::catalog::Entry, String)> {
+    let mut conn = p.store.read().await?;
+    let entry = crate::catalog::load(p, &mut conn, code.trim()).await?;
+    let item = item.trim().to_string();
+    let content = crate::aggregation::published_content(&mut conn, &entry).await?;
+    if !item.is_empty() && !content.items.iter().any(|i| i.name == item) {
+        return Err(Error::invalid("invalid_feedback", format!("资源没有数据项{item}"), format!("The resource has no item {item}")));
+    }
+    let holds_grant = store::sharing::grants_for(&mut conn, entry.row.id, department)
+        .await?
+        .iter()
+        .any(|g| GrantState::parse(&g.state).is_some_and(|s| s != GrantState::Terminated));
+    if !holds_grant {
+        return Err(Error::forbidden("本部门没有该资源的共享授权，不能对其数据提出反馈或校核", "Your department holds no grant on this resource, so it cannot give feedback on its data"));
+    }
+    Ok((entry, item))
+}
+
+fn feedback_not_found(id: i64) -> Error {
+    Error::not_found(format!("数据质量反馈{id}不存在"), format!("Quality feedback {id} does not exist"))
 }

@@ -91,3 +91,9 @@ pub async fn list(conn: &mut Conn, department_id: Option<i64>, open_only: bool, 
     .await?;
     Ok(rows.iter().map(alert).collect())
 }
+
+/// The unresolved alerts of one kind, oldest first.
+pub async fn open_of_kind(conn: &mut Conn, kind: &str) -> Result<Vec<AlertRow>> {
+    let rows = sqlx::query(&format!("SELECT {COLS} FROM alerts WHERE kind = $1 AND resolved_at IS NULL ORDER BY id")).bind(kind).fetch_all(&mut *conn).await?;
+    Ok(rows.iter().map(alert).collect())
+}

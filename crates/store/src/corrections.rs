@@ -167,3 +167,84 @@ pub async fn rules(conn: &mut Conn, resource_id: i64) -> Result<Vec<RuleRow>> {
         .map(|r| RuleRow { resource_id: r.get(0), item: r.get(1), description: r.get(2), evidence_required: r.get(3), set_by: r.get(4), set_at_us: r.get(5) })
         .collect())
 }
+
+/// Quality feedback on records of a shared resource (FS-08e).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedbackRow {
+    pub id: i64,
+    pub resource_id: i64,
+    pub provider_department_id: i64,
+    pub reporter_department_id: i64,
+    pub reporter: String,
+    /// JSON lists.
+    pub record_keys: String,
+    pub item: String,
+    pub description: String,
+    pub state: String,
+    pub correction_ids: String,
+    pub created_at_us: i64,
+}
+
+const FEEDBACK_COLS: &str =
+    "id, resource_id, provider_department_id, reporter_department_id, reporter, record_keys, item, description, state, correction_ids, created_at";
+
+fn feedback(r: &AnyRow) -> FeedbackRow {
+    FeedbackRow {
+        id: r.get(0),
+        resource_id: r.get(1),
+        provider_department_id: r.get(2),
+        reporter_department_id: r.get(3),
+        reporter: r.get(4),
+        record_keys: r.get(5),
+        item: r.get(6),
+        description: r.get(7),
+        state: r.get(8),
+        correction_ids: r.get(9),
+        created_at_us: r.get(10),
+    }
+}
+
+pub async fn insert_feedback(conn: &mut Conn, f: &FeedbackRow) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO quality_feedback (resource_id, provider_department_id, reporter_department_id, reporter, record_keys, item, description, state, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(f.resource_id)
+    .bind(f.provider_department_id)
+    .bind(f.reporter_department_id)
+    .bind(&f.reporter)
+    .bind(&f.record_keys)
+    .bind(&f.item)
+    .bind(&f.description)
+    .bind(&f.state)
+    .bind(f.created_at_us)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.get(0))
+}
+
+pub async fn feedback_by_id(conn: &mut Conn, id: i64) -> Result<Option<FeedbackRow>> {
+    let row = sqlx::query(&format!("SELECT {FEEDBACK_COLS} FROM quality_feedback WHERE id = $1")).bind(id).fetch_optional(&mut *conn).await?;
+    Ok(row.as_ref().map(feedback))
+}
+
+/// Feedback a department gave or received, or all (none), newest first.
+pub async fn feedback_list(conn: &mut Conn, department_id: Option<i64>) -> Result<Vec<FeedbackRow>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {FEEDBACK_COLS} FROM quality_feedback WHERE ($1 IS NULL OR provider_department_id = $1 OR reporter_department_id = $1) ORDER BY id DESC LIMIT 500"
+    ))
+    .bind(department_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.iter().map(feedback).collect())
+}
+
+/// Marks open feedback rechecked with the correction requests made from it; false when it was no longer open.
+pub async fn feedback_rechecked(conn: &mut Conn, id: i64, correction_ids: &str) -> Result<bool> {
+    let done = sqlx::query("UPDATE quality_feedback SET state = 'rechecked', correction_ids = $1 WHERE id = $2 AND state = 'open'")
+        .bind(correction_ids)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -426,6 +426,8 @@ async fn end(p: &Platform, actor: &Actor, code: &str, reason: &str, state: Resou
 /// Publishes revision `rev`, whose content the caller has already read or written, inside the caller's
 /// transaction.
 async fn publish(p: &Platform, tx: &mut store::Tx, actor: &Actor, entry: &Entry, rev: i64, content: &ResourceContent) -> Result<()> {
+    // Every way to publish (a reviewed revision, an attribute upgrade, a decided objection) passes here.
+    crate::sharing::onward::check(p, tx, &entry.row.code, entry.provider.id, content).await?;
     let now = p.now_us();
     let before = published_content(tx, entry).await?;
     super::open_changes::record(p, tx, entry, before.as_ref(), Some((content, rev))).await?;

@@ -242,7 +242,10 @@ pub async fn apply(p: &Platform, actor: &Actor, input: NewApplication) -> Result
     if p.profile.sharing.scenario_from_business_items {
         let scenario = input.scenario.trim();
         let mapped = store::business_items::exists(&mut conn, consumer, scenario).await?
-            || store::sharing::scenarios(&mut conn, Some(entry.row.id)).await?.iter().any(|s| s.name == scenario);
+            || store::sharing::scenarios(&mut conn, Some(entry.row.id)).await?.iter().any(|s| {
+                let departments: Vec<i64> = parse_list(&s.department_ids);
+                s.name == scenario && (departments.is_empty() || departments.contains(&consumer))
+            });
         if !mapped {
             return Err(Error::invalid(
                 "business_item_required",

@@ -1,7 +1,8 @@
 //! Data obtained through sharing stays with its consumer (SYS-33a, CS-22f, FS-32): an entry of the consumer's that
 //! declares it is derived from another department's resource is shared on or opened only as the regime allows —
 //! with the providing department's consent (SYS-33b), with the authority's approval (CS-22f), or never (FS-32). The
-//! check runs when the entry is submitted, so neither an edit nor an attribute change can offer the data on.
+//! check runs when the entry is submitted (telling the department before review) and again whenever a revision is
+//! published — by review, by an attribute change or by a decided objection — so no path offers the data on.
 
 use domain::catalog::attrs::Attr;
 use domain::catalog::entry::ResourceContent;
@@ -133,6 +134,9 @@ pub async fn request(p: &Platform, actor: &Actor, input: NewOnward) -> Result<On
 /// The providing department consents (SYS-33b) or the authority approves (CS-22f), or refuses with a reason; the
 /// requesting department never answers its own.
 pub async fn answer(p: &Platform, actor: &Actor, id: i64, input: OnwardAnswer) -> Result<Onward> {
+    if p.profile.sharing.onward == OnwardRule::Never {
+        return Err(Error::invalid("onward_not_allowed", "适用办法规定通过共享获得的数据不得提供给第三方，没有可答复的再提供申请", "The regulation in force never lets shared data pass to a third party: there is nothing to answer"));
+    }
     let mut conn = p.store.read().await?;
     let row = store::sharing::onward_by_id(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
     let resource = store::catalog::by_id(&mut conn, row.resource_id).await?.ok_or_else(|| not_found(id))?;

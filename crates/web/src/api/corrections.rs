@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use service::corrections::{Correction, CorrectionRule, NewCorrection, Resolution, RuleInput};
+use service::corrections::{Correction, CorrectionRule, Feedback, NewCorrection, NewFeedback, Recheck, Resolution, RuleInput};
 
 use super::List;
 use crate::error::ApiResult;
@@ -30,4 +30,17 @@ pub async fn rules(State(s): State<AppState>, ApiPath(code): ApiPath<String>) ->
 
 pub async fn set_rule(State(s): State<AppState>, Caller(caller): Caller, ApiPath((code, item)): ApiPath<(String, String)>, ApiJson(b): ApiJson<RuleInput>) -> ApiResult<Json<CorrectionRule>> {
     Ok(Json(service::corrections::set_rule(&s.platform, &caller, &code, &item, b).await?))
+}
+
+pub async fn give_feedback(State(s): State<AppState>, Caller(caller): Caller, ApiJson(b): ApiJson<NewFeedback>) -> ApiResult<(StatusCode, Json<Feedback>)> {
+    Ok((StatusCode::CREATED, Json(service::corrections::give_feedback(&s.platform, &caller, b).await?)))
+}
+
+pub async fn feedback_list(State(s): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<List<Feedback>>> {
+    let items = service::corrections::feedback_list(&s.platform, &caller).await?;
+    Ok(Json(List { total: items.len() as i64, items }))
+}
+
+pub async fn recheck(State(s): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<i64>, ApiJson(b): ApiJson<Recheck>) -> ApiResult<Json<Feedback>> {
+    Ok(Json(service::corrections::recheck(&s.platform, &caller, id, b).await?))
 }

@@ -241,6 +241,8 @@ pub async fn sys_28b_a_subject_asks_to_verify_their_own_data_only(app: TestApp) 
     let code = shared_population(&app, "shuangyashan-2026", conditional(&app).await).await;
     let service = app.login("service").await;
     let doubt = |subject: String, key: String| json!({"resource_code": code, "record_key": key, "item": "csrq", "description": "本人出生日期登记有误", "subject_id": subject});
+    let (status, body) = file(&app, &service, doubt("not-an-id".into(), "not-an-id".into())).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_subject_id")), "the subject is identified by a valid ID: {body}");
     let (status, body) = file(&app, &service, doubt(citizen(3), citizen(5))).await;
     assert_eq!(status, 403, "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("非本人数据"), "{body}");
@@ -254,4 +256,43 @@ pub async fn sys_28b_a_subject_asks_to_verify_their_own_data_only(app: TestApp) 
     assert!(taken["provider"].as_str().unwrap().contains("公安局"), "routed to the provider: {taken}");
     let (_, mine) = app.json(Method::GET, "/api/v1/corrections", Some(&app.login("officer").await), None).await;
     assert!(mine["items"].as_array().unwrap().iter().any(|c| c["id"] == taken["id"]), "the provider has it to answer: {mine}");
+}
+
+/// FS-08e: in 佛山 a department using shared data checks its quality and gives feedback: it flags three records, the
+/// provider receives the feedback listing them (and an alert), and the department turns it into recheck requests
+/// (复核申请), one per record, due by the regime's days; a second conversion is refused, and a department without a
+/// grant cannot give feedback.
+pub async fn fs_08e_quality_feedback_is_routed_to_the_provider_and_becomes_recheck_requests(app: TestApp) {
+    let app = app.sibling("foshan-2020").await;
+    app.clock.set_day("2024-03-04");
+    let code = shared_population(&app, "foshan-2020", conditional(&app).await).await;
+    let (civil, police) = (app.login("officer-mz").await, app.login("officer").await);
+    let (_, filed) = apply(&app, &civil, application(&code, &["zjhm", "xm", "csrq"], &["view"])).await;
+    assert_eq!(answer(&app, &police, filed["id"].as_i64().unwrap(), json!({"approve": true})).await.0, 200);
+    let keys = [citizen(3), citizen(4), citizen(5)];
+    let body = json!({"resource_code": code, "record_keys": keys, "item": "csrq", "description": "出生日期与户口簿不符"});
+    let (status, _) = app.json(Method::POST, "/api/v1/quality-feedback", Some(&app.login("officer-sj").await), Some(body.clone())).await;
+    assert_eq!(status, 403, "no grant, no feedback");
+    let (status, bad) = app.json(Method::POST, "/api/v1/quality-feedback", Some(&civil), Some(json!({"resource_code": code, "record_keys": [citizen(3), citizen(3)], "description": "重复"}))).await;
+    assert_eq!((status, bad["error"]["code"].as_str()), (400, Some("invalid_feedback")), "{bad}");
+    let (status, given) = app.json(Method::POST, "/api/v1/quality-feedback", Some(&civil), Some(body)).await;
+    assert_eq!((status, given["state"].as_str()), (201, Some("open")), "{given}");
+    let id = given["id"].as_i64().unwrap();
+
+    let (_, received) = app.json(Method::GET, "/api/v1/quality-feedback", Some(&police), None).await;
+    let item = received["items"].as_array().unwrap().iter().find(|f| f["id"] == id).cloned().unwrap_or_else(|| panic!("{received}"));
+    assert_eq!(item["record_keys"], json!(keys), "the provider sees the records listed: {item}");
+    let (_, alerts) = app.json(Method::GET, "/api/v1/alerts?open=true", Some(&police), None).await;
+    assert!(alerts["items"].as_array().unwrap().iter().any(|a| a["kind"] == "quality_feedback" && a["object_id"] == id.to_string()), "and is told: {alerts}");
+    let path = format!("/api/v1/quality-feedback/{id}/recheck");
+    assert_eq!(app.json(Method::POST, &path, Some(&police), Some(json!({}))).await.0, 403, "the provider does not convert another's feedback");
+    let (status, rechecked) = app.json(Method::POST, &path, Some(&civil), Some(json!({}))).await;
+    assert_eq!((status, rechecked["state"].as_str()), (200, Some("rechecked")), "{rechecked}");
+    assert_eq!(rechecked["correction_ids"].as_array().map(Vec::len), Some(3), "one recheck request per record: {rechecked}");
+    let (_, corrections) = app.json(Method::GET, "/api/v1/corrections", Some(&police), None).await;
+    assert_eq!(corrections["total"], 3, "{corrections}");
+    assert!(corrections["items"].as_array().unwrap().iter().all(|c| c["due_on"] == "2024-03-18" && c["item"] == "csrq"), "due in ten working days: {corrections}");
+    let (status, again) = app.json(Method::POST, &path, Some(&civil), Some(json!({}))).await;
+    assert_eq!((status, again["error"]["code"].as_str()), (400, Some("feedback_rechecked")), "{again}");
+    assert_eq!(app.json(Method::GET, "/api/v1/corrections", Some(&police), None).await.1["total"], 3, "nothing more stored");
 }

@@ -67,6 +67,7 @@ fn main() {
         corrections::ls_16f_ls_28a_sys_27c_sys_28d_the_evaluation_counts_answers_and_corrections_on_time,
         corrections::sys_28a_a_correction_rule_names_the_evidence_a_request_brings,
         corrections::sys_28b_a_subject_asks_to_verify_their_own_data_only,
+        corrections::fs_08e_quality_feedback_is_routed_to_the_provider_and_becomes_recheck_requests,
         corrections::fs_30b_fs_30c_a_recheck_request_is_verified_within_ten_working_days,
         push::cs_21c_a_push_that_keeps_failing_stops_the_subscription_and_alerts,
         catalog::sys_12a_sys_12f_submission_names_every_missing_field,

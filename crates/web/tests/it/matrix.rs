@@ -122,6 +122,9 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("GET /api/v1/share/reports/departments", &["authority_admin", "service_operator", "auditor"]),
         ("POST /api/v1/corrections", &["system", "authority_admin", "service_operator", "dept_data_officer"]),
         ("GET /api/v1/corrections", OVERSEERS),
+        ("POST /api/v1/quality-feedback", &["system", "dept_data_officer"]),
+        ("GET /api/v1/quality-feedback", OVERSEERS),
+        ("POST /api/v1/quality-feedback/{id}/recheck", &["system", "dept_data_officer"]),
         ("GET /api/v1/resources/{code}/correction-rules", SIGNED_IN),
         ("PUT /api/v1/resources/{code}/correction-rules/{item}", &["dept_data_officer"]),
         ("POST /api/v1/corrections/{id}/resolve", &["dept_data_officer"]),
@@ -287,6 +290,7 @@ pub async fn authorization_matrix_covers_every_route(app: TestApp) {
             .replace("/exchange-channels/{id}", "/exchange-channels/1")
             .replace("/correction-rules/{item}", "/correction-rules/xm")
             .replace("/onward/{id}", "/onward/1")
+            .replace("/quality-feedback/{id}", "/quality-feedback/1")
             .replace("{region}", "230500")
             .replace("{department_id}", "1")
             .replace("{name}", "public");
