@@ -73,6 +73,8 @@ vocabulary! {
         Suspended = "suspended", "授权已暂停或终止", "the grant is suspended or terminated";
         /// The entry changed since the grant (not shared any more, conditions or items narrowed).
         Withdrawn = "withdrawn", "目录已调整，授权不再适用", "the entry changed and the grant no longer applies";
+        /// A consent-based grant, and the subject has not consented (or revoked) its use here (FS-31a).
+        NoConsent = "no_consent", "数据主体未授权同意该用途", "the subject has not consented to this use";
     }
 }
 

@@ -365,6 +365,7 @@ async fn decided_grant(p: &Platform, tx: &mut store::Tx, actor: &Actor, row: &Di
         use_logic: String::new(),
         undertaking: false,
         beyond_scope: false,
+        consent_required: false,
     };
     let application_id = store::sharing::insert_application(tx, &application).await?;
     crate::sharing::grant(tx, actor, &store::sharing::ApplicationRow { id: application_id, ..application }, Some(row.id), now).await

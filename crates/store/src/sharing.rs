@@ -36,10 +36,12 @@ pub struct ApplicationRow {
     pub undertaking: bool,
     /// From a department outside the entry's named departments, for the provider to decide (LS-18c).
     pub beyond_scope: bool,
+    /// Approved on each subject's consent (FS-31a).
+    pub consent_required: bool,
 }
 
 const APP_COLS: &str = "id, resource_id, consumer_department_id, scenario, basis, purpose, items, ops, token_ids, mode, starts_at, expires_at, \
-                        state, received_at, due_on, answered_at, answered_by, reason, refusal_basis, applied_by, via_region_id, use_logic, undertaking, beyond_scope";
+                        state, received_at, due_on, answered_at, answered_by, reason, refusal_basis, applied_by, via_region_id, use_logic, undertaking, beyond_scope, consent_required";
 
 fn application(r: &AnyRow) -> ApplicationRow {
     ApplicationRow {
@@ -67,6 +69,7 @@ fn application(r: &AnyRow) -> ApplicationRow {
         use_logic: r.get(21),
         undertaking: r.get::<i64, _>(22) != 0,
         beyond_scope: r.get::<i64, _>(23) != 0,
+        consent_required: r.get::<i64, _>(24) != 0,
     }
 }
 
@@ -201,10 +204,12 @@ pub struct GrantRow {
     pub dispute_id: Option<i64>,
     /// Made on the provider's decision for a department outside the entry's named departments (LS-18c).
     pub beyond_scope: bool,
+    /// Serves a subject's record only with that subject's consent (FS-31a).
+    pub consent_required: bool,
 }
 
 const GRANT_COLS: &str = "id, application_id, resource_id, consumer_department_id, scenario, items, ops, token_ids, mode, starts_at, expires_at, state, \
-     state_reason, created_at, last_used_at, dispute_id, beyond_scope";
+     state_reason, created_at, last_used_at, dispute_id, beyond_scope, consent_required";
 
 fn grant(r: &AnyRow) -> GrantRow {
     GrantRow {
@@ -225,14 +230,15 @@ fn grant(r: &AnyRow) -> GrantRow {
         last_used_at_us: r.get(14),
         dispute_id: r.get(15),
         beyond_scope: r.get::<i64, _>(16) != 0,
+        consent_required: r.get::<i64, _>(17) != 0,
     }
 }
 
 pub async fn insert_grant(conn: &mut Conn, g: &GrantRow) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO share_grants (application_id, resource_id, consumer_department_id, scenario, items, ops, token_ids, mode, starts_at, expires_at, state, created_at,
-             dispute_id, beyond_scope)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+             dispute_id, beyond_scope, consent_required)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
     )
     .bind(g.application_id)
     .bind(g.resource_id)
@@ -248,6 +254,7 @@ pub async fn insert_grant(conn: &mut Conn, g: &GrantRow) -> Result<i64> {
     .bind(g.created_at_us)
     .bind(g.dispute_id)
     .bind(g.beyond_scope as i64)
+    .bind(g.consent_required as i64)
     .fetch_one(&mut *conn)
     .await
     .map_err(crate::conflict(format!("grant of application {}", g.application_id)))?;
@@ -595,5 +602,88 @@ pub async fn answer_onward(conn: &mut Conn, id: i64, state: &str, by: &str, reas
     .bind(id)
     .execute(&mut *conn)
     .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Marks an application approved on each subject's consent (FS-31a), before its grant is made.
+pub async fn require_consent(conn: &mut Conn, application_id: i64) -> Result<()> {
+    sqlx::query("UPDATE share_applications SET consent_required = 1 WHERE id = $1").bind(application_id).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// A subject's consent to the use of its data by a consumer in a scenario (FS-31a).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRow {
+    pub id: i64,
+    pub subject_key: String,
+    pub resource_id: i64,
+    pub consumer_department_id: i64,
+    pub scenario: String,
+    pub granted_at_us: i64,
+    pub recorded_by: String,
+    pub revoked_at_us: Option<i64>,
+    pub revoked_by: String,
+}
+
+const CONSENT_COLS: &str = "id, subject_key, resource_id, consumer_department_id, scenario, granted_at, recorded_by, revoked_at, revoked_by";
+
+fn consent(r: &AnyRow) -> ConsentRow {
+    ConsentRow {
+        id: r.get(0),
+        subject_key: r.get(1),
+        resource_id: r.get(2),
+        consumer_department_id: r.get(3),
+        scenario: r.get(4),
+        granted_at_us: r.get(5),
+        recorded_by: r.get(6),
+        revoked_at_us: r.get(7),
+        revoked_by: r.get(8),
+    }
+}
+
+pub async fn insert_consent(conn: &mut Conn, c: &ConsentRow) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO subject_consents (subject_key, resource_id, consumer_department_id, scenario, granted_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(&c.subject_key)
+    .bind(c.resource_id)
+    .bind(c.consumer_department_id)
+    .bind(&c.scenario)
+    .bind(c.granted_at_us)
+    .bind(&c.recorded_by)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.get(0))
+}
+
+pub async fn consent_by_id(conn: &mut Conn, id: i64) -> Result<Option<ConsentRow>> {
+    let row = sqlx::query(&format!("SELECT {CONSENT_COLS} FROM subject_consents WHERE id = $1")).bind(id).fetch_optional(&mut *conn).await?;
+    Ok(row.as_ref().map(consent))
+}
+
+/// A subject's consents, newest first.
+pub async fn consents_of(conn: &mut Conn, subject_key: &str) -> Result<Vec<ConsentRow>> {
+    let rows = sqlx::query(&format!("SELECT {CONSENT_COLS} FROM subject_consents WHERE subject_key = $1 ORDER BY id DESC")).bind(subject_key).fetch_all(&mut *conn).await?;
+    Ok(rows.iter().map(consent).collect())
+}
+
+/// The consents in force for a consumer's use of a resource: (subject key, scenario).
+pub async fn consents_in_force(conn: &mut Conn, resource_id: i64, consumer_department_id: i64) -> Result<Vec<(String, String)>> {
+    let rows = sqlx::query("SELECT subject_key, scenario FROM subject_consents WHERE resource_id = $1 AND consumer_department_id = $2 AND revoked_at IS NULL")
+        .bind(resource_id)
+        .bind(consumer_department_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// Revokes a consent still in force; false when it was revoked already.
+pub async fn revoke_consent(conn: &mut Conn, id: i64, by: &str, now_us: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE subject_consents SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND revoked_at IS NULL")
+        .bind(now_us)
+        .bind(by)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     Ok(done.rows_affected() > 0)
 }

@@ -93,6 +93,8 @@ const CATALOG_READERS: &[Role] = &[Role::AuthorityAdmin, Role::ServiceOperator, 
 const OVERSEERS: &[Role] = &[Role::AuthorityAdmin, Role::ServiceOperator, Role::DeptDataOfficer, Role::Auditor];
 /// Departments' data officers: they apply for shared data.
 const OFFICERS: &[Role] = &[Role::DeptDataOfficer];
+/// Who takes a subject's own requests and consents: the service center (政务服务) and the authority.
+const COUNTER: &[Role] = &[Role::ServiceOperator, Role::AuthorityAdmin];
 /// Who files a correction request: a department using the data (its officer; its systems too), and the service
 /// center or the authority taking a subject's request about its own data (SYS-28b).
 const CORRECTION_FILERS: &[Role] = &[Role::DeptDataOfficer, Role::ServiceOperator, Role::AuthorityAdmin];
@@ -294,6 +296,12 @@ pub fn api_routes() -> Vec<RouteSpec> {
             business_items::register, req = Some(schema::<service::business_items::NewBusinessItem>), resp = Some(schema::<service::business_items::BusinessItem>)),
         route!(GET "/api/v1/business-items", Roles(OVERSEERS), "Core business items: a department's own, every department's for those who oversee",
             business_items::list, req = None, resp = Some(schema::<List<service::business_items::BusinessItem>>)),
+        route!(POST "/api/v1/consents", Roles(COUNTER), "Record a subject's consent to a department's use of its data in a scenario (FS-31a), taken at the service center",
+            sharing::record_consent, req = Some(schema::<service::sharing::consents::NewConsent>), resp = Some(schema::<service::sharing::consents::Consent>)),
+        route!(GET "/api/v1/consents", Roles(COUNTER), "A subject's consents (`subject_id`), in force and revoked",
+            sharing::consents, req = None, resp = Some(schema::<List<service::sharing::consents::Consent>>)),
+        route!(POST "/api/v1/consents/{id}/revoke", Roles(COUNTER), "Revoke a subject's consent: the next call for it is refused",
+            sharing::revoke_consent, req = None, resp = Some(schema::<service::sharing::consents::Consent>)),
         route!(POST "/api/v1/share/onward", Roles(OFFICERS), "Ask to offer on data obtained through sharing in an entry of your own that is shared or open (再提供: SYS-33b, CS-22f)",
             sharing::request_onward, req = Some(schema::<service::sharing::onward::NewOnward>), resp = Some(schema::<service::sharing::onward::Onward>)),
         route!(GET "/api/v1/share/onward", Roles(OVERSEERS), "Requests to offer on shared data a department made or must answer (every one for the authority)",

@@ -40,6 +40,9 @@ pub struct ShareState {
     version: Option<store::lake::VersionRow>,
     /// Keys of records under an open correction, with its id: served flagged, never refused (LS-13d).
     under_verification: std::collections::HashMap<String, i64>,
+    /// The subjects' consents in force for this consumer, by (key, scenario): read only when a grant is
+    /// consent-based (FS-31a), so other grants pay nothing for them.
+    consents: std::collections::HashSet<(String, String)>,
 }
 
 /// A grant as the hot path checks it, parsed once when the state is read.
@@ -50,6 +53,8 @@ struct KeptGrant {
     last_used_at_us: Option<i64>,
     /// Whether the entry as published now still allows what the grant gives (it may have been narrowed since).
     still_fits: bool,
+    /// Serves a subject's record only with its consent (FS-31a).
+    consent_required: bool,
 }
 
 impl KeptGrant {
@@ -68,7 +73,7 @@ impl KeptGrant {
             Some(_) => grant.items.iter().all(|i| content.items.iter().any(|it| &it.name == i)),
             None => rules::grant_still_fits(content, department, provider, &grant.items, &grant.ops, grant.mode, g.beyond_scope),
         };
-        KeptGrant { id: g.id, grant, token_ids: parse_list(&g.token_ids), last_used_at_us: g.last_used_at_us, still_fits }
+        KeptGrant { id: g.id, grant, token_ids: parse_list(&g.token_ids), last_used_at_us: g.last_used_at_us, still_fits, consent_required: g.consent_required }
     }
 }
 
@@ -81,15 +86,20 @@ async fn share_state(p: &Platform, code: &str, department: i64) -> Result<std::s
     let mut conn = p.store.read().await?;
     let entry = crate::catalog::load(p, &mut conn, code).await?;
     let content = crate::aggregation::published_content(&mut conn, &entry).await?;
-    let grants = store::sharing::grants_for(&mut conn, entry.row.id, department)
+    let grants: Vec<KeptGrant> = store::sharing::grants_for(&mut conn, entry.row.id, department)
         .await?
         .into_iter()
         .map(|g| KeptGrant::of(g, &content, department, entry.provider.id))
         .collect();
     let version = store::lake::versions(&mut conn, entry.row.id).await?.into_iter().next();
     let under_verification = store::corrections::open_keys(&mut conn, entry.row.id).await?.into_iter().collect();
+    let consents = if grants.iter().any(|g: &KeptGrant| g.consent_required) {
+        store::sharing::consents_in_force(&mut conn, entry.row.id, department).await?.into_iter().collect()
+    } else {
+        Default::default()
+    };
     drop(conn);
-    let state = std::sync::Arc::new(ShareState { resource_id: entry.row.id, content, grants, version, under_verification });
+    let state = std::sync::Arc::new(ShareState { resource_id: entry.row.id, content, grants, version, under_verification, consents });
     p.caches.keep_share(code, department, state.clone(), gen, now);
     Ok(state)
 }
@@ -168,6 +178,11 @@ async fn authorize(p: &Platform, actor: &Actor, code: &str, asked: Asked<'_>, op
         let wanted = items.unwrap_or(&grant.items);
         let call = Call { needs, items: wanted, batch, scenario: options.scenario.as_deref(), now_us: now };
         match rules::allows(grant, &call) {
+            // Consent is per subject: a consent-based grant answers a keyed call for a subject who consented to
+            // its scenario, and nothing else (no statistics, no batch).
+            Ok(()) if kept.still_fits && kept.consent_required && !key.is_some_and(|k| state.consents.contains(&(k.trim().to_ascii_uppercase(), grant.scenario.clone()))) => {
+                denial = Denial::NoConsent
+            }
             Ok(()) if kept.still_fits => {
                 chosen = Some((kept.id, index));
                 break;
@@ -192,6 +207,7 @@ async fn authorize(p: &Platform, actor: &Actor, code: &str, asked: Asked<'_>, op
                 Denial::Expired => "share_expired",
                 Denial::Suspended => "share_suspended",
                 Denial::Withdrawn => "share_withdrawn",
+                Denial::NoConsent => "share_no_consent",
             },
             format!("{}：请在授权范围内调用，或先提出共享申请", denial.label()),
             format!("Refused, {}: call within a grant, or apply first", denial.label_en()),

@@ -21,6 +21,7 @@ use crate::platform::Platform;
 
 mod api;
 mod misuse;
+pub mod consents;
 mod notices;
 pub mod onward;
 mod push;
@@ -112,6 +113,8 @@ pub struct ApplicationView {
     pub undertaking: bool,
     /// From a department outside the entry's named departments, for the provider to decide (LS-18c).
     pub beyond_scope: bool,
+    /// Approved on each subject's consent (FS-31a).
+    pub consent_required: bool,
 }
 
 /// An answer to an application: approve, or refuse with reasons (and a basis where the regime says so).
@@ -136,12 +139,16 @@ pub struct Answer {
     pub token_ids: Option<Vec<i64>>,
     #[serde(default)]
     pub expires_on: Option<NaiveDate>,
+    /// On approval of sensitive data: each subject's record is served only with that subject's consent to the
+    /// scenario (FS-31a), which the service center records.
+    #[serde(default)]
+    pub consent_required: bool,
 }
 
 impl Answer {
     /// An approval or a refusal that fixes nothing.
     pub fn new(approve: bool, reason: String, basis: String, ground: Option<rules::RefusalGround>) -> Answer {
-        Answer { approve, reason, basis, ground, items: None, ops: None, token_ids: None, expires_on: None }
+        Answer { approve, reason, basis, ground, items: None, ops: None, token_ids: None, expires_on: None, consent_required: false }
     }
 
     fn narrows(&self) -> bool {
@@ -164,6 +171,8 @@ pub struct GrantView {
     pub expires_at: String,
     pub state: GrantState,
     pub state_reason: String,
+    /// Serves a subject's record only with that subject's consent (FS-31a).
+    pub consent_required: bool,
 }
 
 /// The authority's decision on a grant: suspend it, put it back in force, or end it, with a reason.
@@ -315,6 +324,7 @@ pub async fn apply(p: &Platform, actor: &Actor, input: NewApplication) -> Result
         use_logic: input.use_logic.trim().into(),
         undertaking: input.undertaking,
         beyond_scope,
+        consent_required: false,
     };
     let mut tx = p.store.begin().await?;
     let id = store::sharing::insert_application(&mut tx, &row).await?;
@@ -354,11 +364,12 @@ pub(crate) async fn grant(tx: &mut store::Tx, actor: &Actor, a: &ApplicationRow,
         last_used_at_us: None,
         dispute_id,
         beyond_scope: a.beyond_scope,
+        consent_required: a.consent_required,
     };
     let id = store::sharing::insert_grant(tx, &row).await?;
     let mut event = actor.event("share.grant", "grant", id.to_string());
     event.purpose = a.scenario.clone();
-    event.detail = format!("application {} granted: items {}, ops {}, mode {}", a.id, a.items, a.ops, a.mode);
+    event.detail = format!("application {} granted: items {}, ops {}, mode {}{}", a.id, a.items, a.ops, a.mode, if a.consent_required { ", on each subject's consent" } else { "" });
     store::audit::append(tx, &event, now).await?;
     Ok(id)
 }
@@ -431,6 +442,10 @@ pub async fn answer(p: &Platform, actor: &Actor, id: i64, answer: Answer) -> Res
     }
     if fixed.is_some() {
         store::sharing::fix_elements(&mut tx, id, &row.items, &row.ops, &row.token_ids, row.expires_at_us).await?;
+    }
+    if answer.approve && answer.consent_required {
+        store::sharing::require_consent(&mut tx, id).await?;
+        row.consent_required = true;
     }
     let mut event = actor.event("share.answer", "application", id.to_string());
     event.purpose = row.scenario.clone();
@@ -600,6 +615,7 @@ async fn views(p: &Platform, conn: &mut store::Conn, rows: Vec<ApplicationRow>) 
             use_logic: a.use_logic,
             undertaking: a.undertaking,
             beyond_scope: a.beyond_scope,
+            consent_required: a.consent_required,
         });
     }
     Ok(out)
@@ -620,6 +636,7 @@ fn grant_view(g: GrantRow, resource_code: String, consumer: String) -> GrantView
         expires_at: format_rfc3339_local(from_micros(g.expires_at_us)),
         state: GrantState::parse(&g.state).unwrap_or(GrantState::Terminated),
         state_reason: g.state_reason,
+        consent_required: g.consent_required,
     }
 }
 

@@ -158,3 +158,16 @@ pub async fn onward_list(State(s): State<AppState>, Caller(caller): Caller) -> A
 pub async fn answer_onward(State(s): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<i64>, ApiJson(b): ApiJson<service::sharing::onward::OnwardAnswer>) -> ApiResult<Json<service::sharing::onward::Onward>> {
     Ok(Json(service::sharing::onward::answer(&s.platform, &caller, id, b).await?))
 }
+
+pub async fn record_consent(State(s): State<AppState>, Caller(caller): Caller, ApiJson(b): ApiJson<service::sharing::consents::NewConsent>) -> ApiResult<(StatusCode, Json<service::sharing::consents::Consent>)> {
+    Ok((StatusCode::CREATED, Json(service::sharing::consents::record(&s.platform, &caller, b).await?)))
+}
+
+pub async fn consents(State(s): State<AppState>, Caller(caller): Caller, ApiQuery(q): ApiQuery<service::sharing::consents::ConsentQuery>) -> ApiResult<Json<List<service::sharing::consents::Consent>>> {
+    let items = service::sharing::consents::of_subject(&s.platform, &caller, &q.subject_id).await?;
+    Ok(Json(List { total: items.len() as i64, items }))
+}
+
+pub async fn revoke_consent(State(s): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<service::sharing::consents::Consent>> {
+    Ok(Json(service::sharing::consents::revoke(&s.platform, &caller, id).await?))
+}

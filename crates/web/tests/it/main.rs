@@ -177,6 +177,7 @@ fn main() {
         sharing::fs_30a_a_record_carries_the_items_that_fail_the_rules_in_force,
         sharing::ls_18c_an_application_beyond_a_restricted_scope_goes_to_the_provider,
         sharing::ls_19a_an_application_names_a_mapped_business_item,
+        sharing::fs_31a_a_consent_based_grant_serves_only_subjects_who_consented,
         channels::ls_17a_a_new_channel_waits_for_the_authoritys_exception,
         channels::cs_22e_existing_channels_are_shut_down_and_only_the_bureau_approves_an_exception,
         channels::fs_25b_an_exception_needs_the_city_governments_approval,

@@ -105,6 +105,9 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("POST /api/v1/exchange-channels/{id}/retirement", CATALOGERS),
         ("POST /api/v1/business-items", &["dept_data_officer"]),
         ("GET /api/v1/business-items", OVERSEERS),
+        ("POST /api/v1/consents", &["authority_admin", "service_operator"]),
+        ("GET /api/v1/consents", &["authority_admin", "service_operator"]),
+        ("POST /api/v1/consents/{id}/revoke", &["authority_admin", "service_operator"]),
         ("POST /api/v1/share/onward", &["dept_data_officer"]),
         ("GET /api/v1/share/onward", OVERSEERS),
         ("POST /api/v1/share/onward/{id}/answer", CATALOGERS),
@@ -291,6 +294,7 @@ pub async fn authorization_matrix_covers_every_route(app: TestApp) {
             .replace("/correction-rules/{item}", "/correction-rules/xm")
             .replace("/onward/{id}", "/onward/1")
             .replace("/quality-feedback/{id}", "/quality-feedback/1")
+            .replace("/consents/{id}", "/consents/1")
             .replace("{region}", "230500")
             .replace("{department_id}", "1")
             .replace("{name}", "public");

@@ -1223,3 +1223,43 @@ pub async fn ls_19a_an_application_names_a_mapped_business_item(app: TestApp) {
     assert_eq!((status, filed["state"].as_str()), (201, Some("approved")), "{filed}");
     assert_eq!(audit_count(&app, "business_item.register").await, 3, "the two mapped by the test setup and this one");
 }
+
+/// FS-31a: a subject decides whether its sensitive data serves a scenario: the provider approves an application as
+/// consent-based, and the consumer's system then gets a subject's record only while that subject's consent to the
+/// consumer's use in the grant's scenario is in force — refused (and logged) without it, served once the service
+/// center records it, refused again after it is revoked; statistics are refused under such a grant.
+pub async fn fs_31a_a_consent_based_grant_serves_only_subjects_who_consented(app: TestApp) {
+    let app = app.sibling("foshan-2020").await;
+    let code = shared_population(&app, "foshan-2020", conditional(&app).await).await;
+    let (_, filed) = apply(&app, &app.login("officer-mz").await, application(&code, &["zjhm", "xm"], &["view"])).await;
+    let (status, approved) = answer(&app, &app.login("officer").await, filed["id"].as_i64().unwrap(), json!({"approve": true, "consent_required": true})).await;
+    assert_eq!((status, approved["consent_required"].as_bool()), (200, Some(true)), "{approved}");
+    let (token, _) = token_of(&app, "民政局").await;
+    let record = |n: usize| format!("/api/v1/share/{code}/records/{}", citizen(n));
+    let (status, body) = app.json(Method::GET, &record(3), Some(&token), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("share_no_consent")), "no consent yet: {body}");
+
+    let counter = app.login("service").await;
+    let consent = json!({"subject_id": citizen(3), "resource_code": code, "department_id": app.department_id("民政局").await, "scenario": "最低生活保障资格审核"});
+    let (status, _) = app.json(Method::POST, "/api/v1/consents", Some(&app.login("officer-mz").await), Some(consent.clone())).await;
+    assert_eq!(status, 403, "the consumer does not record consent for the subject");
+    let (status, bad) = app.json(Method::POST, "/api/v1/consents", Some(&counter), Some(json!({"subject_id": "123", "resource_code": code, "department_id": 1, "scenario": "x"}))).await;
+    assert_eq!((status, bad["error"]["code"].as_str()), (400, Some("invalid_subject_id")), "{bad}");
+    let (status, given) = app.json(Method::POST, "/api/v1/consents", Some(&counter), Some(consent)).await;
+    assert_eq!(status, 201, "{given}");
+    let (status, served) = app.json(Method::GET, &record(3), Some(&token), None).await;
+    assert_eq!((status, served["values"]["xm"].as_str()), (200, Some("居民3")), "with consent: {served}");
+    let (status, _) = app.json(Method::GET, &record(4), Some(&token), None).await;
+    assert_eq!(status, 403, "another subject has not consented");
+    let stats = json!({"group_by": [], "filters": {}});
+    let (status, _) = app.json(Method::POST, &format!("/api/v1/share/{code}/stats"), Some(&token), Some(stats)).await;
+    assert_eq!(status, 403, "consent is per subject: no statistics");
+
+    let (status, revoked) = app.json(Method::POST, &format!("/api/v1/consents/{}/revoke", given["id"]), Some(&counter), None).await;
+    assert!(status == 200 && revoked["revoked_at"].is_string(), "{revoked}");
+    let (status, body) = app.json(Method::GET, &record(3), Some(&token), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("share_no_consent")), "revoked: {body}");
+    let (_, listed) = app.json(Method::GET, &format!("/api/v1/consents?subject_id={}", citizen(3)), Some(&counter), None).await;
+    assert_eq!(listed["total"], 1, "{listed}");
+    assert!(audit_count(&app, "share.denied").await >= 4, "each refusal is logged");
+}
