@@ -419,6 +419,14 @@ pub async fn answer(p: &Platform, actor: &Actor, id: i64, answer: Answer) -> Res
         return forward(p, actor, row, state).await;
     }
     let mode = DeliveryMode::parse(&row.mode).unwrap_or(DeliveryMode::Api);
+    // Consent is per subject, checked call by call: a grant that copies data out cannot honour it.
+    if answer.approve && answer.consent_required && mode.copies_out() {
+        return Err(Error::invalid(
+            "invalid_approval",
+            "按数据主体授权同意提供的数据只能逐条调用，不能批量交换或推送",
+            "Data given on each subject's consent is served call by call, never by batch or push",
+        ));
+    }
     let mut row = row;
     let fixed = if answer.approve && answer.narrows() { Some(fix_elements(p, &mut row, mode, &answer).await?) } else { None };
     let next = if answer.approve {

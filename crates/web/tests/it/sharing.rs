@@ -1231,6 +1231,11 @@ pub async fn ls_19a_an_application_names_a_mapped_business_item(app: TestApp) {
 pub async fn fs_31a_a_consent_based_grant_serves_only_subjects_who_consented(app: TestApp) {
     let app = app.sibling("foshan-2020").await;
     let code = shared_population(&app, "foshan-2020", conditional(&app).await).await;
+    let mut batch = application(&code, &["zjhm", "xm"], &["view", "obtain"]);
+    batch["mode"] = json!("batch");
+    let (_, filed) = apply(&app, &app.login("officer-mz").await, batch).await;
+    let (status, body) = answer(&app, &app.login("officer").await, filed["id"].as_i64().unwrap(), json!({"approve": true, "consent_required": true})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_approval")), "consent is checked call by call, not by batch: {body}");
     let (_, filed) = apply(&app, &app.login("officer-mz").await, application(&code, &["zjhm", "xm"], &["view"])).await;
     let (status, approved) = answer(&app, &app.login("officer").await, filed["id"].as_i64().unwrap(), json!({"approve": true, "consent_required": true})).await;
     assert_eq!((status, approved["consent_required"].as_bool()), (200, Some(true)), "{approved}");
