@@ -163,22 +163,18 @@ pub async fn file(p: &Platform, actor: &Actor, input: NewCorrection) -> Result<C
         return Err(Error::invalid("subject_key", "该资源不以公民身份号码或统一社会信用代码为主键：本人的核查申请请向数据提供部门提出", "The resource is not keyed by citizen ID or credit code: take the subject's request to the provider"));
     }
     if !item.is_empty() && input.evidence.trim().is_empty() {
-        if let Some(rule) = store::corrections::rules(&mut conn, entry.row.id).await?.into_iter().find(|r| r.item == item) {
+        if let Some(required) = evidence_required(&mut conn, entry.row.id, item).await? {
             let mut invalid = Invalid::new("invalid_correction", "校核申请有误，请按提示修改", "The correction request has problems: fix each one listed");
             invalid.fields = vec![FieldIssue {
                 field: "evidence".into(),
-                message: format!("数据提供部门的纠错规则要求该数据项的校核申请提供：{}", rule.evidence_required),
-                message_en: format!("The provider's correction rule for this item asks for: {}", rule.evidence_required),
+                message: format!("数据提供部门的纠错规则要求该数据项的校核申请提供：{required}"),
+                message_en: format!("The provider's correction rule for this item asks for: {required}"),
             }];
             return Err(invalid.into());
         }
     }
     // A department asks about data it uses; a subject about its own, whoever holds it.
-    let holds_grant = channel == "subject"
-        || store::sharing::grants_for(&mut conn, entry.row.id, department)
-            .await?
-            .iter()
-            .any(|g| GrantState::parse(&g.state).is_some_and(|s| s != GrantState::Terminated));
+    let holds_grant = channel == "subject" || holds_grant(&mut conn, entry.row.id, department).await?;
     drop(conn);
     if !holds_grant {
         return Err(Error::forbidden("本部门没有该资源的共享授权，不能对其数据提出校核", "Your department holds no grant on this resource, so it cannot ask for a correction of its data"));
@@ -393,7 +389,7 @@ async fn view(p: &Platform, conn: &mut store::Conn, c: CorrectionRow) -> Result<
     let open = c.state == "received";
     let evidence_required = match c.item.as_str() {
         "" => None,
-        item => store::corrections::rules(conn, c.resource_id).await?.into_iter().find(|r| r.item == item).map(|r| r.evidence_required),
+        item => evidence_required(conn, c.resource_id, item).await?,
     };
     Ok(Correction {
         id: c.id,
@@ -539,11 +535,11 @@ pub async fn recheck(p: &Platform, actor: &Actor, id: i64, input: Recheck) -> Re
     }
     if !item.is_empty() && evidence.is_empty() {
         let mut conn = p.store.read().await?;
-        if let Some(rule) = store::corrections::rules(&mut conn, entry.row.id).await?.into_iter().find(|r| r.item == item) {
+        if let Some(required) = evidence_required(&mut conn, entry.row.id, &item).await? {
             return Err(Error::invalid(
                 "invalid_correction",
-                format!("数据提供部门的纠错规则要求该数据项的复核申请提供：{}", rule.evidence_required),
-                format!("The provider's correction rule for this item asks for: {}", rule.evidence_required),
+                format!("数据提供部门的纠错规则要求该数据项的复核申请提供：{required}"),
+                format!("The provider's correction rule for this item asks for: {required}"),
             ));
         }
     }
@@ -645,14 +641,20 @@ async fn user_of(p: &Platform, department: i64, code: &str, item: &str) -> Resul
     if !item.is_empty() && !content.items.iter().any(|i| i.name == item) {
         return Err(Error::invalid("invalid_feedback", format!("资源没有数据项{item}"), format!("The resource has no item {item}")));
     }
-    let holds_grant = store::sharing::grants_for(&mut conn, entry.row.id, department)
-        .await?
-        .iter()
-        .any(|g| GrantState::parse(&g.state).is_some_and(|s| s != GrantState::Terminated));
-    if !holds_grant {
+    if !holds_grant(&mut conn, entry.row.id, department).await? {
         return Err(Error::forbidden("本部门没有该资源的共享授权，不能对其数据提出反馈或校核", "Your department holds no grant on this resource, so it cannot give feedback on its data"));
     }
     Ok((entry, item))
+}
+
+/// Whether the department holds a grant on the resource that has not ended: it uses the data, so it may doubt it.
+async fn holds_grant(conn: &mut store::Conn, resource_id: i64, department: i64) -> Result<bool> {
+    Ok(store::sharing::grants_for(conn, resource_id, department).await?.iter().any(|g| GrantState::parse(&g.state).is_some_and(|s| s != GrantState::Terminated)))
+}
+
+/// The evidence the provider's correction rule for the item asks for (SYS-28a), if it has one.
+async fn evidence_required(conn: &mut store::Conn, resource_id: i64, item: &str) -> Result<Option<String>> {
+    Ok(store::corrections::rules(conn, resource_id).await?.into_iter().find(|r| r.item == item).map(|r| r.evidence_required))
 }
 
 fn feedback_not_found(id: i64) -> Error {
